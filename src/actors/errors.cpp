@@ -1,0 +1,52 @@
+#include "actors/errors.hpp"
+
+#include <caf/atom.hpp>
+#include <caf/message.hpp>
+#include <caf/sec.hpp>
+
+namespace fogbow {
+
+namespace {
+constexpr auto category = caf::atom("fogbow");
+}
+
+std::string_view to_string(errc x) {
+  switch (x) {
+    case errc::none: return "none";
+    case errc::not_found: return "not_found";
+    case errc::invalid_argument: return "invalid_argument";
+    case errc::no_capacity: return "no_capacity";
+    case errc::no_matching_flavor: return "no_matching_flavor";
+    case errc::unsupported: return "unsupported";
+    case errc::cloud_error: return "cloud_error";
+    case errc::storage_failure: return "storage_failure";
+    case errc::unauthorized: return "unauthorized";
+    case errc::conflict: return "conflict";
+  }
+  return "unknown";
+}
+
+caf::error make_error(errc code, std::string message) {
+  return caf::error{static_cast<std::uint8_t>(code), category,
+                    caf::make_message(std::move(message))};
+}
+
+errc code_of(const caf::error& e) {
+  if (!e || e.category() != category)
+    return errc::none;
+  return static_cast<errc>(e.code());
+}
+
+std::string message_of(const caf::error& e) {
+  if (e.category() == category) {
+    auto& ctx = e.context();
+    if (ctx.size() == 1 && ctx.match_element<std::string>(0))
+      return ctx.get_as<std::string>(0);
+    return std::string{to_string(static_cast<errc>(e.code()))};
+  }
+  if (e.category() == caf::atom("system"))
+    return "internal: " + caf::to_string(static_cast<caf::sec>(e.code()));
+  return "internal error";
+}
+
+} // namespace fogbow
