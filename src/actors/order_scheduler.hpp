@@ -1,0 +1,67 @@
+// The order scheduler: the order state machine of one manager.
+//
+// Event-driven, no polling loop. An order is tried the moment it is created,
+// and again when capacity frees (the driver says so), when its validity
+// window opens, or when the back-off timer fires after the cloud said "no
+// room". Internal state changes are written to the store in the order they
+// happen (the store's mailbox keeps that order); user-visible
+// acknowledgements (create, delete) wait for the commit.
+//
+// Crash safety rests on two rules: the driver creates at most one instance
+// per order id, and on start the scheduler reconciles the stored orders with
+// the driver's instances (adopts, replaces, or removes leaks).
+#pragma once
+
+#include "actors/actors.hpp"
+
+#include <caf/stateful_actor.hpp>
+
+#include <cstdint>
+#include <map>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+namespace fogbow {
+
+struct order_scheduler_state {
+  static inline const char* name = "order-scheduler";
+
+  order_scheduler_config config;
+  store_actor store;
+  cloud_driver_actor driver;
+
+  std::map<std::string, order> orders;                 ///< by order id
+  std::unordered_map<std::string, instance> instances; ///< by order id
+
+  /// Open orders ready for an attempt, oldest first.
+  std::set<std::pair<millis, std::string>> ready;
+  /// Open orders whose last attempt failed for another reason than
+  /// capacity; they go back to `ready` when the back-off timer fires or
+  /// capacity frees.
+  std::set<std::string> waiting;
+  /// Deleted orders whose instance removal failed; retried with `waiting`.
+  std::set<std::string> removals;
+  std::int32_t in_flight = 0;
+  bool blocked = false; ///< the cloud had no room: stop until an event
+  bool retry_armed = false;
+  std::int64_t backoff_ms = 0;
+
+  /// Validity boundaries still ahead: (time, order id).
+  std::multimap<millis, std::string> validity_events;
+  millis validity_timer_at = 0; ///< 0 = no timer armed
+
+  millis started_at = 0;
+};
+
+/// Spawned with what the store and the driver hold at start (read by the
+/// role before spawning), so that no request can see a half-loaded state.
+order_scheduler_actor::behavior_type
+order_scheduler(order_scheduler_actor::stateful_pointer<order_scheduler_state> self,
+                store_actor store, cloud_driver_actor driver,
+                order_scheduler_config config, std::vector<order> stored_orders,
+                std::vector<instance> cloud_instances);
+
+} // namespace fogbow

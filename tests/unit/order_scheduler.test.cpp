@@ -1,0 +1,466 @@
+// The order scheduler on CAF's deterministic scheduler, with an in-memory
+// store and a scriptable cloud driver standing in for the real ones.
+
+#include "actors/errors.hpp"
+#include "actors/order_scheduler.hpp"
+#include "support/deterministic_fixture.hpp"
+
+#include <caf/typed_event_based_actor.hpp>
+#include <doctest/doctest.h>
+
+#include <map>
+
+using namespace fogbow;
+using namespace std::chrono_literals;
+
+namespace {
+
+struct fake_store_state {
+  static inline const char* name = "fake-store";
+  std::map<std::string, order> rows;
+  bool failing = false;
+};
+
+store_actor::behavior_type
+fake_store(store_actor::stateful_pointer<fake_store_state> self) {
+  return {
+    [self](atom::put, const std::vector<order>& xs) -> caf::result<atom::ok> {
+      if (self->state.failing)
+        return make_error(errc::storage_failure, "disk on fire");
+      for (auto& o : xs)
+        self->state.rows[o.id] = o;
+      return atom::ok_v;
+    },
+    [self](atom::erase, const std::string& id) {
+      self->state.rows.erase(id);
+      return atom::ok_v;
+    },
+    [self](atom::load) {
+      std::vector<order> xs;
+      for (auto& [id, o] : self->state.rows)
+        xs.push_back(o);
+      return xs;
+    },
+  };
+}
+
+struct fake_driver_state {
+  static inline const char* name = "fake-driver";
+  std::map<std::string, instance> instances; // by instance id
+  int max_instances = 100;
+  int creates = 0;
+  int erases = 0;
+  int next_id = 1;
+  cloud_events_actor subscriber;
+};
+
+cloud_driver_actor::behavior_type
+fake_driver(cloud_driver_actor::stateful_pointer<fake_driver_state> self) {
+  return {
+    [self](atom::create, const instance_spec& spec) -> caf::result<instance> {
+      auto& st = self->state;
+      for (auto& [id, inst] : st.instances)
+        if (inst.order_id == spec.order_id)
+          return inst;
+      if (static_cast<int>(st.instances.size()) >= st.max_instances)
+        return make_error(errc::no_capacity, "no room for another instance");
+      ++st.creates;
+      instance inst;
+      inst.id = "vm-" + std::to_string(st.next_id++);
+      inst.order_id = spec.order_id;
+      inst.state = instance_state::running;
+      inst.size = flavor{"small", 1, 512, 10};
+      inst.ip = "10.0.0.1";
+      st.instances[inst.id] = inst;
+      return inst;
+    },
+    [self](atom::get, const std::string& id) -> caf::result<instance> {
+      auto it = self->state.instances.find(id);
+      if (it == self->state.instances.end())
+        return make_error(errc::not_found, "no instance " + id);
+      return it->second;
+    },
+    [self](atom::erase, const std::string& id) -> caf::result<atom::ok> {
+      if (!self->state.instances.erase(id))
+        return make_error(errc::not_found, "no instance " + id);
+      ++self->state.erases;
+      if (self->state.subscriber)
+        self->send(self->state.subscriber, atom::capacity_freed_v);
+      return atom::ok_v;
+    },
+    [self](atom::list) {
+      std::vector<instance> xs;
+      for (auto& [id, inst] : self->state.instances)
+        xs.push_back(inst);
+      return xs;
+    },
+    [self](atom::resources) {
+      cloud_resources r;
+      r.instances_total = self->state.max_instances;
+      r.instances_used = static_cast<int>(self->state.instances.size());
+      return r;
+    },
+    [self](atom::set_capacity, const cloud_resources& r) {
+      self->state.max_instances = r.instances_total;
+      return atom::ok_v;
+    },
+    [self](atom::subscribe, cloud_events_actor subscriber) {
+      self->state.subscriber = std::move(subscriber);
+    },
+  };
+}
+
+struct scheduler_fixture : test::deterministic_fixture {
+  millis fake_now = 1'800'000'000'000; // 2027-01-15
+  store_actor store = sys.spawn(fake_store);
+  cloud_driver_actor driver = sys.spawn(fake_driver);
+  order_scheduler_actor aut;
+
+  scheduler_fixture() {
+    run();
+  }
+
+  ~scheduler_fixture() {
+    for (auto h : {caf::actor_cast<caf::actor>(aut),
+                   caf::actor_cast<caf::actor>(driver),
+                   caf::actor_cast<caf::actor>(store)})
+      if (h)
+        caf::anon_send_exit(h, caf::exit_reason::user_shutdown);
+    run();
+  }
+
+  void start(std::vector<order> stored = {}, std::vector<instance> cloud = {}) {
+    order_scheduler_config cfg;
+    cfg.member_id = "site-a";
+    cfg.retry_initial_ms = 1000;
+    cfg.retry_max_ms = 8000;
+    cfg.clock = [this] { return fake_now; };
+    for (auto& o : stored)
+      store_rows()[o.id] = o;
+    for (auto& i : cloud)
+      driver_state().instances[i.id] = i;
+    aut = sys.spawn(order_scheduler, store, driver, cfg, std::move(stored),
+                    std::move(cloud));
+    run();
+  }
+
+  void tick(std::chrono::milliseconds d) {
+    fake_now += d.count();
+    advance(d);
+  }
+
+  fake_driver_state& driver_state() {
+    return state_of<fake_driver_state>(driver);
+  }
+  std::map<std::string, order>& store_rows() {
+    return state_of<fake_store_state>(store).rows;
+  }
+  order_scheduler_state& sched_state() {
+    return state_of<order_scheduler_state>(aut);
+  }
+
+  static order compute_order(std::string user = "alice") {
+    order o;
+    o.user_id = user;
+    o.user_name = user;
+    o.kind = resource_kind::compute;
+    o.vcpu = 1;
+    o.memory_mb = 512;
+    return o;
+  }
+
+  std::vector<order> create(order tmpl, int count = 1) {
+    std::vector<order> result;
+    self->send(aut, atom::create_v, std::move(tmpl), std::int32_t{count});
+    run();
+    self->receive([&](std::vector<order>& xs) { result = std::move(xs); },
+                  [&](caf::error& e) { FAIL("create failed: " << message_of(e)); });
+    return result;
+  }
+
+  caf::error create_error(order tmpl) {
+    caf::error err;
+    self->send(aut, atom::create_v, std::move(tmpl), std::int32_t{1});
+    run();
+    self->receive([&](std::vector<order>&) { FAIL("create succeeded"); },
+                  [&](caf::error& e) { err = std::move(e); });
+    return err;
+  }
+
+  order get(const std::string& id, const std::string& user = "alice") {
+    order result;
+    self->send(aut, atom::get_v, user, id);
+    run();
+    self->receive([&](order& o) { result = std::move(o); },
+                  [&](caf::error& e) { FAIL("get failed: " << message_of(e)); });
+    return result;
+  }
+
+  errc get_error(const std::string& id, const std::string& user) {
+    errc code = errc::none;
+    self->send(aut, atom::get_v, user, id);
+    run();
+    self->receive([&](order&) {}, [&](caf::error& e) { code = code_of(e); });
+    return code;
+  }
+
+  void erase_instance(const std::string& gid, const std::string& user = "alice") {
+    self->send(aut, atom::erase_instance_v, user, gid);
+    run();
+    self->receive([](atom::ok) {},
+                  [](caf::error& e) { FAIL("erase_instance: " << message_of(e)); });
+  }
+};
+
+} // namespace
+
+TEST_CASE_FIXTURE(scheduler_fixture, "an order is persisted, then fulfilled at once") {
+  start();
+  auto orders = create(compute_order());
+  REQUIRE(orders.size() == 1);
+  auto id = orders[0].id;
+  CHECK(orders[0].state == order_state::open);
+  CHECK(orders[0].requesting_member == "site-a");
+  auto o = get(id);
+  CHECK(o.state == order_state::fulfilled);
+  CHECK(o.instance_id == "vm-1@site-a");
+  CHECK(o.providing_member == "site-a");
+  CHECK(store_rows().at(id).state == order_state::fulfilled);
+  CHECK(driver_state().creates == 1);
+}
+
+TEST_CASE_FIXTURE(scheduler_fixture, "count makes one batch of orders") {
+  start();
+  auto orders = create(compute_order(), 3);
+  REQUIRE(orders.size() == 3);
+  CHECK(orders[0].batch_id == orders[2].batch_id);
+  CHECK(orders[0].id != orders[1].id);
+  CHECK(store_rows().size() == 3);
+  CHECK(driver_state().instances.size() == 3);
+}
+
+TEST_CASE_FIXTURE(scheduler_fixture, "a failing store refuses the order and keeps nothing") {
+  start();
+  state_of<fake_store_state>(store).failing = true;
+  auto err = create_error(compute_order());
+  CHECK(code_of(err) == errc::storage_failure);
+  CHECK(sched_state().orders.empty());
+  CHECK(driver_state().creates == 0);
+}
+
+TEST_CASE_FIXTURE(scheduler_fixture, "quota exhaustion keeps orders open until capacity frees") {
+  start();
+  driver_state().max_instances = 1;
+  auto first = create(compute_order())[0];
+  auto second = create(compute_order())[0];
+  CHECK(get(first.id).state == order_state::fulfilled);
+  auto waiting = get(second.id);
+  CHECK(waiting.state == order_state::open);
+  CHECK(waiting.last_error.find("no room") != std::string::npos);
+  CHECK(sched_state().blocked);
+  // Removing the first instance frees capacity: the driver says so and
+  // the waiting order is served without waiting for the back-off timer.
+  erase_instance(get(first.id).instance_id);
+  CHECK(get(first.id).state == order_state::closed); // one-time
+  CHECK(get(second.id).state == order_state::fulfilled);
+}
+
+TEST_CASE_FIXTURE(scheduler_fixture, "the back-off timer retries when no event comes") {
+  start();
+  driver_state().max_instances = 0;
+  auto id = create(compute_order())[0].id;
+  CHECK(get(id).state == order_state::open);
+  auto creates_before = driver_state().creates;
+  driver_state().max_instances = 1; // quota raised behind our back
+  tick(500ms);
+  CHECK(get(id).state == order_state::open);
+  tick(600ms);
+  CHECK(get(id).state == order_state::fulfilled);
+  CHECK(driver_state().creates == creates_before + 1);
+}
+
+TEST_CASE_FIXTURE(scheduler_fixture, "back-off doubles up to its ceiling") {
+  start();
+  driver_state().max_instances = 0;
+  create(compute_order());
+  CHECK(sched_state().backoff_ms == 1000);
+  tick(1000ms);
+  CHECK(sched_state().backoff_ms == 2000);
+  tick(2000ms);
+  CHECK(sched_state().backoff_ms == 4000);
+  tick(4000ms);
+  tick(8000ms);
+  CHECK(sched_state().backoff_ms == 8000);
+}
+
+TEST_CASE_FIXTURE(scheduler_fixture, "a persistent order replaces a failed instance") {
+  start();
+  auto tmpl = compute_order();
+  tmpl.type = order_type::persistent;
+  auto id = create(tmpl)[0].id;
+  auto before = get(id);
+  REQUIRE(before.state == order_state::fulfilled);
+  auto inst = driver_state().instances.begin()->second;
+  inst.state = instance_state::failed;
+  inst.fault = "process exited with status 1";
+  self->send(aut, atom::instance_changed_v, inst);
+  run();
+  auto after = get(id);
+  CHECK(after.state == order_state::fulfilled);
+  CHECK(after.instance_id != before.instance_id);
+  CHECK(driver_state().instances.size() == 1);
+  CHECK(driver_state().erases == 1);
+}
+
+TEST_CASE_FIXTURE(scheduler_fixture, "a one-time order closes when its instance fails") {
+  start();
+  auto id = create(compute_order())[0].id;
+  auto inst = driver_state().instances.begin()->second;
+  inst.state = instance_state::failed;
+  inst.fault = "killed by signal 9";
+  self->send(aut, atom::instance_changed_v, inst);
+  run();
+  auto o = get(id);
+  CHECK(o.state == order_state::closed);
+  CHECK(o.instance_id.empty());
+  CHECK(o.last_error.find("killed by signal 9") != std::string::npos);
+  CHECK(driver_state().instances.empty());
+  CHECK(store_rows().at(id).state == order_state::closed);
+}
+
+TEST_CASE_FIXTURE(scheduler_fixture, "an open order closes when its validity ends") {
+  start();
+  driver_state().max_instances = 0;
+  auto tmpl = compute_order();
+  tmpl.valid_until = fake_now + 5000;
+  auto id = create(tmpl)[0].id;
+  CHECK(get(id).state == order_state::open);
+  tick(4000ms);
+  CHECK(get(id).state == order_state::open);
+  tick(1000ms);
+  CHECK(get(id).state == order_state::closed);
+  CHECK(store_rows().at(id).state == order_state::closed);
+}
+
+TEST_CASE_FIXTURE(scheduler_fixture, "an order waits for valid_from") {
+  start();
+  auto tmpl = compute_order();
+  tmpl.valid_from = fake_now + 60000;
+  auto id = create(tmpl)[0].id;
+  CHECK(get(id).state == order_state::open);
+  CHECK(driver_state().creates == 0);
+  tick(59000ms);
+  CHECK(driver_state().creates == 0);
+  tick(1000ms);
+  CHECK(get(id).state == order_state::fulfilled);
+}
+
+TEST_CASE_FIXTURE(scheduler_fixture, "deleting an order removes its instance and the order") {
+  start();
+  auto id = create(compute_order())[0].id;
+  REQUIRE(driver_state().instances.size() == 1);
+  self->send(aut, atom::erase_v, std::string{"alice"}, id);
+  run();
+  self->receive([](order& o) { CHECK(o.state == order_state::deleted); },
+                [](caf::error& e) { FAIL(message_of(e)); });
+  CHECK(driver_state().instances.empty());
+  CHECK(store_rows().count(id) == 0);
+  CHECK(get_error(id, "alice") == errc::not_found);
+}
+
+TEST_CASE_FIXTURE(scheduler_fixture, "a user never sees another user's orders") {
+  start();
+  auto id = create(compute_order("alice"))[0].id;
+  CHECK(get_error(id, "bob") == errc::not_found);
+  self->send(aut, atom::list_v, std::string{"bob"});
+  run();
+  self->receive([](std::vector<order>& xs) { CHECK(xs.empty()); });
+  self->send(aut, atom::erase_instance_v, std::string{"bob"},
+             get(id).instance_id);
+  run();
+  self->receive([](atom::ok) { FAIL("bob removed alice's instance"); },
+                [](caf::error& e) { CHECK(code_of(e) == errc::not_found); });
+  CHECK(driver_state().instances.size() == 1);
+}
+
+TEST_CASE_FIXTURE(scheduler_fixture, "volume orders are stored and stay open with a reason") {
+  start();
+  auto tmpl = compute_order();
+  tmpl.kind = resource_kind::volume;
+  tmpl.size_gb = 10;
+  auto id = create(tmpl)[0].id;
+  auto o = get(id);
+  CHECK(o.state == order_state::open);
+  CHECK(o.last_error.find("volume") != std::string::npos);
+  CHECK(store_rows().count(id) == 1);
+  CHECK(driver_state().creates == 0);
+}
+
+TEST_CASE_FIXTURE(scheduler_fixture, "restart reconciles stored orders with the cloud") {
+  auto make = [&](std::string id, order_state s, order_type t,
+                  std::string instance_id = {}) {
+    auto o = compute_order();
+    o.id = std::move(id);
+    o.state = s;
+    o.type = t;
+    o.instance_id = std::move(instance_id);
+    o.created_at = fake_now;
+    return o;
+  };
+  auto running = [](std::string id, std::string order_id) {
+    instance i;
+    i.id = std::move(id);
+    i.order_id = std::move(order_id);
+    i.state = instance_state::running;
+    return i;
+  };
+  std::vector<order> stored{
+    // created just before the crash, not yet marked: adopted, not duplicated
+    make("o-spawning", order_state::spawning, order_type::one_time),
+    // fulfilled and still running: kept as is
+    make("o-kept", order_state::fulfilled, order_type::one_time, "vm-7@site-a"),
+    // fulfilled but its instance vanished: persistent, so replaced
+    make("o-lost", order_state::fulfilled, order_type::persistent, "vm-8@site-a"),
+    // deleted by its user, instance not yet removed
+    make("o-deleted", order_state::deleted, order_type::one_time, "vm-9@site-a"),
+  };
+  std::vector<instance> cloud{running("vm-6", "o-spawning"),
+                              running("vm-7", "o-kept"),
+                              running("vm-9", "o-deleted"),
+                              running("vm-leak", "o-unknown")};
+  driver_state().next_id = 100;
+  start(stored, cloud);
+  CHECK(get("o-spawning").state == order_state::fulfilled);
+  CHECK(get("o-spawning").instance_id == "vm-6@site-a");
+  CHECK(get("o-kept").instance_id == "vm-7@site-a");
+  auto lost = get("o-lost");
+  CHECK(lost.state == order_state::fulfilled);
+  CHECK(lost.instance_id == "vm-100@site-a");
+  CHECK(get_error("o-deleted", "alice") == errc::not_found);
+  CHECK(store_rows().count("o-deleted") == 0);
+  auto& left = driver_state().instances;
+  CHECK(left.count("vm-leak") == 0);
+  CHECK(left.count("vm-9") == 0);
+  CHECK(left.size() == 3);
+  CHECK(driver_state().creates == 1);
+}
+
+TEST_CASE_FIXTURE(scheduler_fixture, "quota reports the cloud and the user's share") {
+  start();
+  create(compute_order("alice"), 2);
+  create(compute_order("bob"), 1);
+  self->send(aut, atom::quota_v, std::string{"alice"}, std::string{"site-a"});
+  run();
+  self->receive(
+    [](quota_report& q) {
+      CHECK(q.cloud.instances_used == 3);
+      CHECK(q.user_instances == 2);
+      CHECK(q.user_vcpu == 2);
+      CHECK(q.user_memory_mb == 1024);
+    },
+    [](caf::error& e) { FAIL(message_of(e)); });
+  self->send(aut, atom::quota_v, std::string{"alice"}, std::string{"site-z"});
+  run();
+  self->receive([](quota_report&) { FAIL("unknown member answered"); },
+                [](caf::error& e) { CHECK(code_of(e) == errc::not_found); });
+}
