@@ -102,8 +102,9 @@ std::optional<millis> parse_iso8601(std::string_view s) {
     int oh, om = 0;
     if (!read_digits(s, pos, 2, oh))
       return std::nullopt;
-    expect_char(s, pos, ':');
-    if (pos < s.size() && !read_digits(s, pos, 2, om))
+    // Minutes are optional ("+05"), but a colon promises them ("+05:").
+    if ((expect_char(s, pos, ':') || pos < s.size())
+        && !read_digits(s, pos, 2, om))
       return std::nullopt;
     if (oh > 23 || om > 59)
       return std::nullopt;
@@ -135,7 +136,9 @@ std::string format_iso8601(millis t) {
   int y;
   unsigned m, d;
   civil_from_days(days, y, m, d);
-  char buf[40];
+  // Sized for any int the fields could hold, which keeps GCC's
+  // -Wformat-truncation quiet in optimized builds.
+  char buf[64];
   std::snprintf(buf, sizeof(buf), "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", y, m,
                 d, rem / 3600, rem / 60 % 60, rem % 60, ms);
   return buf;
@@ -250,7 +253,16 @@ split_instance_id(std::string_view global_id) {
 }
 
 std::string make_uuid() {
-  thread_local std::mt19937_64 rng{std::random_device{}()};
+  // A single 32-bit seed would leave only 2^32 distinct id sequences across
+  // all threads and processes; seed the whole engine state instead.
+  thread_local std::mt19937_64 rng = [] {
+    std::random_device device;
+    std::array<std::uint32_t, 8> entropy;
+    for (auto& word : entropy)
+      word = device();
+    std::seed_seq seed(entropy.begin(), entropy.end());
+    return std::mt19937_64{seed};
+  }();
   std::uint64_t hi = rng(), lo = rng();
   hi = (hi & 0xffffffffffff0fffULL) | 0x0000000000004000ULL;
   lo = (lo & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;
