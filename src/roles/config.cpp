@@ -1,0 +1,226 @@
+#include "roles/config.hpp"
+
+#include <toml++/toml.h>
+
+#include <fstream>
+#include <limits>
+#include <set>
+#include <sstream>
+#include <stdexcept>
+
+namespace fogbow {
+
+std::vector<flavor> default_flavors() {
+  return {{"small", 1, 512, 10}, {"medium", 2, 1024, 20}, {"large", 4, 2048, 40}};
+}
+
+namespace {
+
+[[noreturn]] void fail(const std::string& origin, const std::string& what) {
+  throw std::runtime_error(origin + ": " + what);
+}
+
+/// Refuses keys a table should not have.
+void check_keys(const toml::table& t, const std::set<std::string>& known,
+                const std::string& where, const std::string& origin) {
+  for (auto& [key, value] : t)
+    if (!known.count(std::string{key.str()}))
+      fail(origin, "unknown key '" + where + std::string{key.str()} + "'");
+}
+
+template <class T>
+void read_int(const toml::table& t, const char* key, T& out, std::int64_t lo,
+              std::int64_t hi, const std::string& where,
+              const std::string& origin) {
+  auto node = t.get(key);
+  if (!node)
+    return;
+  auto v = node->value<std::int64_t>();
+  if (!node->is_integer() || !v)
+    fail(origin, "'" + where + key + "' must be an integer");
+  if (*v < lo || *v > hi)
+    fail(origin, "'" + where + key + "' must be between " + std::to_string(lo)
+                   + " and " + std::to_string(hi));
+  out = static_cast<T>(*v);
+}
+
+void read_string(const toml::table& t, const char* key, std::string& out,
+                 const std::string& where, const std::string& origin) {
+  auto node = t.get(key);
+  if (!node)
+    return;
+  if (!node->is_string())
+    fail(origin, "'" + where + key + "' must be a string");
+  out = *node->value<std::string>();
+}
+
+const toml::table* sub_table(const toml::table& t, const char* key,
+                             const std::string& where,
+                             const std::string& origin) {
+  auto node = t.get(key);
+  if (!node)
+    return nullptr;
+  if (!node->is_table())
+    fail(origin, "'" + where + key + "' must be a table");
+  return node->as_table();
+}
+
+const toml::array* sub_array(const toml::table& t, const char* key,
+                             const std::string& where,
+                             const std::string& origin) {
+  auto node = t.get(key);
+  if (!node)
+    return nullptr;
+  if (!node->is_array())
+    fail(origin, "'" + where + key + "' must be an array");
+  return node->as_array();
+}
+
+constexpr std::int64_t int_max = std::numeric_limits<int>::max();
+
+void read_driver(const toml::table& t, fogbow_config& c,
+                 const std::string& origin) {
+  const std::string w = "manager.driver.";
+  check_keys(t, {"kind", "instances_dir", "ip", "vcpu", "memory_mb",
+                 "instances", "flavors"},
+             w, origin);
+  read_string(t, "kind", c.driver_kind, w, origin);
+  if (c.driver_kind != "local" && c.driver_kind != "instant")
+    fail(origin, "'manager.driver.kind' must be \"local\" or \"instant\"");
+  read_string(t, "instances_dir", c.driver_instances_dir, w, origin);
+  read_string(t, "ip", c.driver_ip, w, origin);
+  read_int(t, "vcpu", c.capacity.vcpu_total, 0, 1 << 20, w, origin);
+  read_int(t, "memory_mb", c.capacity.memory_mb_total, 0, int_max, w, origin);
+  read_int(t, "instances", c.capacity.instances_total, 0, 1 << 20, w, origin);
+  if (auto flavors = sub_array(t, "flavors", w, origin)) {
+    c.flavors.clear();
+    for (auto& node : *flavors) {
+      auto ft = node.as_table();
+      if (!ft)
+        fail(origin, "'manager.driver.flavors' entries must be tables");
+      const std::string fw = "manager.driver.flavors[].";
+      check_keys(*ft, {"name", "vcpu", "memory_mb", "disk_gb"}, fw, origin);
+      flavor f;
+      read_string(*ft, "name", f.name, fw, origin);
+      if (f.name.empty())
+        fail(origin, "every flavor needs a 'name'");
+      read_int(*ft, "vcpu", f.vcpu, 1, 1 << 20, fw, origin);
+      read_int(*ft, "memory_mb", f.memory_mb, 0, int_max, fw, origin);
+      read_int(*ft, "disk_gb", f.disk_gb, 0, int_max, fw, origin);
+      c.flavors.push_back(f);
+    }
+    if (c.flavors.empty())
+      fail(origin, "'manager.driver.flavors' must not be empty");
+  }
+}
+
+} // namespace
+
+fogbow_config parse_config(const std::string& text, const std::string& origin) {
+  toml::table root;
+  try {
+    root = toml::parse(text, origin);
+  } catch (const toml::parse_error& e) {
+    std::ostringstream msg;
+    msg << e.description() << " (line " << e.source().begin.line << ", column "
+        << e.source().begin.column << ")";
+    fail(origin, msg.str());
+  }
+  fogbow_config c;
+  c.flavors = default_flavors();
+  check_keys(root, {"manager", "http", "identity", "authorization", "log"}, "",
+             origin);
+  if (auto m = sub_table(root, "manager", "", origin)) {
+    const std::string w = "manager.";
+    check_keys(*m, {"member_id", "max_orders_per_request", "retry_initial_ms",
+                    "retry_max_ms", "max_in_flight", "driver"},
+               w, origin);
+    read_string(*m, "member_id", c.member_id, w, origin);
+    if (c.member_id.empty() || c.member_id.find('@') != std::string::npos)
+      fail(origin, "'manager.member_id' must be non-empty and contain no '@'");
+    read_int(*m, "max_orders_per_request", c.max_orders_per_request, 1, 10000,
+             w, origin);
+    read_int(*m, "retry_initial_ms", c.retry_initial_ms, 10, 3600000, w,
+             origin);
+    read_int(*m, "retry_max_ms", c.retry_max_ms, 10, 86400000, w, origin);
+    read_int(*m, "max_in_flight", c.max_in_flight, 1, 100000, w, origin);
+    if (c.retry_max_ms < c.retry_initial_ms)
+      fail(origin, "'manager.retry_max_ms' must be >= 'retry_initial_ms'");
+    if (auto d = sub_table(*m, "driver", w, origin))
+      read_driver(*d, c, origin);
+  }
+  if (auto h = sub_table(root, "http", "", origin)) {
+    const std::string w = "http.";
+    check_keys(*h, {"bind", "port", "threads", "max_body_bytes", "timeout_ms"},
+               w, origin);
+    read_string(*h, "bind", c.http_bind, w, origin);
+    read_int(*h, "port", c.http_port, 0, 65535, w, origin);
+    read_int(*h, "threads", c.http_threads, 1, 256, w, origin);
+    read_int(*h, "max_body_bytes", c.http_max_body_bytes, 1024, 64 << 20, w,
+             origin);
+    read_int(*h, "timeout_ms", c.http_timeout_ms, 100, 600000, w, origin);
+  }
+  if (auto id = sub_table(root, "identity", "", origin)) {
+    const std::string w = "identity.";
+    check_keys(*id, {"plugin", "users"}, w, origin);
+    read_string(*id, "plugin", c.identity_plugin, w, origin);
+    if (c.identity_plugin != "static-tokens")
+      fail(origin, "'identity.plugin' must be \"static-tokens\"");
+    if (auto users = sub_array(*id, "users", w, origin)) {
+      std::set<std::string> ids;
+      for (auto& node : *users) {
+        auto ut = node.as_table();
+        if (!ut)
+          fail(origin, "'identity.users' entries must be tables");
+        const std::string uw = "identity.users[].";
+        check_keys(*ut, {"id", "name", "token"}, uw, origin);
+        user_entry u;
+        read_string(*ut, "id", u.id, uw, origin);
+        read_string(*ut, "name", u.name, uw, origin);
+        read_string(*ut, "token", u.token, uw, origin);
+        if (u.id.empty() || u.token.empty())
+          fail(origin, "every user needs an 'id' and a 'token'");
+        if (u.token.size() < 8)
+          fail(origin, "the token of user '" + u.id
+                         + "' is shorter than 8 characters");
+        if (!ids.insert(u.id).second)
+          fail(origin, "user '" + u.id + "' is defined twice");
+        if (u.name.empty())
+          u.name = u.id;
+        c.users.push_back(u);
+      }
+    }
+  }
+  if (auto a = sub_table(root, "authorization", "", origin)) {
+    const std::string w = "authorization.";
+    check_keys(*a, {"plugin", "users"}, w, origin);
+    read_string(*a, "plugin", c.authorization_plugin, w, origin);
+    if (c.authorization_plugin != "allow-all"
+        && c.authorization_plugin != "user-whitelist")
+      fail(origin, "'authorization.plugin' must be \"allow-all\" or "
+                   "\"user-whitelist\"");
+    if (auto users = sub_array(*a, "users", w, origin))
+      for (auto& node : *users) {
+        auto v = node.value<std::string>();
+        if (!v)
+          fail(origin, "'authorization.users' must be a list of user ids");
+        c.authorized_users.push_back(*v);
+      }
+  }
+  if (auto l = sub_table(root, "log", "", origin)) {
+    check_keys(*l, {"level"}, "log.", origin);
+    read_string(*l, "level", c.log_level, "log.", origin);
+  }
+  return c;
+}
+
+fogbow_config load_config(const std::string& path) {
+  std::ifstream in{path};
+  if (!in)
+    throw std::runtime_error(path + ": cannot read the configuration file");
+  std::stringstream buf;
+  buf << in.rdbuf();
+  return parse_config(buf.str(), path);
+}
+
+} // namespace fogbow

@@ -1,0 +1,63 @@
+// The configuration of a fogbow process, read from one TOML file.
+// Only src/roles/ reads it; every actor gets plain settings structs.
+// Every key is documented in config/*.toml.
+#pragma once
+
+#include "domain/order.hpp"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace fogbow {
+
+struct user_entry {
+  std::string id;
+  std::string name;
+  std::string token;
+};
+
+struct fogbow_config {
+  // [manager]
+  std::string member_id = "manager.localhost";
+  int max_orders_per_request = 100;
+  std::int64_t retry_initial_ms = 1000;
+  std::int64_t retry_max_ms = 60000;
+  int max_in_flight = 64;
+
+  // [manager.driver]
+  std::string driver_kind = "local";    ///< local | instant
+  std::string driver_instances_dir;     ///< default: <data-dir>/instances
+  std::string driver_ip = "127.0.0.1";
+  cloud_resources capacity{8, 0, 8192, 0, 8, 0};
+  std::vector<flavor> flavors;          ///< default: small/medium/large
+
+  // [http]
+  std::string http_bind = "127.0.0.1";
+  int http_port = 8182;
+  int http_threads = 8;
+  std::int64_t http_max_body_bytes = 1 << 20;
+  std::int64_t http_timeout_ms = 5000;
+
+  // [identity], [authorization]
+  std::string identity_plugin = "static-tokens";
+  std::vector<user_entry> users;
+  std::string authorization_plugin = "allow-all";
+  std::vector<std::string> authorized_users;
+
+  // [log]
+  std::string log_level = "info";
+};
+
+/// The flavors used when the configuration names none.
+std::vector<flavor> default_flavors();
+
+/// Reads and checks a configuration file. Unknown keys, wrong types and
+/// out-of-range values are errors (std::runtime_error naming the key and
+/// the file): a typo in an operator's file must not be silently ignored.
+fogbow_config load_config(const std::string& path);
+
+/// Parses configuration text (same rules; `origin` names it in errors).
+fogbow_config parse_config(const std::string& text, const std::string& origin);
+
+} // namespace fogbow

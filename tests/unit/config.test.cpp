@@ -1,0 +1,84 @@
+// Reading operator configuration: good files load, every mistake is named.
+
+#include "roles/config.hpp"
+
+#include <doctest/doctest.h>
+
+#include <fstream>
+#include <stdexcept>
+#include <string>
+
+using namespace fogbow;
+
+namespace {
+
+std::string error_of(const std::string& text) {
+  try {
+    parse_config(text, "test.toml");
+  } catch (const std::runtime_error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+bool mentions(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+} // namespace
+
+TEST_CASE("an empty file gives the documented defaults") {
+  auto c = parse_config("", "empty.toml");
+  CHECK(c.member_id == "manager.localhost");
+  CHECK(c.http_port == 8182);
+  CHECK(c.driver_kind == "local");
+  CHECK(c.flavors == default_flavors());
+  CHECK(c.users.empty());
+}
+
+TEST_CASE("the shipped example configurations load") {
+  std::string dir = FOGBOW_SOURCE_DIR "/config/";
+  auto aio = load_config(dir + "all-in-one.toml");
+  CHECK(aio.member_id == "site-a.localhost");
+  REQUIRE(aio.users.size() == 2);
+  CHECK(aio.users[0].id == "alice");
+  CHECK(aio.users[0].token == "alice-secret");
+  CHECK(aio.users[1].token == "bob-secret");
+  CHECK(aio.flavors.size() == 3);
+  auto prod = load_config(dir + "manager.toml");
+  CHECK(prod.authorization_plugin == "user-whitelist");
+  CHECK(prod.authorized_users == std::vector<std::string>{"researcher1"});
+  auto bench = load_config(dir + "benchmark.toml");
+  CHECK(bench.driver_kind == "instant");
+}
+
+TEST_CASE("unknown keys are refused with their full name") {
+  CHECK(mentions(error_of("[manager]\nmember_idd = \"x\"\n"),
+                 "unknown key 'manager.member_idd'"));
+  CHECK(mentions(error_of("[htp]\n"), "unknown key 'htp'"));
+  CHECK(mentions(error_of("[[manager.driver.flavors]]\nname=\"a\"\ncpu=1\n"),
+                 "manager.driver.flavors[].cpu"));
+}
+
+TEST_CASE("wrong types and ranges are refused") {
+  CHECK(mentions(error_of("[http]\nport = \"80\"\n"), "'http.port' must be an integer"));
+  CHECK(mentions(error_of("[http]\nport = 70000\n"), "between 0 and 65535"));
+  CHECK(mentions(error_of("[manager.driver]\nkind = \"ec2\"\n"), "manager.driver.kind"));
+  CHECK(mentions(error_of("[manager]\nmember_id = \"a@b\"\n"), "no '@'"));
+  CHECK(mentions(error_of("[manager]\nretry_initial_ms = 5000\nretry_max_ms = 1000\n"),
+                 "retry_max_ms"));
+  CHECK(mentions(error_of("[authorization]\nplugin = \"deny\"\n"), "authorization.plugin"));
+}
+
+TEST_CASE("users need ids, distinct names and real tokens") {
+  CHECK(mentions(error_of("[[identity.users]]\nid = \"a\"\n"), "'token'"));
+  CHECK(mentions(error_of("[[identity.users]]\nid = \"a\"\ntoken = \"short\"\n"),
+                 "shorter than 8"));
+  CHECK(mentions(error_of("[[identity.users]]\nid = \"a\"\ntoken = \"12345678\"\n"
+                          "[[identity.users]]\nid = \"a\"\ntoken = \"87654321\"\n"),
+                 "defined twice"));
+}
+
+TEST_CASE("syntax errors name the line") {
+  CHECK(mentions(error_of("[manager\n"), "line 1"));
+}
