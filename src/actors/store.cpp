@@ -1,0 +1,46 @@
+#include "actors/store.hpp"
+
+#include "actors/errors.hpp"
+
+#include <caf/result.hpp>
+
+namespace fogbow {
+
+store_actor::behavior_type store(store_actor::stateful_pointer<store_state> self,
+                                 std::string path) {
+  try {
+    self->state.db.emplace(order_store::open(path));
+  } catch (const store_error& e) {
+    self->quit(make_error(errc::storage_failure, e.what()));
+    // No handlers: nothing may touch the missing database before the
+    // actor is gone.
+    return store_actor::behavior_type::make_empty_behavior();
+  }
+  return {
+    [=](atom::put, const std::vector<order>& orders) -> caf::result<atom::ok> {
+      try {
+        self->state.db->put(orders);
+        return atom::ok_v;
+      } catch (const store_error& e) {
+        return make_error(errc::storage_failure, e.what());
+      }
+    },
+    [=](atom::erase, const std::string& id) -> caf::result<atom::ok> {
+      try {
+        self->state.db->erase(id);
+        return atom::ok_v;
+      } catch (const store_error& e) {
+        return make_error(errc::storage_failure, e.what());
+      }
+    },
+    [=](atom::load) -> caf::result<std::vector<order>> {
+      try {
+        return self->state.db->load_all();
+      } catch (const store_error& e) {
+        return make_error(errc::storage_failure, e.what());
+      }
+    },
+  };
+}
+
+} // namespace fogbow
