@@ -1,0 +1,567 @@
+#include "drivers/local/local_cloud.hpp"
+
+#include "domain/requirements.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <csignal>
+#include <cstdlib>
+#include <cstring>
+#include <fcntl.h>
+#include <fstream>
+#include <optional>
+#include <poll.h>
+#include <random>
+#include <sstream>
+#include <sys/epoll.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace fs = std::filesystem;
+
+namespace fogbow {
+
+namespace {
+
+// The boot sequence of an instance: run the user data like cloud-init runs
+// a script (directly when it has a shebang, else with sh), then keep the
+// root process alive, as a VM stays up after its boot script ends.
+constexpr const char* boot_script
+  = "case \"$(head -c 2 ./user-data)\" in '#!') ./user-data ;; "
+    "*) sh ./user-data ;; esac; "
+    "echo \"user-data exited with $?\"; exec sleep infinity";
+
+constexpr auto stop_grace = std::chrono::seconds(2);
+constexpr auto kill_wait = std::chrono::seconds(5);
+
+int dim(int x) {
+  return std::max(x, 0);
+}
+
+[[noreturn]] void fail(errc code, const std::string& message) {
+  throw cloud_failure(code, message);
+}
+
+std::string sys_error(const std::string& what) {
+  return what + ": " + std::strerror(errno);
+}
+
+void write_atomically(const fs::path& path, const std::string& content) {
+  auto tmp = path;
+  tmp += ".tmp";
+  {
+    std::ofstream out{tmp, std::ios::binary | std::ios::trunc};
+    out << content;
+    out.close();
+    if (!out)
+      fail(errc::cloud_error, "cannot write " + tmp.string());
+  }
+  std::error_code ec;
+  fs::rename(tmp, path, ec);
+  if (ec)
+    fail(errc::cloud_error, "cannot rename " + tmp.string() + ": "
+                              + ec.message());
+}
+
+std::optional<std::string> read_file(const fs::path& path) {
+  std::ifstream in{path, std::ios::binary};
+  if (!in)
+    return std::nullopt;
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+nlohmann::json to_json(const instance& x) {
+  return {{"id", x.id},
+          {"order_id", x.order_id},
+          {"flavor",
+           {{"name", x.size.name},
+            {"vcpu", x.size.vcpu},
+            {"memory_mb", x.size.memory_mb},
+            {"disk_gb", x.size.disk_gb}}},
+          {"image", x.image},
+          {"created_at", x.created_at}};
+}
+
+std::optional<instance> from_json(const std::string& text) {
+  auto j = nlohmann::json::parse(text, nullptr, false);
+  if (j.is_discarded())
+    return std::nullopt;
+  try {
+    instance x;
+    x.id = j.at("id").get<std::string>();
+    x.order_id = j.at("order_id").get<std::string>();
+    auto& f = j.at("flavor");
+    x.size = {f.at("name").get<std::string>(), f.at("vcpu").get<int>(),
+              f.at("memory_mb").get<int>(), f.at("disk_gb").get<int>()};
+    x.image = j.at("image").get<std::string>();
+    x.created_at = j.at("created_at").get<millis>();
+    return x;
+  } catch (const nlohmann::json::exception&) {
+    return std::nullopt;
+  }
+}
+
+bool is_instance_name(const std::string& name) {
+  constexpr std::string_view prefix = "local-";
+  return name.size() == prefix.size() + 12 && name.starts_with(prefix)
+         && std::all_of(name.begin() + prefix.size(), name.end(), [](char c) {
+              return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+            });
+}
+
+int pidfd_open(pid_t pid) {
+  return static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+}
+
+/// True when `pid` is the root process of the instance in `dir`: it leads
+/// its own session and works in that directory. A reused pid fails this.
+bool is_instance_root(pid_t pid, const fs::path& dir) {
+  std::error_code ec;
+  auto cwd = fs::read_symlink("/proc/" + std::to_string(pid) + "/cwd", ec);
+  return !ec && cwd == dir && getsid(pid) == pid;
+}
+
+/// Waits until the process behind `pidfd` has exited, at most `timeout`.
+bool wait_exit(int pidfd, std::chrono::milliseconds timeout) {
+  pollfd p{pidfd, POLLIN, 0};
+  int rc;
+  do
+    rc = poll(&p, 1, static_cast<int>(timeout.count()));
+  while (rc < 0 && errno == EINTR);
+  return rc > 0;
+}
+
+/// Collects the exit status of our own child (a re-adopted instance of an
+/// earlier manager process is not one: its status is lost to us).
+std::string collect_status(int pidfd) {
+  siginfo_t si{};
+  int rc;
+  do
+    rc = waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd), &si,
+                WEXITED);
+  while (rc < 0 && errno == EINTR);
+  if (rc < 0 || si.si_pid == 0)
+    return "process exited";
+  if (si.si_code == CLD_EXITED)
+    return "process exited with status " + std::to_string(si.si_status);
+  return "killed by signal " + std::to_string(si.si_status);
+}
+
+/// Everything the child needs, prepared before fork: after fork in a
+/// multithreaded process only async-signal-safe calls are allowed.
+struct launch_plan {
+  std::string dir;
+  std::vector<std::string> env;
+  std::vector<char*> envp;
+  char* argv[4];
+
+  launch_plan(const fs::path& d, const instance& x)
+    : dir(d.string()),
+      env{"PATH=/usr/bin:/bin", "HOME=" + dir, "FOGBOW_INSTANCE_ID=" + x.id,
+          "FOGBOW_ORDER_ID=" + x.order_id} {
+    for (auto& s : env)
+      envp.push_back(s.data());
+    envp.push_back(nullptr);
+    argv[0] = const_cast<char*>("/bin/sh");
+    argv[1] = const_cast<char*>("-c");
+    argv[2] = const_cast<char*>(boot_script);
+    argv[3] = nullptr;
+  }
+};
+
+[[noreturn]] void child_fail(int report_fd) {
+  int err = errno;
+  [[maybe_unused]] auto n = write(report_fd, &err, sizeof(err));
+  _exit(127);
+}
+
+bool write_pid_file() {
+  char buf[24];
+  char* end = buf + sizeof(buf);
+  char* p = end;
+  *--p = '\n';
+  for (auto pid = getpid(); pid > 0; pid /= 10)
+    *--p = static_cast<char>('0' + pid % 10);
+  int fd = open("pid.tmp", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0)
+    return false;
+  bool ok = write(fd, p, end - p) == end - p;
+  return close(fd) == 0 && ok && rename("pid.tmp", "pid") == 0;
+}
+
+/// The forked child: becomes the root of a new session in the instance
+/// directory, records its pid, and execs the boot script. An errno is sent
+/// through `report_fd` (close-on-exec) if anything fails.
+[[noreturn]] void run_child(const launch_plan& plan, int report_fd) {
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, nullptr);
+  struct sigaction dfl {};
+  dfl.sa_handler = SIG_DFL;
+  for (int s = 1; s < NSIG; ++s)
+    sigaction(s, &dfl, nullptr);
+  if (setsid() < 0 || chdir(plan.dir.c_str()) < 0)
+    child_fail(report_fd);
+  int in = open("/dev/null", O_RDONLY);
+  if (in < 0 || dup2(in, 0) < 0)
+    child_fail(report_fd);
+  int out = open("console.log", O_WRONLY | O_CREAT | O_APPEND, 0600);
+  if (out < 0 || dup2(out, 1) < 0 || dup2(out, 2) < 0)
+    child_fail(report_fd);
+  if (in > 2)
+    close(in);
+  if (out > 2)
+    close(out);
+  if (!write_pid_file())
+    child_fail(report_fd);
+  if (dup2(report_fd, 3) < 0 || fcntl(3, F_SETFD, FD_CLOEXEC) < 0)
+    child_fail(report_fd);
+  close_range(4, ~0U, 0);
+  execve(plan.argv[0], plan.argv, plan.envp.data());
+  child_fail(3);
+}
+
+/// Forks the instance's root process; returns its pid once the exec
+/// succeeded.
+pid_t launch(const launch_plan& plan) {
+  int report[2];
+  if (pipe2(report, O_CLOEXEC) < 0)
+    fail(errc::cloud_error, sys_error("pipe"));
+  pid_t pid = fork();
+  if (pid == 0)
+    run_child(plan, report[1]);
+  close(report[1]);
+  if (pid < 0) {
+    close(report[0]);
+    fail(errc::cloud_error, sys_error("fork"));
+  }
+  int err = 0;
+  ssize_t n;
+  do
+    n = read(report[0], &err, sizeof(err));
+  while (n < 0 && errno == EINTR);
+  close(report[0]);
+  if (n != 0) {
+    waitpid(pid, nullptr, 0);
+    errno = n == sizeof(err) ? err : EIO;
+    fail(errc::cloud_error, sys_error("cannot start the instance process"));
+  }
+  return pid;
+}
+
+} // namespace
+
+flavor pick_flavor(const std::vector<flavor>& flavors,
+                   const instance_spec& spec) {
+  auto parsed = requirements::parse(spec.requirements);
+  if (auto err = std::get_if<requirements::parse_error>(&parsed))
+    fail(errc::invalid_argument, "bad requirements: " + err->message);
+  auto f = requirements::smallest_matching(
+    flavors, std::get<requirements::expression>(parsed), spec.member_id);
+  if (!f)
+    fail(errc::no_matching_flavor,
+         "no flavor satisfies the requirements: " + spec.requirements);
+  return *f;
+}
+
+void check_room(const cloud_resources& r, const flavor& f) {
+  if (r.instances_used + 1 > r.instances_total)
+    fail(errc::no_capacity, "instance limit reached ("
+                              + std::to_string(r.instances_total) + ")");
+  if (r.vcpu_used + dim(f.vcpu) > r.vcpu_total)
+    fail(errc::no_capacity,
+         "not enough vCPUs: " + std::to_string(r.vcpu_total - r.vcpu_used)
+           + " free, flavor " + f.name + " needs " + std::to_string(f.vcpu));
+  if (r.memory_mb_used + dim(f.memory_mb) > r.memory_mb_total)
+    fail(errc::no_capacity, "not enough memory: "
+                              + std::to_string(r.memory_mb_total
+                                               - r.memory_mb_used)
+                              + " MB free, flavor " + f.name + " needs "
+                              + std::to_string(f.memory_mb) + " MB");
+}
+
+void add_use(cloud_resources& r, const flavor& f) {
+  r.instances_used += 1;
+  r.vcpu_used += dim(f.vcpu);
+  r.memory_mb_used += dim(f.memory_mb);
+}
+
+local_cloud::local_cloud(local_cloud_config cfg)
+  : flavors_(std::move(cfg.flavors)), ip_(std::move(cfg.ip)) {
+  set_capacity(cfg.capacity);
+  fs::create_directories(cfg.root_dir);
+  root_ = fs::canonical(cfg.root_dir);
+  epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
+  if (epoll_fd_ < 0)
+    fail(errc::cloud_error, sys_error("epoll_create1"));
+  try {
+    for (auto& d : fs::directory_iterator{root_}) {
+      auto name = d.path().filename().string();
+      std::error_code ec;
+      if (name.starts_with(".trash-"))
+        fs::remove_all(d.path(), ec); // an erase that stopped half-way
+      else if (d.is_directory() && is_instance_name(name))
+        adopt(d.path());
+    }
+  } catch (...) {
+    release();
+    throw;
+  }
+}
+
+local_cloud::~local_cloud() {
+  release();
+}
+
+void local_cloud::release() {
+  for (auto& [id, e] : entries_)
+    if (e.pidfd >= 0)
+      close(e.pidfd);
+  close(epoll_fd_);
+}
+
+void local_cloud::adopt(const fs::path& dir) {
+  std::error_code ec;
+  auto meta = read_file(dir / "instance.json");
+  if (!meta) {
+    // Stopped before the metadata was committed: nothing was started.
+    fs::remove_all(dir, ec);
+    return;
+  }
+  auto inst = from_json(*meta);
+  if (!inst || inst->id != dir.filename().string())
+    return; // not ours to interpret, and not ours to delete
+  inst->ip = ip_;
+  inst->state = instance_state::running;
+  auto id = inst->id;
+  auto& slot = entries_.emplace(id, entry{std::move(*inst)}).first->second;
+  if (auto fault = read_file(dir / "fault")) {
+    slot.inst.state = instance_state::failed;
+    slot.inst.fault = *fault;
+    return;
+  }
+  auto pid_text = read_file(dir / "pid");
+  if (!pid_text) {
+    mark_failed(slot, "never started: the manager stopped before the "
+                      "instance process was created");
+    return;
+  }
+  slot.pid = static_cast<pid_t>(std::atoi(pid_text->c_str()));
+  // Open the pidfd before checking, so the check is about the process the
+  // pidfd refers to, not about a later holder of the same pid.
+  slot.pidfd = slot.pid > 0 ? pidfd_open(slot.pid) : -1;
+  if (slot.pidfd >= 0 && is_instance_root(slot.pid, dir)) {
+    watch(slot);
+    return;
+  }
+  std::string fault = "process " + std::to_string(slot.pid)
+                      + " was gone when the manager started";
+  if (slot.pidfd >= 0) {
+    // Possibly our own zombie child (the manager object was recreated in
+    // the same process): collect its status without blocking.
+    siginfo_t si{};
+    if (waitid(static_cast<idtype_t>(P_PIDFD),
+               static_cast<id_t>(slot.pidfd), &si, WEXITED | WNOHANG)
+          == 0
+        && si.si_pid != 0)
+      fault = si.si_code == CLD_EXITED
+                ? "process exited with status " + std::to_string(si.si_status)
+                : "killed by signal " + std::to_string(si.si_status);
+    close(slot.pidfd);
+    slot.pidfd = -1;
+  }
+  mark_failed(slot, fault);
+}
+
+void local_cloud::watch(entry& e) {
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.fd = e.pidfd;
+  if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, e.pidfd, &ev) < 0)
+    fail(errc::cloud_error, sys_error("epoll_ctl"));
+}
+
+void local_cloud::mark_failed(entry& e, const std::string& fault) {
+  if (e.pidfd >= 0) {
+    epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, e.pidfd, nullptr);
+    close(e.pidfd);
+    e.pidfd = -1;
+  }
+  e.inst.state = instance_state::failed;
+  e.inst.fault = fault;
+  // Best effort: without the file, the next startup finds the dead pid and
+  // fails the instance again, only with a vaguer fault.
+  try {
+    write_atomically(dir_of(e.inst.id) / "fault", fault);
+  } catch (const cloud_failure&) {
+  }
+}
+
+std::string local_cloud::exit_fault(entry& e) {
+  // The root is dead (or a zombie child that holds its pid); nothing of a
+  // crashed VM keeps running, so neither may the rest of its group.
+  kill(-e.pid, SIGKILL);
+  return collect_status(e.pidfd);
+}
+
+void local_cloud::stop(entry& e) {
+  kill(-e.pid, SIGTERM);
+  wait_exit(e.pidfd, stop_grace);
+  kill(-e.pid, SIGKILL); // whatever ignored SIGTERM or outlived the root
+  if (wait_exit(e.pidfd, kill_wait))
+    collect_status(e.pidfd); // never blocks on a process stuck in the kernel
+}
+
+std::string local_cloud::new_id() const {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  for (;;) {
+    char buf[13];
+    std::snprintf(buf, sizeof(buf), "%012llx",
+                  static_cast<unsigned long long>(rng() & 0xffffffffffffULL));
+    std::string id = std::string{"local-"} + buf;
+    if (!entries_.contains(id) && !fs::exists(dir_of(id)))
+      return id;
+  }
+}
+
+fs::path local_cloud::dir_of(const std::string& id) const {
+  return root_ / id;
+}
+
+instance local_cloud::create(const instance_spec& spec) {
+  std::lock_guard guard{mtx_};
+  for (auto& [id, e] : entries_)
+    if (e.inst.order_id == spec.order_id)
+      return e.inst;
+  auto size = pick_flavor(flavors_, spec);
+  auto used = capacity_;
+  for (auto& [id, e] : entries_)
+    if (e.inst.state != instance_state::failed)
+      add_use(used, e.inst.size);
+  check_room(used, size);
+  entry e;
+  e.inst.id = new_id();
+  e.inst.order_id = spec.order_id;
+  e.inst.size = size;
+  e.inst.image = spec.image;
+  e.inst.ip = ip_;
+  e.inst.created_at = now_millis();
+  auto dir = dir_of(e.inst.id);
+  std::error_code ec;
+  if (!fs::create_directory(dir, ec))
+    fail(errc::cloud_error, "cannot create " + dir.string() + ": "
+                              + ec.message());
+  try {
+    fs::permissions(dir, fs::perms::owner_all, ec);
+    write_atomically(dir / "user-data", spec.user_data);
+    fs::permissions(dir / "user-data",
+                    fs::perms::owner_read | fs::perms::owner_write
+                      | fs::perms::owner_exec);
+    // The commit point: from here on a restart knows this instance.
+    write_atomically(dir / "instance.json", to_json(e.inst).dump(2));
+    launch_plan plan{dir, e.inst};
+    e.pid = launch(plan);
+  } catch (...) {
+    fs::remove_all(dir, ec);
+    throw;
+  }
+  e.pidfd = pidfd_open(e.pid);
+  if (e.pidfd < 0) {
+    auto msg = sys_error("pidfd_open");
+    kill(-e.pid, SIGKILL);
+    waitpid(e.pid, nullptr, 0);
+    fs::remove_all(dir, ec);
+    fail(errc::cloud_error, msg);
+  }
+  e.inst.state = instance_state::running;
+  auto id = e.inst.id;
+  auto& slot = entries_.emplace(id, std::move(e)).first->second;
+  watch(slot);
+  return slot.inst;
+}
+
+instance local_cloud::get(const std::string& id) const {
+  std::lock_guard guard{mtx_};
+  auto i = entries_.find(id);
+  if (i == entries_.end())
+    fail(errc::not_found, "no instance " + id);
+  return i->second.inst;
+}
+
+void local_cloud::erase(const std::string& id) {
+  std::lock_guard guard{mtx_};
+  auto i = entries_.find(id);
+  if (i == entries_.end())
+    fail(errc::not_found, "no instance " + id);
+  auto& e = i->second;
+  if (e.pidfd >= 0) {
+    epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, e.pidfd, nullptr);
+    stop(e);
+    close(e.pidfd);
+  }
+  // Renaming first makes the removal atomic for a restart: a half-deleted
+  // directory must not be re-adopted as an instance.
+  auto trash = root_ / (".trash-" + id);
+  std::error_code ec;
+  fs::rename(dir_of(id), trash, ec);
+  fs::remove_all(ec ? dir_of(id) : trash, ec);
+  entries_.erase(i);
+}
+
+std::vector<instance> local_cloud::list() const {
+  std::lock_guard guard{mtx_};
+  std::vector<instance> out;
+  out.reserve(entries_.size());
+  for (auto& [id, e] : entries_)
+    out.push_back(e.inst);
+  std::stable_sort(out.begin(), out.end(), [](auto& a, auto& b) {
+    return a.created_at < b.created_at;
+  });
+  return out;
+}
+
+cloud_resources local_cloud::resources() const {
+  std::lock_guard guard{mtx_};
+  auto r = capacity_;
+  for (auto& [id, e] : entries_)
+    if (e.inst.state != instance_state::failed)
+      add_use(r, e.inst.size);
+  return r;
+}
+
+void local_cloud::set_capacity(const cloud_resources& totals) {
+  std::lock_guard guard{mtx_};
+  capacity_ = cloud_resources{};
+  capacity_.vcpu_total = totals.vcpu_total;
+  capacity_.memory_mb_total = totals.memory_mb_total;
+  capacity_.instances_total = totals.instances_total;
+}
+
+std::vector<instance> local_cloud::reap() {
+  std::lock_guard guard{mtx_};
+  std::vector<pollfd> fds;
+  std::vector<entry*> owners;
+  for (auto& [id, e] : entries_)
+    if (e.pidfd >= 0) {
+      fds.push_back({e.pidfd, POLLIN, 0});
+      owners.push_back(&e);
+    }
+  std::vector<instance> failed;
+  if (fds.empty() || poll(fds.data(), fds.size(), 0) <= 0)
+    return failed;
+  for (size_t i = 0; i < fds.size(); ++i)
+    if (fds[i].revents != 0) {
+      auto& e = *owners[i];
+      mark_failed(e, exit_fault(e));
+      failed.push_back(e.inst);
+    }
+  return failed;
+}
+
+} // namespace fogbow
