@@ -142,6 +142,16 @@ void remove_instance(self_ptr self, const order& o, F then) {
           });
 }
 
+/// Removes the failed instance of `o` (the driver keeps failed instances
+/// listed until erased), then lets the order react to its loss.
+void drop_failed_instance(self_ptr self, const order& o, std::string fault) {
+  remove_instance(self, o, [self, id = o.id, gid = o.instance_id, fault] {
+    auto i = self->state.orders.find(id);
+    if (i != self->state.orders.end() && i->second.instance_id == gid)
+      instance_gone(self, i->second, "instance failed: " + fault);
+  });
+}
+
 void finish_deletion(self_ptr self, const std::string& order_id) {
   auto it = self->state.orders.find(order_id);
   if (it == self->state.orders.end())
@@ -164,9 +174,21 @@ void on_created(self_ptr self, const std::string& order_id, instance inst) {
   }
   auto& o = it->second;
   o.instance_id = global_instance_id(inst.id, st.config.member_id);
+  auto early = st.early_failures.find(order_id);
+  if (early != st.early_failures.end()) {
+    if (early->second.id == inst.id)
+      inst = early->second;
+    st.early_failures.erase(early);
+  }
+  auto failed = inst.state == instance_state::failed
+                || inst.state == instance_state::lost;
+  auto fault = inst.fault;
   st.instances[order_id] = std::move(inst);
   if (o.state == order_state::deleted) {
     finish_deletion(self, order_id);
+  } else if (failed) {
+    o.state = order_state::fulfilled;
+    drop_failed_instance(self, o, fault);
   } else {
     o.providing_member = st.config.member_id;
     o.fulfilled_at = now(self);
@@ -180,6 +202,7 @@ void on_create_failed(self_ptr self, const std::string& order_id,
                       const caf::error& e) {
   auto& st = self->state;
   --st.in_flight;
+  st.early_failures.erase(order_id);
   auto it = st.orders.find(order_id);
   if (it != st.orders.end()) {
     auto& o = it->second;
@@ -295,7 +318,6 @@ void reconcile(self_ptr self, std::vector<order> stored,
     auto gid = global_instance_id(inst.id, st.config.member_id);
     bool failed = inst.state == instance_state::failed
                   || inst.state == instance_state::lost;
-    auto fault = inst.fault;
     st.instances[o.id] = inst;
     if (o.state == order_state::deleted) {
       o.instance_id = gid;
@@ -304,10 +326,7 @@ void reconcile(self_ptr self, std::vector<order> stored,
       o.instance_id = gid;
       if (o.state != order_state::fulfilled)
         o.state = order_state::fulfilled;
-      remove_instance(self, o, [self, id = o.id, fault] {
-        if (auto i = self->state.orders.find(id); i != self->state.orders.end())
-          instance_gone(self, i->second, "instance failed: " + fault);
-      });
+      drop_failed_instance(self, o, inst.fault);
     } else if (o.state != order_state::fulfilled || o.instance_id != gid) {
       log()->info("adopting instance {} for order {}", inst.id, o.id);
       o.instance_id = gid;
@@ -562,6 +581,10 @@ order_scheduler(self_ptr self, store_actor store, cloud_driver_actor driver,
         return;
       auto& o = it->second;
       auto gid = global_instance_id(inst.id, st.config.member_id);
+      if (o.state == order_state::spawning && o.instance_id.empty()) {
+        st.early_failures[o.id] = inst;
+        return;
+      }
       if (o.instance_id != gid)
         return;
       st.instances[o.id] = inst;
@@ -570,12 +593,7 @@ order_scheduler(self_ptr self, store_actor store, cloud_driver_actor driver,
         return;
       log()->info("instance {} of order {} is {}: {}", inst.id, o.id,
                   to_string(inst.state), inst.fault);
-      auto fault = inst.fault;
-      remove_instance(self, o, [self, id = o.id, gid, fault] {
-        auto i = self->state.orders.find(id);
-        if (i != self->state.orders.end() && i->second.instance_id == gid)
-          instance_gone(self, i->second, "instance failed: " + fault);
-      });
+      drop_failed_instance(self, o, inst.fault);
     },
     [self](atom::capacity_freed) {
       self->state.backoff_ms = 0;

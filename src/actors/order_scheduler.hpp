@@ -35,6 +35,9 @@ struct order_scheduler_state {
 
   std::map<std::string, order> orders;                 ///< by order id
   std::unordered_map<std::string, instance> instances; ///< by order id
+  /// Failures reported for an order whose create reply has not arrived yet
+  /// (driver events and replies travel separately), by order id.
+  std::unordered_map<std::string, instance> early_failures;
 
   /// Open orders ready for an attempt, oldest first.
   std::set<std::pair<millis, std::string>> ready;

@@ -51,6 +51,7 @@ struct fake_driver_state {
   int creates = 0;
   int erases = 0;
   int next_id = 1;
+  bool die_on_create = false; ///< report the new instance dead before replying
   cloud_events_actor subscriber;
 };
 
@@ -72,6 +73,13 @@ fake_driver(cloud_driver_actor::stateful_pointer<fake_driver_state> self) {
       inst.size = flavor{"small", 1, 512, 10};
       inst.ip = "10.0.0.1";
       st.instances[inst.id] = inst;
+      if (st.die_on_create) {
+        auto dead = inst;
+        dead.state = instance_state::failed;
+        dead.fault = "exited at once";
+        st.instances[inst.id] = dead;
+        self->send(st.subscriber, atom::instance_changed_v, dead);
+      }
       return inst;
     },
     [self](atom::get, const std::string& id) -> caf::result<instance> {
@@ -463,4 +471,15 @@ TEST_CASE_FIXTURE(scheduler_fixture, "quota reports the cloud and the user's sha
   run();
   self->receive([](quota_report&) { FAIL("unknown member answered"); },
                 [](caf::error& e) { CHECK(code_of(e) == errc::not_found); });
+}
+
+TEST_CASE_FIXTURE(scheduler_fixture, "a failure reported before the create reply is not lost") {
+  start();
+  driver_state().die_on_create = true;
+  auto id = create(compute_order())[0].id;
+  auto o = get(id);
+  CHECK(o.state == order_state::closed);
+  CHECK(o.last_error.find("exited at once") != std::string::npos);
+  CHECK(driver_state().instances.empty());
+  CHECK(sched_state().early_failures.empty());
 }
