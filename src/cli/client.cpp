@@ -1,0 +1,552 @@
+#include "cli/client.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cstdio>
+#include <chrono>
+#include <cstring>
+#include <functional>
+#include <iostream>
+#include <utility>
+
+#include <CLI/CLI.hpp>
+#include <httplib.h>
+
+#include "domain/order.hpp"
+
+namespace fogbow::cli {
+
+namespace {
+
+using nlohmann::json;
+
+constexpr auto default_url = "http://127.0.0.1:8182";
+
+/// Thrown once the reason has been printed; carries the exit code up to
+/// run_client so every command body can stay a straight line.
+struct command_failed {
+  int exit_code;
+};
+
+constexpr int exit_server_error = 1;
+constexpr int exit_usage = 2;
+constexpr int exit_no_connection = 3;
+
+struct global_options {
+  std::string url = default_url;
+  std::string token;
+  bool json_output = false;
+  int timeout_s = 10;
+};
+
+/// httplib::Client only takes scheme://host[:port]; a path after it (a
+/// manager behind a reverse proxy) becomes a prefix of every request path.
+struct endpoint {
+  std::string origin;
+  std::string prefix;
+};
+
+std::optional<endpoint> parse_url(std::string_view url) {
+  auto scheme_end = url.find("://");
+  if (scheme_end == std::string_view::npos)
+    return std::nullopt;
+  auto scheme = url.substr(0, scheme_end);
+  if (scheme != "http" && scheme != "https")
+    return std::nullopt;
+  auto rest = url.substr(scheme_end + 3);
+  auto slash = rest.find('/');
+  auto authority = rest.substr(0, slash);
+  if (authority.empty())
+    return std::nullopt;
+  std::string prefix;
+  if (slash != std::string_view::npos)
+    prefix = rest.substr(slash);
+  while (!prefix.empty() && prefix.back() == '/')
+    prefix.pop_back();
+  return endpoint{std::string{url.substr(0, scheme_end + 3)} +
+                    std::string{authority},
+                  std::move(prefix)};
+}
+
+/// Ids go into the path; anything outside the unreserved set is escaped so
+/// an id can never change which resource is addressed.
+std::string encode_segment(std::string_view text) {
+  static constexpr char hex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : text) {
+    if (std::isalnum(c) || std::strchr("-._~@:", c) != nullptr) {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 0xF];
+    }
+  }
+  return out;
+}
+
+std::string transport_error_message(httplib::Error err, const global_options& g) {
+  auto seconds = std::to_string(g.timeout_s);
+  switch (err) {
+    case httplib::Error::Connection:
+      return "error: cannot connect to the manager at " + g.url +
+             ": connection refused. Is `fogbow --role=manager` running? "
+             "Set --url or FOGBOW_URL.";
+    case httplib::Error::ConnectionTimeout:
+      return "error: cannot connect to the manager at " + g.url +
+             ": no answer within " + seconds + " s. Set --url or FOGBOW_URL.";
+    case httplib::Error::Read:
+      return "error: the manager at " + g.url +
+             " closed the connection or sent no answer within " + seconds +
+             " s (see --timeout).";
+    case httplib::Error::SSLConnection:
+    case httplib::Error::SSLServerVerification:
+    case httplib::Error::SSLLoadingCerts:
+      return "error: TLS with the manager at " + g.url + " failed (" +
+             httplib::to_string(err) + ").";
+    default:
+      return "error: request to the manager at " + g.url + " failed (" +
+             httplib::to_string(err) + ").";
+  }
+}
+
+/// Sends one request and returns the parsed answer (null for an empty
+/// body). Prints the reason and throws command_failed on any failure.
+json call(const global_options& g, std::string_view method,
+          const std::string& path, const json* body = nullptr) {
+  auto ep = parse_url(g.url);
+  if (!ep) {
+    std::cerr << "error: invalid --url '" << g.url
+              << "': expected http://HOST[:PORT] or https://HOST[:PORT]\n";
+    throw command_failed{exit_usage};
+  }
+  httplib::Client client{ep->origin};
+  auto timeout = std::chrono::seconds{g.timeout_s};
+  client.set_connection_timeout(timeout);
+  client.set_read_timeout(timeout);
+  client.set_write_timeout(timeout);
+  httplib::Headers headers{{"Accept", "application/json"}};
+  if (!g.token.empty())
+    headers.emplace("X-Auth-Token", g.token);
+  auto target = ep->prefix + path;
+  httplib::Result res = method == "POST"
+                          ? client.Post(target.c_str(), headers, body->dump(),
+                                        "application/json")
+                        : method == "DELETE"
+                          ? client.Delete(target.c_str(), headers)
+                          : client.Get(target.c_str(), headers);
+  if (!res) {
+    std::cerr << transport_error_message(res.error(), g) << '\n';
+    throw command_failed{exit_no_connection};
+  }
+  if (res->status >= 400) {
+    std::cerr << format_http_error(res->status, res->body) << '\n';
+    throw command_failed{exit_server_error};
+  }
+  if (res->body.empty())
+    return nullptr;
+  auto answer = json::parse(res->body, nullptr, false);
+  if (answer.is_discarded()) {
+    std::cerr << "error: the manager answered HTTP " << res->status
+              << " with a body that is not JSON\n";
+    throw command_failed{exit_server_error};
+  }
+  return answer;
+}
+
+std::string read_file(const std::string& path, std::string_view option) {
+  std::string content;
+  int err = 0;
+  if (std::FILE* file = std::fopen(path.c_str(), "rb"); file == nullptr) {
+    err = errno;
+  } else {
+    char buffer[4096];
+    size_t n;
+    while ((n = std::fread(buffer, 1, sizeof buffer, file)) > 0)
+      content.append(buffer, n);
+    if (std::ferror(file))
+      err = errno;
+    std::fclose(file);
+  }
+  if (err != 0) {
+    std::cerr << "error: cannot read " << option << " '" << path
+              << "': " << std::strerror(err) << '\n';
+    throw command_failed{exit_usage};
+  }
+  return content;
+}
+
+void print(const global_options& g, const json& answer,
+           const std::function<std::string(const json&)>& human) {
+  if (g.json_output)
+    std::cout << answer.dump(2) << '\n';
+  else
+    std::cout << human(answer);
+}
+
+bool is_timestamp_key(std::string_view key) {
+  return key.ends_with("_at") || key == "valid_from" || key == "valid_until"
+         || key == "last_seen";
+}
+
+std::vector<std::vector<std::string>>
+rows_of(const json& items, const std::vector<std::string>& keys) {
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& item : items) {
+    auto& row = rows.emplace_back();
+    for (const auto& key : keys) {
+      auto it = item.find(key);
+      row.push_back(it == item.end() ? "-" : format_cell(*it, key));
+    }
+  }
+  return rows;
+}
+
+} // namespace
+
+bool is_client_command(std::string_view first_arg) {
+  return first_arg == "order" || first_arg == "compute"
+         || first_arg == "member" || first_arg == "quota";
+}
+
+json build_order_body(const order_create_options& opts) {
+  json body{{"kind", opts.kind}};
+  auto put = [&](const char* key, const auto& value) {
+    if (value)
+      body[key] = *value;
+  };
+  put("count", opts.count);
+  put("type", opts.type);
+  put("vcpu", opts.vcpu);
+  put("memory_mb", opts.memory_mb);
+  put("disk_gb", opts.disk_gb);
+  put("image", opts.image);
+  put("requirements", opts.requirements);
+  put("public_key", opts.public_key);
+  put("user_data", opts.user_data);
+  put("valid_from", opts.valid_from);
+  put("valid_until", opts.valid_until);
+  put("size_gb", opts.size_gb);
+  put("network_cidr", opts.network_cidr);
+  put("network_gateway", opts.network_gateway);
+  put("network_allocation", opts.network_allocation);
+  return body;
+}
+
+std::string format_cell(const json& value, std::string_view key) {
+  if (value.is_null())
+    return "-";
+  if (value.is_string()) {
+    const auto& text = value.get_ref<const std::string&>();
+    return text.empty() ? "-" : text;
+  }
+  if (value.is_boolean())
+    return value.get<bool>() ? "yes" : "no";
+  // The manager keeps times as milliseconds; 0 means "never".
+  if (value.is_number_integer() && is_timestamp_key(key)) {
+    auto t = value.get<millis>();
+    return t == 0 ? "-" : format_iso8601(t);
+  }
+  return value.dump();
+}
+
+std::string format_table(const std::vector<std::string>& header,
+                         const std::vector<std::vector<std::string>>& rows) {
+  std::vector<size_t> widths;
+  for (const auto& cell : header)
+    widths.push_back(cell.size());
+  for (const auto& row : rows)
+    for (size_t i = 0; i < row.size() && i < widths.size(); ++i)
+      widths[i] = std::max(widths[i], row[i].size());
+  std::string out;
+  auto add_line = [&](const std::vector<std::string>& cells) {
+    std::string line;
+    for (size_t i = 0; i < cells.size() && i < widths.size(); ++i) {
+      line += cells[i];
+      if (i + 1 < cells.size())
+        line.append(widths[i] - cells[i].size() + 2, ' ');
+    }
+    out += line;
+    out += '\n';
+  };
+  add_line(header);
+  for (const auto& row : rows)
+    add_line(row);
+  return out;
+}
+
+std::string format_orders_table(const json& orders) {
+  return format_table(
+    {"ID", "STATE", "TYPE", "KIND", "INSTANCE", "CREATED"},
+    rows_of(orders,
+            {"id", "state", "type", "kind", "instance_id", "created_at"}));
+}
+
+std::string format_computes_table(const json& computes) {
+  auto rows = rows_of(computes,
+                      {"id", "state", "vcpu", "memory_mb", "ip", "order_id"});
+  for (auto& row : rows)
+    if (row[3] != "-")
+      row[3] += "MB";
+  return format_table({"ID", "STATE", "VCPU", "MEMORY", "IP", "ORDER"}, rows);
+}
+
+std::string format_members_table(const json& members) {
+  return format_table({"ID", "ALIVE", "LAST-SEEN", "SELF"},
+                      rows_of(members, {"id", "alive", "last_seen", "self"}));
+}
+
+std::string format_quota_table(const json& quota) {
+  std::vector<std::vector<std::string>> rows;
+  for (const char* resource : {"vcpu", "memory_mb", "instances"}) {
+    auto it = quota.find(resource);
+    if (it == quota.end())
+      continue;
+    auto& row = rows.emplace_back(std::vector<std::string>{resource});
+    for (const char* key : {"total", "in_use", "in_use_by_user"}) {
+      auto value = it->find(key);
+      row.push_back(value == it->end() ? "-" : format_cell(*value, key));
+    }
+  }
+  return "member: " + format_cell(quota.value("member_id", json{}), "member_id")
+         + "\n" + format_table({"RESOURCE", "TOTAL", "IN-USE", "YOURS"}, rows);
+}
+
+std::string format_key_values(const json& object,
+                              const std::vector<std::string>& order) {
+  std::vector<std::string> keys;
+  for (const auto& key : order)
+    if (object.contains(key))
+      keys.push_back(key);
+  for (const auto& [key, value] : object.items())
+    if (std::find(order.begin(), order.end(), key) == order.end())
+      keys.push_back(key);
+  size_t width = 0;
+  for (const auto& key : keys)
+    width = std::max(width, key.size());
+  std::string out;
+  for (const auto& key : keys) {
+    out += key;
+    out += ':';
+    out.append(width - key.size() + 1, ' ');
+    out += format_cell(object.at(key), key);
+    out += '\n';
+  }
+  return out;
+}
+
+const std::vector<std::string>& order_fields() {
+  static const std::vector<std::string> fields{
+    "id",           "batch_id",          "state",
+    "type",         "kind",              "instance_id",
+    "requesting_member", "providing_member", "vcpu",
+    "memory_mb",    "disk_gb",           "image",
+    "requirements", "valid_from",        "valid_until",
+    "created_at",   "updated_at",        "fulfilled_at",
+    "last_error"};
+  return fields;
+}
+
+const std::vector<std::string>& compute_fields() {
+  static const std::vector<std::string> fields{
+    "id",     "state",    "vcpu",     "memory_mb",  "disk_gb", "flavor",
+    "image",  "ip",       "order_id", "created_at", "fault"};
+  return fields;
+}
+
+std::string format_http_error(int status, std::string_view body) {
+  std::string code;
+  std::string message;
+  auto parsed = json::parse(body, nullptr, false);
+  if (parsed.is_object() && parsed.contains("error")
+      && parsed["error"].is_object()) {
+    const auto& err = parsed["error"];
+    if (err.contains("code") && err["code"].is_string())
+      code = err["code"].get<std::string>();
+    if (err.contains("message") && err["message"].is_string())
+      message = err["message"].get<std::string>();
+  } else {
+    message = body;
+  }
+  while (!message.empty()
+         && (message.back() == '.' || std::isspace(
+               static_cast<unsigned char>(message.back()))))
+    message.pop_back();
+  if (message.empty())
+    message = "the manager gave no reason";
+  if (status == 401)
+    return "error: authentication failed: " + message
+           + ". Check --token or FOGBOW_TOKEN.";
+  if (status == 404)
+    return "error: not found: " + message;
+  std::string details = code.empty() ? "" : code + ", ";
+  return "error: " + message + " (" + details + "HTTP "
+         + std::to_string(status) + ")";
+}
+
+int run_client(int argc, char** argv) {
+  CLI::App app{"Fogbow client: orders and instances through a manager's "
+               "REST API.",
+               "fogbow"};
+  // Global options may follow the subcommands: `fogbow order list --json`.
+  app.fallthrough();
+  app.require_subcommand(1);
+  global_options g;
+  app.add_option("--url", g.url, "Manager URL")
+    ->envname("FOGBOW_URL")
+    ->capture_default_str();
+  app.add_option("--token", g.token, "Authentication token")
+    ->envname("FOGBOW_TOKEN");
+  app.add_flag("--json", g.json_output, "Print the server's JSON");
+  app.add_option("--timeout", g.timeout_s, "Seconds to wait for the manager")
+    ->check(CLI::Range(1, 3600))
+    ->capture_default_str();
+
+  // Each leaf command and what it does once the whole line parsed.
+  std::vector<std::pair<CLI::App*, std::function<void()>>> commands;
+  auto noun = [&](const char* name, const char* description) {
+    auto* sub = app.add_subcommand(name, description);
+    sub->require_subcommand(1);
+    return sub;
+  };
+  auto verb = [&](CLI::App* parent, const char* name, const char* description,
+                  std::function<void()> run) {
+    auto* sub = parent->add_subcommand(name, description);
+    commands.emplace_back(sub, std::move(run));
+    return sub;
+  };
+  std::string id;
+  auto add_id = [&](CLI::App* sub) { sub->add_option("id", id, "Id")->required(); };
+
+  auto* order = noun("order", "Create, list, show and delete orders");
+  order_create_options create;
+  std::optional<std::string> public_key_file;
+  std::optional<std::string> user_data_file;
+  auto* order_create = verb(order, "create", "Create orders", [&] {
+    if (public_key_file)
+      create.public_key = read_file(*public_key_file, "--public-key-file");
+    if (user_data_file)
+      create.user_data = read_file(*user_data_file, "--user-data-file");
+    auto body = build_order_body(create);
+    print(g, call(g, "POST", "/v1/orders", &body),
+          [](const json& a) { return format_orders_table(a.at("orders")); });
+  });
+  const CLI::Validator iso8601{
+    [](std::string& text) {
+      return parse_iso8601(text) ? std::string{}
+                                 : "not an ISO-8601 date-time such as "
+                                   "2026-11-25T10:00:00Z: "
+                                     + text;
+    },
+    "ISO-8601"};
+  order_create->add_option("--kind", create.kind, "What to create")
+    ->required()
+    ->check(CLI::IsMember({"compute", "volume", "network"}));
+  order_create->add_option("--count", create.count, "Number of orders")
+    ->check(CLI::PositiveNumber);
+  order_create->add_option("--type", create.type, "Order type")
+    ->check(CLI::IsMember({"one-time", "persistent"}));
+  order_create->add_option("--vcpu", create.vcpu, "Minimum vCPUs")
+    ->check(CLI::PositiveNumber);
+  order_create->add_option("--memory-mb", create.memory_mb, "Minimum memory")
+    ->check(CLI::PositiveNumber);
+  order_create->add_option("--disk-gb", create.disk_gb, "Minimum disk")
+    ->check(CLI::NonNegativeNumber);
+  order_create->add_option("--image", create.image, "Image name");
+  order_create->add_option("--requirements", create.requirements,
+                           "Glue2 expression, e.g. 'Glue2vCPU >= 2'");
+  order_create->add_option("--public-key-file", public_key_file,
+                           "SSH public key to install");
+  order_create->add_option("--user-data-file", user_data_file,
+                           "Script run on first boot");
+  order_create->add_option("--valid-from", create.valid_from, "Start of validity")
+    ->check(iso8601);
+  order_create->add_option("--valid-until", create.valid_until, "End of validity")
+    ->check(iso8601);
+  order_create->add_option("--size-gb", create.size_gb, "Volume size")
+    ->check(CLI::PositiveNumber);
+  order_create->add_option("--network-cidr", create.network_cidr, "Network CIDR");
+  order_create->add_option("--network-gateway", create.network_gateway,
+                           "Network gateway");
+  order_create->add_option("--network-allocation", create.network_allocation,
+                           "Address allocation")
+    ->check(CLI::IsMember({"dynamic", "static"}));
+  verb(order, "list", "List your orders", [&] {
+    print(g, call(g, "GET", "/v1/orders"),
+          [](const json& a) { return format_orders_table(a.at("orders")); });
+  });
+  auto show_order = [](const json& a) {
+    return format_key_values(a, order_fields());
+  };
+  add_id(verb(order, "show", "Show one order", [&] {
+    print(g, call(g, "GET", "/v1/orders/" + encode_segment(id)), show_order);
+  }));
+  add_id(verb(order, "delete", "Delete an order and its instance", [&] {
+    print(g, call(g, "DELETE", "/v1/orders/" + encode_segment(id)), show_order);
+  }));
+
+  auto* compute = noun("compute", "List, show and delete compute instances");
+  verb(compute, "list", "List your computes", [&] {
+    print(g, call(g, "GET", "/v1/computes"), [](const json& a) {
+      return format_computes_table(a.at("computes"));
+    });
+  });
+  add_id(verb(compute, "show", "Show one compute", [&] {
+    print(g, call(g, "GET", "/v1/computes/" + encode_segment(id)),
+          [](const json& a) { return format_key_values(a, compute_fields()); });
+  }));
+  add_id(verb(compute, "delete", "Delete a compute", [&] {
+    // 204: the server has nothing to print, so neither has --json.
+    call(g, "DELETE", "/v1/computes/" + encode_segment(id));
+    if (!g.json_output)
+      std::cout << "deleted compute " << id << '\n';
+  }));
+
+  auto* member = noun("member", "Federation members");
+  verb(member, "list", "List the members this manager knows", [&] {
+    print(g, call(g, "GET", "/v1/members"), [](const json& a) {
+      return format_members_table(a.at("members"));
+    });
+  });
+
+  auto* quota = noun("quota", "Capacity of a member");
+  std::string member_id;
+  verb(quota, "show", "Show a member's capacity and your share of it", [&] {
+    if (member_id.empty()) {
+      auto members = call(g, "GET", "/v1/members");
+      for (const auto& m : members.at("members"))
+        if (m.value("self", false))
+          member_id = m.at("id").get<std::string>();
+      if (member_id.empty()) {
+        std::cerr << "error: the manager lists no member of its own; "
+                     "pass --member\n";
+        throw command_failed{exit_server_error};
+      }
+    }
+    print(g,
+          call(g, "GET",
+               "/v1/members/" + encode_segment(member_id) + "/quota"),
+          format_quota_table);
+  })->add_option("--member", member_id, "Member id (default: this manager)");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : exit_usage;
+  }
+  try {
+    for (auto& [sub, run] : commands)
+      if (sub->parsed())
+        run();
+  } catch (const command_failed& e) {
+    return e.exit_code;
+  } catch (const nlohmann::json::exception& e) {
+    std::cerr << "error: unexpected answer from the manager: " << e.what()
+              << '\n';
+    return exit_server_error;
+  }
+  return 0;
+}
+
+} // namespace fogbow::cli

@@ -1,0 +1,223 @@
+"""Run real `fogbow` processes from integration tests (standard library only).
+
+    from fogbow_harness import start_manager, fogbow
+
+    class T(unittest.TestCase):
+        def test_x(self):
+            manager = start_manager(self, CONFIG)   # stopped by addCleanup
+            status, body = manager.request("GET", "/v1/orders",
+                                           token="alice-secret")
+            result = fogbow("order", "list", "--url", manager.url)
+
+The binary is taken from the environment variable FOGBOW_BINARY (ctest sets
+it). Each Manager owns a temporary workspace holding its config file, one
+log file per start and, unless another is given, its data directory; the
+data directory survives stop()/start(), so restart tests can reuse it.
+cleanup() stops the process, kills whatever is left in the process groups it
+started (local instances) and removes the workspace.
+"""
+
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+LISTENING = re.compile(r"listening on (https?://[^\s:/]+:(\d+))")
+
+
+def binary():
+    """Path of the fogbow executable under test."""
+    path = os.environ.get("FOGBOW_BINARY")
+    if not path:
+        raise RuntimeError("set FOGBOW_BINARY to the fogbow executable")
+    return path
+
+
+def closed_port():
+    """A loopback port that nothing listens on (bound, then released)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until(predicate, timeout=30.0, interval=0.1, message="condition"):
+    """Calls predicate until it returns a truthy value, which is returned.
+
+    Raises AssertionError naming `message` once `timeout` seconds passed.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {message}")
+        time.sleep(interval)
+
+
+def kill_processes_under(directory):
+    """Kills the process groups of every process whose working directory is
+    inside `directory`: local-driver instances run in sessions of their own
+    (they outlive the manager, like VMs), so only their cwd tells they
+    belong to a test."""
+    root = os.path.realpath(directory) + os.sep
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            cwd = os.readlink(f"/proc/{pid}/cwd") + os.sep
+            if cwd.startswith(root):
+                os.killpg(os.getpgid(int(pid)), signal.SIGKILL)
+        except (OSError, ProcessLookupError):
+            pass
+
+
+def fogbow(*args, env=None, timeout=60):
+    """Runs `fogbow ARGS...` and returns the CompletedProcess (text output).
+
+    FOGBOW_URL and FOGBOW_TOKEN from the caller's environment are dropped so
+    that a developer's shell cannot change what a test sends; pass them in
+    `env` to test them.
+    """
+    full_env = {k: v for k, v in os.environ.items()
+                if k not in ("FOGBOW_URL", "FOGBOW_TOKEN")}
+    full_env.update(env or {})
+    return subprocess.run([binary(), *map(str, args)], capture_output=True,
+                          text=True, env=full_env, timeout=timeout,
+                          stdin=subprocess.DEVNULL)
+
+
+class Manager:
+    """One `fogbow --role=all` process listening on a free loopback port."""
+
+    def __init__(self, roles="all"):
+        self.roles = roles
+        self.workspace = tempfile.mkdtemp(prefix="fogbow-test-")
+        self.process = None
+        self.url = None
+        self.port = None
+        self.log_path = None
+        self.data_dir = None
+        self._starts = 0
+        self._process_groups = []
+
+    def start(self, config_text, data_dir=None, extra_args=(), timeout=30.0):
+        """Starts the process and waits for its `listening on` log line.
+
+        Returns self. Raises RuntimeError with the log's tail when the
+        process exits or does not listen within `timeout` seconds.
+        """
+        if self.process is not None:
+            raise RuntimeError("manager already running")
+        self.data_dir = data_dir or os.path.join(self.workspace, "data")
+        os.makedirs(self.data_dir, exist_ok=True)
+        config_path = os.path.join(self.workspace, "config.toml")
+        with open(config_path, "w") as f:
+            f.write(config_text)
+        self._starts += 1
+        self.log_path = os.path.join(self.workspace, f"server-{self._starts}.log")
+        with open(self.log_path, "w") as log:
+            # A group of its own, so cleanup() can reach the instances the
+            # local driver spawns without touching anything else.
+            self.process = subprocess.Popen(
+                [binary(), f"--role={self.roles}", "--config", config_path,
+                 "--data-dir", self.data_dir, "--http-port", "0",
+                 *map(str, extra_args)],
+                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                cwd=self.workspace, start_new_session=True)
+        self._process_groups.append(self.process.pid)
+        deadline = time.monotonic() + timeout
+        while True:
+            match = LISTENING.search(self.log())
+            if match:
+                self.url, self.port = match.group(1), int(match.group(2))
+                return self
+            if self.process.poll() is not None:
+                code = self.process.returncode
+                self.process = None
+                raise RuntimeError(f"fogbow exited with {code} before listening:\n"
+                                   + self.log_tail())
+            if time.monotonic() >= deadline:
+                self.stop()
+                raise RuntimeError(f"fogbow did not listen within {timeout} s:\n"
+                                   + self.log_tail())
+            time.sleep(0.05)
+
+    def log(self):
+        """Everything the current (or last) process printed."""
+        if not self.log_path:
+            return ""
+        with open(self.log_path, errors="replace") as f:
+            return f.read()
+
+    def log_tail(self, lines=40):
+        return "\n".join(self.log().splitlines()[-lines:])
+
+    def stop(self, timeout=10.0):
+        """SIGTERM, then SIGKILL after `timeout` seconds; returns the exit code."""
+        if self.process is None:
+            return None
+        process, self.process = self.process, None
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        return process.returncode
+
+    def kill9(self):
+        """Kills the process at once, as a crash would; returns the exit code."""
+        if self.process is None:
+            return None
+        process, self.process = self.process, None
+        process.kill()
+        return process.wait()
+
+    def cleanup(self):
+        """Stops the process, kills its leftovers, removes the workspace."""
+        self.stop()
+        for group in self._process_groups:
+            try:
+                os.killpg(group, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        self._process_groups.clear()
+        kill_processes_under(self.workspace)
+        shutil.rmtree(self.workspace, ignore_errors=True)
+
+    def request(self, method, path, body=None, token=None, timeout=10.0):
+        """One REST call; returns (status, parsed JSON or None if no body)."""
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(self.url + path, data=data, method=method)
+        req.add_header("Accept", "application/json")
+        if data is not None:
+            req.add_header("Content-Type", "application/json")
+        if token is not None:
+            req.add_header("X-Auth-Token", token)
+        try:
+            with urllib.request.urlopen(req, timeout=timeout) as res:
+                status, raw = res.status, res.read()
+        except urllib.error.HTTPError as e:
+            status, raw = e.code, e.read()
+        return status, (json.loads(raw) if raw else None)
+
+
+def start_manager(test, config_text, **kwargs):
+    """Starts a Manager that is cleaned up when `test` ends.
+
+    `test` is a TestCase (addCleanup) or a TestCase class inside
+    setUpClass (addClassCleanup); kwargs go to Manager.start.
+    """
+    manager = Manager(roles=kwargs.pop("roles", "all"))
+    if isinstance(test, type):
+        test.addClassCleanup(manager.cleanup)
+    else:
+        test.addCleanup(manager.cleanup)
+    return manager.start(config_text, **kwargs)
