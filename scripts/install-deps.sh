@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package needed to build, test and run fogbow.
+# Idempotent: when everything is installed already, it does not touch apt.
+set -euo pipefail
+
+packages=(
+  # toolchain
+  cmake ninja-build g++ pkg-config
+  # libraries
+  libcaf-dev nlohmann-json3-dev libcpp-httplib-dev libsqlite3-dev
+  libcli11-dev libspdlog-dev libtomlplusplus-dev doctest-dev
+  # tests, demo and benchmarks (integration tests are Python 3 stdlib only)
+  python3 procps curl
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+  [[ "$status" == "install ok installed" ]] || missing+=("$p")
+done
+if ((${#missing[@]} == 0)); then
+  echo "install-deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+sudo=()
+if [[ $(id -u) -ne 0 ]]; then
+  sudo=(sudo)
+fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update
+"${sudo[@]}" apt-get install -y --no-install-recommends "${missing[@]}"

@@ -1,0 +1,141 @@
+#include "roles/manager_role.hpp"
+
+#include "actors/errors.hpp"
+#include "actors/order_scheduler.hpp"
+#include "actors/store.hpp"
+#include "auth/authorization.hpp"
+#include "auth/identity.hpp"
+#include "drivers/instant/instant_driver.hpp"
+#include "drivers/local/local_driver.hpp"
+#include "http/rest_api.hpp"
+
+#include <caf/actor_system.hpp>
+#include <caf/scoped_actor.hpp>
+#include <caf/send.hpp>
+#include <caf/system_messages.hpp>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <filesystem>
+#include <stdexcept>
+
+namespace fogbow {
+
+namespace {
+
+/// Asks `hdl` synchronously during start-up; turns a failure into an
+/// exception that names `what`.
+template <class Result, class Handle, class... Ts>
+Result ask(caf::actor_system& sys, const Handle& hdl, const char* what,
+           Ts&&... xs) {
+  caf::scoped_actor self{sys};
+  // An actor that fails to start (e.g. the store cannot open its file)
+  // quits with the reason; the monitor lets us report that reason instead
+  // of "receiver down".
+  self->monitor(hdl);
+  Result result;
+  caf::error failure;
+  self->request(hdl, std::chrono::seconds(60), std::forward<Ts>(xs)...)
+    .receive([&](Result& r) { result = std::move(r); },
+             [&](caf::error& e) { failure = std::move(e); });
+  if (failure == caf::sec::request_receiver_down)
+    self->receive([&](caf::down_msg& down) {
+      if (down.reason)
+        failure = std::move(down.reason);
+    });
+  if (failure)
+    throw std::runtime_error(std::string{what} + ": " + message_of(failure));
+  return result;
+}
+
+} // namespace
+
+manager_role::manager_role(caf::actor_system& sys, fogbow_config config,
+                           std::string data_dir, std::vector<std::string> roles)
+  : sys_(sys),
+    config_(std::move(config)),
+    data_dir_(std::move(data_dir)),
+    roles_(std::move(roles)) {
+}
+
+manager_role::~manager_role() {
+  stop();
+}
+
+int manager_role::start() {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::create_directories(data_dir_, ec);
+  if (ec)
+    throw std::runtime_error("cannot create data directory " + data_dir_
+                             + ": " + ec.message());
+  store_ = sys_.spawn(store, (fs::path{data_dir_} / "manager.db").string());
+  auto orders = ask<std::vector<order>>(sys_, store_, "cannot open the store",
+                                        atom::load_v);
+  if (config_.driver_kind == "instant") {
+    driver_ = sys_.spawn(instant_driver, config_.capacity, config_.flavors);
+  } else {
+    local_cloud_config lc;
+    lc.root_dir = config_.driver_instances_dir.empty()
+                    ? (fs::path{data_dir_} / "instances").string()
+                    : config_.driver_instances_dir;
+    lc.capacity = config_.capacity;
+    lc.flavors = config_.flavors;
+    lc.ip = config_.driver_ip;
+    // Forks and kills processes (erase may wait seconds for a process to
+    // exit): it gets a thread of its own rather than a scheduler worker.
+    driver_ = sys_.spawn<caf::detached>(local_driver, lc);
+  }
+  auto instances = ask<std::vector<instance>>(
+    sys_, driver_, "cannot list the cloud's instances", atom::list_v);
+  spdlog::info("loaded {} orders and {} instances ({} driver)", orders.size(),
+               instances.size(), config_.driver_kind);
+  order_scheduler_config sc;
+  sc.member_id = config_.member_id;
+  sc.max_in_flight = config_.max_in_flight;
+  sc.retry_initial_ms = config_.retry_initial_ms;
+  sc.retry_max_ms = config_.retry_max_ms;
+  scheduler_ = sys_.spawn(order_scheduler, store_, driver_, sc,
+                          std::move(orders), std::move(instances));
+
+  std::vector<static_token> tokens;
+  for (auto& u : config_.users)
+    tokens.push_back({u.id, u.name, u.token});
+  auto identity = std::make_shared<static_tokens_identity>(std::move(tokens));
+  std::shared_ptr<const authorization_plugin> authorization;
+  if (config_.authorization_plugin == "user-whitelist")
+    authorization = std::make_shared<user_whitelist>(
+      std::set<std::string, std::less<>>(config_.authorized_users.begin(),
+                                         config_.authorized_users.end()));
+  else
+    authorization = std::make_shared<allow_all>();
+
+  rest_api_config hc;
+  hc.bind_address = config_.http_bind;
+  hc.port = config_.http_port;
+  hc.max_count = config_.max_orders_per_request;
+  hc.actor_timeout = std::chrono::milliseconds{config_.http_timeout_ms};
+  hc.max_body_bytes = static_cast<size_t>(config_.http_max_body_bytes);
+  hc.threads = config_.http_threads;
+  hc.roles = roles_;
+  api_ = std::make_unique<rest_api>(sys_, scheduler_, identity, authorization,
+                                    hc);
+  return api_->start();
+}
+
+void manager_role::stop() {
+  if (api_) {
+    api_->stop();
+    api_.reset();
+  }
+  for (auto& hdl : {caf::actor_cast<caf::actor>(scheduler_),
+                    caf::actor_cast<caf::actor>(driver_),
+                    caf::actor_cast<caf::actor>(store_)})
+    if (hdl)
+      caf::anon_send_exit(hdl, caf::exit_reason::user_shutdown);
+  scheduler_ = nullptr;
+  driver_ = nullptr;
+  store_ = nullptr;
+}
+
+} // namespace fogbow
