@@ -1,0 +1,564 @@
+#include "http/rest_api.hpp"
+
+#include "actors/errors.hpp"
+#include "http/json_codec.hpp"
+
+#include <caf/all.hpp>
+#include <httplib.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <cctype>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <thread>
+
+#ifndef FOGBOW_VERSION
+#define FOGBOW_VERSION "dev"
+#endif
+
+namespace fogbow {
+
+namespace {
+
+using json = nlohmann::json;
+using handler_response = httplib::Server::HandlerResponse;
+
+enum class resource {
+  status,
+  orders,
+  order,
+  computes,
+  compute,
+  members,
+  quota,
+  unimplemented, ///< volumes, networks, attachments
+};
+
+struct route {
+  resource res;
+  std::string id; ///< the {id} path segment, if the route has one
+};
+
+std::optional<route> match_route(std::string_view path) {
+  constexpr std::string_view prefix = "/v1/";
+  if (!path.starts_with(prefix))
+    return std::nullopt;
+  path.remove_prefix(prefix.size());
+  std::vector<std::string_view> seg;
+  while (seg.size() < 4) {
+    auto slash = path.find('/');
+    seg.push_back(path.substr(0, slash));
+    if (slash == std::string_view::npos) {
+      path = {};
+      break;
+    }
+    path.remove_prefix(slash + 1);
+  }
+  if (seg[0] == "volumes" || seg[0] == "networks" || seg[0] == "attachments")
+    return route{resource::unimplemented, {}};
+  if (!path.empty()
+      || std::any_of(seg.begin(), seg.end(), [](auto s) { return s.empty(); }))
+    return std::nullopt;
+  auto id = seg.size() > 1 ? std::string{seg[1]} : std::string{};
+  if (seg.size() == 1 && seg[0] == "status")
+    return route{resource::status, {}};
+  if (seg.size() == 1 && seg[0] == "orders")
+    return route{resource::orders, {}};
+  if (seg.size() == 2 && seg[0] == "orders")
+    return route{resource::order, id};
+  if (seg.size() == 1 && seg[0] == "computes")
+    return route{resource::computes, {}};
+  if (seg.size() == 2 && seg[0] == "computes")
+    return route{resource::compute, id};
+  if (seg.size() == 1 && seg[0] == "members")
+    return route{resource::members, {}};
+  if (seg.size() == 3 && seg[0] == "members" && seg[2] == "quota")
+    return route{resource::quota, id};
+  return std::nullopt;
+}
+
+void reply(httplib::Response& res, int status, const json& body) {
+  res.status = status;
+  res.set_content(dump_json(body), "application/json");
+}
+
+void reply_error(httplib::Response& res, const api_error& e) {
+  reply(res, e.http_status, error_to_json(e));
+}
+
+// Only application/json (any parameters, e.g. charset) or nothing at all.
+bool is_json_content_type(std::string_view value) {
+  auto media = value.substr(0, value.find(';'));
+  auto first = media.find_first_not_of(" \t");
+  if (first == std::string_view::npos)
+    return false;
+  media = media.substr(first, media.find_last_not_of(" \t") + 1 - first);
+  constexpr std::string_view expected = "application/json";
+  return media.size() == expected.size()
+         && std::equal(media.begin(), media.end(), expected.begin(),
+                       [](char a, char b) {
+                         return std::tolower(static_cast<unsigned char>(a))
+                                == b;
+                       });
+}
+
+// For the access log: the raw target, without control bytes, bounded.
+std::string printable(std::string_view s) {
+  std::string out{s.substr(0, 200)};
+  for (auto& c : out)
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
+      c = '?';
+  if (s.size() > 200)
+    out += "...";
+  return out;
+}
+
+std::shared_ptr<spdlog::logger> http_logger() {
+  if (auto log = spdlog::get("http"))
+    return log;
+  try {
+    return spdlog::stderr_color_mt("http");
+  } catch (const spdlog::spdlog_ex&) {
+    return spdlog::get("http"); // another thread registered it first
+  }
+}
+
+// Bodies of the status codes httplib answers by itself (malformed request,
+// 413 from set_payload_max_length, ...), so that every answer is JSON.
+api_error error_for_status(int status, size_t max_body_bytes) {
+  switch (status) {
+    case 400: return {400, "bad_request", "malformed HTTP request"};
+    case 404: return {404, "not_found", "no such resource"};
+    case 413:
+      return {413, "payload_too_large",
+              "request body is larger than " + std::to_string(max_body_bytes)
+                + " bytes"};
+    case 414: return {414, "uri_too_long", "request target is too long"};
+    default:
+      return {status, "http_" + std::to_string(status),
+              "request failed with HTTP status " + std::to_string(status)};
+  }
+}
+
+} // namespace
+
+// One routed, authenticated request.
+struct call {
+  const httplib::Request& req;
+  std::string_view body;
+  route target;
+  user caller; ///< empty on routes open to anyone
+};
+
+struct rest_api::impl {
+  using handler = void (impl::*)(const call&, httplib::Response&);
+
+  struct endpoint {
+    resource res;
+    std::string_view method;
+    std::string_view action; ///< empty: open to anyone, no token needed
+    handler fn;
+  };
+
+  static const std::array<endpoint, 10> endpoints;
+
+  caf::actor_system& sys;
+  order_scheduler_actor scheduler;
+  std::shared_ptr<const identity_plugin> identity;
+  std::shared_ptr<const authorization_plugin> authorization;
+  rest_api_config cfg;
+  order_limits limits;
+  std::shared_ptr<spdlog::logger> log = http_logger();
+  httplib::Server server;
+  std::mutex lifecycle; ///< serialises start() and stop()
+  std::thread thread;
+  std::atomic<bool> listen_returned = false;
+  bool started = false;
+
+  impl(caf::actor_system& sys, order_scheduler_actor scheduler,
+       std::shared_ptr<const identity_plugin> identity,
+       std::shared_ptr<const authorization_plugin> authorization,
+       rest_api_config cfg)
+    : sys(sys),
+      scheduler(std::move(scheduler)),
+      identity(std::move(identity)),
+      authorization(std::move(authorization)),
+      cfg(std::move(cfg)) {
+    limits.max_count = this->cfg.max_count;
+    install();
+  }
+
+  void install() {
+    auto threads = static_cast<size_t>(std::max(1, cfg.threads));
+    server.new_task_queue = [threads] {
+      return new httplib::ThreadPool(threads);
+    };
+    server.set_payload_max_length(cfg.max_body_bytes);
+    server.set_tcp_nodelay(true);
+    // httplib's default also sets SO_REUSEPORT, which would let a second
+    // server bind the same port and silently take half of the requests.
+    server.set_socket_options([](socket_t sock) {
+      int yes = 1;
+      ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+    });
+    server.set_pre_routing_handler(
+      [this](const httplib::Request& req, httplib::Response& res) {
+        return pre_route(req, res);
+      });
+    // Requests with a body arrive here; the rest were answered in pre_route.
+    // The catch-all pattern is safe for std::regex's recursive matcher
+    // because httplib refuses targets over 8 KiB before routing.
+    auto with_body = [this](const httplib::Request& req, httplib::Response& res,
+                            const httplib::ContentReader& read) {
+      read_and_dispatch(req, res, read);
+    };
+    server.Post(".*", with_body);
+    server.Put(".*", with_body);
+    server.Patch(".*", with_body);
+    server.Delete(".*", with_body);
+    server.set_error_handler(httplib::Server::HandlerWithResponse(
+      [this](const httplib::Request&, httplib::Response& res) {
+        if (!res.body.empty())
+          return handler_response::Unhandled; // already ours, already JSON
+        reply_error(res, error_for_status(res.status, cfg.max_body_bytes));
+        return handler_response::Handled;
+      }));
+    server.set_logger(
+      [this](const httplib::Request& req, const httplib::Response& res) {
+        log->debug("{} {} {} -> {} ({} bytes)", req.remote_addr, req.method,
+                   printable(req.target), res.status, res.body.size());
+      });
+  }
+
+  // Runs before httplib reads a body. Answers every request that has none:
+  // httplib 0.11 would wait for the peer to close on a POST without
+  // Content-Length, and would read a GET's body as the next request.
+  handler_response pre_route(const httplib::Request& req,
+                             httplib::Response& res) {
+    bool chunked = req.has_header("Transfer-Encoding");
+    bool has_length = req.has_header("Content-Length");
+    bool has_body = chunked
+                    || (has_length
+                        && req.get_header_value("Content-Length") != "0");
+    // Checked before reading, which also keeps httplib's form and
+    // multipart parsers away from the body.
+    if (has_body && req.has_header("Content-Type")
+        && !is_json_content_type(req.get_header_value("Content-Type"))) {
+      res.set_header("Connection", "close"); // the body stays unread
+      reply_error(res, {415, "unsupported_media_type",
+                        "Content-Type must be application/json"});
+      return handler_response::Handled;
+    }
+    bool body_is_read = req.method == "POST" || req.method == "PUT"
+                        || req.method == "PATCH" || req.method == "DELETE";
+    if ((chunked || has_length) && body_is_read)
+      return handler_response::Unhandled;
+    if (has_body)
+      res.set_header("Connection", "close");
+    dispatch(req, {}, res);
+    return handler_response::Handled;
+  }
+
+  // httplib bounds only a Content-Length (set_payload_max_length); chunked
+  // bodies and inflated gzip would grow without limit, so the body is read
+  // through this receiver, which stops at max_body_bytes.
+  void read_and_dispatch(const httplib::Request& req, httplib::Response& res,
+                         const httplib::ContentReader& read) {
+    std::string body;
+    bool too_large = false;
+    bool ok = read([&](const char* data, size_t n) {
+      too_large = body.size() + n > cfg.max_body_bytes;
+      if (!too_large)
+        body.append(data, n);
+      return !too_large;
+    });
+    if (!ok) {
+      res.set_header("Connection", "close"); // the rest of the body is unread
+      // httplib leaves its verdict (400, 413, 415) in res.status.
+      int status = too_large ? 413 : std::max(res.status, 400);
+      return reply_error(res, error_for_status(status, cfg.max_body_bytes));
+    }
+    dispatch(req, body, res);
+  }
+
+  // Never throws: whatever escapes becomes a JSON 500 with a generic message.
+  void dispatch(const httplib::Request& req, std::string_view body,
+                httplib::Response& res) noexcept {
+    try {
+      route_request(req, body, res);
+    } catch (const std::exception& e) {
+      log->error("{} {}: unexpected exception: {}", req.method,
+                 printable(req.target), e.what());
+      reply_error(res, {500, "internal", "internal error"});
+    } catch (...) {
+      log->error("{} {}: unexpected exception", req.method,
+                 printable(req.target));
+      reply_error(res, {500, "internal", "internal error"});
+    }
+  }
+
+  void route_request(const httplib::Request& req, std::string_view body,
+                     httplib::Response& res) {
+    auto r = match_route(req.path);
+    if (!r)
+      return reply_error(res, {404, "not_found", "no such resource"});
+    if (r->res == resource::unimplemented) {
+      if (authenticate(req, res))
+        reply_error(res, {501, "not_implemented",
+                          "no cloud driver of this member supports volumes, "
+                          "networks or attachments yet; volume and network "
+                          "orders are accepted and stored"});
+      return;
+    }
+    std::string_view method = req.method;
+    if (method == "HEAD")
+      method = "GET";
+    const endpoint* ep = nullptr;
+    std::string allow;
+    for (auto& e : endpoints) {
+      if (e.res != r->res)
+        continue;
+      allow += allow.empty() ? "" : ", ";
+      allow += e.method;
+      if (e.method == method)
+        ep = &e;
+    }
+    if (!ep) {
+      res.set_header("Allow", allow);
+      return reply_error(res, {405, "method_not_allowed",
+                               req.method + " is not allowed here; allowed: "
+                                 + allow});
+    }
+    call c{req, body, std::move(*r), {}};
+    if (!ep->action.empty()) {
+      auto u = authenticate(req, res);
+      if (!u)
+        return;
+      if (!authorization->is_authorized(*u, ep->action))
+        return reply_error(res, {403, "forbidden",
+                                 "user '" + u->id + "' may not "
+                                   + std::string{ep->action}});
+      c.caller = std::move(*u);
+    }
+    (this->*ep->fn)(c, res);
+  }
+
+  // Answers 401 itself when there is no valid token.
+  std::optional<user> authenticate(const httplib::Request& req,
+                                   httplib::Response& res) {
+    auto n = req.get_header_value_count("X-Auth-Token");
+    if (n != 1) {
+      reply_error(res, {401, "unauthorized",
+                        n == 0 ? "missing X-Auth-Token header"
+                               : "more than one X-Auth-Token header"});
+      return std::nullopt;
+    }
+    auto u = identity->authenticate(req.get_header_value("X-Auth-Token"));
+    if (!u)
+      reply_error(res, {401, "unauthorized", "invalid token"});
+    return u;
+  }
+
+  api_error to_api_error(const caf::error& e) const {
+    switch (code_of(e)) {
+      case errc::not_found: return {404, "not_found", message_of(e)};
+      case errc::invalid_argument:
+        return {400, "invalid_argument", message_of(e)};
+      case errc::no_matching_flavor:
+        return {400, "no_matching_flavor", message_of(e)};
+      case errc::unauthorized: return {401, "unauthorized", message_of(e)};
+      case errc::conflict: return {409, "conflict", message_of(e)};
+      case errc::unsupported: return {501, "not_implemented", message_of(e)};
+      case errc::cloud_error: return {502, "cloud_error", message_of(e)};
+      case errc::no_capacity: return {503, "no_capacity", message_of(e)};
+      case errc::storage_failure:
+        return {503, "storage_failure", message_of(e)};
+      case errc::none: break;
+    }
+    if (e == caf::sec::request_timeout)
+      return {504, "timeout",
+              "the order scheduler did not answer within "
+                + std::to_string(cfg.actor_timeout.count()) + " ms"};
+    if (e == caf::sec::request_receiver_down)
+      return {503, "unavailable", "the order scheduler is not running"};
+    log->error("unexpected error from the order scheduler: {}",
+               sys.render(e));
+    return {500, "internal", "internal error"};
+  }
+
+  // One blocking request to the scheduler; `on_reply` gets the reply, an
+  // error becomes the matching JSON error answer.
+  template <class OnReply, class... Ts>
+  void ask(httplib::Response& res, OnReply on_reply, Ts&&... xs) {
+    caf::scoped_actor self{sys};
+    self->request(scheduler, cfg.actor_timeout, std::forward<Ts>(xs)...)
+      .receive(on_reply,
+               [&](const caf::error& e) { reply_error(res, to_api_error(e)); });
+  }
+
+  template <class T, class F>
+  static json array_of(const std::vector<T>& xs, F to_json) {
+    json out = json::array();
+    for (auto& x : xs)
+      out.push_back(to_json(x));
+    return out;
+  }
+
+  void get_status(const call&, httplib::Response& res) {
+    ask(
+      res,
+      [&](const status_report& s) {
+        reply(res, 200,
+              status_to_json(s, FOGBOW_VERSION, cfg.roles, now_millis()));
+      },
+      atom::status_v);
+  }
+
+  void create_orders(const call& c, httplib::Response& res) {
+    if (!c.req.has_header("Content-Length")
+        && !c.req.has_header("Transfer-Encoding"))
+      return reply_error(res, {411, "length_required",
+                               "a JSON body with a Content-Length is required"});
+    auto parsed = parse_order_request(c.body, limits);
+    if (auto e = std::get_if<api_error>(&parsed))
+      return reply_error(res, *e);
+    auto& request = std::get<order_request>(parsed);
+    request.prototype.user_id = c.caller.id;
+    request.prototype.user_name = c.caller.name;
+    ask(
+      res,
+      [&](const std::vector<order>& os) {
+        reply(res, 201, json{{"orders", array_of(os, order_to_json)}});
+      },
+      atom::create_v, std::move(request.prototype), request.count);
+  }
+
+  void list_orders(const call& c, httplib::Response& res) {
+    ask(
+      res,
+      [&](const std::vector<order>& os) {
+        reply(res, 200, json{{"orders", array_of(os, order_to_json)}});
+      },
+      atom::list_v, c.caller.id);
+  }
+
+  void get_order(const call& c, httplib::Response& res) {
+    ask(
+      res, [&](const order& o) { reply(res, 200, order_to_json(o)); },
+      atom::get_v, c.caller.id, c.target.id);
+  }
+
+  void delete_order(const call& c, httplib::Response& res) {
+    ask(
+      res, [&](const order& o) { reply(res, 200, order_to_json(o)); },
+      atom::erase_v, c.caller.id, c.target.id);
+  }
+
+  void list_computes(const call& c, httplib::Response& res) {
+    ask(
+      res,
+      [&](const std::vector<instance>& xs) {
+        reply(res, 200, json{{"computes", array_of(xs, instance_to_json)}});
+      },
+      atom::instances_v, c.caller.id);
+  }
+
+  void get_compute(const call& c, httplib::Response& res) {
+    ask(
+      res, [&](const instance& x) { reply(res, 200, instance_to_json(x)); },
+      atom::instance_v, c.caller.id, c.target.id);
+  }
+
+  void delete_compute(const call& c, httplib::Response& res) {
+    ask(
+      res, [&](atom::ok) { res.status = 204; }, atom::erase_instance_v,
+      c.caller.id, c.target.id);
+  }
+
+  void list_members(const call&, httplib::Response& res) {
+    ask(
+      res,
+      [&](const std::vector<member_info>& ms) {
+        reply(res, 200, json{{"members", array_of(ms, member_to_json)}});
+      },
+      atom::members_v);
+  }
+
+  void get_quota(const call& c, httplib::Response& res) {
+    ask(
+      res, [&](const quota_report& q) { reply(res, 200, quota_to_json(q)); },
+      atom::quota_v, c.caller.id, c.target.id);
+  }
+};
+
+const std::array<rest_api::impl::endpoint, 10> rest_api::impl::endpoints{{
+  {resource::status, "GET", {}, &impl::get_status},
+  {resource::orders, "GET", action::order_read, &impl::list_orders},
+  {resource::orders, "POST", action::order_create, &impl::create_orders},
+  {resource::order, "GET", action::order_read, &impl::get_order},
+  {resource::order, "DELETE", action::order_delete, &impl::delete_order},
+  {resource::computes, "GET", action::compute_read, &impl::list_computes},
+  {resource::compute, "GET", action::compute_read, &impl::get_compute},
+  {resource::compute, "DELETE", action::compute_delete, &impl::delete_compute},
+  {resource::members, "GET", action::member_read, &impl::list_members},
+  {resource::quota, "GET", action::quota_read, &impl::get_quota},
+}};
+
+rest_api::rest_api(caf::actor_system& sys, order_scheduler_actor scheduler,
+                   std::shared_ptr<const identity_plugin> identity,
+                   std::shared_ptr<const authorization_plugin> authorization,
+                   rest_api_config cfg)
+  : impl_(std::make_unique<impl>(sys, std::move(scheduler), std::move(identity),
+                                 std::move(authorization), std::move(cfg))) {
+}
+
+rest_api::~rest_api() {
+  stop();
+}
+
+int rest_api::start() {
+  std::lock_guard guard{impl_->lifecycle};
+  if (impl_->started)
+    throw std::logic_error("rest_api::start called twice");
+  auto& srv = impl_->server;
+  auto& cfg = impl_->cfg;
+  int port = cfg.port == 0 ? srv.bind_to_any_port(cfg.bind_address)
+                           : (srv.bind_to_port(cfg.bind_address, cfg.port)
+                                ? cfg.port
+                                : -1);
+  if (port < 0)
+    throw std::runtime_error("cannot listen on " + cfg.bind_address + ":"
+                             + std::to_string(cfg.port));
+  impl_->started = true;
+  impl_->thread = std::thread([this] {
+    impl_->server.listen_after_bind();
+    impl_->listen_returned = true;
+  });
+  // httplib's stop() does nothing until the loop has marked itself running;
+  // wait for that so that a stop() right after start() cannot be lost.
+  while (!srv.is_running() && !impl_->listen_returned)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  if (impl_->listen_returned) {
+    impl_->thread.join();
+    throw std::runtime_error("cannot serve on " + cfg.bind_address + ":"
+                             + std::to_string(port));
+  }
+  impl_->log->info("REST API listening on {}:{}", cfg.bind_address, port);
+  return port;
+}
+
+void rest_api::stop() {
+  std::lock_guard guard{impl_->lifecycle};
+  if (!impl_->thread.joinable())
+    return;
+  impl_->server.stop();
+  impl_->thread.join();
+  impl_->log->info("REST API stopped");
+}
+
+} // namespace fogbow

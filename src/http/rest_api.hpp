@@ -1,0 +1,56 @@
+// The REST API of a manager (`/v1/...`, JSON, `X-Auth-Token`). Each request
+// becomes one typed request to the order scheduler with a timeout; the
+// server holds no state of its own. httplib and CAF's blocking API stay in
+// rest_api.cpp.
+#pragma once
+
+#include "actors/actors.hpp"
+#include "auth/authorization.hpp"
+#include "auth/identity.hpp"
+
+#include <caf/fwd.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace fogbow {
+
+struct rest_api_config {
+  std::string bind_address = "127.0.0.1";
+  int port = 0; ///< 0: any free port (start() tells which)
+  int max_count = 100; ///< orders per POST
+  /// How long a request waits for the scheduler before answering 504.
+  std::chrono::milliseconds actor_timeout{5000};
+  size_t max_body_bytes = 1 << 20;
+  int threads = 8; ///< concurrent requests
+  std::vector<std::string> roles; ///< shown by GET /v1/status
+};
+
+class rest_api {
+public:
+  rest_api(caf::actor_system& sys, order_scheduler_actor scheduler,
+           std::shared_ptr<const identity_plugin> identity,
+           std::shared_ptr<const authorization_plugin> authorization,
+           rest_api_config cfg);
+  ~rest_api(); ///< calls stop()
+
+  rest_api(const rest_api&) = delete;
+  rest_api& operator=(const rest_api&) = delete;
+
+  /// Binds and serves on a thread of its own; returns the bound port.
+  /// Throws std::runtime_error when the address cannot be bound and
+  /// std::logic_error when called a second time.
+  int start();
+
+  /// Stops accepting, lets running requests finish and joins. Idempotent.
+  void stop();
+
+private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+} // namespace fogbow
