@@ -102,6 +102,7 @@ double rate(int port, int threads, double seconds, Op op) {
     workers.emplace_back([&] {
       httplib::Client cli{"127.0.0.1", port};
       cli.set_keep_alive(true);
+      cli.set_tcp_nodelay(true);
       while (clock_type::now() < deadline)
         (op(cli) ? done : failed)++;
     });
@@ -145,6 +146,7 @@ int main(int argc, char** argv) {
   // POST → fulfilled, one order at a time so that queueing does not count.
   httplib::Client cli{"127.0.0.1", s.port};
   cli.set_keep_alive(true);
+  cli.set_tcp_nodelay(true);
   std::vector<double> latencies_ms;
   int timeouts = 0;
   for (int i = 0; i < 300; ++i) {

@@ -15,6 +15,12 @@ log=$data/manager.log
 manager=$!
 cleanup() {
   kill "$manager" 2>/dev/null && wait "$manager" 2>/dev/null || true
+  # Local instances outlive their manager (like VMs); stop any left over.
+  for proc in /proc/[0-9]*; do
+    case "$(readlink "$proc/cwd" 2>/dev/null)" in
+      "$data"/*) kill -9 "${proc#/proc/}" 2>/dev/null || true ;;
+    esac
+  done
   rm -rf "$data"
 }
 trap cleanup EXIT
