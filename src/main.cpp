@@ -6,6 +6,7 @@
 #include "cli/client.hpp"
 #include "roles/config.hpp"
 #include "roles/manager_role.hpp"
+#include "roles/tunnel_role.hpp"
 
 #include <CLI/CLI.hpp>
 #include <caf/actor_system.hpp>
@@ -15,6 +16,7 @@
 
 #include <csignal>
 #include <iostream>
+#include <optional>
 #include <pthread.h>
 #include <set>
 #include <sstream>
@@ -23,7 +25,7 @@ namespace {
 
 const std::set<std::string> known_roles{"manager", "rendezvous", "tunnel"};
 // Roles this build can run; the others are being built (see README).
-const std::set<std::string> available_roles{"manager"};
+const std::set<std::string> available_roles{"manager", "tunnel"};
 
 std::set<std::string> parse_roles(const std::string& text) {
   std::set<std::string> roles;
@@ -101,12 +103,18 @@ int main(int argc, char** argv) {
     std::cerr << "fogbow: " << e.what() << "\n";
     return 2;
   }
+  if (role_text.find("all") != std::string::npos && !config.tunnel_configured)
+    roles.erase("tunnel"); // --role=all runs the tunnel when it is configured
+  if (roles.count("tunnel") && !config.tunnel_configured) {
+    std::cerr << "fogbow: the tunnel role needs a [tunnel] section\n";
+    return 2;
+  }
   if (http_port >= 0)
     config.http_port = http_port;
   setup_logging(log_level.empty() ? config.log_level : log_level);
   if (role_text.find("all") != std::string::npos)
-    spdlog::info("--role=all runs the roles this version has: manager "
-                 "(rendezvous and tunnel are not available yet)");
+    spdlog::info("--role=all runs the roles this version has: manager, and "
+                 "the tunnel when [tunnel] is configured (rendezvous: not yet)");
 
   // Every thread inherits this mask, so SIGINT/SIGTERM reach only sigwait.
   sigset_t stop_signals;
@@ -122,11 +130,19 @@ int main(int argc, char** argv) {
   {
     caf::actor_system sys{caf_config};
     std::vector<std::string> role_list(roles.begin(), roles.end());
-    fogbow::manager_role manager{sys, config, data_dir, role_list};
+    fogbow::tunnel_role tunnel{sys, config, data_dir};
+    std::optional<fogbow::manager_role> manager;
     try {
-      int port = manager.start();
-      spdlog::info("manager {} listening on http://{}:{}", config.member_id,
-                   config.http_bind, port);
+      if (roles.count("tunnel")) {
+        tunnel.start();
+        fogbow::use_local_tunnel(config, tunnel);
+      }
+      if (roles.count("manager")) {
+        manager.emplace(sys, config, data_dir, role_list);
+        int port = manager->start();
+        spdlog::info("manager {} listening on http://{}:{}", config.member_id,
+                     config.http_bind, port);
+      }
       int sig = 0;
       sigwait(&stop_signals, &sig);
       spdlog::info("received {}, shutting down",
@@ -135,7 +151,9 @@ int main(int argc, char** argv) {
       spdlog::error("{}", e.what());
       exit_code = 1;
     }
-    manager.stop();
+    if (manager)
+      manager->stop();
+    tunnel.stop();
   }
   spdlog::info("stopped");
   return exit_code;

@@ -123,3 +123,102 @@ struct order_scheduler_config {
 // src/drivers/<driver>/), so that this file stays cheap to include.
 
 } // namespace fogbow
+
+// --- tunnel (issue 4) ------------------------------------------------------
+
+namespace fogbow {
+
+/// A token of the tunnel as its allocator reports it.
+struct tunnel_token_info {
+  std::string id;
+  int port = 0;
+  std::string base;    ///< family (the token itself for a base token)
+  bool active = false; ///< a session of the family is connected
+  bool has_key = false;
+  millis last_active = 0;
+};
+
+/// The ports of one token family: (name, port); "ssh" is the base token.
+struct tunnel_family_ports {
+  std::vector<std::pair<std::string, int>> ports;
+};
+
+/// What the manager learns when it registers an order with the tunnel.
+struct tunnel_access {
+  std::string token;
+  std::string secret;
+  int port = 0;     ///< the public port of the base token
+  int ssh_port = 0; ///< the tunnel's SSH port
+};
+
+/// Ports of instances as GET /v1/computes shows them, by order id:
+/// `ssh_public_address` ("host:port") and named extra ports.
+struct tunnel_addresses {
+  struct entry {
+    std::string order_id;
+    std::string ssh_public_address;
+    std::vector<std::pair<std::string, std::string>> extra_ports;
+  };
+  std::vector<entry> entries;
+};
+
+} // namespace fogbow
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(fogbow::tunnel_token_info)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<fogbow::tunnel_token_info>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(fogbow::tunnel_family_ports)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(fogbow::tunnel_access)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(fogbow::tunnel_addresses)
+
+namespace fogbow {
+
+/// The TUNNEL ALLOCATOR interface (tunnel role): token → public port,
+/// persisted in SQLite before any reply; credentials; which SSH sessions
+/// are up; idle expiry. Errors: errc::not_found (no such token),
+/// errc::unauthorized (wrong credential), errc::no_capacity (range full),
+/// errc::invalid_argument, errc::storage_failure.
+using tunnel_allocator_actor = caf::typed_actor<
+  /// Manager: creates the token (lowest free port) or returns its port;
+  /// a non-empty secret becomes (or replaces) the family's secret.
+  caf::replies_to<atom::tunnel_register, std::string, std::string>::with<int>,
+  /// Instance (already authenticated for the family): allocates the named
+  /// token `<base>-<name>` or returns its port.
+  caf::replies_to<atom::tunnel_allocate, std::string>::with<int>,
+  /// Sets the family's SSH public key (OpenSSH line); replies the base
+  /// token's port.
+  caf::replies_to<atom::tunnel_set_key, std::string, std::string>::with<int>,
+  /// The port of one token.
+  caf::replies_to<atom::get, std::string>::with<int>,
+  /// The ports of the token's family ("ssh" = the token itself).
+  caf::replies_to<atom::tunnel_family, std::string>::with<tunnel_family_ports>,
+  /// Deletes the token when it owns the port (a base token takes its
+  /// family along) and closes the sessions forwarding those ports.
+  caf::replies_to<atom::erase, std::string, int>::with<atom::ok>,
+  /// Deletes a token family whatever its ports (manager's release).
+  caf::replies_to<atom::tunnel_release, std::string>::with<atom::ok>,
+  /// Every token.
+  caf::replies_to<atom::list>::with<std::vector<tunnel_token_info>>,
+  /// (login or token, secret) → the family's base token.
+  caf::replies_to<atom::tunnel_auth, std::string, std::string>::with<std::string>,
+  /// (login, OpenSSH key line) → the family's base token.
+  caf::replies_to<atom::tunnel_auth_key, std::string, std::string>::with<std::string>,
+  /// SSH session `sid` of family `base` asks to forward `port`.
+  caf::replies_to<atom::tunnel_forward, std::uint64_t, std::string, int>::with<bool>,
+  /// SSH session `sid` of family `base` ended.
+  caf::reacts_to<atom::tunnel_closed, std::uint64_t, std::string>,
+  /// Internal: the idle-expiry sweep timer.
+  caf::reacts_to<atom::tunnel_expire>>;
+
+/// The TUNNEL CLIENT interface (manager role): the manager's side of the
+/// tunnel's HTTP API, blocking I/O on a thread of its own.
+using tunnel_client_actor = caf::typed_actor<
+  /// Registers the order's token and secret; errc::cloud_error when the
+  /// tunnel cannot be reached or refuses.
+  caf::replies_to<atom::tunnel_register, std::string>::with<tunnel_access>,
+  /// Releases the order's token (no error when it is gone already).
+  caf::replies_to<atom::tunnel_release, std::string>::with<atom::ok>,
+  /// Addresses of these orders' instances (orders without a token are
+  /// left out).
+  caf::replies_to<atom::tunnel_ports, std::vector<std::string>>::with<tunnel_addresses>>;
+
+} // namespace fogbow

@@ -114,6 +114,58 @@ void read_driver(const toml::table& t, fogbow_config& c,
   }
 }
 
+// --- tunnel (issue 4) ---
+
+void read_tunnel(const toml::table& t, fogbow_config& c,
+                 const std::string& origin) {
+  const std::string w = "tunnel.";
+  check_keys(t, {"ssh_bind", "ssh_port", "public_bind", "port_low",
+                 "port_high", "http_bind", "http_port", "host_key",
+                 "manager_secret", "idle_token_timeout_s", "client_timeout_s",
+                 "login_timeout_s", "max_sessions"},
+             w, origin);
+  c.tunnel_configured = true;
+  read_string(t, "ssh_bind", c.tunnel_ssh_bind, w, origin);
+  read_int(t, "ssh_port", c.tunnel_ssh_port, 0, 65535, w, origin);
+  read_string(t, "public_bind", c.tunnel_public_bind, w, origin);
+  read_int(t, "port_low", c.tunnel_port_low, 1, 65535, w, origin);
+  read_int(t, "port_high", c.tunnel_port_high, 1, 65535, w, origin);
+  if (c.tunnel_port_high < c.tunnel_port_low)
+    fail(origin, "'tunnel.port_high' must be >= 'tunnel.port_low'");
+  read_string(t, "http_bind", c.tunnel_http_bind, w, origin);
+  read_int(t, "http_port", c.tunnel_http_port, 0, 65535, w, origin);
+  read_string(t, "host_key", c.tunnel_host_key, w, origin);
+  read_string(t, "manager_secret", c.tunnel_manager_secret, w, origin);
+  if (c.tunnel_manager_secret.size() < 16)
+    fail(origin, "'tunnel.manager_secret' is required and must have at "
+                 "least 16 characters");
+  read_int(t, "idle_token_timeout_s", c.tunnel_idle_token_timeout_s, 0,
+           365LL * 86400, w, origin);
+  read_int(t, "client_timeout_s", c.tunnel_client_timeout_s, 5, 86400, w,
+           origin);
+  read_int(t, "login_timeout_s", c.tunnel_login_timeout_s, 1, 3600, w, origin);
+  read_int(t, "max_sessions", c.tunnel_max_sessions, 1, 1000000, w, origin);
+}
+
+void read_manager_tunnel(const toml::table& t, fogbow_config& c,
+                         const std::string& origin) {
+  const std::string w = "manager.tunnel.";
+  check_keys(t, {"url", "secret", "ssh_host", "public_host", "local_port"}, w,
+             origin);
+  c.manager_tunnel_configured = true;
+  read_string(t, "url", c.manager_tunnel_url, w, origin);
+  if (!c.manager_tunnel_url.starts_with("http://"))
+    fail(origin, "'manager.tunnel.url' must be an http:// URL");
+  read_string(t, "secret", c.manager_tunnel_secret, w, origin);
+  if (c.manager_tunnel_secret.size() < 16)
+    fail(origin, "'manager.tunnel.secret' must have at least 16 characters");
+  read_string(t, "ssh_host", c.manager_tunnel_ssh_host, w, origin);
+  read_string(t, "public_host", c.manager_tunnel_public_host, w, origin);
+  if (c.manager_tunnel_ssh_host.empty() || c.manager_tunnel_public_host.empty())
+    fail(origin, "'manager.tunnel' needs 'ssh_host' and 'public_host'");
+  read_int(t, "local_port", c.manager_tunnel_local_port, 1, 65535, w, origin);
+}
+
 } // namespace
 
 fogbow_config parse_config(const std::string& text, const std::string& origin) {
@@ -128,12 +180,13 @@ fogbow_config parse_config(const std::string& text, const std::string& origin) {
   }
   fogbow_config c;
   c.flavors = default_flavors();
-  check_keys(root, {"manager", "http", "identity", "authorization", "log"}, "",
-             origin);
+  check_keys(root, {"manager", "http", "identity", "authorization", "log",
+                    "tunnel"},
+             "", origin);
   if (auto m = sub_table(root, "manager", "", origin)) {
     const std::string w = "manager.";
     check_keys(*m, {"member_id", "max_orders_per_request", "retry_initial_ms",
-                    "retry_max_ms", "max_in_flight", "driver"},
+                    "retry_max_ms", "max_in_flight", "driver", "tunnel"},
                w, origin);
     read_string(*m, "member_id", c.member_id, w, origin);
     if (c.member_id.empty() || c.member_id.find('@') != std::string::npos)
@@ -148,6 +201,8 @@ fogbow_config parse_config(const std::string& text, const std::string& origin) {
       fail(origin, "'manager.retry_max_ms' must be >= 'retry_initial_ms'");
     if (auto d = sub_table(*m, "driver", w, origin))
       read_driver(*d, c, origin);
+    if (auto t = sub_table(*m, "tunnel", w, origin))
+      read_manager_tunnel(*t, c, origin);
   }
   if (auto h = sub_table(root, "http", "", origin)) {
     const std::string w = "http.";
@@ -207,6 +262,8 @@ fogbow_config parse_config(const std::string& text, const std::string& origin) {
         c.authorized_users.push_back(*v);
       }
   }
+  if (auto t = sub_table(root, "tunnel", "", origin))
+    read_tunnel(*t, c, origin);
   if (auto l = sub_table(root, "log", "", origin)) {
     check_keys(*l, {"level"}, "log.", origin);
     read_string(*l, "level", c.log_level, "log.", origin);

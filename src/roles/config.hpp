@@ -47,6 +47,30 @@ struct fogbow_config {
 
   // [log]
   std::string log_level = "info";
+
+  // [tunnel]: the tunnel role (issue 4); present = configured.
+  bool tunnel_configured = false;
+  std::string tunnel_ssh_bind = "0.0.0.0";
+  int tunnel_ssh_port = 2222;
+  std::string tunnel_public_bind = "0.0.0.0";
+  int tunnel_port_low = 20000;
+  int tunnel_port_high = 30000;
+  std::string tunnel_http_bind = "127.0.0.1";
+  int tunnel_http_port = 2223;
+  std::string tunnel_host_key; ///< default: <data-dir>/tunnel_host_ed25519
+  std::string tunnel_manager_secret;
+  std::int64_t tunnel_idle_token_timeout_s = 86400;
+  int tunnel_client_timeout_s = 90;
+  int tunnel_login_timeout_s = 30;
+  int tunnel_max_sessions = 10000;
+
+  // [manager.tunnel]: how the manager uses a tunnel; present = used.
+  bool manager_tunnel_configured = false;
+  std::string manager_tunnel_url;         ///< the tunnel's HTTP API
+  std::string manager_tunnel_secret;      ///< its manager_secret
+  std::string manager_tunnel_ssh_host;    ///< what instances connect to
+  std::string manager_tunnel_public_host; ///< shown in ssh_public_address
+  int manager_tunnel_local_port = 22;     ///< instance port published as "ssh"
 };
 
 /// The flavors used when the configuration names none.

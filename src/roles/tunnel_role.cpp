@@ -1,0 +1,189 @@
+#include "roles/tunnel_role.hpp"
+
+#include "actors/errors.hpp"
+#include "actors/tunnel_allocator.hpp"
+#include "http/tunnel_api.hpp"
+#include "tunnel/ssh_server.hpp"
+
+#include <caf/actor_system.hpp>
+#include <caf/scoped_actor.hpp>
+#include <caf/send.hpp>
+#include <caf/system_messages.hpp>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <filesystem>
+#include <mutex>
+#include <stdexcept>
+
+namespace fogbow {
+
+namespace {
+
+constexpr auto ask_timeout = std::chrono::seconds(5);
+
+/// The SSH server's questions, answered by the allocator actor.
+class allocator_policy : public tunnel::ssh_policy {
+public:
+  allocator_policy(caf::actor_system& sys, tunnel_allocator_actor allocator)
+    : sys_(sys), allocator_(std::move(allocator)) {
+  }
+
+  std::optional<std::string> check_key(const std::string& user,
+                                       const std::string& key) override {
+    return ask_base(atom::tunnel_auth_key_v, user, key);
+  }
+
+  std::optional<std::string>
+  check_password(const std::string& user,
+                 const std::string& password) override {
+    return ask_base(atom::tunnel_auth_v, user, password);
+  }
+
+  bool forward(std::uint64_t sid, const std::string& base,
+               int port) override {
+    bool ok = false;
+    caf::scoped_actor self{sys_};
+    self->request(allocator_, ask_timeout, atom::tunnel_forward_v, sid, base,
+                  port)
+      .receive([&](bool granted) { ok = granted; },
+               [&](const caf::error&) { ok = false; });
+    return ok;
+  }
+
+  void closed(std::uint64_t sid, const std::string& base) override {
+    caf::anon_send(allocator_, atom::tunnel_closed_v, sid, base);
+  }
+
+private:
+  template <class Atom>
+  std::optional<std::string> ask_base(Atom a, const std::string& user,
+                                      const std::string& credential) {
+    std::optional<std::string> base;
+    caf::scoped_actor self{sys_};
+    self->request(allocator_, ask_timeout, a, user, credential)
+      .receive([&](std::string& b) { base = std::move(b); },
+               [&](const caf::error&) {});
+    if (!base)
+      spdlog::info("tunnel: login {} refused", user);
+    return base;
+  }
+
+  caf::actor_system& sys_;
+  tunnel_allocator_actor allocator_;
+};
+
+} // namespace
+
+tunnel_role::tunnel_role(caf::actor_system& sys, fogbow_config config,
+                         std::string data_dir)
+  : sys_(sys), config_(std::move(config)), data_dir_(std::move(data_dir)) {
+}
+
+tunnel_role::~tunnel_role() {
+  stop();
+}
+
+void tunnel_role::start() {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::create_directories(data_dir_, ec);
+  if (ec)
+    throw std::runtime_error("cannot create data directory " + data_dir_
+                             + ": " + ec.message());
+  auto& c = config_;
+  // The server is created first so that the allocator can close ports
+  // through it; the policy gets the allocator right after.
+  auto server_holder = std::make_shared<std::shared_ptr<tunnel::ssh_server>>();
+  tunnel_allocator_config ac;
+  ac.port_low = c.tunnel_port_low;
+  ac.port_high = c.tunnel_port_high;
+  ac.idle_timeout_ms = c.tunnel_idle_token_timeout_s * 1000;
+  ac.sweep_interval_ms = std::min<std::int64_t>(
+    30000, std::max<std::int64_t>(1000, ac.idle_timeout_ms / 4));
+  ac.close_port = [server_holder](int port) {
+    if (auto s = *server_holder)
+      s->close_port(port);
+  };
+  allocator_ = sys_.spawn(tunnel_allocator,
+                          (fs::path{data_dir_} / "tunnel.db").string(), ac);
+  {
+    // Fails fast when the database cannot be opened.
+    caf::scoped_actor self{sys_};
+    self->monitor(allocator_);
+    caf::error failure;
+    self->request(allocator_, std::chrono::seconds(30), atom::list_v)
+      .receive([](std::vector<tunnel_token_info>&) {},
+               [&](caf::error& e) { failure = std::move(e); });
+    if (failure == caf::sec::request_receiver_down)
+      self->receive([&](caf::down_msg& down) {
+        if (down.reason)
+          failure = std::move(down.reason);
+      });
+    if (failure)
+      throw std::runtime_error("tunnel: cannot open the token database: "
+                               + message_of(failure));
+  }
+  tunnel::ssh_server_config sc;
+  sc.bind_address = c.tunnel_ssh_bind;
+  sc.port = c.tunnel_ssh_port;
+  sc.public_bind = c.tunnel_public_bind;
+  sc.host_key_path = c.tunnel_host_key.empty()
+                       ? (fs::path{data_dir_} / "tunnel_host_ed25519").string()
+                       : c.tunnel_host_key;
+  sc.login_timeout_s = c.tunnel_login_timeout_s;
+  sc.idle_timeout_s = c.tunnel_client_timeout_s;
+  sc.max_sessions = c.tunnel_max_sessions;
+  server_ = std::make_shared<tunnel::ssh_server>(
+    sc, std::make_shared<allocator_policy>(sys_, allocator_));
+  *server_holder = server_;
+  ssh_port_ = server_->start();
+
+  tunnel_api_config hc;
+  hc.bind_address = c.tunnel_http_bind;
+  hc.port = c.tunnel_http_port;
+  hc.manager_secret = c.tunnel_manager_secret;
+  hc.ssh_port = ssh_port_;
+  hc.host_key = server_->host_key();
+  hc.parse_key = tunnel::parse_public_key;
+  api_ = std::make_unique<tunnel_api>(sys_, allocator_, hc);
+  http_port_ = api_->start();
+  spdlog::info("tunnel: SSH on {}:{}, HTTP API on http://{}:{}, public ports "
+               "{}..{} on {}",
+               c.tunnel_ssh_bind, ssh_port_, c.tunnel_http_bind, http_port_,
+               c.tunnel_port_low, c.tunnel_port_high, c.tunnel_public_bind);
+}
+
+void tunnel_role::stop() {
+  if (api_) {
+    api_->stop();
+    api_.reset();
+  }
+  if (server_) {
+    server_->stop();
+  }
+  if (allocator_) {
+    caf::anon_send_exit(allocator_, caf::exit_reason::user_shutdown);
+    allocator_ = nullptr;
+  }
+}
+
+void use_local_tunnel(fogbow_config& config, const tunnel_role& tunnel) {
+  if (config.manager_tunnel_configured || !config.tunnel_configured)
+    return;
+  auto host = config.tunnel_http_bind == "0.0.0.0" ? std::string{"127.0.0.1"}
+                                                   : config.tunnel_http_bind;
+  auto ssh_host = config.tunnel_ssh_bind == "0.0.0.0"
+                    ? std::string{"127.0.0.1"}
+                    : config.tunnel_ssh_bind;
+  config.manager_tunnel_configured = true;
+  config.manager_tunnel_url = "http://" + host + ":"
+                              + std::to_string(tunnel.http_port());
+  config.manager_tunnel_secret = config.tunnel_manager_secret;
+  config.manager_tunnel_ssh_host = ssh_host;
+  config.manager_tunnel_public_host = config.tunnel_public_bind == "0.0.0.0"
+                                        ? std::string{"127.0.0.1"}
+                                        : config.tunnel_public_bind;
+}
+
+} // namespace fogbow

@@ -1,0 +1,112 @@
+// The SSH server of the tunnel role (libssh 0.10 server mode).
+//
+// Plain OpenSSH clients log in with `ssh -N -R PORT:127.0.0.1:LOCAL
+// TOKEN@host` and get the public port PORT forwarded to their LOCAL port.
+// The server knows nothing about tokens itself: every decision (which key
+// or password belongs to which login, which port a login may receive) is
+// asked from an ssh_policy, which the tunnel role implements with the
+// tunnel_allocator actor.
+//
+// Threads: one acceptor thread (epoll over the SSH port and every public
+// port that is forwarded) and one thread per SSH session. A session thread
+// runs an ssh_event loop over its session socket, a wake-up eventfd and an
+// epoll set with the session's visitor sockets; every socket is
+// non-blocking and flow control follows the SSH windows, so a slow or
+// stuck client only ever stalls its own thread. Visitors accepted on a
+// public port are handed to the session that currently owns the port.
+//
+// Takeover: when a session asks for a port another session holds, the port
+// (its listening socket stays open) moves to the new session at once and
+// the old session is closed.
+//
+// Refused: shells, exec, subsystems, `direct-tcpip` (-L/-D), agent and X11
+// forwarding, and forwards of ports the policy does not grant.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace fogbow::tunnel {
+
+struct ssh_server_config {
+  std::string bind_address = "0.0.0.0"; ///< SSH listening address
+  int port = 2222;                      ///< 0: any free port
+  std::string public_bind = "0.0.0.0";  ///< where forwarded ports listen
+  std::string host_key_path;            ///< ed25519 key, created if missing
+  int login_timeout_s = 30;   ///< key exchange + authentication deadline
+  int idle_timeout_s = 90;    ///< closed when the client is silent so long
+  int max_sessions = 10000;
+  int max_auth_attempts = 6;
+};
+
+/// What the server asks its owner; called from session threads, so it must
+/// be thread-safe. Each call may block briefly (it waits for an actor).
+class ssh_policy {
+public:
+  virtual ~ssh_policy() = default;
+  /// `key` is an OpenSSH public key line ("ssh-ed25519 AAAA..."). Returns
+  /// the token family (base token) the login belongs to when the key is
+  /// the one registered for it.
+  virtual std::optional<std::string> check_key(const std::string& user,
+                                               const std::string& key) = 0;
+  /// Same for the token's secret used as a password.
+  virtual std::optional<std::string>
+  check_password(const std::string& user, const std::string& password) = 0;
+  /// Session `sid` of family `base` asks for `port`; true grants it.
+  virtual bool forward(std::uint64_t sid, const std::string& base,
+                       int port) = 0;
+  /// The session ended (also after a takeover closed it).
+  virtual void closed(std::uint64_t sid, const std::string& base) = 0;
+};
+
+/// One live session, for status pages and tests.
+struct ssh_session_info {
+  std::uint64_t id = 0;
+  std::string user;
+  std::string base;
+  std::string peer;
+  std::vector<int> ports;
+  std::size_t connections = 0;
+};
+
+/// Checks an OpenSSH public key line ("type base64 [comment]") with
+/// libssh; returns it without the comment, or nullopt when it is not a key.
+std::optional<std::string> parse_public_key(const std::string& line);
+
+class ssh_server {
+public:
+  ssh_server(ssh_server_config cfg, std::shared_ptr<ssh_policy> policy);
+  ~ssh_server(); ///< stop()
+
+  ssh_server(const ssh_server&) = delete;
+  ssh_server& operator=(const ssh_server&) = delete;
+
+  /// Loads or creates the host key, binds and starts accepting. Returns the
+  /// SSH port. Throws std::runtime_error with a reason.
+  int start();
+
+  /// Closes every session and joins every thread. Idempotent.
+  void stop();
+
+  /// The host public key as OpenSSH writes it: "ssh-ed25519 AAAA...".
+  std::string host_key() const;
+
+  /// Closes the session (thread-safe; asynchronous, returns at once).
+  void close_session(std::uint64_t sid);
+
+  /// Stops forwarding `port`: closes its listening socket and the session
+  /// that holds it. Used when a token is deleted.
+  void close_port(int port);
+
+  std::vector<ssh_session_info> sessions() const;
+
+  struct impl; ///< internal (public only for the session threads)
+
+private:
+  std::unique_ptr<impl> impl_;
+};
+
+} // namespace fogbow::tunnel
