@@ -1,0 +1,201 @@
+"""The tunnel role with real OpenSSH clients: per-token credentials, the
+allocated port only, takeover on reconnect, named extra ports, HTTP API
+authentication, persistence across restarts, idle expiry."""
+
+import concurrent.futures
+import json
+import os
+import subprocess
+import unittest
+
+from fogbow_harness import wait_until
+from tunnel_harness import (MANAGER_SECRET, Service, SshForward, Tunnel,
+                            free_port_range, http_get, make_key, read_pub,
+                            start_tunnel, tunnel_section)
+
+SECRET_A = "secret-of-order-a-0123"
+SECRET_B = "secret-of-order-b-0123"
+
+
+class TunnelTest(unittest.TestCase):
+    def setUp(self):
+        self.low, self.high = free_port_range(8)
+        self.t = start_tunnel(self, tunnel_section(self.low, self.high))
+        self.port_a = self.t.register("order-a", SECRET_A)
+        self.port_b = self.t.register("order-b", SECRET_B)
+        self.key_a = make_key(self.t.workspace, "key-a")
+        self.key_b = make_key(self.t.workspace, "key-b")
+        for token, secret, key in (("order-a", SECRET_A, self.key_a),
+                                   ("order-b", SECRET_B, self.key_b)):
+            status, text = self.t.call("POST", f"/token/{token}/key",
+                                       body=read_pub(key),
+                                       user=token, secret=secret)
+            self.assertEqual(status, 200, text)
+        self.service = Service(self, "hello from a")
+
+    def forward(self, login="order-a", key=None, port=None, local=None):
+        return SshForward(self, self.t, login, key or self.key_a,
+                          port or self.port_a, local or self.service.port)
+
+    def test_lowest_free_ports_and_java_answers(self):
+        self.assertEqual(self.port_a, self.low)
+        self.assertEqual(self.port_b, self.low + 1)
+        # Idempotent: the same token gets the same "port:sshPort" again.
+        status, text = self.t.call("POST", "/token/order-a",
+                                   secret=MANAGER_SECRET)
+        self.assertEqual((status, text), (200, f"{self.low}:{self.t.ssh_port}"))
+        status, text = self.t.call("GET", "/token/order-a", secret=SECRET_A)
+        self.assertEqual((status, text), (200, str(self.low)))
+        status, text = self.t.call("GET", "/token/nothing", secret=MANAGER_SECRET)
+        self.assertEqual((status, text), (404, "404 Port Not Found"))
+
+    def test_forward_relays_the_service(self):
+        c = self.forward()
+        body = wait_until(lambda: http_get(self.port_a), 15, message="tunnel")
+        self.assertEqual(body, b"hello from a")
+        # Many visitors at once, each gets the answer.
+        with concurrent.futures.ThreadPoolExecutor(16) as pool:
+            bodies = list(pool.map(lambda _: http_get(self.port_a), range(64)))
+        self.assertEqual(bodies, [b"hello from a"] * 64)
+        self.assertIsNone(c.process.poll())
+
+    def test_http_api_needs_the_right_credential(self):
+        self.assertEqual(self.t.call("POST", "/token/x")[0], 401)
+        self.assertEqual(self.t.call("GET", "/token/order-a")[0], 401)
+        # An instance may not touch another family's tokens.
+        self.assertEqual(self.t.call("GET", "/token/order-a",
+                                     secret=SECRET_B)[0], 403)
+        self.assertEqual(self.t.call("POST", "/token/order-a-http",
+                                     secret=SECRET_B)[0], 403)
+        self.assertEqual(self.t.call("DELETE", f"/token/order-a/{self.port_a}",
+                                     secret=SECRET_B)[0], 403)
+        # ... nor create base tokens or list everything.
+        self.assertEqual(self.t.call("POST", "/token/fresh", secret=SECRET_A)[0], 403)
+        self.assertEqual(self.t.call("GET", "/informations", secret=SECRET_A)[0], 403)
+        # A secret cannot be set by an instance, a key must be a key.
+        status, _ = self.t.call("POST", "/token/order-a/key", body="not a key",
+                                secret=SECRET_A)
+        self.assertEqual(status, 400)
+        status, text = self.t.call("GET", "/informations", secret=MANAGER_SECRET)
+        self.assertEqual(status, 200)
+        self.assertEqual(sorted(x["token"] for x in json.loads(text)),
+                         ["order-a", "order-b"])
+
+    def test_other_credentials_and_ports_are_refused(self):
+        # B's key does not log in as A, and A's key not as B.
+        wrong = SshForward(self, self.t, "order-a", self.key_b, self.port_a,
+                           self.service.port)
+        self.assertNotEqual(wrong.process.wait(15), 0)
+        self.assertIn("Permission denied", wrong.output())
+        # A may not forward B's port, nor a port nobody owns.
+        for port in (self.port_b, self.high):
+            c = self.forward(port=port)
+            self.assertNotEqual(c.process.wait(15), 0)
+            self.assertIn("remote port forwarding failed", c.output())
+        self.assertIsNone(http_get(self.port_b, timeout=2))
+        # Password login with the secret works; a wrong one does not.
+        ok = subprocess.run(
+            ["ssh", "-F", "/dev/null", "-o", "BatchMode=yes",
+             "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+             "-o", "PubkeyAuthentication=no", "-p", str(self.t.ssh_port),
+             "order-a@127.0.0.1", "true"],
+            capture_output=True, text=True, timeout=20, stdin=subprocess.DEVNULL)
+        self.assertNotEqual(ok.returncode, 0)  # BatchMode: no password prompt
+
+    def test_shell_exec_and_local_forwards_are_refused(self):
+        r = subprocess.run(
+            ["ssh", "-F", "/dev/null", "-i", self.key_a, "-o", "IdentitiesOnly=yes",
+             "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no",
+             "-o", "UserKnownHostsFile=/dev/null", "-p", str(self.t.ssh_port),
+             "order-a@127.0.0.1", "echo", "pwned"],
+            capture_output=True, text=True, timeout=20, stdin=subprocess.DEVNULL)
+        self.assertNotIn("pwned", r.stdout)
+        self.assertIn("open failed", r.stderr)
+        local = Service(self, "private")
+        lport = free_port_range(1)[0]
+        c = SshForward(self, self.t, "order-a", self.key_a, self.port_a,
+                       self.service.port, extra=("-L", f"{lport}:127.0.0.1:{local.port}"))
+        wait_until(lambda: http_get(self.port_a), 15, message="tunnel up")
+        self.assertIsNone(http_get(lport, timeout=3))
+        self.assertIn("prohibited", c.output())
+
+    def test_reconnect_takes_over_the_port_at_once(self):
+        old = self.forward()
+        wait_until(lambda: http_get(self.port_a), 15, message="first session")
+        other = Service(self, "second client")
+        new = self.forward(local=other.port)
+        wait_until(lambda: http_get(self.port_a) == b"second client", 10,
+                   message="the new session to serve the port")
+        # The old session was closed by the server.
+        old.process.wait(10)
+        self.assertIsNone(new.process.poll())
+
+    def test_named_extra_ports(self):
+        status, text = self.t.call("POST", "/token/order-a-http", secret=SECRET_A)
+        self.assertEqual(status, 200, text)
+        http_port = int(text.split(":")[0])
+        self.assertEqual(http_port, self.low + 2)
+        status, text = self.t.call("GET", "/token/order-a/all", secret=SECRET_A)
+        self.assertEqual(json.loads(text), {"ssh": self.port_a, "http": http_port})
+        web = Service(self, "extra port")
+        # The family's key may forward the named port, logged in as either name.
+        SshForward(self, self.t, "order-a-http", self.key_a, http_port, web.port)
+        self.assertEqual(wait_until(lambda: http_get(http_port), 15,
+                                    message="named port"), b"extra port")
+        # Deleting the base token releases the whole family.
+        status, _ = self.t.call("DELETE", f"/token/order-a/{self.port_b}",
+                                secret=SECRET_A)
+        self.assertEqual(status, 405)
+        status, _ = self.t.call("DELETE", f"/token/order-a/{self.port_a}",
+                                secret=SECRET_A)
+        self.assertEqual(status, 200)
+        wait_until(lambda: http_get(http_port, timeout=1) is None, 10,
+                   message="the named port to close")
+        self.assertEqual(self.t.call("GET", "/token/order-a-http",
+                                     secret=MANAGER_SECRET)[0], 404)
+
+    def test_host_key_is_the_one_ssh_sees(self):
+        status, b64 = self.t.call("GET", "/hostkey")
+        self.assertEqual(status, 200)
+        scan = subprocess.run(["ssh-keyscan", "-t", "ed25519", "-p",
+                               str(self.t.ssh_port), "127.0.0.1"],
+                              capture_output=True, text=True, timeout=20)
+        self.assertIn(b64, scan.stdout)
+
+    def test_restart_keeps_ports_and_keys(self):
+        self.forward()
+        wait_until(lambda: http_get(self.port_a), 15, message="tunnel")
+        self.t.stop()
+        self.t.start(tunnel_section(self.low, self.high))
+        self.assertEqual(self.t.call("GET", "/token/order-a", secret=SECRET_A),
+                         (200, str(self.port_a)))
+        self.assertEqual(self.t.register("order-c", "secret-of-order-c-0123"),
+                         self.low + 2)
+        self.forward()
+        self.assertEqual(wait_until(lambda: http_get(self.port_a), 15,
+                                    message="tunnel after restart"),
+                         b"hello from a")
+
+
+class IdleExpiryTest(unittest.TestCase):
+    def test_idle_families_expire_connected_ones_stay(self):
+        low, high = free_port_range(4)
+        t = start_tunnel(self, tunnel_section(low, high, idle_s=2))
+        pa = t.register("busy", SECRET_A)
+        t.register("idle", SECRET_B)
+        key = make_key(t.workspace, "k")
+        t.call("POST", "/token/busy/key", body=read_pub(key),
+               secret=SECRET_A)
+        svc = Service(self, "busy")
+        SshForward(self, t, "busy", key, pa, svc.port)
+        wait_until(lambda: http_get(pa), 15, message="tunnel")
+        wait_until(lambda: t.call("GET", "/token/idle",
+                                  secret=MANAGER_SECRET)[0] == 404,
+                   20, message="the idle token to expire")
+        self.assertEqual(t.call("GET", "/token/busy", secret=MANAGER_SECRET),
+                         (200, str(pa)))
+        self.assertEqual(http_get(pa), b"busy")
+
+
+if __name__ == "__main__":
+    unittest.main()
