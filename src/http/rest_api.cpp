@@ -459,18 +459,50 @@ struct rest_api::impl {
       atom::erase_v, c.caller.id, c.target.id);
   }
 
+  // With a tunnel: the public addresses of these instances. A tunnel that
+  // does not answer leaves them null rather than failing the request.
+  json with_tunnel(const std::vector<instance>& xs) {
+    json out = json::array();
+    std::vector<std::string> ids;
+    for (auto& x : xs) {
+      out.push_back(instance_to_json(x));
+      ids.push_back(x.order_id);
+    }
+    if (!cfg.tunnel)
+      return out;
+    tunnel_addresses found;
+    caf::scoped_actor self{sys};
+    self->request(cfg.tunnel, cfg.actor_timeout, atom::tunnel_ports_v, ids)
+      .receive([&](tunnel_addresses& a) { found = std::move(a); },
+               [&](const caf::error& e) {
+                 log->warn("tunnel addresses unavailable: {}", message_of(e));
+               });
+    for (auto& j : out) {
+      j["ssh_public_address"] = nullptr;
+      j["extra_ports"] = json::object();
+      for (auto& e : found.entries)
+        if (e.order_id == j["order_id"]) {
+          j["ssh_public_address"] = e.ssh_public_address;
+          for (auto& [name, addr] : e.extra_ports)
+            j["extra_ports"][name] = addr;
+        }
+    }
+    return out;
+  }
+
   void list_computes(const call& c, httplib::Response& res) {
     ask(
       res,
       [&](const std::vector<instance>& xs) {
-        reply(res, 200, json{{"computes", array_of(xs, instance_to_json)}});
+        reply(res, 200, json{{"computes", with_tunnel(xs)}});
       },
       atom::instances_v, c.caller.id);
   }
 
   void get_compute(const call& c, httplib::Response& res) {
     ask(
-      res, [&](const instance& x) { reply(res, 200, instance_to_json(x)); },
+      res,
+      [&](const instance& x) { reply(res, 200, with_tunnel({x})[0]); },
       atom::instance_v, c.caller.id, c.target.id);
   }
 

@@ -27,6 +27,9 @@ struct rest_api_config {
   size_t max_body_bytes = 1 << 20;
   int threads = 8; ///< concurrent requests
   std::vector<std::string> roles; ///< shown by GET /v1/status
+  /// When set, GET /v1/computes adds `ssh_public_address` and
+  /// `extra_ports` read from the tunnel (null/{} when it has none).
+  tunnel_client_actor tunnel;
 };
 
 class rest_api {

@@ -7,6 +7,8 @@
 #include "auth/identity.hpp"
 #include "drivers/instant/instant_driver.hpp"
 #include "drivers/local/local_driver.hpp"
+#include "drivers/tunnel/tunnel_client.hpp"
+#include "drivers/tunnel/tunnel_driver.hpp"
 #include "http/rest_api.hpp"
 
 #include <caf/actor_system.hpp>
@@ -86,6 +88,22 @@ int manager_role::start() {
     // exit): it gets a thread of its own rather than a scheduler worker.
     driver_ = sys_.spawn<caf::detached>(local_driver, lc);
   }
+  if (config_.manager_tunnel_configured) {
+    // Every compute order gets a tunnel token and an agent in its user
+    // data; GET /v1/computes shows the instance's public addresses.
+    tunnel_client_config tc;
+    tc.url = config_.manager_tunnel_url;
+    tc.secret = config_.manager_tunnel_secret;
+    tc.public_host = config_.manager_tunnel_public_host;
+    tunnel_ = sys_.spawn<caf::detached>(tunnel_client, tc);
+    tunnel_agent_settings as;
+    as.api_url = config_.manager_tunnel_url;
+    as.ssh_host = config_.manager_tunnel_ssh_host;
+    as.local_port = config_.manager_tunnel_local_port;
+    driver_ = sys_.spawn(tunnel_driver, driver_, tunnel_, as);
+    spdlog::info("instances are published through the tunnel at {}",
+                 config_.manager_tunnel_url);
+  }
   auto instances = ask<std::vector<instance>>(
     sys_, driver_, "cannot list the cloud's instances", atom::list_v);
   spdlog::info("loaded {} orders and {} instances ({} driver)", orders.size(),
@@ -118,6 +136,7 @@ int manager_role::start() {
   hc.max_body_bytes = static_cast<size_t>(config_.http_max_body_bytes);
   hc.threads = config_.http_threads;
   hc.roles = roles_;
+  hc.tunnel = tunnel_;
   api_ = std::make_unique<rest_api>(sys_, scheduler_, identity, authorization,
                                     hc);
   return api_->start();
@@ -130,11 +149,13 @@ void manager_role::stop() {
   }
   for (auto& hdl : {caf::actor_cast<caf::actor>(scheduler_),
                     caf::actor_cast<caf::actor>(driver_),
+                    caf::actor_cast<caf::actor>(tunnel_),
                     caf::actor_cast<caf::actor>(store_)})
     if (hdl)
       caf::anon_send_exit(hdl, caf::exit_reason::user_shutdown);
   scheduler_ = nullptr;
   driver_ = nullptr;
+  tunnel_ = nullptr;
   store_ = nullptr;
 }
 

@@ -38,6 +38,7 @@ private:
   store_actor store_;
   cloud_driver_actor driver_;
   order_scheduler_actor scheduler_;
+  tunnel_client_actor tunnel_; ///< null unless [manager.tunnel]
   std::unique_ptr<rest_api> api_;
 };
 

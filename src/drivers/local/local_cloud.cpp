@@ -1,6 +1,7 @@
 #include "drivers/local/local_cloud.hpp"
 
 #include "domain/requirements.hpp"
+#include "drivers/tunnel/tunnel_agent.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -30,10 +31,38 @@ namespace {
 // The boot sequence of an instance: run the user data like cloud-init runs
 // a script (directly when it has a shebang, else with sh), then keep the
 // root process alive, as a VM stays up after its boot script ends.
+// MIME multipart user data (cloud-init's format, used by managers with a
+// tunnel) was split into parts/ at create time: its shell scripts run in
+// order, as cloud-init runs them.
 constexpr const char* boot_script
-  = "case \"$(head -c 2 ./user-data)\" in '#!') ./user-data ;; "
+  = "if [ -d ./parts ]; then for p in ./parts/*; do "
+    "case \"$(head -c 2 \"$p\")\" in '#!') \"$p\" ;; *) sh \"$p\" ;; esac; "
+    "echo \"$p exited with $?\"; done; else "
+    "case \"$(head -c 2 ./user-data)\" in '#!') ./user-data ;; "
     "*) sh ./user-data ;; esac; "
-    "echo \"user-data exited with $?\"; exec sleep infinity";
+    "echo \"user-data exited with $?\"; fi; exec sleep infinity";
+
+void write_atomically(const fs::path& path, const std::string& content);
+
+/// Writes the shell-script parts of MIME multipart user data to parts/
+/// (numbered, in order); other parts (cloud-config) are not run locally.
+void write_parts(const fs::path& dir, const std::string& user_data) {
+  auto parts = split_multipart(user_data);
+  if (parts.empty())
+    return;
+  fs::create_directory(dir / "parts");
+  int n = 0;
+  for (auto& p : parts) {
+    if (p.content_type != "text/x-shellscript")
+      continue;
+    char name[16];
+    std::snprintf(name, sizeof(name), "%03d", ++n);
+    auto path = dir / "parts" / name;
+    write_atomically(path, p.body);
+    fs::permissions(path, fs::perms::owner_read | fs::perms::owner_write
+                            | fs::perms::owner_exec);
+  }
+}
 
 constexpr auto stop_grace = std::chrono::seconds(2);
 constexpr auto kill_wait = std::chrono::seconds(5);
@@ -463,6 +492,7 @@ instance local_cloud::create(const instance_spec& spec) {
     fs::permissions(dir / "user-data",
                     fs::perms::owner_read | fs::perms::owner_write
                       | fs::perms::owner_exec);
+    write_parts(dir, spec.user_data);
     // The commit point: from here on a restart knows this instance.
     write_atomically(dir / "instance.json", to_json(e.inst).dump(2));
     launch_plan plan{dir, e.inst};

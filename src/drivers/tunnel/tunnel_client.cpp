@@ -1,0 +1,128 @@
+#include "drivers/tunnel/tunnel_client.hpp"
+
+#include "actors/errors.hpp"
+
+#include <caf/all.hpp>
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <map>
+
+namespace fogbow {
+
+std::string tunnel_secret_for(const std::string& manager_secret,
+                              const std::string& order_id) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  auto msg = "fogbow-tunnel:" + order_id;
+  HMAC(EVP_sha256(), manager_secret.data(),
+       static_cast<int>(manager_secret.size()),
+       reinterpret_cast<const unsigned char*>(msg.data()), msg.size(), md,
+       &len);
+  std::string out;
+  char hex[3];
+  for (unsigned i = 0; i < len; ++i) {
+    std::snprintf(hex, sizeof(hex), "%02x", md[i]);
+    out += hex;
+  }
+  return out;
+}
+
+namespace {
+
+httplib::Client client_for(const tunnel_client_config& c) {
+  httplib::Client cli{c.url};
+  auto t = std::chrono::milliseconds{c.timeout_ms};
+  cli.set_connection_timeout(t);
+  cli.set_read_timeout(t);
+  cli.set_write_timeout(t);
+  cli.set_default_headers({{"X-Auth-Token", c.secret}});
+  return cli;
+}
+
+caf::error unreachable(const tunnel_client_config& c, const std::string& what,
+                       const httplib::Result& r) {
+  auto why = r ? "HTTP " + std::to_string(r->status) + ": " + r->body
+               : "cannot reach " + c.url + " (" + httplib::to_string(r.error())
+                   + ")";
+  return make_error(errc::cloud_error, "tunnel: " + what + ": " + why);
+}
+
+} // namespace
+
+tunnel_client_actor::behavior_type
+tunnel_client(tunnel_client_actor::stateful_pointer<tunnel_client_state> self,
+              tunnel_client_config config) {
+  self->state.config = std::move(config);
+  return {
+    [self](atom::tunnel_register,
+           const std::string& order_id) -> caf::result<tunnel_access> {
+      auto& c = self->state.config;
+      tunnel_access a;
+      a.token = order_id;
+      a.secret = tunnel_secret_for(c.secret, order_id);
+      auto cli = client_for(c);
+      nlohmann::json body{{"secret", a.secret}};
+      auto r = cli.Post(("/token/" + order_id).c_str(), body.dump(),
+                        "application/json");
+      if (!r || r->status != 200)
+        return unreachable(c, "cannot register " + order_id, r);
+      auto colon = r->body.find(':');
+      try {
+        a.port = std::stoi(r->body.substr(0, colon));
+        a.ssh_port = std::stoi(r->body.substr(colon + 1));
+      } catch (...) {
+        return make_error(errc::cloud_error,
+                          "tunnel: unexpected answer '" + r->body + "'");
+      }
+      return a;
+    },
+    [self](atom::tunnel_release,
+           const std::string& order_id) -> caf::result<atom::ok> {
+      auto& c = self->state.config;
+      auto cli = client_for(c);
+      auto r = cli.Delete(("/token/" + order_id).c_str());
+      if (!r || (r->status != 200 && r->status != 404))
+        return unreachable(c, "cannot release " + order_id, r);
+      return atom::ok_v;
+    },
+    [self](atom::tunnel_ports,
+           const std::vector<std::string>& order_ids)
+      -> caf::result<tunnel_addresses> {
+      auto& c = self->state.config;
+      auto cli = client_for(c);
+      auto r = cli.Get("/informations");
+      if (!r || r->status != 200)
+        return unreachable(c, "cannot read ports", r);
+      auto list = nlohmann::json::parse(r->body, nullptr, false);
+      if (!list.is_array())
+        return make_error(errc::cloud_error, "tunnel: bad /informations");
+      std::map<std::string, int> ports;
+      for (auto& x : list)
+        if (x.is_object() && x.contains("token") && x.contains("port"))
+          ports[x["token"].get<std::string>()] = x["port"].get<int>();
+      tunnel_addresses out;
+      for (auto& id : order_ids) {
+        auto it = ports.find(id);
+        if (it == ports.end())
+          continue;
+        tunnel_addresses::entry e;
+        e.order_id = id;
+        e.ssh_public_address = c.public_host + ":" + std::to_string(it->second);
+        for (auto j = ports.lower_bound(id + "-");
+             j != ports.end() && j->first.starts_with(id + "-"); ++j)
+          e.extra_ports.emplace_back(j->first.substr(id.size() + 1),
+                                     c.public_host + ":"
+                                       + std::to_string(j->second));
+        out.entries.push_back(std::move(e));
+      }
+      return out;
+    },
+  };
+}
+
+} // namespace fogbow
