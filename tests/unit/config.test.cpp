@@ -82,3 +82,41 @@ TEST_CASE("users need ids, distinct names and real tokens") {
 TEST_CASE("syntax errors name the line") {
   CHECK(mentions(error_of("[manager\n"), "line 1"));
 }
+
+TEST_CASE("the tunnel sections are read and checked") {
+  auto c = parse_config(R"(
+[tunnel]
+ssh_port = 2200
+port_low = 30000
+port_high = 30010
+manager_secret = "0123456789abcdef"
+[manager.tunnel]
+url = "http://tunnel:2223"
+secret = "0123456789abcdef"
+ssh_host = "tunnel"
+public_host = "tunnel.example.org"
+local_port = 8080
+)", "t.toml");
+  CHECK(c.tunnel_configured);
+  CHECK(c.tunnel_ssh_port == 2200);
+  CHECK(c.tunnel_port_low == 30000);
+  CHECK(c.manager_tunnel_configured);
+  CHECK(c.manager_tunnel_local_port == 8080);
+  CHECK_FALSE(parse_config("", "e.toml").tunnel_configured);
+  CHECK_THROWS_WITH(parse_config("[tunnel]\nmanager_secret = \"short\"\n", "t"),
+                    doctest::Contains("manager_secret"));
+  CHECK_THROWS_WITH(parse_config("[tunnel]\nmanager_secret = \"0123456789abcdef\"\n"
+                                 "port_low = 10\nport_high = 5\n", "t"),
+                    doctest::Contains("port_high"));
+  CHECK_THROWS_WITH(parse_config("[tunnel]\nmanager_secret = \"0123456789abcdef\"\n"
+                                 "bogus = 1\n", "t"),
+                    doctest::Contains("tunnel.bogus"));
+  CHECK_THROWS_WITH(parse_config("[manager.tunnel]\nurl = \"ftp://x\"\n", "t"),
+                    doctest::Contains("manager.tunnel.url"));
+}
+
+TEST_CASE("the shipped tunnel example loads") {
+  std::string dir = FOGBOW_SOURCE_DIR "/config/";
+  auto t = load_config(dir + "tunnel.toml");
+  CHECK(t.tunnel_configured);
+}

@@ -1,0 +1,222 @@
+#include "actors/tunnel_allocator.hpp"
+
+#include "actors/errors.hpp"
+#include "support/deterministic_fixture.hpp"
+
+#include <caf/exit_reason.hpp>
+#include <caf/expected.hpp>
+#include <doctest/doctest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+using namespace fogbow;
+
+namespace {
+
+struct temp_dir {
+  std::filesystem::path path;
+  temp_dir() {
+    auto tmpl = (std::filesystem::temp_directory_path() / "fogbow-tun-XXXXXX")
+                  .string();
+    REQUIRE(mkdtemp(tmpl.data()) != nullptr);
+    path = tmpl;
+  }
+  ~temp_dir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path, ec);
+  }
+};
+
+const std::string secret_a = "secret-a-0123456789";
+const std::string secret_b = "secret-b-0123456789";
+
+struct allocator_fixture : test::deterministic_fixture {
+  temp_dir dir;
+  std::string path = (dir.path / "tunnel.db").string();
+  std::shared_ptr<millis> clock = std::make_shared<millis>(1'000'000);
+  std::shared_ptr<std::vector<int>> closed = std::make_shared<std::vector<int>>();
+  tunnel_allocator_actor aut;
+
+  tunnel_allocator_config config() {
+    tunnel_allocator_config c;
+    c.port_low = 100;
+    c.port_high = 103;
+    c.idle_timeout_ms = 60'000;
+    c.sweep_interval_ms = 10'000;
+    auto clk = clock;
+    c.clock = [clk] { return *clk; };
+    auto cl = closed;
+    c.close_port = [cl](int port) { cl->push_back(port); };
+    return c;
+  }
+
+  allocator_fixture() {
+    spawn();
+  }
+
+  void spawn() {
+    aut = sys.spawn(tunnel_allocator, path, config());
+    run();
+  }
+
+  void restart() {
+    self->send_exit(aut, caf::exit_reason::user_shutdown);
+    run();
+    spawn();
+  }
+
+  ~allocator_fixture() {
+    self->send_exit(aut, caf::exit_reason::user_shutdown);
+    run();
+  }
+
+  template <class T, class... Xs>
+  caf::expected<T> ask(Xs... xs) {
+    caf::expected<T> result{caf::error{}};
+    auto rh = self->request(aut, caf::infinite, std::move(xs)...);
+    run();
+    rh.receive([&](T& x) { result = std::move(x); },
+               [&](caf::error& e) { result = std::move(e); });
+    return result;
+  }
+
+  int reg(const std::string& token, const std::string& secret) {
+    auto p = ask<int>(atom::tunnel_register_v, token, secret);
+    REQUIRE(p);
+    return *p;
+  }
+};
+
+} // namespace
+
+TEST_CASE_FIXTURE(allocator_fixture,
+                  "tunnel allocator: lowest free port, same token same port") {
+  CHECK(reg("a", secret_a) == 100);
+  CHECK(reg("b", secret_b) == 101);
+  CHECK(reg("a", "") == 100);
+  CHECK(reg("c", "secret-c-0123456789") == 102);
+  REQUIRE(ask<atom::ok>(atom::erase_v, std::string{"b"}, 101));
+  CHECK(*closed == std::vector<int>{101});
+  CHECK(reg("d", "secret-d-0123456789") == 101); // lowest free again
+  CHECK(reg("e", "secret-e-0123456789") == 103);
+  auto full = ask<int>(atom::tunnel_register_v, std::string{"f"},
+                       std::string{"secret-f-0123456789"});
+  REQUIRE_FALSE(full);
+  CHECK(code_of(full.error()) == errc::no_capacity);
+  // Bad ids and short secrets are refused and change nothing.
+  CHECK_FALSE(ask<int>(atom::tunnel_register_v, std::string{"a b"},
+                       std::string{}));
+  CHECK_FALSE(ask<int>(atom::tunnel_register_v, std::string{"x"},
+                       std::string{"short"}));
+  CHECK(ask<std::vector<tunnel_token_info>>(atom::list_v)->size() == 4);
+}
+
+TEST_CASE_FIXTURE(allocator_fixture,
+                  "tunnel allocator: ports and keys survive a restart") {
+  reg("a", secret_a);
+  reg("b", secret_b);
+  REQUIRE(ask<int>(atom::tunnel_set_key_v, std::string{"a"},
+                   std::string{"ssh-ed25519 AAAA"}));
+  REQUIRE(ask<int>(atom::tunnel_allocate_v, std::string{"a-http"}) == 102);
+  restart();
+  CHECK(ask<int>(atom::get_v, std::string{"a"}) == 100);
+  CHECK(ask<int>(atom::get_v, std::string{"a-http"}) == 102);
+  CHECK(ask<std::string>(atom::tunnel_auth_key_v, std::string{"a-http"},
+                         std::string{"ssh-ed25519 AAAA"})
+        == std::string{"a"});
+  CHECK(ask<std::string>(atom::tunnel_auth_v, std::string{"b"}, secret_b)
+        == std::string{"b"});
+  CHECK(reg("c", "secret-c-0123456789") == 103);
+}
+
+TEST_CASE_FIXTURE(allocator_fixture,
+                  "tunnel allocator: credentials belong to one family") {
+  reg("order-1", secret_a);
+  reg("order-2", secret_b);
+  CHECK(ask<std::string>(atom::tunnel_auth_v, std::string{"order-1"}, secret_a)
+        == std::string{"order-1"});
+  // A named token of the family shares the base's secret...
+  CHECK(ask<std::string>(atom::tunnel_auth_v, std::string{"order-1-web"},
+                         secret_a)
+        == std::string{"order-1"});
+  // ... but another family's secret, or no family at all, is refused.
+  auto wrong = ask<std::string>(atom::tunnel_auth_v, std::string{"order-1"},
+                                secret_b);
+  REQUIRE_FALSE(wrong);
+  CHECK(code_of(wrong.error()) == errc::unauthorized);
+  CHECK_FALSE(ask<std::string>(atom::tunnel_auth_v, std::string{"nobody"},
+                               secret_a));
+  CHECK_FALSE(ask<int>(atom::tunnel_allocate_v, std::string{"nobody-web"}));
+  // Without a registered key, no key logs in.
+  CHECK_FALSE(ask<std::string>(atom::tunnel_auth_key_v, std::string{"order-1"},
+                               std::string{}));
+  // Forwards: only the family's own ports.
+  int web = *ask<int>(atom::tunnel_allocate_v, std::string{"order-1-web"});
+  CHECK(ask<bool>(atom::tunnel_forward_v, std::uint64_t{1},
+                  std::string{"order-1"}, 100)
+        == true);
+  CHECK(ask<bool>(atom::tunnel_forward_v, std::uint64_t{1},
+                  std::string{"order-1"}, web)
+        == true);
+  CHECK(ask<bool>(atom::tunnel_forward_v, std::uint64_t{1},
+                  std::string{"order-1"}, 101)
+        == false);
+  CHECK(ask<bool>(atom::tunnel_forward_v, std::uint64_t{1},
+                  std::string{"order-1"}, 103)
+        == false);
+  auto fam = ask<tunnel_family_ports>(atom::tunnel_family_v,
+                                      std::string{"order-1"});
+  REQUIRE(fam);
+  CHECK(fam->ports
+        == std::vector<std::pair<std::string, int>>{{"ssh", 100},
+                                                    {"web", web}});
+}
+
+TEST_CASE_FIXTURE(allocator_fixture,
+                  "tunnel allocator: deleting a base token takes its family") {
+  reg("a", secret_a);
+  int web = *ask<int>(atom::tunnel_allocate_v, std::string{"a-web"});
+  // Only the owner of a port may delete it.
+  CHECK_FALSE(ask<atom::ok>(atom::erase_v, std::string{"a"}, web));
+  REQUIRE(ask<atom::ok>(atom::erase_v, std::string{"a"}, 100));
+  CHECK_FALSE(ask<int>(atom::get_v, std::string{"a-web"}));
+  CHECK(*closed == std::vector<int>{100, web});
+}
+
+TEST_CASE_FIXTURE(allocator_fixture,
+                  "tunnel allocator: idle families expire, connected ones stay") {
+  reg("idle", secret_a);
+  reg("busy", secret_b);
+  REQUIRE(ask<bool>(atom::tunnel_forward_v, std::uint64_t{7},
+                    std::string{"busy"}, 101)
+          == true);
+  *clock += 61'000;
+  advance(std::chrono::milliseconds{10'000});
+  CHECK_FALSE(ask<int>(atom::get_v, std::string{"idle"}));
+  CHECK(ask<int>(atom::get_v, std::string{"busy"}) == 101);
+  // After its session ends, the busy family is idle from then on.
+  self->send(aut, atom::tunnel_closed_v, std::uint64_t{7}, std::string{"busy"});
+  run();
+  *clock += 30'000;
+  advance(std::chrono::milliseconds{10'000});
+  CHECK(ask<int>(atom::get_v, std::string{"busy"}) == 101);
+  *clock += 31'000;
+  advance(std::chrono::milliseconds{10'000});
+  CHECK_FALSE(ask<int>(atom::get_v, std::string{"busy"}));
+}
+
+TEST_CASE("tunnel family: the longest registered base before a dash") {
+  std::map<std::string, tunnel_token> tokens;
+  tokens["a-b"] = {"a-b", 1, "a-b", "h", "", 0, 0};
+  tokens["a"] = {"a", 2, "a", "h", "", 0, 0};
+  tokens["a-b-web"] = {"a-b-web", 3, "a-b", "", "", 0, 0};
+  CHECK(tunnel_family_of(tokens, "a-b-web") == std::string{"a-b"});
+  CHECK(tunnel_family_of(tokens, "a-b") == std::string{"a-b"});
+  CHECK(tunnel_family_of(tokens, "a-x") == std::string{"a"});
+  CHECK(tunnel_family_of(tokens, "b-x") == std::nullopt);
+  CHECK(tunnel_family_of(tokens, "-") == std::nullopt);
+}
