@@ -409,7 +409,7 @@ void worker::on_writable(conn* c) {
     // Pull what was left inside libssh (this also reopens the window).
     c->draining = true;
     int n = ssh_channel_read_nonblocking(c->ch, io_buffer(),
-                                         static_cast<uint32_t>(out_buffer_cap),
+                                         static_cast<uint32_t>(io_buffer_size),
                                          0);
     c->draining = false;
     if (n <= 0) {
