@@ -3,9 +3,14 @@ allocated port only, takeover on reconnect, named extra ports, HTTP API
 authentication, persistence across restarts, idle expiry."""
 
 import concurrent.futures
+import hashlib
 import json
 import os
+import signal
+import socket
 import subprocess
+import threading
+import time
 import unittest
 
 from fogbow_harness import wait_until
@@ -58,6 +63,88 @@ class TunnelTest(unittest.TestCase):
             bodies = list(pool.map(lambda _: http_get(self.port_a), range(64)))
         self.assertEqual(bodies, [b"hello from a"] * 64)
         self.assertIsNone(c.process.poll())
+
+    def test_bulk_data_both_ways_arrives_intact(self):
+        # An echo service: everything sent through the tunnel comes back.
+        lsock = socket.socket()
+        lsock.bind(("127.0.0.1", 0))
+        lsock.listen(8)
+        self.addCleanup(lsock.close)
+
+        def serve(conn):
+            with conn:
+                while True:
+                    data = conn.recv(1 << 16)
+                    if not data:
+                        break
+                    conn.sendall(data)
+
+        def echo():
+            while True:
+                try:
+                    conn, _ = lsock.accept()
+                except OSError:
+                    return
+                threading.Thread(target=serve, args=(conn,), daemon=True).start()
+        threading.Thread(target=echo, daemon=True).start()
+        self.forward(local=lsock.getsockname()[1])
+
+        def up():
+            try:
+                with socket.create_connection(("127.0.0.1", self.port_a), timeout=2) as c:
+                    c.sendall(b"ping")
+                    return c.recv(4) == b"ping"
+            except OSError:
+                return False
+        wait_until(up, 15, message="the echo tunnel")
+        payload = os.urandom(1 << 20) * 24  # 24 MiB, more than every window
+        received = hashlib.sha256()
+        count = 0
+        with socket.create_connection(("127.0.0.1", self.port_a), timeout=30) as c:
+            def send():
+                c.sendall(payload)
+                c.shutdown(socket.SHUT_WR)
+            sender = threading.Thread(target=send)
+            sender.start()
+            # A slow reader at first: every buffer on the way fills up,
+            # and the tunnel must hold the rest back through the SSH window.
+            time.sleep(1.5)
+            while True:
+                chunk = c.recv(1 << 16)
+                if not chunk:
+                    break
+                received.update(chunk)
+                count += len(chunk)
+            sender.join()
+        self.assertEqual(count, len(payload))
+        self.assertEqual(received.hexdigest(), hashlib.sha256(payload).hexdigest())
+
+    def test_a_stuck_client_does_not_block_the_others(self):
+        a = self.forward()
+        b_service = Service(self, "hello from b")
+        SshForward(self, self.t, "order-b", self.key_b, self.port_b,
+                   b_service.port)
+        wait_until(lambda: http_get(self.port_a), 15, message="tunnel a")
+        wait_until(lambda: http_get(self.port_b), 15, message="tunnel b")
+        # A's client stops answering (as a frozen VM would) while visitors
+        # keep pushing data into its tunnel.
+        os.kill(a.process.pid, signal.SIGSTOP)
+        self.addCleanup(lambda: a.process.poll() is None
+                        and os.kill(a.process.pid, signal.SIGCONT))
+        stuck = []
+        for _ in range(4):
+            c = socket.create_connection(("127.0.0.1", self.port_a), timeout=5)
+            c.setblocking(False)
+            try:
+                while True:
+                    c.send(b"x" * 65536)
+            except BlockingIOError:
+                pass
+            stuck.append(c)
+        self.addCleanup(lambda: [c.close() for c in stuck])
+        for _ in range(20):
+            self.assertEqual(http_get(self.port_b, timeout=3), b"hello from b")
+        os.kill(a.process.pid, signal.SIGCONT)
 
     def test_http_api_needs_the_right_credential(self):
         self.assertEqual(self.t.call("POST", "/token/x")[0], 401)
