@@ -113,6 +113,8 @@ struct conn {
   bool draining = false;
   bool dead = false;
   std::uint32_t events = 0; ///< what epoll watches now
+  std::chrono::steady_clock::time_point last_open_check
+    = std::chrono::steady_clock::now();
 };
 
 struct worker {
@@ -447,7 +449,20 @@ void worker::service() {
   for (auto* c : todo) {
     if (!conns.count(c) || c->dead)
       continue;
+    if (!c->open && ssh_channel_is_open(c->ch)) {
+      // Confirmed (seen without a syscall; the event loop read the reply).
+      c->open = true;
+      watch(c, EPOLLIN | (c->out.empty() ? 0u : EPOLLOUT));
+    }
     if (!c->open) {
+      // Still opening or refused: asking libssh polls the session socket,
+      // so do it only now and then.
+      auto now = clock_type::now();
+      if (now - c->last_open_check < std::chrono::milliseconds(100)) {
+        blocked.insert(c);
+        continue;
+      }
+      c->last_open_check = now;
       int rc = ssh_channel_open_reverse_forward(
         c->ch, my_ports.count(c->v.port) ? my_ports[c->v.port].c_str() : "",
         c->v.port, c->v.ip.c_str(), c->v.peer_port);
