@@ -284,5 +284,32 @@ class IdleExpiryTest(unittest.TestCase):
         self.assertEqual(http_get(pa), b"busy")
 
 
+class TimeoutTest(unittest.TestCase):
+    def test_silent_and_useless_clients_are_dropped(self):
+        low, high = free_port_range(2)
+        t = start_tunnel(self, tunnel_section(low, high).replace(
+            "login_timeout_s = 10", "login_timeout_s = 2"))
+        t.register("t", SECRET_A)
+        key = make_key(t.workspace, "k")
+        t.call("POST", "/token/t/key", body=read_pub(key), secret=SECRET_A)
+        # A TCP client that never speaks SSH is disconnected.
+        with socket.create_connection(("127.0.0.1", t.ssh_port), timeout=15) as c:
+            banner = c.recv(256)
+            self.assertTrue(banner.startswith(b"SSH-2.0-"))
+            start = time.monotonic()
+            while c.recv(256):
+                pass
+            self.assertLess(time.monotonic() - start, 15)
+        # A logged-in client that forwards nothing is disconnected too.
+        idle = subprocess.Popen(
+            ["ssh", "-N", "-F", "/dev/null", "-i", key, "-o", "IdentitiesOnly=yes",
+             "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no",
+             "-o", "UserKnownHostsFile=/dev/null", "-p", str(t.ssh_port),
+             "t@127.0.0.1"], stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.addCleanup(lambda: idle.poll() is None and idle.kill())
+        idle.wait(15)
+
+
 if __name__ == "__main__":
     unittest.main()
