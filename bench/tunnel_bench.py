@@ -42,10 +42,20 @@ def free_port():
         return s.getsockname()[1]
 
 
+def ephemeral_low():
+    """Start of the kernel's ephemeral port range: ports below it are never
+    taken by outgoing connections, so a range picked there stays free."""
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            return int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
 def free_range(count):
     import random
     for _ in range(500):
-        low = random.randint(20000, 60000 - count)
+        low = random.randint(10000, ephemeral_low() - count - 1)
         socks = []
         try:
             for p in range(low, low + count):

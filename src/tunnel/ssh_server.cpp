@@ -134,7 +134,12 @@ struct worker {
   std::vector<visitor> inbox;
   std::map<int, std::string> my_ports; ///< port → address the client asked
   std::map<conn*, std::unique_ptr<conn>> conns;
-  std::set<conn*> blocked; ///< `in` waits for window, or not yet open
+  std::set<conn*> blocked; ///< to look at after this round of events
+  /// `in` waits for the client's window; checked (no syscall) after each
+  /// round, since a WINDOW_ADJUST arrives as an event of the session
+  /// socket (libssh 0.10 has no callback for it).
+  std::set<conn*> window_waiters;
+  int tick_ms = 1000;       ///< how long the next round may wait
   std::unique_ptr<char[]> buf;
   clock_type::time_point last_keepalive = clock_type::now();
   ssh_server_callbacks_struct server_cb{};
@@ -155,6 +160,13 @@ struct worker {
   void push_to_channel(conn* c);
   void maybe_finish(conn* c);
   void reap();
+  void mark_dead(conn* c) {
+    if (!c->dead) {
+      c->dead = true;
+      graveyard.push_back(c);
+    }
+  }
+  std::vector<conn*> graveyard; ///< dead, not yet freed
   void on_global(ssh_message msg);
   void release_ports();
 };
@@ -228,7 +240,7 @@ int on_channel_data(ssh_session, ssh_channel, void* data, uint32_t len,
       done = static_cast<std::size_t>(n);
     } else if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK
                && errno != EINTR) {
-      c->dead = true;
+      c->w->mark_dead(c);
       return static_cast<int>(len);
     }
   }
@@ -252,7 +264,7 @@ void on_channel_close(ssh_session, ssh_channel, void* ud) {
   if (!c->out.empty())
     [[maybe_unused]] auto n = send(c->v.fd, c->out.data(), c->out.size(),
                                    MSG_NOSIGNAL | MSG_DONTWAIT);
-  c->dead = true;
+  c->w->mark_dead(c);
 }
 
 int on_wake(socket_t fd, int, void* ud) {
@@ -324,7 +336,7 @@ void worker::accept_visitors() {
     int rc = ssh_channel_open_reverse_forward(ch, addr.c_str(), v.port,
                                               v.ip.c_str(), v.peer_port);
     if (rc == SSH_ERROR)
-      c->dead = true;
+      mark_dead(c.get());
     else if (rc == SSH_OK)
       c->open = true;
     auto* raw = c.get();
@@ -344,7 +356,7 @@ void worker::push_to_channel(conn* c) {
     auto n = std::min<std::size_t>(c->in.size(), win);
     int w = ssh_channel_write(c->ch, c->in.data(), static_cast<uint32_t>(n));
     if (w < 0) {
-      c->dead = true;
+      c->w->mark_dead(c);
       return;
     }
     if (w == 0)
@@ -361,7 +373,7 @@ void worker::on_readable(conn* c) {
     auto win = ssh_channel_window_size(c->ch);
     if (win == 0) {
       watch(c, c->events & ~EPOLLIN);
-      blocked.insert(c);
+      window_waiters.insert(c);
       return;
     }
     auto want = std::min<std::size_t>(io_buffer_size, win);
@@ -374,18 +386,21 @@ void worker::on_readable(conn* c) {
     }
     if (n < 0) {
       if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-        c->dead = true;
+        c->w->mark_dead(c);
       return;
     }
     int w = ssh_channel_write(c->ch, b, static_cast<uint32_t>(n));
     if (w < 0) {
-      c->dead = true;
+      c->w->mark_dead(c);
       return;
     }
     if (w < n) {
       c->in.assign(b + w, static_cast<std::size_t>(n - w));
       watch(c, c->events & ~EPOLLIN);
-      blocked.insert(c);
+      if (ssh_channel_window_size(c->ch) == 0)
+        window_waiters.insert(c);
+      else
+        blocked.insert(c); // key re-exchange: retried next round
       return;
     }
     if (static_cast<std::size_t>(n) < want)
@@ -401,7 +416,7 @@ void worker::on_writable(conn* c) {
       if (n < 0) {
         if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
           return; // EPOLLOUT stays armed
-        c->dead = true;
+        c->w->mark_dead(c);
         return;
       }
       c->out.erase(0, static_cast<std::size_t>(n));
@@ -417,7 +432,7 @@ void worker::on_writable(conn* c) {
     if (n <= 0) {
       c->lib_pending = false;
       if (n < 0)
-        c->dead = true;
+        c->w->mark_dead(c);
       break;
     }
     c->out.assign(io_buffer(), static_cast<std::size_t>(n));
@@ -440,10 +455,21 @@ void worker::maybe_finish(conn* c) {
     c->shut_wr = true;
   }
   if (c->eof_sent && c->shut_wr)
-    c->dead = true; // both directions done: close the channel
+    c->w->mark_dead(c); // both directions done: close the channel
 }
 
 void worker::service() {
+  tick_ms = 1000;
+  for (auto it = window_waiters.begin(); it != window_waiters.end();) {
+    if ((*it)->dead || ssh_channel_window_size((*it)->ch) > 0) {
+      blocked.insert(*it);
+      it = window_waiters.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  if (blocked.empty())
+    return reap();
   std::vector<conn*> todo(blocked.begin(), blocked.end());
   blocked.clear();
   for (auto* c : todo) {
@@ -460,6 +486,7 @@ void worker::service() {
       auto now = clock_type::now();
       if (now - c->last_open_check < std::chrono::milliseconds(100)) {
         blocked.insert(c);
+        tick_ms = std::min(tick_ms, 100);
         continue;
       }
       c->last_open_check = now;
@@ -468,10 +495,11 @@ void worker::service() {
         c->v.port, c->v.ip.c_str(), c->v.peer_port);
       if (rc == SSH_AGAIN) {
         blocked.insert(c);
+        tick_ms = std::min(tick_ms, 100);
         continue;
       }
       if (rc != SSH_OK) {
-        c->dead = true;
+        c->w->mark_dead(c);
         continue;
       }
       c->open = true;
@@ -481,25 +509,28 @@ void worker::service() {
     if (c->dead)
       continue;
     if (!c->in.empty()) {
-      blocked.insert(c);
+      if (ssh_channel_window_size(c->ch) == 0) {
+        window_waiters.insert(c);
+      } else {
+        blocked.insert(c); // key re-exchange in progress
+        tick_ms = std::min(tick_ms, 10);
+      }
       continue;
     }
     if (!c->sock_eof && !(c->events & EPOLLIN))
       watch(c, c->events | EPOLLIN);
-    maybe_finish(c);
-    if (!c->dead && c->chan_eof && !c->shut_wr)
-      blocked.insert(c); // still flushing towards the visitor
+    maybe_finish(c); // an unfinished flush resumes from on_writable
   }
   reap();
 }
 
 void worker::reap() {
-  for (auto it = conns.begin(); it != conns.end();) {
-    auto* c = it->second.get();
-    if (!c->dead) {
-      ++it;
+  if (graveyard.empty())
+    return;
+  for (auto* c : graveyard) {
+    auto it = conns.find(c);
+    if (it == conns.end())
       continue;
-    }
     watch(c, 0);
     c->events = 0;
     close(c->v.fd);
@@ -508,8 +539,10 @@ void worker::reap() {
     ssh_remove_channel_callbacks(c->ch, &c->cb);
     ssh_channel_free(c->ch);
     blocked.erase(c);
-    it = conns.erase(it);
+    window_waiters.erase(c);
+    conns.erase(it);
   }
+  graveyard.clear();
   if (conns.empty())
     buf.reset();
 }
@@ -641,13 +674,10 @@ void worker::serve() {
   auto keepalive_every = std::chrono::seconds(
     std::max(1, cfg.idle_timeout_s / 3));
   while (!closing && !srv->stopping) {
-    int timeout_ms = blocked.empty() ? 1000 : 0;
-    if (!blocked.empty()) {
-      // Something waits for the window or the channel to open: poll
-      // without blocking only when nothing is pending in the event.
-      timeout_ms = 10;
-    }
-    int rc = ssh_event_dopoll(event, timeout_ms);
+    // Every wait is an event (socket, eventfd, window adjust); the tick
+    // only bounds how late a refused channel open or a key re-exchange is
+    // noticed, and paces keep-alives.
+    int rc = ssh_event_dopoll(event, tick_ms);
     if (rc == SSH_ERROR
         || (ssh_get_status(session) & (SSH_CLOSED | SSH_CLOSED_ERROR)))
       break;
@@ -666,7 +696,7 @@ void worker::serve() {
 void worker::run() {
   serve();
   for (auto& [c, owned] : conns)
-    owned->dead = true;
+    mark_dead(c);
   if (!conns.empty())
     reap();
   release_ports();

@@ -31,10 +31,20 @@ MANAGER_SECRET = "tunnel-manager-secret-for-tests"
 STARTED = re.compile(r"tunnel: SSH on [^:]+:(\d+), HTTP API on (http://[^\s]+:(\d+))")
 
 
+def ephemeral_low():
+    """Start of the kernel's ephemeral port range: ports below it are never
+    taken by outgoing connections, so a range picked there stays free."""
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            return int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
 def free_port_range(count):
     """`count` consecutive loopback ports that are free right now."""
     for _ in range(200):
-        low = random.randint(20000, 60000 - count)
+        low = random.randint(10000, ephemeral_low() - count - 1)
         socks = []
         try:
             for p in range(low, low + count):
