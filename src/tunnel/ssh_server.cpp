@@ -202,6 +202,7 @@ struct ssh_server::impl {
   void start_worker(int fd, std::string peer);
   bool claim_port(const std::shared_ptr<worker>& w, int port);
   void drop_port_locked(int port);
+  void wake_locked(worker& w); ///< with `mtx` held
 };
 
 // ---------------------------------------------------------------------------
@@ -716,7 +717,14 @@ void worker::run() {
   session = nullptr;
   if (authenticated)
     srv->policy->closed(id, base);
-  close(wake_fd);
+  {
+    // Others write to wake_fd only under this lock and only while it is
+    // open: after this block nobody finds or wakes this session.
+    std::lock_guard guard{srv->mtx};
+    srv->workers.erase(id);
+    close(wake_fd);
+    wake_fd = -1;
+  }
   close(ep_fd);
 }
 
@@ -747,13 +755,18 @@ std::optional<std::string> parse_public_key(const std::string& line) {
 }
 
 bool ssh_server::impl::claim_port(const std::shared_ptr<worker>& w, int port) {
-  std::shared_ptr<worker> previous;
+  std::lock_guard guard{mtx};
   {
-    std::lock_guard guard{mtx};
     auto it = ports.find(port);
     if (it != ports.end()) {
-      previous = it->second.owner;
+      auto previous = it->second.owner;
       it->second.owner = w; // the port moves at once; its socket stays open
+      if (previous && previous != w) {
+        // Takeover: the old session (often a dead one that has not
+        // noticed yet) is closed; its other ports go with it.
+        previous->closing = true;
+        wake_locked(*previous);
+      }
     } else {
       std::string error;
       int fd = make_listener(cfg.public_bind, port, 1024, error);
@@ -766,14 +779,14 @@ bool ssh_server::impl::claim_port(const std::shared_ptr<worker>& w, int port) {
       ports[port] = {fd, w};
     }
   }
-  if (previous && previous != w) {
-    // Takeover: the old session (often a dead one that has not noticed yet)
-    // is closed; its other ports go with it.
-    previous->closing = true;
-    std::uint64_t one = 1;
-    [[maybe_unused]] auto n = write(previous->wake_fd, &one, sizeof(one));
-  }
   return true;
+}
+
+void ssh_server::impl::wake_locked(worker& w) {
+  if (w.wake_fd < 0)
+    return;
+  std::uint64_t one = 1;
+  [[maybe_unused]] auto n = write(w.wake_fd, &one, sizeof(one));
 }
 
 void ssh_server::impl::drop_port_locked(int port) {
@@ -874,33 +887,29 @@ void ssh_server::impl::accept_ssh() {
 }
 
 void ssh_server::impl::accept_public(int port) {
+  // Under the lock: the listening socket cannot be closed (and its number
+  // reused) meanwhile, and the owner cannot change or go away.
+  std::lock_guard guard{mtx};
   for (;;) {
-    int lfd;
-    std::shared_ptr<worker> owner;
-    {
-      std::lock_guard guard{mtx};
-      auto it = ports.find(port);
-      if (it == ports.end())
-        return;
-      lfd = it->second.listen_fd;
-      owner = it->second.owner;
-    }
+    auto it = ports.find(port);
+    if (it == ports.end())
+      return;
     sockaddr_in sa{};
     socklen_t len = sizeof(sa);
-    int fd = accept4(lfd, reinterpret_cast<sockaddr*>(&sa), &len,
-                     SOCK_NONBLOCK | SOCK_CLOEXEC);
+    int fd = accept4(it->second.listen_fd, reinterpret_cast<sockaddr*>(&sa),
+                     &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0)
       return;
     int yes = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &yes, sizeof(yes));
     char ip[INET_ADDRSTRLEN] = "?";
     inet_ntop(AF_INET, &sa.sin_addr, ip, sizeof(ip));
+    auto& owner = *it->second.owner;
     {
-      std::lock_guard guard{owner->inbox_mtx};
-      owner->inbox.push_back({fd, port, ip, ntohs(sa.sin_port)});
+      std::lock_guard inbox_guard{owner.inbox_mtx};
+      owner.inbox.push_back({fd, port, ip, ntohs(sa.sin_port)});
     }
-    std::uint64_t one = 1;
-    [[maybe_unused]] auto n = write(owner->wake_fd, &one, sizeof(one));
+    wake_locked(owner);
   }
 }
 
@@ -999,7 +1008,7 @@ void ssh_server::stop() {
   std::unique_lock lock{d.mtx};
   for (auto& [id, w] : d.workers) {
     w->closing = true;
-    n = write(w->wake_fd, &one, sizeof(one));
+    d.wake_locked(*w);
   }
   d.all_done.wait(lock, [&] { return d.live_threads == 0; });
   for (auto& [port, entry] : d.ports)
@@ -1021,8 +1030,7 @@ void ssh_server::close_session(std::uint64_t sid) {
   if (it == impl_->workers.end())
     return;
   it->second->closing = true;
-  std::uint64_t one = 1;
-  [[maybe_unused]] auto n = write(it->second->wake_fd, &one, sizeof(one));
+  impl_->wake_locked(*it->second);
 }
 
 void ssh_server::close_port(int port) {
@@ -1034,8 +1042,7 @@ void ssh_server::close_port(int port) {
   impl_->drop_port_locked(port);
   if (owner) {
     owner->closing = true;
-    std::uint64_t one = 1;
-    [[maybe_unused]] auto n = write(owner->wake_fd, &one, sizeof(one));
+    impl_->wake_locked(*owner);
   }
 }
 
