@@ -13,7 +13,7 @@ import unittest
 
 from fogbow_harness import Manager, closed_port, wait_until
 from tunnel_harness import (MANAGER_SECRET, SshForward, free_port_range,
-                            http_get, tunnel_section)
+                            http_get, start_tunnel, tunnel_section)
 
 TOKEN = "alice-secret"
 
@@ -164,6 +164,58 @@ class TunnelEndToEnd(unittest.TestCase):
     def ssh_port(self, m):
         import re
         return int(re.findall(r"tunnel: SSH on [^:]+:(\d+)", m.log())[-1])
+
+
+class SeparateTunnel(unittest.TestCase):
+    """The DMZ layout: a tunnel process and a manager process."""
+
+    def test_manager_uses_a_remote_tunnel_and_survives_its_absence(self):
+        low, high = free_port_range(4)
+        tunnel = start_tunnel(self, tunnel_section(low, high))
+        svc = closed_port()
+        manager_cfg = config(low, high, 1, svc)
+        manager_cfg = manager_cfg[:manager_cfg.index("[tunnel]")].replace(
+            "http://127.0.0.1:1", tunnel.url)
+        m = Manager(roles="manager")
+        self.addCleanup(m.cleanup)
+        m.start(manager_cfg)
+        status, body = m.request("POST", "/v1/orders", {
+            "kind": "compute",
+            "user_data": f"python3 -m http.server {svc} --bind 127.0.0.1\n"},
+            token=TOKEN)
+        self.assertEqual(status, 201, body)
+        order_id = body["orders"][0]["id"]
+
+        def order():
+            return m.request("GET", f"/v1/orders/{order_id}", token=TOKEN)[1]
+        instance_id = wait_until(lambda: order()["instance_id"], 30,
+                                 message="an instance")
+        status, c = m.request("GET", f"/v1/computes/{instance_id}", token=TOKEN)
+        self.assertEqual(c["ssh_public_address"], f"127.0.0.1:{low}")
+        wait_until(lambda: http_get(low), 30, message="the tunnel")
+        status, listing = m.request("GET", "/v1/computes", token=TOKEN)
+        self.assertEqual(listing["computes"][0]["ssh_public_address"],
+                         f"127.0.0.1:{low}")
+        # Without the tunnel the instance is still shown, without address,
+        # and a new compute order waits (retried) instead of failing.
+        tunnel.stop()
+        status, c = m.request("GET", f"/v1/computes/{instance_id}", token=TOKEN)
+        self.assertEqual(status, 200)
+        self.assertIsNone(c["ssh_public_address"])
+        status, body = m.request("POST", "/v1/orders", {"kind": "compute"},
+                                 token=TOKEN)
+        second = body["orders"][0]["id"]
+        o = wait_until(lambda: (lambda x: x if "tunnel" in (x["last_error"] or "")
+                                else None)(
+            m.request("GET", f"/v1/orders/{second}", token=TOKEN)[1]),
+            30, message="the order to wait for the tunnel")
+        self.assertEqual(o["state"], "open")
+        # The tunnel comes back on the same address: the order is served.
+        tunnel.start(tunnel_section(low, high).replace(
+            "http_port = 0", f"http_port = {tunnel.url.rsplit(':', 1)[1]}"))
+        wait_until(lambda: m.request("GET", f"/v1/orders/{second}",
+                                     token=TOKEN)[1]["state"] == "fulfilled",
+                   90, message="the order once the tunnel is back")
 
 
 if __name__ == "__main__":
