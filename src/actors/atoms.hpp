@@ -30,3 +30,11 @@ FOGBOW_ADD_ATOM(retry, "retry")
 FOGBOW_ADD_ATOM(validity, "validity")
 FOGBOW_ADD_ATOM(process_exit, "proc_exit")
 FOGBOW_ADD_ATOM(reconcile, "reconcile")
+
+// --- federation membership and the XMPP bridge (issue 3) ---------------------
+FOGBOW_ADD_ATOM(iq_request, "iq_req")
+FOGBOW_ADD_ATOM(iq_serve, "iq_serve")
+FOGBOW_ADD_ATOM(xmpp_state, "xmpp_state")
+FOGBOW_ADD_ATOM(heartbeat, "heartbeat")
+FOGBOW_ADD_ATOM(sweep, "sweep")
+FOGBOW_ADD_ATOM(sync, "sync")

@@ -27,6 +27,9 @@ struct rest_api_config {
   size_t max_body_bytes = 1 << 20;
   int threads = 8; ///< concurrent requests
   std::vector<std::string> roles; ///< shown by GET /v1/status
+  /// When set (federation configured), GET /v1/members asks this actor
+  /// instead of the order scheduler.
+  member_registry_actor members;
 };
 
 class rest_api {

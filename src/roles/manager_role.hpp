@@ -30,6 +30,10 @@ public:
   /// Stops the REST API, then the actors. Idempotent.
   void stop();
 
+  /// Federation (issue 3): call before start() to run a member registry
+  /// over this bridge; GET /v1/members then lists the federation.
+  void enable_federation(xmpp_bridge_actor bridge);
+
 private:
   caf::actor_system& sys_;
   fogbow_config config_;
@@ -39,6 +43,8 @@ private:
   cloud_driver_actor driver_;
   order_scheduler_actor scheduler_;
   std::unique_ptr<rest_api> api_;
+  xmpp_bridge_actor bridge_;          ///< null: no federation
+  member_registry_actor registry_;
 };
 
 } // namespace fogbow
