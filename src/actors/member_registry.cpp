@@ -26,6 +26,19 @@ void round_failed(self_ptr self, const std::string& what,
                   const caf::error& e) {
   auto& st = self->state;
   st.busy = false;
+  if (code_of(e) == errc::unavailable
+      && message_of(e).starts_with("not connected")) {
+    // Our own XMPP session is (re)connecting: cheap to ask again soon, so
+    // the first round after a (re)connect does not wait a whole period.
+    auto soon = std::min<std::int64_t>(st.period_ms, 250);
+    self->delayed_send(self, std::chrono::milliseconds{soon},
+                       atom::heartbeat_v, ++st.generation);
+    if (st.rounds == 0 && !st.failing) {
+      spdlog::info("member registry: waiting for the XMPP connection");
+      st.failing = true;
+      return;
+    }
+  }
   if (code_of(e) == errc::unauthorized) {
     if (!st.refused)
       spdlog::error("member registry: the rendezvous {} refused this "
@@ -71,7 +84,11 @@ void fetch_page(self_ptr self, std::optional<std::string> after, int pages,
         st.members = std::move(*seen);
         st.busy = false;
         ++st.rounds;
-        if (st.failing || st.refused)
+        if (st.rounds == 1)
+          spdlog::info("member registry: joined the federation through {}; "
+                       "{} members",
+                       st.config.rendezvous_jid, st.members.size());
+        else if (st.failing || st.refused)
           spdlog::info("member registry: the rendezvous {} answers again; {} "
                        "members",
                        st.config.rendezvous_jid, st.members.size());
