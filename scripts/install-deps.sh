@@ -11,6 +11,8 @@ packages=(
   libcli11-dev libspdlog-dev libtomlplusplus-dev doctest-dev
   # tests, demo and benchmarks (integration tests are Python 3 stdlib only)
   python3 procps curl
+  # federation (issue 3): XMPP bridge (Qt5 + QXmpp 1.4), Prosody for tests
+  qtbase5-dev libqxmpp-dev prosody lua-unbound
 )
 
 missing=()
