@@ -35,7 +35,8 @@ def running_instances(data_dir):
     for name in os.listdir(root) if os.path.isdir(root) else []:
         pid_file = os.path.join(root, name, "pid")
         try:
-            pid = int(open(pid_file).read().strip())
+            with open(pid_file) as f:
+                pid = int(f.read().strip())
             cwd = os.readlink(f"/proc/{pid}/cwd")
         except (OSError, ValueError):
             continue
@@ -90,7 +91,13 @@ class CrashRestart(unittest.TestCase):
         def all_fulfilled():
             orders = self.m.request("GET", "/v1/orders", token=TOKEN)[1]["orders"]
             return all(o["state"] == "fulfilled" for o in orders) and orders
-        orders = wait_until(all_fulfilled, timeout=60, message="every order fulfilled")
+        try:
+            orders = wait_until(all_fulfilled, timeout=60, message="every order fulfilled")
+        except AssertionError:
+            orders = self.m.request("GET", "/v1/orders", token=TOKEN)[1]["orders"]
+            stuck = [o for o in orders if o["state"] != "fulfilled"]
+            self.fail(f"{len(stuck)} orders not fulfilled, e.g. {stuck[:3]}\n"
+                      + self.m.log_tail(60))
 
         instance_ids = [o["instance_id"].split("@")[0] for o in orders]
         self.assertEqual(len(instance_ids), len(set(instance_ids)), "two orders share an instance")

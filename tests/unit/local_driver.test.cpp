@@ -6,6 +6,7 @@
 
 #include "actors/errors.hpp"
 #include "support/deterministic_fixture.hpp"
+#include "support/temp_dir.hpp"
 
 #include <caf/all.hpp>
 #include <doctest/doctest.h>
@@ -99,17 +100,7 @@ struct local_fixture : driver_fixture {
     self->send_exit(driver, caf::exit_reason::user_shutdown);
     run();
     // The instances outlive the driver by design; the test's must not.
-    auto prefix = root.string() + "/";
-    std::vector<pid_t> killed;
-    for (auto& d : fs::directory_iterator{"/proc"}) {
-      std::error_code ec;
-      auto cwd = fs::read_symlink(d.path() / "cwd", ec).string();
-      auto pid = static_cast<pid_t>(std::atoi(d.path().filename().c_str()));
-      if (!ec && cwd.starts_with(prefix) && kill(pid, SIGKILL) == 0)
-        killed.push_back(pid);
-    }
-    for (auto pid : killed)
-      waitpid(pid, nullptr, 0);
+    fogbow::test::kill_processes_under(root);
     fs::remove_all(root);
   }
 };

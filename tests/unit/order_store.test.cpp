@@ -1,5 +1,7 @@
 #include "store/order_store.hpp"
 
+#include "support/temp_dir.hpp"
+
 #include <doctest/doctest.h>
 #include <sqlite3.h>
 
@@ -14,22 +16,7 @@ using namespace std::string_literals;
 
 namespace {
 
-struct temp_dir {
-  std::filesystem::path path;
-  temp_dir() {
-    auto tmpl = (std::filesystem::temp_directory_path() / "fogbow-store-XXXXXX")
-                  .string();
-    REQUIRE(mkdtemp(tmpl.data()) != nullptr);
-    path = tmpl;
-  }
-  ~temp_dir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);
-  }
-  std::string file(const char* name) const {
-    return (path / name).string();
-  }
-};
+using fogbow::test::temp_dir;
 
 /// A second, independent connection, to look at or tamper with the file
 /// behind the store's back.

@@ -2,6 +2,7 @@
 
 #include "actors/errors.hpp"
 #include "support/deterministic_fixture.hpp"
+#include "support/temp_dir.hpp"
 
 #include <caf/exit_reason.hpp>
 #include <caf/expected.hpp>
@@ -18,19 +19,7 @@ using namespace fogbow;
 
 namespace {
 
-struct temp_dir {
-  std::filesystem::path path;
-  temp_dir() {
-    auto tmpl = (std::filesystem::temp_directory_path() / "fogbow-store-XXXXXX")
-                  .string();
-    REQUIRE(mkdtemp(tmpl.data()) != nullptr);
-    path = tmpl;
-  }
-  ~temp_dir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);
-  }
-};
+using fogbow::test::temp_dir;
 
 order sample_order(const std::string& id, millis created) {
   order o;

@@ -348,8 +348,12 @@ void local_cloud::adopt(const fs::path& dir) {
   }
   auto pid_text = read_file(dir / "pid");
   if (!pid_text) {
-    mark_failed(slot, "never started: the manager stopped before the "
-                      "instance process was created");
+    // The manager stopped between the metadata and the fork (the child
+    // writes its pid before anything else): nothing ran, so the instance
+    // never existed for its order, which gets a fresh one instead of
+    // failing for the manager's crash.
+    entries_.erase(id);
+    fs::remove_all(dir, ec);
     return;
   }
   slot.pid = static_cast<pid_t>(std::atoi(pid_text->c_str()));
@@ -463,7 +467,8 @@ instance local_cloud::create(const instance_spec& spec) {
     fs::permissions(dir / "user-data",
                     fs::perms::owner_read | fs::perms::owner_write
                       | fs::perms::owner_exec);
-    // The commit point: from here on a restart knows this instance.
+    // From here on a restart knows this instance; it adopts it once the
+    // child has written its pid (see adopt()).
     write_atomically(dir / "instance.json", to_json(e.inst).dump(2));
     launch_plan plan{dir, e.inst};
     e.pid = launch(plan);
