@@ -8,7 +8,9 @@
 #include <spdlog/spdlog.h>
 
 #include <QCoreApplication>
+#include <QtGlobal>
 #include <QDomElement>
+#include <QSslSocket>
 #include <QXmlStreamWriter>
 #include <QXmppConfiguration.h>
 #include <QXmppStanza.h>
@@ -245,6 +247,10 @@ void bridge_object::schedule_reconnect(const QString& why) {
 
 void bridge_object::on_connected() {
   connected_ = true;
+  // Small request/response stanzas: without TCP_NODELAY, Nagle plus the
+  // server's delayed ACK stalls replies by ~40 ms.
+  if (auto socket = client_->findChild<QSslSocket*>())
+    socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
   backoff_ms_ = 250;
   outage_logged_ = false;
   spdlog::info("xmpp {}: {} to {}:{}", account_.jid,
@@ -414,6 +420,19 @@ namespace {
 int qt_argc = 1;
 char qt_arg0[] = "fogbow";
 char* qt_argv[] = {qt_arg0, nullptr};
+
+/// Qt's own diagnostics (e.g. socket notifier warnings) go to spdlog.
+void qt_to_spdlog(QtMsgType type, const QMessageLogContext&,
+                  const QString& msg) {
+  auto text = msg.toStdString();
+  switch (type) {
+    case QtDebugMsg: spdlog::debug("qt: {}", text); break;
+    case QtInfoMsg: spdlog::info("qt: {}", text); break;
+    case QtWarningMsg: spdlog::warn("qt: {}", text); break;
+    default: spdlog::error("qt: {}", text);
+  }
+}
+
 } // namespace
 
 struct qt_loop::impl {
@@ -421,6 +440,7 @@ struct qt_loop::impl {
 };
 
 qt_loop::qt_loop() : impl_(std::make_unique<impl>()) {
+  qInstallMessageHandler(qt_to_spdlog);
 }
 
 qt_loop::~qt_loop() = default;
