@@ -23,6 +23,7 @@ Usage: membership_bench.py FOGBOW_BINARY [--steps 1000,2500,5000,10000]
 import argparse
 import asyncio
 import base64
+import multiprocessing
 import os
 import random
 import re
@@ -130,29 +131,59 @@ async def pipelined_rate(conns, make_stanza, seconds, window=16):
     return done / (time.monotonic() - start)
 
 
-class Bench:
-    def __init__(self, args):
-        self.args = args
-        self.prosody = Prosody()
-        self.members = []
-        self.errors = 0
-        self.heartbeats = 0
-        self.stop = False
+async def _worker_main(port, rdv, users, period_ms, beats, errors, stop, ready):
+    conns = []
+    for start in range(0, len(users), 100):
+        conns += await asyncio.gather(*(Conn.open(port, u, "pw")
+                                        for u in users[start:start + 100]))
+    ready.put(len(conns))
+    local = {"beats": 0, "errors": 0}
 
-    async def member_loop(self, c, rdv):
-        period = self.args.period / 1000
+    async def beat(c):
+        period = period_ms / 1000
         await asyncio.sleep(random.random() * period)
         n = 0
-        while not self.stop:
+        while not stop.is_set():
             t = time.monotonic()
             c.send(f'<iq type="get" id="h{n}" to="{rdv}"><query '
                    f'xmlns="{NS_IAMALIVE}"/></iq>')
             n += 1
             reply = await c.next_iq()
-            self.heartbeats += 1
+            local["beats"] += 1
             if b"type='error'" in reply or b'type="error"' in reply:
-                self.errors += 1
+                local["errors"] += 1
             await asyncio.sleep(max(0.0, period - (time.monotonic() - t)))
+
+    async def report():
+        while not stop.is_set():
+            await asyncio.sleep(0.5)
+            with beats.get_lock():
+                beats.value += local["beats"]
+            with errors.get_lock():
+                errors.value += local["errors"]
+            local["beats"] = local["errors"] = 0
+
+    await asyncio.gather(report(), *(beat(c) for c in conns))
+
+
+def member_worker(*args):
+    """A process of its own: simulated members must not share an event loop
+    (or a GIL) with the observers that time the rendezvous."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    asyncio.run(_worker_main(*args))
+
+
+class Bench:
+    def __init__(self, args):
+        self.args = args
+        self.prosody = Prosody()
+        self.started = 0
+        self.workers = []
+        self.beats = multiprocessing.Value("q", 0)
+        self.errs = multiprocessing.Value("q", 0)
+        self.stop_event = multiprocessing.Event()
+        self.ready = multiprocessing.Queue()
 
     async def listing(self, obs, rdv, latencies):
         """One complete whoisalive listing; returns the member count."""
@@ -189,7 +220,11 @@ class Bench:
         try:
             await self.run_steps(steps, rdv, rdv_proc)
         finally:
-            self.stop = True
+            self.stop_event.set()
+            for proc in self.workers:
+                proc.join(5)
+                if proc.is_alive():
+                    proc.kill()
             rdv_proc.terminate()
             await rdv_proc.wait()
             self.prosody.cleanup()
@@ -232,26 +267,33 @@ period_ms = {self.args.period}
         for c in probes:
             c.writer.close()
         print(f"baseline: Prosody ping round trips {ping:,.0f}/s; iamalive "
-              f"to the rendezvous {alive:,.0f}/s (ratio {alive / ping:.2f})")
+              f"to the rendezvous {alive:,.0f}/s (ratio {alive / ping:.2f})",
+              flush=True)
         await asyncio.sleep(self.args.period * 3 / 1000 + 1)  # probes expire
         observers = await asyncio.gather(*(Conn.open(port, f"obs{i}", "pw")
                                            for i in range(self.args.observers)))
         best = None
         for n in steps:
             t0 = time.monotonic()
-            while len(self.members) < n:
-                batch = range(len(self.members), min(n, len(self.members) + 200))
-                conns = await asyncio.gather(*(Conn.open(port, f"m{i}", "pw")
-                                               for i in batch))
-                for c in conns:
-                    self.members.append(c)
-                    asyncio.ensure_future(self.member_loop(c, rdv))
+            users = [f"m{i}" for i in range(self.started, n)]
+            workers = self.args.workers
+            for w in range(workers):
+                proc = multiprocessing.Process(
+                    target=member_worker,
+                    args=(port, rdv, users[w::workers], self.args.period,
+                          self.beats, self.errs, self.stop_event, self.ready),
+                    daemon=True)
+                proc.start()
+                self.workers.append(proc)
+            for _ in range(workers):
+                await asyncio.get_running_loop().run_in_executor(None, self.ready.get)
+            self.started = n
             login_s = time.monotonic() - t0
             await asyncio.sleep(self.args.period / 1000 * 1.5)  # all beat once
             expired_before = open(self.rdv_log).read().count("expired")
             latencies, counts = [], []
             cpu0, prosody0 = cpu_seconds(rdv_proc.pid), cpu_seconds(self.prosody.process.pid)
-            hb0, w0 = self.heartbeats, time.monotonic()
+            hb0, w0 = self.beats.value, time.monotonic()
 
             async def observe(o):
                 # Like a manager: one complete listing per period.
@@ -269,7 +311,7 @@ period_ms = {self.args.period}
             p99 = pct(latencies, 99)
             ok = min(counts) == n and expired == 0 and p99 < 1.0
             print(f"N={n:>6}: logins {login_s:5.1f} s; heartbeats "
-                  f"{(self.heartbeats - hb0) / wall:7,.0f}/s (errors {self.errors}); "
+                  f"{(self.beats.value - hb0) / wall:7,.0f}/s (errors {self.errs.value}); "
                   f"{len(counts)} full listings, members listed min {min(counts)} "
                   f"max {max(counts)}; expiry events {expired}; whoisalive page "
                   f"p50 {pct(latencies, 50) * 1000:.1f} ms p99 {p99 * 1000:.1f} ms; "
@@ -293,6 +335,8 @@ def main():
     ap.add_argument("--window", type=float, default=12.0,
                     help="seconds measured per step (> expiry timeout 9 s)")
     ap.add_argument("--period", type=int, default=3000)
+    ap.add_argument("--workers", type=int, default=2,
+                    help="processes simulating the members (per step)")
     ap.add_argument("--observers", type=int, default=4,
                     help="manager-like pollers: one full listing per period")
     args = ap.parse_args()
