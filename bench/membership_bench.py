@@ -28,6 +28,7 @@ import os
 import random
 import re
 import resource
+import signal
 import sys
 import time
 
@@ -185,10 +186,13 @@ class Bench:
         self.stop_event = multiprocessing.Event()
         self.ready = multiprocessing.Queue()
 
-    async def listing(self, obs, rdv, latencies):
-        """One complete whoisalive listing; returns the member count."""
+    async def listing(self, obs, rdv, latencies, deadline):
+        """One complete whoisalive listing; returns the member count, or
+        None when it could not finish before `deadline`."""
         after, total, n = None, 0, 0
         while True:
+            if time.monotonic() > deadline:
+                return None
             rsm = f"<after>{after}</after>" if after else ""
             t = time.monotonic()
             obs.send(f'<iq type="get" id="w{n}" to="{rdv}"><query xmlns="'
@@ -301,7 +305,8 @@ period_ms = {self.args.period}
                 await asyncio.sleep(random.random() * period)
                 while time.monotonic() - w0 < self.args.window:
                     t = time.monotonic()
-                    counts.append(await self.listing(o, rdv, latencies))
+                    counts.append(await self.listing(
+                        o, rdv, latencies, w0 + 2 * self.args.window))
                     await asyncio.sleep(max(0.0, period - (time.monotonic() - t)))
             await asyncio.gather(*(observe(o) for o in observers))
             wall = time.monotonic() - w0
@@ -309,10 +314,15 @@ period_ms = {self.args.period}
             prosody_cpu = (cpu_seconds(self.prosody.process.pid) - prosody0) / wall * 100
             expired = open(self.rdv_log).read().count("expired") - expired_before
             p99 = pct(latencies, 99)
-            ok = min(counts) == n and expired == 0 and p99 < 1.0
+            unfinished = counts.count(None)
+            counts = [c for c in counts if c is not None]
+            full = len(counts)
+            counts = counts or [0]
+            ok = (min(counts) == n and expired == 0 and p99 < 1.0
+                  and not unfinished)
             print(f"N={n:>6}: logins {login_s:5.1f} s; heartbeats "
                   f"{(self.beats.value - hb0) / wall:7,.0f}/s (errors {self.errs.value}); "
-                  f"{len(counts)} full listings, members listed min {min(counts)} "
+                  f"{full} full listings ({unfinished} unfinished), members listed min {min(counts)} "
                   f"max {max(counts)}; expiry events {expired}; whoisalive page "
                   f"p50 {pct(latencies, 50) * 1000:.1f} ms p99 {p99 * 1000:.1f} ms; "
                   f"CPU rendezvous {rdv_cpu:.0f}% Prosody {prosody_cpu:.0f}% of "
@@ -329,9 +339,12 @@ period_ms = {self.args.period}
 
 
 def main():
+    # SIGTERM (e.g. from `timeout`) cleans up like Ctrl-C: workers, the
+    # rendezvous and Prosody are stopped by the finally block.
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     ap = argparse.ArgumentParser()
     ap.add_argument("binary")
-    ap.add_argument("--steps", default="1000,2500,5000,10000")
+    ap.add_argument("--steps", default="1000,2500,5000,6000,7500,10000")
     ap.add_argument("--window", type=float, default=12.0,
                     help="seconds measured per step (> expiry timeout 9 s)")
     ap.add_argument("--period", type=int, default=3000)
