@@ -14,6 +14,8 @@ packages=(
   # tunnel (issue 4): libssh server, OpenSSH clients in tests and agents,
   # sshd and iperf3 for bench/tunnel
   libssh-dev libssl-dev openssh-client openssh-server iperf3
+  # federation (issue 3): XMPP bridge (Qt5 + QXmpp 1.4), Prosody for tests
+  qtbase5-dev libqxmpp-dev prosody lua-unbound
 )
 
 missing=()

@@ -7,6 +7,8 @@
 #include "roles/config.hpp"
 #include "roles/manager_role.hpp"
 #include "roles/tunnel_role.hpp"
+#include "roles/rendezvous_role.hpp"
+#include "xmpp/xmpp_bridge.hpp"
 
 #include <CLI/CLI.hpp>
 #include <caf/actor_system.hpp>
@@ -14,18 +16,21 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <atomic>
 #include <csignal>
 #include <iostream>
 #include <optional>
 #include <pthread.h>
 #include <set>
 #include <sstream>
+#include <thread>
 
 namespace {
 
 const std::set<std::string> known_roles{"manager", "rendezvous", "tunnel"};
 // Roles this build can run; the others are being built (see README).
-const std::set<std::string> available_roles{"manager", "tunnel"};
+const std::set<std::string> available_roles{"manager", "rendezvous",
+                                            "tunnel"};
 
 std::set<std::string> parse_roles(const std::string& text) {
   std::set<std::string> roles;
@@ -49,6 +54,83 @@ std::set<std::string> parse_roles(const std::string& text) {
   if (roles.empty())
     throw CLI::ValidationError("--role", "no role given");
   return roles;
+}
+
+fogbow::xmpp_account xmpp_account_for(const fogbow::fogbow_config& c,
+                                      const std::string& jid,
+                                      const std::string& password) {
+  fogbow::xmpp_account a;
+  a.jid = jid;
+  a.password = password;
+  a.host = c.xmpp_host;
+  a.port = c.xmpp_port;
+  a.tls = c.xmpp_tls;
+  a.ignore_tls_errors = c.xmpp_ignore_tls_errors;
+  a.request_timeout_ms = c.xmpp_request_timeout_ms;
+  a.reconnect_max_ms = c.xmpp_reconnect_max_ms;
+  return a;
+}
+
+const char* signal_name(int sig) {
+  return sig == SIGINT ? "SIGINT" : "SIGTERM";
+}
+
+/// With XMPP (rendezvous, or a federated manager): Qt's event loop owns the
+/// main thread (the bridges live there), a helper thread waits for
+/// SIGINT/SIGTERM and asks the loop to return; then everything stops in
+/// order: REST API, actors, bridges, actor system (stack-notes §3).
+int run_with_xmpp(caf::actor_system& sys, const fogbow::fogbow_config& config,
+                  const std::set<std::string>& roles,
+                  const std::string& data_dir, sigset_t stop_signals) {
+  fogbow::qt_loop loop;
+  std::optional<fogbow::xmpp_bridge> rendezvous_bridge, manager_bridge;
+  std::optional<fogbow::rendezvous_role> rendezvous;
+  std::optional<fogbow::manager_role> manager;
+  int exit_code = 0;
+  try {
+    if (roles.count("rendezvous")) {
+      rendezvous_bridge.emplace(sys,
+                                xmpp_account_for(config, config.rendezvous_jid,
+                                                 config.rendezvous_password));
+      rendezvous.emplace(sys, config);
+      rendezvous->start(rendezvous_bridge->handle());
+    }
+    if (roles.count("manager")) {
+      manager.emplace(sys, config, data_dir,
+                      std::vector<std::string>(roles.begin(), roles.end()));
+      if (config.federation_configured) {
+        manager_bridge.emplace(sys,
+                               xmpp_account_for(config, config.federation_jid,
+                                                config.federation_password));
+        manager->enable_federation(manager_bridge->handle());
+      }
+      int port = manager->start();
+      spdlog::info("manager {} listening on http://{}:{}", config.member_id,
+                   config.http_bind, port);
+    }
+    std::atomic<int> got_signal = 0;
+    std::thread waiter([&] {
+      int sig = 0;
+      sigwait(&stop_signals, &sig);
+      got_signal = sig;
+      fogbow::qt_loop::quit();
+    });
+    loop.exec();
+    if (got_signal == 0)
+      pthread_kill(waiter.native_handle(), SIGTERM); // unblocks sigwait
+    waiter.join();
+    spdlog::info("received {}, shutting down", signal_name(got_signal));
+  } catch (const std::exception& e) {
+    spdlog::error("{}", e.what());
+    exit_code = 1;
+  }
+  if (manager)
+    manager->stop();
+  if (rendezvous)
+    rendezvous->stop();
+  manager_bridge.reset();
+  rendezvous_bridge.reset();
+  return exit_code;
 }
 
 void setup_logging(const std::string& level) {
@@ -103,18 +185,44 @@ int main(int argc, char** argv) {
     std::cerr << "fogbow: " << e.what() << "\n";
     return 2;
   }
-  if (role_text.find("all") != std::string::npos && !config.tunnel_configured)
-    roles.erase("tunnel"); // --role=all runs the tunnel when it is configured
+  // --role=all runs the rendezvous and the tunnel when they are configured;
+  // naming one of them explicitly without its section is an error.
+  bool all = role_text.find("all") != std::string::npos;
+  auto named = [&](const char* role) {
+    return role_text.find(role) != std::string::npos;
+  };
   if (roles.count("tunnel") && !config.tunnel_configured) {
-    std::cerr << "fogbow: the tunnel role needs a [tunnel] section\n";
-    return 2;
+    if (!all || named("tunnel")) {
+      std::cerr << "fogbow: the tunnel role needs a [tunnel] section (see "
+                   "config/tunnel.toml)\n";
+      return 2;
+    }
+    roles.erase("tunnel");
+  }
+  if (roles.count("rendezvous") && !config.rendezvous_configured) {
+    if (!all || named("rendezvous")) {
+      std::cerr << "fogbow: the rendezvous role needs [xmpp] and [rendezvous] "
+                   "sections in the configuration (see config/federation-*.toml)\n";
+      return 2;
+    }
+    roles.erase("rendezvous");
   }
   if (http_port >= 0)
     config.http_port = http_port;
   setup_logging(log_level.empty() ? config.log_level : log_level);
-  if (role_text.find("all") != std::string::npos)
-    spdlog::info("--role=all runs the roles this version has: manager, and "
-                 "the tunnel when [tunnel] is configured (rendezvous: not yet)");
+  if (all) {
+    std::string running;
+    for (auto& r : roles)
+      running += (running.empty() ? "" : ", ") + r;
+    spdlog::info("--role=all runs: {}{}{}{}", running,
+                 config.rendezvous_configured ? "" : " (no [rendezvous] section)",
+                 config.tunnel_configured ? "" : " (no [tunnel] section)",
+                 config.federation_configured
+                   ? ""
+                   : "; the manager runs standalone (no [manager.federation])");
+  }
+  bool need_xmpp = roles.count("rendezvous")
+                   || (roles.count("manager") && config.federation_configured);
 
   // Every thread inherits this mask, so SIGINT/SIGTERM reach only sigwait.
   sigset_t stop_signals;
@@ -127,16 +235,25 @@ int main(int argc, char** argv) {
   caf::actor_system_config caf_config;
   caf_config.set("logger.verbosity", caf::atom("quiet"));
   int exit_code = 0;
-  {
-    caf::actor_system sys{caf_config};
+  caf::actor_system sys{caf_config};
+  // The tunnel runs its own threads, beside either way of running the rest.
+  fogbow::tunnel_role tunnel{sys, config, data_dir};
+  try {
+    if (roles.count("tunnel")) {
+      tunnel.start();
+      fogbow::use_local_tunnel(config, tunnel);
+    }
+  } catch (const std::exception& e) {
+    spdlog::error("{}", e.what());
+    tunnel.stop();
+    return 1;
+  }
+  if (need_xmpp) {
+    exit_code = run_with_xmpp(sys, config, roles, data_dir, stop_signals);
+  } else {
     std::vector<std::string> role_list(roles.begin(), roles.end());
-    fogbow::tunnel_role tunnel{sys, config, data_dir};
     std::optional<fogbow::manager_role> manager;
     try {
-      if (roles.count("tunnel")) {
-        tunnel.start();
-        fogbow::use_local_tunnel(config, tunnel);
-      }
       if (roles.count("manager")) {
         manager.emplace(sys, config, data_dir, role_list);
         int port = manager->start();
@@ -145,16 +262,15 @@ int main(int argc, char** argv) {
       }
       int sig = 0;
       sigwait(&stop_signals, &sig);
-      spdlog::info("received {}, shutting down",
-                   sig == SIGINT ? "SIGINT" : "SIGTERM");
+      spdlog::info("received {}, shutting down", signal_name(sig));
     } catch (const std::exception& e) {
       spdlog::error("{}", e.what());
       exit_code = 1;
     }
     if (manager)
       manager->stop();
-    tunnel.stop();
   }
+  tunnel.stop();
   spdlog::info("stopped");
   return exit_code;
 }

@@ -11,6 +11,7 @@
 
 #include "actors/atoms.hpp"
 #include "domain/order.hpp"
+#include "federation/xml.hpp"
 
 #include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/fwd.hpp>
@@ -19,6 +20,8 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -220,5 +223,90 @@ using tunnel_client_actor = caf::typed_actor<
   /// Addresses of these orders' instances (orders without a token are
   /// left out).
   caf::replies_to<atom::tunnel_ports, std::vector<std::string>>::with<tunnel_addresses>>;
+
+} // namespace fogbow
+
+// --- federation membership and the XMPP bridge (issue 3) ---------------------
+// Payloads travel between the bridge and the protocol actors as plain
+// xml::element trees (src/federation/xml.hpp); only src/xmpp/ sees Qt.
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(fogbow::xml::element)
+
+namespace fogbow {
+
+/// The IQ HANDLER interface: serves the IQ get/set requests of one or more
+/// payload namespaces for an XMPP bridge.
+using iq_handler_actor = caf::typed_actor<
+  /// An IQ get/set arrived: (sender's full JID, payload element). The reply
+  /// is the payload of the result IQ; an error becomes an IQ error whose
+  /// condition follows the errc (not_found: item-not-found,
+  /// invalid_argument: bad-request, unauthorized: not-authorized, others:
+  /// internal-server-error) and whose text is the message.
+  caf::replies_to<atom::iq_request, std::string, xml::element>::with<xml::element>>;
+
+/// The XMPP BRIDGE interface (src/xmpp/): one XMPP client account. Runs on
+/// the Qt thread; reconnects by itself.
+using xmpp_bridge_actor = caf::typed_actor<
+  /// Sends an IQ get with this payload to a full JID and replies with the
+  /// payload of the result (an empty element when it had none). Errors:
+  /// errc::timeout (no answer in the bridge's request timeout),
+  /// errc::unavailable (not connected, connection lost, recipient
+  /// unavailable), and the peer's IQ error mapped back (item-not-found:
+  /// not_found, bad-request: invalid_argument, not-authorized/forbidden:
+  /// unauthorized, others: cloud_error), its text as message.
+  caf::replies_to<atom::iq_request, std::string, xml::element>::with<xml::element>,
+  /// From now on, IQ get/set requests whose payload is in namespace `ns`
+  /// go to `handler` (replaces an earlier handler of that namespace).
+  caf::reacts_to<atom::iq_serve, std::string, iq_handler_actor>,
+  /// True while the XMPP session is established.
+  caf::replies_to<atom::xmpp_state>::with<bool>>;
+
+/// The RENDEZVOUS actor interface: the member directory of a rendezvous
+/// (Java protocol: iamalive, whoisalive, synch/whoisalive; see
+/// docs/protocol.md).
+using rendezvous_actor = iq_handler_actor::extend<
+  /// The members listed now (after an expiry sweep), in id order.
+  caf::replies_to<atom::members>::with<std::vector<member_info>>,
+  /// Internal: expiry sweep timer.
+  caf::reacts_to<atom::sweep>,
+  /// Internal: neighbour sync timer.
+  caf::reacts_to<atom::sync>>;
+
+/// Settings of the rendezvous, filled in by src/roles/.
+struct rendezvous_config {
+  std::int64_t period_ms = 3000;  ///< heartbeat period asked of members
+  std::int64_t max_lost = 3;      ///< expiry after period × max_lost
+  std::int64_t page_max = 100;    ///< whoisalive page cap
+  std::int64_t sync_page_max = 100; ///< synch/whoisalive page cap
+  std::int64_t sync_interval_ms = 3000;
+  std::vector<std::string> neighbors; ///< full JIDs of rendezvous to pull
+  /// nullptr: accept any member; otherwise only these bare JIDs (applies to
+  /// heartbeats and to members learned from neighbours).
+  std::shared_ptr<const std::set<std::string>> whitelist;
+  std::function<millis()> clock = now_millis;
+};
+
+/// The MEMBER REGISTRY interface (manager side): heartbeats to the
+/// rendezvous, pulls every whoisalive page, keeps the member list.
+using member_registry_actor = caf::typed_actor<
+  /// The members: this manager (`is_self`) and every member the rendezvous
+  /// listed; `alive` is false once a member has not been confirmed for
+  /// period × 3 (e.g. the rendezvous stopped answering).
+  caf::replies_to<atom::members>::with<std::vector<member_info>>,
+  /// Internal: the heartbeat timer of this generation (a new period starts
+  /// a new generation; older timers are ignored).
+  caf::reacts_to<atom::heartbeat, std::uint64_t>>;
+
+/// Settings of the member registry, filled in by src/roles/.
+struct member_registry_config {
+  std::string self_id;        ///< this manager's bare JID
+  std::string rendezvous_jid; ///< full JID of the rendezvous
+  std::int64_t period_ms = 3000; ///< until the rendezvous names its own
+  std::int64_t page_size = 100;  ///< whoisalive <max>
+  std::function<millis()> clock = now_millis;
+};
+
+/// "user@domain/resource" → "user@domain".
+std::string bare_jid(std::string_view jid);
 
 } // namespace fogbow

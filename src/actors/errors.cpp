@@ -22,6 +22,8 @@ std::string_view to_string(errc x) {
     case errc::storage_failure: return "storage_failure";
     case errc::unauthorized: return "unauthorized";
     case errc::conflict: return "conflict";
+    case errc::unavailable: return "unavailable";
+    case errc::timeout: return "timeout";
   }
   return "unknown";
 }

@@ -378,6 +378,8 @@ struct rest_api::impl {
       case errc::no_capacity: return {503, "no_capacity", message_of(e)};
       case errc::storage_failure:
         return {503, "storage_failure", message_of(e)};
+      case errc::unavailable: return {503, "unavailable", message_of(e)};
+      case errc::timeout: return {504, "timeout", message_of(e)};
       case errc::none: break;
     }
     if (e == caf::sec::request_timeout)
@@ -513,12 +515,17 @@ struct rest_api::impl {
   }
 
   void list_members(const call&, httplib::Response& res) {
-    ask(
-      res,
-      [&](const std::vector<member_info>& ms) {
-        reply(res, 200, json{{"members", array_of(ms, member_to_json)}});
-      },
-      atom::members_v);
+    auto on_reply = [&](const std::vector<member_info>& ms) {
+      reply(res, 200, json{{"members", array_of(ms, member_to_json)}});
+    };
+    if (!cfg.members) {
+      ask(res, on_reply, atom::members_v);
+      return;
+    }
+    caf::scoped_actor self{sys};
+    self->request(cfg.members, cfg.actor_timeout, atom::members_v)
+      .receive(on_reply,
+               [&](const caf::error& e) { reply_error(res, to_api_error(e)); });
   }
 
   void get_quota(const call& c, httplib::Response& res) {

@@ -30,6 +30,9 @@ struct rest_api_config {
   /// When set, GET /v1/computes adds `ssh_public_address` and
   /// `extra_ports` read from the tunnel (null/{} when it has none).
   tunnel_client_actor tunnel;
+  /// When set (federation configured), GET /v1/members asks this actor
+  /// instead of the order scheduler.
+  member_registry_actor members;
 };
 
 class rest_api {

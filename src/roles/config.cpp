@@ -166,6 +166,107 @@ void read_manager_tunnel(const toml::table& t, fogbow_config& c,
   read_int(t, "local_port", c.manager_tunnel_local_port, 1, 65535, w, origin);
 }
 
+// --- federation (issue 3) ---
+
+void read_bool(const toml::table& t, const char* key, bool& out,
+               const std::string& where, const std::string& origin) {
+  auto node = t.get(key);
+  if (!node)
+    return;
+  if (!node->is_boolean())
+    fail(origin, "'" + where + key + "' must be true or false");
+  out = *node->value<bool>();
+}
+
+/// A full JID "user@domain/resource" without spaces.
+void check_full_jid(const std::string& jid, const std::string& key,
+                    const std::string& origin) {
+  auto at = jid.find('@');
+  auto slash = jid.find('/');
+  if (at == std::string::npos || at == 0 || slash == std::string::npos
+      || slash < at + 2 || slash + 1 == jid.size()
+      || jid.find_first_of(" \t\r\n") != std::string::npos)
+    fail(origin, "'" + key + "' must be a full JID like "
+                 "\"user@xmpp.example/fogbow\"");
+}
+
+void read_xmpp(const toml::table& t, fogbow_config& c,
+               const std::string& origin) {
+  const std::string w = "xmpp.";
+  check_keys(t, {"host", "port", "tls", "ignore_tls_errors",
+                 "request_timeout_ms", "reconnect_max_ms"},
+             w, origin);
+  c.xmpp_configured = true;
+  read_string(t, "host", c.xmpp_host, w, origin);
+  if (c.xmpp_host.empty())
+    fail(origin, "'xmpp.host' must not be empty");
+  read_int(t, "port", c.xmpp_port, 1, 65535, w, origin);
+  read_string(t, "tls", c.xmpp_tls, w, origin);
+  if (c.xmpp_tls != "required" && c.xmpp_tls != "optional"
+      && c.xmpp_tls != "disabled")
+    fail(origin, "'xmpp.tls' must be \"required\", \"optional\" or "
+                 "\"disabled\"");
+  read_bool(t, "ignore_tls_errors", c.xmpp_ignore_tls_errors, w, origin);
+  read_int(t, "request_timeout_ms", c.xmpp_request_timeout_ms, 100, 600000, w,
+           origin);
+  read_int(t, "reconnect_max_ms", c.xmpp_reconnect_max_ms, 250, 3600000, w,
+           origin);
+}
+
+void read_federation(const toml::table& t, fogbow_config& c,
+                     const std::string& origin) {
+  const std::string w = "manager.federation.";
+  check_keys(t, {"jid", "password", "rendezvous", "heartbeat_ms",
+                 "page_size"},
+             w, origin);
+  c.federation_configured = true;
+  read_string(t, "jid", c.federation_jid, w, origin);
+  check_full_jid(c.federation_jid, w + "jid", origin);
+  read_string(t, "password", c.federation_password, w, origin);
+  read_string(t, "rendezvous", c.federation_rendezvous, w, origin);
+  check_full_jid(c.federation_rendezvous, w + "rendezvous", origin);
+  read_int(t, "heartbeat_ms", c.federation_heartbeat_ms, 100, 86400000, w,
+           origin);
+  read_int(t, "page_size", c.federation_page_size, 1, 10000, w, origin);
+}
+
+void read_rendezvous(const toml::table& t, fogbow_config& c,
+                     const std::string& origin) {
+  const std::string w = "rendezvous.";
+  check_keys(t, {"jid", "password", "period_ms", "max_lost", "page_max",
+                 "sync_page_max", "sync_interval_ms", "neighbors",
+                 "whitelist", "whitelist_file"},
+             w, origin);
+  c.rendezvous_configured = true;
+  read_string(t, "jid", c.rendezvous_jid, w, origin);
+  check_full_jid(c.rendezvous_jid, w + "jid", origin);
+  read_string(t, "password", c.rendezvous_password, w, origin);
+  read_int(t, "period_ms", c.rendezvous_period_ms, 100, 86400000, w, origin);
+  read_int(t, "max_lost", c.rendezvous_max_lost, 1, 1000, w, origin);
+  read_int(t, "page_max", c.rendezvous_page_max, 1, 10000, w, origin);
+  read_int(t, "sync_page_max", c.rendezvous_sync_page_max, 1, 10000, w,
+           origin);
+  read_int(t, "sync_interval_ms", c.rendezvous_sync_interval_ms, 100,
+           86400000, w, origin);
+  if (auto n = sub_array(t, "neighbors", w, origin))
+    for (auto& node : *n) {
+      auto v = node.value<std::string>();
+      if (!v || !node.is_string())
+        fail(origin, "'rendezvous.neighbors' must be a list of full JIDs");
+      check_full_jid(*v, w + "neighbors[]", origin);
+      c.rendezvous_neighbors.push_back(*v);
+    }
+  read_string(t, "whitelist", c.rendezvous_whitelist, w, origin);
+  if (c.rendezvous_whitelist != "accept-any"
+      && c.rendezvous_whitelist != "file")
+    fail(origin, "'rendezvous.whitelist' must be \"accept-any\" or "
+                 "\"file\"");
+  read_string(t, "whitelist_file", c.rendezvous_whitelist_file, w, origin);
+  if (c.rendezvous_whitelist == "file" && c.rendezvous_whitelist_file.empty())
+    fail(origin, "'rendezvous.whitelist = \"file\"' needs "
+                 "'rendezvous.whitelist_file'");
+}
+
 } // namespace
 
 fogbow_config parse_config(const std::string& text, const std::string& origin) {
@@ -181,12 +282,13 @@ fogbow_config parse_config(const std::string& text, const std::string& origin) {
   fogbow_config c;
   c.flavors = default_flavors();
   check_keys(root, {"manager", "http", "identity", "authorization", "log",
-                    "tunnel"},
+                    "tunnel", "xmpp", "rendezvous"},
              "", origin);
   if (auto m = sub_table(root, "manager", "", origin)) {
     const std::string w = "manager.";
     check_keys(*m, {"member_id", "max_orders_per_request", "retry_initial_ms",
-                    "retry_max_ms", "max_in_flight", "driver", "tunnel"},
+                    "retry_max_ms", "max_in_flight", "driver", "tunnel",
+                    "federation"},
                w, origin);
     read_string(*m, "member_id", c.member_id, w, origin);
     if (c.member_id.empty() || c.member_id.find('@') != std::string::npos)
@@ -203,6 +305,8 @@ fogbow_config parse_config(const std::string& text, const std::string& origin) {
       read_driver(*d, c, origin);
     if (auto t = sub_table(*m, "tunnel", w, origin))
       read_manager_tunnel(*t, c, origin);
+    if (auto f = sub_table(*m, "federation", w, origin))
+      read_federation(*f, c, origin);
   }
   if (auto h = sub_table(root, "http", "", origin)) {
     const std::string w = "http.";
@@ -268,6 +372,14 @@ fogbow_config parse_config(const std::string& text, const std::string& origin) {
     check_keys(*l, {"level"}, "log.", origin);
     read_string(*l, "level", c.log_level, "log.", origin);
   }
+  if (auto x = sub_table(root, "xmpp", "", origin))
+    read_xmpp(*x, c, origin);
+  if (auto r = sub_table(root, "rendezvous", "", origin))
+    read_rendezvous(*r, c, origin);
+  if ((c.federation_configured || c.rendezvous_configured)
+      && !c.xmpp_configured)
+    fail(origin, "[manager.federation] and [rendezvous] need an [xmpp] "
+                 "section naming the XMPP server");
   return c;
 }
 

@@ -71,6 +71,36 @@ struct fogbow_config {
   std::string manager_tunnel_ssh_host;    ///< what instances connect to
   std::string manager_tunnel_public_host; ///< shown in ssh_public_address
   int manager_tunnel_local_port = 22;     ///< instance port published as "ssh"
+  // --- federation (issue 3) ---
+  // [xmpp]: the XMPP server the roles of this process connect to.
+  bool xmpp_configured = false;
+  std::string xmpp_host = "127.0.0.1";
+  int xmpp_port = 5222;
+  std::string xmpp_tls = "required"; ///< required | optional | disabled
+  bool xmpp_ignore_tls_errors = false;
+  std::int64_t xmpp_request_timeout_ms = 5000;
+  std::int64_t xmpp_reconnect_max_ms = 5000;
+
+  // [manager.federation]: the manager's XMPP account and its rendezvous.
+  bool federation_configured = false;
+  std::string federation_jid;
+  std::string federation_password;
+  std::string federation_rendezvous;
+  std::int64_t federation_heartbeat_ms = 3000;
+  std::int64_t federation_page_size = 100;
+
+  // [rendezvous]
+  bool rendezvous_configured = false;
+  std::string rendezvous_jid;
+  std::string rendezvous_password;
+  std::int64_t rendezvous_period_ms = 3000;
+  std::int64_t rendezvous_max_lost = 3;
+  std::int64_t rendezvous_page_max = 100;
+  std::int64_t rendezvous_sync_page_max = 100;
+  std::int64_t rendezvous_sync_interval_ms = 3000;
+  std::vector<std::string> rendezvous_neighbors;
+  std::string rendezvous_whitelist = "accept-any"; ///< accept-any | file
+  std::string rendezvous_whitelist_file;
 };
 
 /// The flavors used when the configuration names none.

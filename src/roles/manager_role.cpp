@@ -1,6 +1,7 @@
 #include "roles/manager_role.hpp"
 
 #include "actors/errors.hpp"
+#include "actors/member_registry.hpp"
 #include "actors/order_scheduler.hpp"
 #include "actors/store.hpp"
 #include "auth/authorization.hpp"
@@ -15,6 +16,7 @@
 #include <caf/scoped_actor.hpp>
 #include <caf/send.hpp>
 #include <caf/system_messages.hpp>
+#include <caf/typed_event_based_actor.hpp>
 #include <spdlog/spdlog.h>
 
 #include <chrono>
@@ -137,6 +139,17 @@ int manager_role::start() {
   hc.threads = config_.http_threads;
   hc.roles = roles_;
   hc.tunnel = tunnel_;
+  if (bridge_) {
+    member_registry_config mc;
+    mc.self_id = bare_jid(config_.federation_jid);
+    mc.rendezvous_jid = config_.federation_rendezvous;
+    mc.period_ms = config_.federation_heartbeat_ms;
+    mc.page_size = config_.federation_page_size;
+    registry_ = sys_.spawn(member_registry, bridge_, mc);
+    hc.members = registry_;
+    spdlog::info("federation: member {} via rendezvous {}", mc.self_id,
+                 mc.rendezvous_jid);
+  }
   api_ = std::make_unique<rest_api>(sys_, scheduler_, identity, authorization,
                                     hc);
   return api_->start();
@@ -147,16 +160,22 @@ void manager_role::stop() {
     api_->stop();
     api_.reset();
   }
-  for (auto& hdl : {caf::actor_cast<caf::actor>(scheduler_),
+  for (auto& hdl : {caf::actor_cast<caf::actor>(registry_),
+                    caf::actor_cast<caf::actor>(scheduler_),
                     caf::actor_cast<caf::actor>(driver_),
                     caf::actor_cast<caf::actor>(tunnel_),
                     caf::actor_cast<caf::actor>(store_)})
     if (hdl)
       caf::anon_send_exit(hdl, caf::exit_reason::user_shutdown);
+  registry_ = nullptr;
   scheduler_ = nullptr;
   driver_ = nullptr;
   tunnel_ = nullptr;
   store_ = nullptr;
+}
+
+void manager_role::enable_federation(xmpp_bridge_actor bridge) {
+  bridge_ = std::move(bridge);
 }
 
 } // namespace fogbow

@@ -30,6 +30,10 @@ public:
   /// Stops the REST API, then the actors. Idempotent.
   void stop();
 
+  /// Federation (issue 3): call before start() to run a member registry
+  /// over this bridge; GET /v1/members then lists the federation.
+  void enable_federation(xmpp_bridge_actor bridge);
+
 private:
   caf::actor_system& sys_;
   fogbow_config config_;
@@ -40,6 +44,8 @@ private:
   order_scheduler_actor scheduler_;
   tunnel_client_actor tunnel_; ///< null unless [manager.tunnel]
   std::unique_ptr<rest_api> api_;
+  xmpp_bridge_actor bridge_;          ///< null: no federation
+  member_registry_actor registry_;
 };
 
 } // namespace fogbow

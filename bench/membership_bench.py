@@ -1,0 +1,360 @@
+#!/usr/bin/env python3
+"""Membership benchmark: N simulated members heartbeating against one
+rendezvous through a real Prosody (see bench/README.md, "bench/membership").
+
+Every simulated member is a real XMPP account with its own c2s connection
+sending the Java manager's exact heartbeat stanza every period (default
+3 s, random phase), so nothing needs an equivalence argument. One observer
+pulls the complete whoisalive listing (all pages of 100) and
+times every page; 4 observers each pull one complete listing per period,
+as managers do. N grows in steps; a step passes when, over a window
+longer than the expiry timeout, every complete listing held all N members,
+the rendezvous expired nobody, and the page p99 stayed under 1 s.
+
+Baseline, same run: Prosody's own IQ round-trip rate (XMPP ping to the
+server, 64 connections × 16 in flight), and the same pipelined load as
+iamalive to the rendezvous, so their ratio is the rendezvous' cost over the
+messaging layer.
+
+Usage: membership_bench.py FOGBOW_BINARY [--steps 1000,2500,5000,10000]
+       [--window 12] [--period 3000]
+"""
+
+import argparse
+import asyncio
+import base64
+import multiprocessing
+import os
+import random
+import re
+import resource
+import signal
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "tests", "integration"))
+from xmpp_harness import DOMAIN, Prosody  # noqa: E402
+
+NS_IAMALIVE = "http://fogbowcloud.org/rendezvous/iamalive"
+NS_WHOISALIVE = "http://fogbowcloud.org/rendezvous/whoisalive"
+STREAM = ("<?xml version='1.0'?><stream:stream to='%s' version='1.0' "
+          "xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>"
+          % DOMAIN)
+IQ_END = re.compile(rb"</iq>|<iq[^>]*/>")
+
+
+class Conn:
+    """One logged-in c2s connection with a tiny stanza reader."""
+
+    def __init__(self, reader, writer, jid):
+        self.reader, self.writer, self.jid = reader, writer, jid
+        self.buf = b""
+
+    @classmethod
+    async def open(cls, port, user, password):
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        c = cls(reader, writer, None)
+        c.send(STREAM)
+        await c.until(b"</stream:features>")
+        token = base64.b64encode(f"\0{user}\0{password}".encode()).decode()
+        c.send(f"<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' "
+               f"mechanism='PLAIN'>{token}</auth>")
+        got = await c.until(b"<success", b"<failure")
+        if b"<failure" in got:
+            raise RuntimeError(f"login of {user} failed")
+        c.buf = b""
+        c.send(STREAM)
+        await c.until(b"</stream:features>")
+        c.send("<iq type='set' id='b'><bind xmlns='urn:ietf:params:xml:ns:"
+               "xmpp-bind'><resource>bench</resource></bind></iq>")
+        await c.until(b"</iq>")
+        c.buf = b""
+        c.jid = f"{user}@{DOMAIN}/bench"
+        return c
+
+    def send(self, text):
+        self.writer.write(text.encode())
+
+    async def until(self, *markers):
+        while not any(m in self.buf for m in markers):
+            data = await self.reader.read(65536)
+            if not data:
+                raise RuntimeError("connection closed")
+            self.buf += data
+        return self.buf
+
+    async def next_iq(self):
+        """Bytes of the next complete IQ (replies only; nothing else is sent
+        to these accounts)."""
+        while True:
+            m = IQ_END.search(self.buf)
+            if m:
+                out, self.buf = self.buf[:m.end()], self.buf[m.end():]
+                return out
+            data = await self.reader.read(65536)
+            if not data:
+                raise RuntimeError("connection closed")
+            self.buf += data
+
+
+def cpu_seconds(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def pct(values, p):
+    if not values:
+        return float("nan")
+    values = sorted(values)
+    return values[min(len(values) - 1, int(len(values) * p / 100))]
+
+
+async def pipelined_rate(conns, make_stanza, seconds, window=16):
+    """IQ round trips per second with `window` in flight per connection."""
+    done = 0
+    stop = time.monotonic() + seconds
+
+    async def run(c):
+        nonlocal done
+        n = 0
+        for _ in range(window):
+            c.send(make_stanza(n)); n += 1
+        while time.monotonic() < stop:
+            await c.next_iq()
+            done += 1
+            c.send(make_stanza(n)); n += 1
+        for _ in range(window):
+            await c.next_iq()
+    start = time.monotonic()
+    await asyncio.gather(*(run(c) for c in conns))
+    return done / (time.monotonic() - start)
+
+
+async def _worker_main(port, rdv, users, period_ms, beats, errors, stop, ready):
+    conns = []
+    for start in range(0, len(users), 100):
+        conns += await asyncio.gather(*(Conn.open(port, u, "pw")
+                                        for u in users[start:start + 100]))
+    ready.put(len(conns))
+    local = {"beats": 0, "errors": 0}
+
+    async def beat(c):
+        period = period_ms / 1000
+        await asyncio.sleep(random.random() * period)
+        n = 0
+        while not stop.is_set():
+            t = time.monotonic()
+            c.send(f'<iq type="get" id="h{n}" to="{rdv}"><query '
+                   f'xmlns="{NS_IAMALIVE}"/></iq>')
+            n += 1
+            reply = await c.next_iq()
+            local["beats"] += 1
+            if b"type='error'" in reply or b'type="error"' in reply:
+                local["errors"] += 1
+            await asyncio.sleep(max(0.0, period - (time.monotonic() - t)))
+
+    async def report():
+        while not stop.is_set():
+            await asyncio.sleep(0.5)
+            with beats.get_lock():
+                beats.value += local["beats"]
+            with errors.get_lock():
+                errors.value += local["errors"]
+            local["beats"] = local["errors"] = 0
+
+    await asyncio.gather(report(), *(beat(c) for c in conns))
+
+
+def member_worker(*args):
+    """A process of its own: simulated members must not share an event loop
+    (or a GIL) with the observers that time the rendezvous."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    asyncio.run(_worker_main(*args))
+
+
+class Bench:
+    def __init__(self, args):
+        self.args = args
+        self.prosody = Prosody()
+        self.started = 0
+        self.workers = []
+        self.beats = multiprocessing.Value("q", 0)
+        self.errs = multiprocessing.Value("q", 0)
+        self.stop_event = multiprocessing.Event()
+        self.ready = multiprocessing.Queue()
+
+    async def listing(self, obs, rdv, latencies, deadline):
+        """One complete whoisalive listing; returns the member count, or
+        None when it could not finish before `deadline`."""
+        after, total, n = None, 0, 0
+        while True:
+            if time.monotonic() > deadline:
+                return None
+            rsm = f"<after>{after}</after>" if after else ""
+            t = time.monotonic()
+            obs.send(f'<iq type="get" id="w{n}" to="{rdv}"><query xmlns="'
+                     f'{NS_WHOISALIVE}"><set><max>100</max>{rsm}</set>'
+                     f'</query></iq>')
+            n += 1
+            reply = (await obs.next_iq()).decode()
+            latencies.append(time.monotonic() - t)
+            ids = re.findall(r"<item id=['\"]([^'\"]+)['\"]", reply)
+            total += len(ids)
+            if not ids:
+                return total
+            after = ids[-1]
+
+    async def main(self):
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+        steps = [int(x) for x in self.args.steps.split(",")]
+        for i in range(max(steps)):
+            self.prosody.add_account(f"m{i}", "pw")
+        self.prosody.add_account("rdv", "pw")
+        for i in range(self.args.observers):
+            self.prosody.add_account(f"obs{i}", "pw")
+        for i in range(64):
+            self.prosody.add_account(f"p{i}", "pw")
+        self.prosody.start()
+        rdv_proc = await self.start_rendezvous()
+        rdv = f"rdv@{DOMAIN}/fogbow"
+        try:
+            await self.run_steps(steps, rdv, rdv_proc)
+        finally:
+            self.stop_event.set()
+            for proc in self.workers:
+                proc.join(5)
+                if proc.is_alive():
+                    proc.kill()
+            rdv_proc.terminate()
+            await rdv_proc.wait()
+            self.prosody.cleanup()
+
+    async def start_rendezvous(self):
+        cfg = os.path.join(self.prosody.dir, "rdv.toml")
+        self.rdv_log = os.path.join(self.prosody.dir, "rdv.log")
+        with open(cfg, "w") as f:
+            f.write(f"""[xmpp]
+host = "127.0.0.1"
+port = {self.prosody.c2s}
+tls = "disabled"
+[rendezvous]
+jid = "rdv@{DOMAIN}/fogbow"
+password = "pw"
+period_ms = {self.args.period}
+""")
+        log = open(self.rdv_log, "w")
+        proc = await asyncio.create_subprocess_exec(
+            self.args.binary, "--role=rendezvous", "--config", cfg,
+            stdout=log, stderr=log, stdin=asyncio.subprocess.DEVNULL)
+        for _ in range(200):
+            if ": connected to" in open(self.rdv_log).read():
+                return proc
+            await asyncio.sleep(0.05)
+        raise RuntimeError("rendezvous did not connect:\n" + open(self.rdv_log).read())
+
+    async def run_steps(self, steps, rdv, rdv_proc):
+        port = self.prosody.c2s
+        # Baseline: Prosody's own IQ round trips (ping to the server), then
+        # the same load as iamalive to the rendezvous.
+        probes = await asyncio.gather(*(Conn.open(port, f"p{i}", "pw")
+                                        for i in range(64)))
+        ping = await pipelined_rate(
+            probes, lambda n: f"<iq type='get' id='p{n}' to='{DOMAIN}'>"
+                              f"<ping xmlns='urn:xmpp:ping'/></iq>", 5)
+        alive = await pipelined_rate(
+            probes, lambda n: f'<iq type="get" id="a{n}" to="{rdv}"><query '
+                              f'xmlns="{NS_IAMALIVE}"/></iq>', 5)
+        for c in probes:
+            c.writer.close()
+        print(f"baseline: Prosody ping round trips {ping:,.0f}/s; iamalive "
+              f"to the rendezvous {alive:,.0f}/s (ratio {alive / ping:.2f})",
+              flush=True)
+        await asyncio.sleep(self.args.period * 3 / 1000 + 1)  # probes expire
+        observers = await asyncio.gather(*(Conn.open(port, f"obs{i}", "pw")
+                                           for i in range(self.args.observers)))
+        best = None
+        for n in steps:
+            t0 = time.monotonic()
+            users = [f"m{i}" for i in range(self.started, n)]
+            workers = self.args.workers
+            for w in range(workers):
+                proc = multiprocessing.Process(
+                    target=member_worker,
+                    args=(port, rdv, users[w::workers], self.args.period,
+                          self.beats, self.errs, self.stop_event, self.ready),
+                    daemon=True)
+                proc.start()
+                self.workers.append(proc)
+            for _ in range(workers):
+                await asyncio.get_running_loop().run_in_executor(None, self.ready.get)
+            self.started = n
+            login_s = time.monotonic() - t0
+            await asyncio.sleep(self.args.period / 1000 * 1.5)  # all beat once
+            expired_before = open(self.rdv_log).read().count("expired")
+            latencies, counts = [], []
+            cpu0, prosody0 = cpu_seconds(rdv_proc.pid), cpu_seconds(self.prosody.process.pid)
+            hb0, w0 = self.beats.value, time.monotonic()
+
+            async def observe(o):
+                # Like a manager: one complete listing per period.
+                period = self.args.period / 1000
+                await asyncio.sleep(random.random() * period)
+                while time.monotonic() - w0 < self.args.window:
+                    t = time.monotonic()
+                    counts.append(await self.listing(
+                        o, rdv, latencies, w0 + 2 * self.args.window))
+                    await asyncio.sleep(max(0.0, period - (time.monotonic() - t)))
+            await asyncio.gather(*(observe(o) for o in observers))
+            wall = time.monotonic() - w0
+            rdv_cpu = (cpu_seconds(rdv_proc.pid) - cpu0) / wall * 100
+            prosody_cpu = (cpu_seconds(self.prosody.process.pid) - prosody0) / wall * 100
+            expired = open(self.rdv_log).read().count("expired") - expired_before
+            p99 = pct(latencies, 99)
+            unfinished = counts.count(None)
+            counts = [c for c in counts if c is not None]
+            full = len(counts)
+            counts = counts or [0]
+            ok = (min(counts) == n and expired == 0 and p99 < 1.0
+                  and not unfinished)
+            print(f"N={n:>6}: logins {login_s:5.1f} s; heartbeats "
+                  f"{(self.beats.value - hb0) / wall:7,.0f}/s (errors {self.errs.value}); "
+                  f"{full} full listings ({unfinished} unfinished), members listed min {min(counts)} "
+                  f"max {max(counts)}; expiry events {expired}; whoisalive page "
+                  f"p50 {pct(latencies, 50) * 1000:.1f} ms p99 {p99 * 1000:.1f} ms; "
+                  f"CPU rendezvous {rdv_cpu:.0f}% Prosody {prosody_cpu:.0f}% of "
+                  f"one core -> {'PASS' if ok else 'FAIL'}", flush=True)
+            if not ok:
+                break
+            best = (n, rdv_cpu, prosody_cpu)
+        if best:
+            print(f"largest N with no live member expired and page p99 < 1 s: "
+                  f"{best[0]} (rendezvous CPU {best[1]:.0f}%, Prosody "
+                  f"{best[2]:.0f}% of one core)")
+        else:
+            print("no step passed")
+
+
+def main():
+    # SIGTERM (e.g. from `timeout`) cleans up like Ctrl-C: workers, the
+    # rendezvous and Prosody are stopped by the finally block.
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    ap = argparse.ArgumentParser()
+    ap.add_argument("binary")
+    ap.add_argument("--steps", default="1000,2500,5000,6000,7500,10000")
+    ap.add_argument("--window", type=float, default=12.0,
+                    help="seconds measured per step (> expiry timeout 9 s)")
+    ap.add_argument("--period", type=int, default=3000)
+    ap.add_argument("--workers", type=int, default=2,
+                    help="processes simulating the members (per step)")
+    ap.add_argument("--observers", type=int, default=4,
+                    help="manager-like pollers: one full listing per period")
+    args = ap.parse_args()
+    asyncio.run(Bench(args).main())
+
+
+if __name__ == "__main__":
+    main()

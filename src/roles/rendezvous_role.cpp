@@ -1,0 +1,78 @@
+#include "roles/rendezvous_role.hpp"
+
+#include "actors/rendezvous.hpp"
+#include "federation/rendezvous_protocol.hpp"
+
+#include <caf/actor_system.hpp>
+#include <caf/send.hpp>
+#include <caf/system_messages.hpp>
+#include <caf/typed_event_based_actor.hpp>
+#include <spdlog/spdlog.h>
+
+#include <fstream>
+#include <stdexcept>
+
+namespace fogbow {
+
+std::set<std::string> load_whitelist(const std::string& path) {
+  std::ifstream in{path};
+  if (!in)
+    throw std::runtime_error("cannot read the rendezvous whitelist " + path
+                             + " (refusing to start without it)");
+  std::set<std::string> ids;
+  std::string line;
+  while (std::getline(in, line)) {
+    auto first = line.find_first_not_of(" \t\r");
+    if (first == std::string::npos || line[first] == '#')
+      continue;
+    auto last = line.find_last_not_of(" \t\r");
+    ids.insert(line.substr(first, last + 1 - first));
+  }
+  if (in.bad())
+    throw std::runtime_error("error reading the rendezvous whitelist " + path);
+  return ids;
+}
+
+rendezvous_role::rendezvous_role(caf::actor_system& sys, fogbow_config config)
+  : sys_(sys), config_(std::move(config)) {
+}
+
+rendezvous_role::~rendezvous_role() {
+  stop();
+}
+
+void rendezvous_role::start(xmpp_bridge_actor bridge) {
+  rendezvous_config rc;
+  rc.period_ms = config_.rendezvous_period_ms;
+  rc.max_lost = config_.rendezvous_max_lost;
+  rc.page_max = config_.rendezvous_page_max;
+  rc.sync_page_max = config_.rendezvous_sync_page_max;
+  rc.sync_interval_ms = config_.rendezvous_sync_interval_ms;
+  rc.neighbors = config_.rendezvous_neighbors;
+  if (config_.rendezvous_whitelist == "file") {
+    auto ids = load_whitelist(config_.rendezvous_whitelist_file);
+    spdlog::info("rendezvous: whitelist {} admits {} member(s)",
+                 config_.rendezvous_whitelist_file, ids.size());
+    if (ids.empty())
+      spdlog::warn("rendezvous: the whitelist is empty; every heartbeat will "
+                   "be refused");
+    rc.whitelist = std::make_shared<const std::set<std::string>>(std::move(ids));
+  }
+  rendezvous_ = sys_.spawn(rendezvous, bridge, std::move(rc));
+  auto handler = caf::actor_cast<iq_handler_actor>(rendezvous_);
+  for (auto ns : {rdv::ns_iamalive, rdv::ns_whoisalive, rdv::ns_sync})
+    caf::anon_send(bridge, atom::iq_serve_v, std::string{ns}, handler);
+  spdlog::info("rendezvous {} serving (heartbeat every {} ms, expiry after "
+               "{} ms, {} neighbour(s))",
+               config_.rendezvous_jid, config_.rendezvous_period_ms,
+               config_.rendezvous_period_ms * config_.rendezvous_max_lost,
+               config_.rendezvous_neighbors.size());
+}
+
+void rendezvous_role::stop() {
+  if (rendezvous_)
+    caf::anon_send_exit(rendezvous_, caf::exit_reason::user_shutdown);
+  rendezvous_ = nullptr;
+}
+
+} // namespace fogbow

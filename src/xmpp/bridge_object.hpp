@@ -1,0 +1,97 @@
+// Private to src/xmpp/: the QObject behind xmpp_bridge.
+#pragma once
+
+#include "federation/xml.hpp"
+#include "xmpp/xmpp_bridge.hpp"
+
+#include <caf/actor_companion.hpp>
+#include <caf/scoped_execution_unit.hpp>
+#include <caf/typed_response_promise.hpp>
+
+#include <QEvent>
+#include <QHash>
+#include <QObject>
+#include <QString>
+#include <QTimer>
+#include <QXmppClient.h>
+#include <QXmppClientExtension.h>
+#include <QXmppIq.h>
+
+#include <map>
+#include <unordered_map>
+#include <optional>
+#include <string>
+
+namespace fogbow::xmpp_detail {
+
+/// An IQ whose single child is an xml::element payload.
+class payload_iq : public QXmppIq {
+public:
+  std::optional<xml::element> payload;
+
+protected:
+  void toXmlElementFromChild(QXmlStreamWriter* writer) const override;
+};
+
+class bridge_object;
+
+/// Sees every incoming stanza first; takes the IQs the bridge handles.
+class iq_extension : public QXmppClientExtension {
+public:
+  explicit iq_extension(bridge_object* owner) : owner_(owner) {
+  }
+  bool handleStanza(const QDomElement& stanza) override;
+  QXmppClient* qxmpp_client() {
+    return client();
+  }
+
+private:
+  bridge_object* owner_;
+};
+
+class bridge_object : public QObject {
+  Q_OBJECT
+
+public:
+  bridge_object(caf::actor_system& sys, xmpp_account account);
+  ~bridge_object() override;
+
+  xmpp_bridge_actor handle() const;
+  bool handle_stanza(const QDomElement& stanza);
+  bool event(QEvent* e) override;
+
+private:
+  struct pending_request {
+    caf::typed_response_promise<xml::element> promise;
+    std::string to;
+  };
+
+  caf::actor_companion* self();
+  void connect_now();
+  void schedule_reconnect(const QString& why);
+  void on_connected();
+  void fail_all_pending(const std::string& why);
+  caf::result<xml::element> send_request(const std::string& to,
+                                         const xml::element& payload);
+  void send_result(const QString& id, const QString& to,
+                   const xml::element& payload);
+  void send_error(const QString& id, const QString& to,
+                  const caf::error& err);
+
+  caf::actor_system& sys_;
+  xmpp_account account_;
+  caf::scoped_execution_unit eu_;
+  caf::strong_actor_ptr companion_;
+  QXmppClient* client_ = nullptr;
+  iq_extension* extension_ = nullptr;
+  QTimer reconnect_timer_;
+  std::int64_t backoff_ms_ = 250;
+  bool connected_ = false;
+  bool ever_connected_ = false;
+  bool outage_logged_ = false;
+  bool stopping_ = false;
+  std::map<std::string, iq_handler_actor> handlers_; ///< by namespace
+  std::unordered_map<std::string, pending_request> pending_; ///< by IQ id
+};
+
+} // namespace fogbow::xmpp_detail

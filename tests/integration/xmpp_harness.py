@@ -1,0 +1,255 @@
+"""A throw-away Prosody per test, and fogbow processes federated through it
+(standard library only; recipe in stack-notes §4).
+
+    prosody = start_prosody(self)                  # stopped by addCleanup
+    prosody.add_account("rdv", "secret")           # instant, no prosodyctl
+    rdv = start_rendezvous(self, prosody, "rdv")
+    m1 = start_federated_manager(self, prosody, "m1", rdv.jid)
+
+Prosody runs on free loopback ports with a temporary config and data dir,
+as `nobody` when the tests run as root, and is stopped by PID. Accounts are
+written straight into its data dir (internal_plain storage), which Prosody
+reads at login, so thousands of accounts cost nothing.
+"""
+
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+
+from fogbow_harness import Manager, closed_port, wait_until
+
+DOMAIN = "localhost"
+
+
+def _encode(part):
+    """Prosody's datamanager file-name encoding (every non-alphanumeric)."""
+    return "".join(c if c.isalnum() else "%%%02x" % ord(c) for c in part)
+
+
+def _port_open(port):
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+            return True
+    except OSError:
+        return False
+
+
+class Prosody:
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="fogbow-prosody-")
+        self.c2s = closed_port()
+        self.process = None
+        self._runas = []
+        if os.geteuid() == 0:
+            self._runas = ["setpriv", "--reuid=nobody", "--regid=nogroup",
+                           "--clear-groups"]
+        os.makedirs(os.path.join(self.dir, "data"), exist_ok=True)
+        os.makedirs(os.path.join(self.dir, "certs"), exist_ok=True)
+        self.config = os.path.join(self.dir, "prosody.cfg.lua")
+        with open(self.config, "w") as f:
+            f.write(f"""
+pidfile = "{self.dir}/prosody.pid"
+data_path = "{self.dir}/data"
+certificates = "{self.dir}/certs"
+log = {{ {{ levels = {{ min = "info" }}, to = "file", filename = "{self.dir}/prosody.log" }} }}
+interfaces = {{ "127.0.0.1" }}
+c2s_ports = {{ {self.c2s} }}
+c2s_direct_tls_ports = {{ }}
+s2s_ports = {{ }}
+http_ports = {{ }}
+https_ports = {{ }}
+component_ports = {{ }}
+modules_enabled = {{ "roster"; "saslauth"; "disco"; "ping"; "posix" }}
+modules_disabled = {{ "s2s"; "offline"; "c2s_limits" }}
+authentication = "internal_plain"
+storage = "internal"
+c2s_require_encryption = false
+allow_unencrypted_plain_auth = true
+limits = {{ c2s = {{ rate = "100mb/s"; burst = "10s" }} }}
+VirtualHost "{DOMAIN}"
+""")
+        self._chown()
+
+    def _chown(self):
+        if self._runas:
+            subprocess.run(["chown", "-R", "nobody:nogroup", self.dir], check=True)
+
+    def add_account(self, user, password):
+        """Creates user@localhost (works while Prosody runs, too)."""
+        accounts = os.path.join(self.dir, "data", _encode(DOMAIN), "accounts")
+        os.makedirs(accounts, exist_ok=True)
+        path = os.path.join(accounts, _encode(user) + ".dat")
+        with open(path, "w") as f:
+            f.write('return {\n\t["password"] = "%s";\n};\n' % password)
+        self._chown()
+        return f"{user}@{DOMAIN}"
+
+    def start(self, timeout=20.0):
+        log = open(os.path.join(self.dir, "stdout.log"), "a")
+        self.process = subprocess.Popen(
+            [*self._runas, "prosody", "-F", "--config", self.config],
+            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True)
+        log.close()
+        wait_until(lambda: _port_open(self.c2s) or self.process.poll() is not None,
+                   timeout=timeout, message="prosody to listen")
+        if self.process.poll() is not None:
+            raise RuntimeError("prosody exited:\n" + self.log())
+        return self
+
+    def stop(self, sig=signal.SIGTERM):
+        """Stops Prosody by PID (SIGKILL to simulate a crash)."""
+        if self.process is None:
+            return
+        process, self.process = self.process, None
+        if process.poll() is None:
+            process.send_signal(sig)
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        wait_until(lambda: not _port_open(self.c2s), timeout=10,
+                   message="prosody's port to close")
+
+    def log(self):
+        out = []
+        for name in ("stdout.log", "prosody.log"):
+            try:
+                with open(os.path.join(self.dir, name), errors="replace") as f:
+                    out.append(f.read())
+            except OSError:
+                pass
+        return "\n".join(out)
+
+    def cleanup(self):
+        self.stop(signal.SIGKILL)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def start_prosody(test):
+    prosody = Prosody()
+    if isinstance(test, type):
+        test.addClassCleanup(prosody.cleanup)
+    else:
+        test.addCleanup(prosody.cleanup)
+    return prosody.start()
+
+
+def xmpp_section(prosody):
+    return f"""
+[xmpp]
+host = "127.0.0.1"
+port = {prosody.c2s}
+tls = "disabled"
+request_timeout_ms = 3000
+reconnect_max_ms = 1000
+"""
+
+
+def rendezvous_config(prosody, user, extra=""):
+    return xmpp_section(prosody) + f"""
+[rendezvous]
+jid = "{user}@{DOMAIN}/fogbow"
+password = "pw-{user}"
+{extra}
+"""
+
+
+def manager_config(prosody, user, rendezvous_jid, extra=""):
+    return xmpp_section(prosody) + f"""
+[manager]
+member_id = "{user}.site"
+
+[manager.driver]
+kind = "instant"
+
+[manager.federation]
+jid = "{user}@{DOMAIN}/fogbow"
+password = "pw-{user}"
+rendezvous = "{rendezvous_jid}"
+{extra}
+
+[identity]
+[[identity.users]]
+id = "alice"
+token = "alice-secret"
+"""
+
+
+SERVING = re.compile(r"rendezvous (\S+) serving")
+
+
+class Rendezvous(Manager):
+    """A `fogbow --role=rendezvous` process (no HTTP server)."""
+
+    def __init__(self):
+        super().__init__(roles="rendezvous")
+        self.jid = None
+
+    def start(self, config_text, data_dir=None, extra_args=(), timeout=30.0):
+        if self.process is not None:
+            raise RuntimeError("already running")
+        self.data_dir = data_dir or os.path.join(self.workspace, "data")
+        os.makedirs(self.data_dir, exist_ok=True)
+        config_path = os.path.join(self.workspace, "config.toml")
+        with open(config_path, "w") as f:
+            f.write(config_text)
+        self._starts += 1
+        self.log_path = os.path.join(self.workspace, f"server-{self._starts}.log")
+        with open(self.log_path, "w") as log:
+            self.process = subprocess.Popen(
+                [os.environ["FOGBOW_BINARY"], f"--role={self.roles}",
+                 "--config", config_path, "--data-dir", self.data_dir,
+                 *map(str, extra_args)],
+                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                cwd=self.workspace, start_new_session=True)
+        self._process_groups.append(self.process.pid)
+        deadline = time.monotonic() + timeout
+        while True:
+            log = self.log()
+            match = SERVING.search(log)
+            if match and ": connected to" in log:
+                self.jid = match.group(1)
+                return self
+            if self.process.poll() is not None:
+                code = self.process.returncode
+                self.process = None
+                raise RuntimeError(f"fogbow exited with {code}:\n" + self.log_tail())
+            if time.monotonic() >= deadline:
+                self.stop()
+                raise RuntimeError("rendezvous did not connect:\n" + self.log_tail())
+            time.sleep(0.05)
+
+
+def start_rendezvous(test, prosody, user, extra=""):
+    prosody.add_account(user, f"pw-{user}")
+    rdv = Rendezvous()
+    test.addCleanup(rdv.cleanup)
+    return rdv.start(rendezvous_config(prosody, user, extra))
+
+
+def start_federated_manager(test, prosody, user, rendezvous_jid, extra="",
+                            roles="manager"):
+    prosody.add_account(user, f"pw-{user}")
+    manager = Manager(roles=roles)
+    test.addCleanup(manager.cleanup)
+    manager.jid = f"{user}@{DOMAIN}"
+    return manager.start(manager_config(prosody, user, rendezvous_jid, extra))
+
+
+def members(manager):
+    """{id: member JSON} from GET /v1/members."""
+    status, body = manager.request("GET", "/v1/members", token="alice-secret")
+    if status != 200:
+        raise AssertionError(f"GET /v1/members: {status} {body}")
+    return {m["id"]: m for m in body["members"]}
+
+
+def alive_ids(manager):
+    return {i for i, m in members(manager).items() if m["alive"]}
