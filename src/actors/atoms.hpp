@@ -30,3 +30,7 @@ FOGBOW_ADD_ATOM(retry, "retry")
 FOGBOW_ADD_ATOM(validity, "validity")
 FOGBOW_ADD_ATOM(process_exit, "proc_exit")
 FOGBOW_ADD_ATOM(reconcile, "reconcile")
+
+// -- openstack driver (issue 5) ----------------------------------------------
+FOGBOW_ADD_ATOM(poll, "poll")
+FOGBOW_ADD_ATOM(run, "run")

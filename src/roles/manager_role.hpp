@@ -31,6 +31,8 @@ public:
   void stop();
 
 private:
+  cloud_driver_actor spawn_openstack_driver();
+
   caf::actor_system& sys_;
   fogbow_config config_;
   std::string data_dir_;

@@ -1,0 +1,204 @@
+"""The `openstack` driver against a real OpenStack (tests tagged `openstack`).
+
+Needs the OpenStack of scripts/openstack-up.sh; without one every test is
+skipped with a message saying how to start it. Each test has a project and
+user of its own (openstack_harness.Admin.make_tenant).
+"""
+
+import time
+import unittest
+
+import fogbow_harness
+from fogbow_harness import start_manager
+from openstack_harness import (KeystoneCounter, openstack_config,
+                               require_openstack, user_data_of)
+
+TOKEN = "alice-secret"
+USER_DATA = "#!/bin/sh\necho 'hello from fogbow' > /tmp/fogbow-hello\n"
+
+
+_current_manager = None
+
+
+def wait_until(predicate, **kwargs):
+    """fogbow_harness.wait_until, with the manager's log tail on a timeout."""
+    try:
+        return fogbow_harness.wait_until(predicate, **kwargs)
+    except AssertionError as e:
+        tail = _current_manager.log_tail(60) if _current_manager else ""
+        raise AssertionError(f"{e}\n--- manager log ---\n{tail}") from None
+
+
+def manager_for(test, config):
+    global _current_manager
+    _current_manager = start_manager(test, config)
+    return _current_manager
+
+
+def order_state(manager, order_id):
+    status, body = manager.request("GET", f"/v1/orders/{order_id}", token=TOKEN)
+    return body if status == 200 else None
+
+
+def wait_order(manager, order_id, state, timeout=60):
+    return wait_until(lambda: (lambda o: o if o and o["state"] == state else None)(
+        order_state(manager, order_id)), timeout=timeout, interval=0.2,
+        message=f"order {order_id} {state}")
+
+
+def post_orders(manager, count=1, **fields):
+    body = {"kind": "compute", "count": count, **fields}
+    status, res = manager.request("POST", "/v1/orders", body, token=TOKEN)
+    assert status == 201, (status, res)
+    return [o["id"] for o in res["orders"]]
+
+
+class OpenStackDriverTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.admin = require_openstack()
+
+    def test_order_to_active_server_and_back(self):
+        tenant = self.admin.make_tenant(self)
+        manager = manager_for(self, openstack_config(tenant))
+        [order_id] = post_orders(manager, vcpu=2, memory_mb=1024,
+                                 user_data=USER_DATA, type="one-time")
+        order = wait_order(manager, order_id, "fulfilled")
+        instance_id = order["instance_id"]
+        server_id, member = instance_id.rsplit("@", 1)
+        self.assertEqual(member, "site-os.localhost")
+
+        # The real server: ACTIVE, named after the order, smallest flavor
+        # with >= 2 vCPUs and >= 1024 MB (medium), our user data.
+        server = self.admin.server(server_id)
+        self.assertEqual(server["status"], "ACTIVE")
+        self.assertEqual(server["name"], "fogbow-" + order_id)
+        self.assertEqual(server["metadata"]["fogbow-order-id"], order_id)
+        self.assertEqual(server["flavor"]["original_name"], "medium")
+        self.assertEqual(user_data_of(server), USER_DATA)
+        self.assertEqual(server["tenant_id"], tenant.project_id)
+
+        # Fogbow's view: running, sized like the flavor; the test cloud boots
+        # without a network, so there is no IP address yet.
+        status, inst = manager.request("GET", f"/v1/computes/{instance_id}", token=TOKEN)
+        self.assertEqual(status, 200, inst)
+        self.assertEqual(inst["state"], "running")
+        self.assertEqual(inst["vcpu"], 2)
+        self.assertEqual(inst["memory_mb"], 2048)
+        self.assertIsNone(inst["ip"])
+        self.assertEqual(inst["flavor"], "medium")
+
+        # Capacity is the project's quota and its use, from GET /limits.
+        status, quota = manager.request("GET", "/v1/members/site-os.localhost/quota",
+                                        token=TOKEN)
+        self.assertEqual(status, 200, quota)
+        self.assertEqual(quota["instances"]["total"], 10)  # the tenant's quota
+        self.assertEqual(quota["instances"]["in_use"], 1)
+        self.assertEqual(quota["vcpu"]["in_use"], 2)
+        self.assertEqual(quota["vcpu"]["in_use_by_user"], 2)
+
+        status, _ = manager.request("DELETE", f"/v1/orders/{order_id}", token=TOKEN)
+        self.assertEqual(status, 200)
+        wait_until(lambda: self.admin.server(server_id) is None, timeout=60,
+                   message="server deleted in Nova")
+        wait_until(lambda: manager.request("GET", f"/v1/orders/{order_id}",
+                                           token=TOKEN)[0] == 404,
+                   timeout=30, message="order gone")
+
+    def test_server_deleted_behind_fogbows_back_is_replaced(self):
+        tenant = self.admin.make_tenant(self)
+        manager = manager_for(self, openstack_config(tenant))
+        [order_id] = post_orders(manager, type="persistent")
+        first = wait_order(manager, order_id, "fulfilled")["instance_id"]
+        self.admin.call("DELETE", "compute", "/servers/" + first.split("@")[0])
+        # The driver's poll notices the server is gone; a persistent order
+        # gets a new server.
+        wait_until(lambda: (lambda o: o and o["state"] == "fulfilled"
+                            and o["instance_id"] != first)(order_state(manager, order_id)),
+                   timeout=60, interval=0.3, message="replacement server")
+        servers = self.admin.servers(tenant)
+        self.assertEqual(len(servers), 1, [s["id"] for s in servers])
+
+    def test_quota_exhaustion_keeps_order_open_until_quota_frees(self):
+        tenant = self.admin.make_tenant(self, quota={"instances": 1, "cores": 40,
+                                                     "ram": 81920})
+        manager = manager_for(self, openstack_config(tenant))
+        [first] = post_orders(manager)
+        wait_order(manager, first, "fulfilled")
+        [second, third] = post_orders(manager, count=2)
+
+        def open_with_quota_error(order_id):
+            o = order_state(manager, order_id)
+            return o and o["state"] == "open" and "Quota exceeded" in (o["last_error"] or "")
+
+        wait_until(lambda: open_with_quota_error(second) and open_with_quota_error(third),
+                   timeout=30, message="orders open with the quota message")
+        self.assertIn("Quota exceeded", manager.log())
+        self.assertEqual(len(self.admin.servers(tenant)), 1)
+
+        # The administrator raises the quota: the driver notices the room
+        # (GET /limits while blocked) and one more order is served.
+        self.admin.set_quota(tenant, instances=2)
+        wait_until(lambda: sum(order_state(manager, o)["state"] == "fulfilled"
+                               for o in (second, third)) == 1,
+                   timeout=60, message="one waiting order served after the quota grew")
+        waiting = [o for o in (second, third) if order_state(manager, o)["state"] != "fulfilled"]
+        self.assertEqual(len(waiting), 1)
+
+        # Deleting the first order frees its place for the last one.
+        manager.request("DELETE", f"/v1/orders/{first}", token=TOKEN)
+        wait_order(manager, waiting[0], "fulfilled", timeout=60)
+        wait_until(lambda: len(self.admin.servers(tenant)) == 2, timeout=60,
+                   message="two servers in the project")
+
+    def test_wrong_password_is_a_clear_error_in_order_and_log(self):
+        tenant = self.admin.make_tenant(self)
+        manager = manager_for(self, openstack_config(tenant, password="not-the-password"))
+        [order_id] = post_orders(manager)
+
+        def refused():
+            o = order_state(manager, order_id)
+            return o if o and "Keystone refused the credentials" in (o["last_error"] or "") else None
+
+        order = wait_until(refused, timeout=30, message="credential error in the order")
+        self.assertEqual(order["state"], "open")
+        self.assertIn(tenant.username, order["last_error"])
+        self.assertIn("401", order["last_error"])
+        self.assertIn("Keystone refused the credentials", manager.log())
+        self.assertEqual(self.admin.servers(tenant), [])
+
+    def test_token_is_reused_renewed_before_expiry_and_after_revocation(self):
+        tenant = self.admin.make_tenant(self)
+        counter = KeystoneCounter()
+        self.addCleanup(counter.close)
+        # The test Keystone's tokens live 600 s; renewing 590 s before the
+        # end means a renewal about 12 s after each token was issued (the
+        # driver caps the margin at 98 % of the lifetime).
+        manager = manager_for(self, openstack_config(
+            tenant, auth_url=counter.url, extra="token_renew_before_s = 590"))
+        ids = post_orders(manager, count=3)
+        for order_id in ids:
+            wait_order(manager, order_id, "fulfilled")
+        # Listing at start, three creates, their polls: one token for all.
+        self.assertEqual(counter.token_requests, 1)
+
+        time.sleep(13)
+        [late] = post_orders(manager)
+        wait_order(manager, late, "fulfilled")
+        self.assertGreaterEqual(counter.token_requests, 2)
+        self.assertLessEqual(counter.token_requests, 3)
+        self.assertIn("renewing the token", manager.log())
+        before = counter.token_requests
+
+        # Keystone revokes a user's tokens when the password changes (here
+        # to the same value): the next call gets a 401 and re-authenticates
+        # once, and the order is still served.
+        self.admin.change_password(tenant, tenant.password)
+        [after] = post_orders(manager)
+        wait_order(manager, after, "fulfilled")
+        self.assertIn("answered 401", manager.log())
+        self.assertGreater(counter.token_requests, before)
+
+
+if __name__ == "__main__":
+    unittest.main()
