@@ -145,6 +145,9 @@ workers = 1
 [keystone_authtoken]
 www_authenticate_uri = http://127.0.0.1:5000/v3
 $(service_auth nova)
+# Validated user tokens are cached for 5 s only (default 300 s), so a
+# token Keystone revoked is refused within seconds (tests rely on it).
+token_cache_time = 5
 [placement]
 $(service_auth placement)
 region_name = RegionOne
