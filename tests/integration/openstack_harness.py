@@ -186,7 +186,8 @@ def require_openstack():
 
 
 def openstack_config(tenant, auth_url=AUTH_URL, password=None, extra="",
-                     member_id="site-os.localhost"):
+                     member_id="site-os.localhost", poll_interval_ms=500,
+                     refresh_interval_ms=2000):
     """A manager config whose driver is the tenant's OpenStack account."""
     return f"""
 [manager]
@@ -200,8 +201,8 @@ kind = "openstack"
 [manager.driver.openstack]
 auth_url = "{auth_url}"
 image = "cirros-fake"
-poll_interval_ms = 500
-refresh_interval_ms = 2000
+poll_interval_ms = {poll_interval_ms}
+refresh_interval_ms = {refresh_interval_ms}
 {extra}
 
 [[manager.driver.openstack.accounts]]

@@ -69,7 +69,11 @@ bool busy(self_ptr self) {
 
 void arm_next_poll(self_ptr self) {
   auto& st = self->state;
-  arm_poll(self, busy(self) ? st.cfg.poll_interval_ms : st.cfg.refresh_interval_ms);
+  // A listing is one of the cloud API's most expensive calls (Nova asks
+  // Neutron about every server): never spend more than a third of the
+  // API's time on it, however short poll_interval_ms is.
+  auto fast = std::max(st.cfg.poll_interval_ms, 2 * st.last_poll_ms);
+  arm_poll(self, busy(self) ? fast : std::max(fast, st.cfg.refresh_interval_ms));
 }
 
 void notify(self_ptr self, const instance& x) {
@@ -263,9 +267,10 @@ void poll(self_ptr self) {
           r.limits[account] = it->second->limits();
       return r;
     },
-    [self](outcome<poll_result>& o) {
+    [self, started](outcome<poll_result>& o) {
       auto& st = self->state;
       st.poll_in_flight = false;
+      st.last_poll_ms = now_millis() - started;
       if (o.error) {
         auto msg = message_of(o.error);
         if (msg != st.last_poll_error)

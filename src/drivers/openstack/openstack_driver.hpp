@@ -17,8 +17,9 @@
 // events). Quota exceeded (403) → errc::no_capacity.
 //
 // A poll timer lists this member's servers (one GET per account): fast
-// (poll_interval_ms) while creates, deletions or a quota block are
-// pending, slow (refresh_interval_ms) otherwise. Changes go to the
+// (poll_interval_ms, but at least twice as long as the last listing took)
+// while creates, deletions or a quota block are pending, slow
+// (refresh_interval_ms) otherwise. Changes go to the
 // subscriber as instance_changed (failed, lost, running again), and
 // capacity_freed when a deleted server is really gone or the quota grew.
 #pragma once
@@ -74,6 +75,7 @@ struct openstack_driver_state {
   std::set<std::string> quota_blocked; ///< accounts that hit their quota
   std::map<std::string, cloud_resources> blocked_limits;
   bool poll_in_flight = false;
+  std::int64_t last_poll_ms = 0; ///< how long the last listing took
   millis poll_armed_at = 0;
   std::string last_poll_error;
 };
