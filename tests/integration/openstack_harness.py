@@ -185,10 +185,33 @@ def require_openstack():
         raise unittest.SkipTest(message)
 
 
+STATIC_IDENTITY = """[identity]
+plugin = "static-tokens"
+
+[[identity.users]]
+id = "alice"
+name = "Alice"
+token = "alice-secret"
+"""
+
+
 def openstack_config(tenant, auth_url=AUTH_URL, password=None, extra="",
                      member_id="site-os.localhost", poll_interval_ms=500,
-                     refresh_interval_ms=2000):
-    """A manager config whose driver is the tenant's OpenStack account."""
+                     refresh_interval_ms=2000, more_accounts=(), mapper="",
+                     identity=STATIC_IDENTITY):
+    """A manager config whose driver is the tenant's OpenStack account
+    ("main"); `more_accounts` are (name, Tenant) pairs, `mapper` the body of
+    [manager.driver.openstack.mapper], `identity` the [identity] section."""
+    accounts = [("main", tenant, password if password is not None else tenant.password)]
+    accounts += [(name, t, t.password) for name, t in more_accounts]
+    account_text = "".join(f"""
+[[manager.driver.openstack.accounts]]
+name = "{name}"
+username = "{t.username}"
+password = "{pw}"
+project_name = "{t.name}"
+""" for name, t, pw in accounts)
+    mapper_text = f"\n[manager.driver.openstack.mapper]\n{mapper}\n" if mapper else ""
     return f"""
 [manager]
 member_id = "{member_id}"
@@ -204,20 +227,8 @@ image = "cirros-fake"
 poll_interval_ms = {poll_interval_ms}
 refresh_interval_ms = {refresh_interval_ms}
 {extra}
-
-[[manager.driver.openstack.accounts]]
-name = "main"
-username = "{tenant.username}"
-password = "{password if password is not None else tenant.password}"
-project_name = "{tenant.name}"
-
-[identity]
-plugin = "static-tokens"
-
-[[identity.users]]
-id = "alice"
-name = "Alice"
-token = "alice-secret"
+{account_text}{mapper_text}
+{identity}
 """
 
 

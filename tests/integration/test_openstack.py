@@ -7,10 +7,11 @@ user of its own (openstack_harness.Admin.make_tenant).
 
 import time
 import unittest
+import uuid
 
 import fogbow_harness
 from fogbow_harness import start_manager
-from openstack_harness import (KeystoneCounter, openstack_config,
+from openstack_harness import (AUTH_URL, KeystoneCounter, openstack_config,
                                require_openstack, user_data_of)
 
 TOKEN = "alice-secret"
@@ -209,6 +210,76 @@ class OpenStackDriverTest(unittest.TestCase):
         wait_order(manager, second, "fulfilled")
         self.assertIn("answered 401", manager.log())
         self.assertEqual(counter.token_requests, 2)
+
+    def test_no_valid_host_keeps_the_order_open(self):
+        # A flavor larger than the fake hypervisor (800 GB of RAM): Nova's
+        # scheduler finds no host and the server ends in ERROR.
+        status, body = self.admin.call("POST", "compute", "/flavors", {"flavor": {
+            "name": "fbt-huge-" + uuid.uuid4().hex[:6], "vcpus": 1,
+            "ram": 900000, "disk": 1}})
+        self.assertEqual(status, 200, body)
+        flavor_id = body["flavor"]["id"]
+        self.addCleanup(self.admin.call, "DELETE", "compute", f"/flavors/{flavor_id}")
+        tenant = self.admin.make_tenant(self, quota={"instances": 10, "cores": 40,
+                                                     "ram": 2000000})
+        manager = manager_for(self, openstack_config(tenant))
+        [order_id] = post_orders(manager, memory_mb=900000)
+
+        def no_host():
+            o = order_state(manager, order_id)
+            return o if o and "No valid host" in (o["last_error"] or "") else None
+
+        order = wait_until(no_host, timeout=60, message="'No valid host' in the order")
+        self.assertIn(order["state"], ("open", "spawning"))
+        # The failed server is removed again, nothing is left behind.
+        wait_until(lambda: not self.admin.servers(tenant), timeout=60,
+                   message="failed server deleted")
+        self.assertIn("No valid host", manager.log())
+        # Retried with back-off (200 ms doubling to 2 s here), not in a loop.
+        before = manager.log().count("created (flavor")
+        time.sleep(4)
+        self.assertLessEqual(manager.log().count("created (flavor") - before, 4)
+
+    def test_per_member_mapper_uses_the_mapped_account(self):
+        first = self.admin.make_tenant(self)
+        second = self.admin.make_tenant(self)
+        manager = manager_for(self, openstack_config(
+            first, more_accounts=[("second", second)],
+            mapper='plugin = "per-member"\nmembers = { "site-os.localhost" = "second" }'))
+        [order_id] = post_orders(manager)
+        server_id = wait_order(manager, order_id, "fulfilled")["instance_id"].split("@")[0]
+        self.assertEqual([s["id"] for s in self.admin.servers(second)], [server_id])
+        self.assertEqual(self.admin.servers(first), [])
+        manager.request("DELETE", f"/v1/orders/{order_id}", token=TOKEN)
+        wait_until(lambda: self.admin.server(server_id) is None, timeout=60,
+                   message="server deleted")
+
+
+class KeystoneIdentityTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.admin = require_openstack()
+
+    def test_keystone_tokens_authenticate_users(self):
+        tenant = self.admin.make_tenant(self)
+        manager = manager_for(self, openstack_config(tenant, identity=f"""[identity]
+plugin = "keystone-v3"
+auth_url = "{AUTH_URL}"
+cache_s = 30
+"""))
+        token = tenant.token()
+        status, body = manager.request("GET", "/v1/orders", token=token)
+        self.assertEqual(status, 200, body)
+        status, body = manager.request("POST", "/v1/orders", {"kind": "compute"},
+                                       token=token)
+        self.assertEqual(status, 201, body)
+        order = body["orders"][0]
+        # The owner is the Keystone user id.
+        self.assertEqual(order["user_id"], tenant.user_id)
+        for bad in ("gAAAAA-not-a-token", "alice-secret", token[:-4] + "AAAA"):
+            status, _ = manager.request("GET", "/v1/orders", token=bad)
+            self.assertEqual(status, 401, bad)
+        manager.request("DELETE", f"/v1/orders/{order['id']}", token=token)
 
 
 if __name__ == "__main__":

@@ -674,6 +674,16 @@ std::vector<instance> openstack_cloud::list_servers() {
       if (m == s.end() || !m->is_object() || string_or(*m, "fogbow-member") != member_id_)
         continue;
       out.push_back(server_to_instance(s));
+      // Nova's listing leaves out the fault of an ERROR server: ask for it.
+      if (out.back().state == instance_state::failed
+          && !s.contains("fault")) {
+        try {
+          if (auto one = get_server(out.back().id); one && !one->fault.empty())
+            out.back().fault = one->fault;
+        } catch (const cloud_failure&) {
+          // keep "server is ERROR"
+        }
+      }
     }
     if (servers->size() < 1000 || last.empty())
       break;

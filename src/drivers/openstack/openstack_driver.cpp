@@ -101,6 +101,9 @@ void discard_server(self_ptr self, const std::string& id) {
   if (!cloud)
     return;
   self->state.deleting.insert(id);
+  // It never ran for anyone: its going away frees nothing the scheduler
+  // waits for (a capacity_freed here would retry a failing create at once).
+  self->state.discarded.insert(id);
   run_async<bool>(
     self, [cloud, id] { cloud->delete_server(id); return true; },
     [self, id](outcome<bool>& o) {
@@ -209,7 +212,8 @@ void on_poll(self_ptr self, poll_result& res) {
   // Deleted by us but never known (e.g. discarded): drop once gone.
   for (auto it = st.deleting.begin(); it != st.deleting.end();) {
     if (!now_seen.count(*it) && !st.known.count(*it)) {
-      freed = true;
+      if (!st.discarded.erase(*it))
+        freed = true;
       it = st.deleting.erase(it);
     } else {
       ++it;

@@ -72,6 +72,7 @@ struct openstack_driver_state {
   std::map<std::string, millis> since; ///< server id → when we created it
   std::map<std::string, building> creating;      ///< server id → waiting create
   std::set<std::string> deleting; ///< deleted by us, still listed by Nova
+  std::set<std::string> discarded; ///< failed builds we deleted
   std::set<std::string> quota_blocked; ///< accounts that hit their quota
   std::map<std::string, cloud_resources> blocked_limits;
   bool poll_in_flight = false;
