@@ -11,7 +11,7 @@ import uuid
 
 import fogbow_harness
 from fogbow_harness import start_manager
-from openstack_harness import (AUTH_URL, KeystoneCounter, openstack_config,
+from openstack_harness import (AUTH_URL, KeystoneCounter, _call, openstack_config,
                                require_openstack, user_data_of)
 
 TOKEN = "alice-secret"
@@ -253,6 +253,40 @@ class OpenStackDriverTest(unittest.TestCase):
         manager.request("DELETE", f"/v1/orders/{order_id}", token=TOKEN)
         wait_until(lambda: self.admin.server(server_id) is None, timeout=60,
                    message="server deleted")
+
+    def test_restart_after_kill_adopts_servers_without_duplicates(self):
+        tenant = self.admin.make_tenant(self)
+        config = openstack_config(tenant)
+        manager = manager_for(self, config)
+        [order_id] = post_orders(manager, type="persistent")
+        instance_id = wait_order(manager, order_id, "fulfilled")["instance_id"]
+        # A server of this member whose order the manager never stored (as
+        # if created just before a crash that lost nothing else): removed.
+        status, body, _ = _call("POST", self.admin.endpoints["compute"] + "/servers", {"server": {
+            "name": "fogbow-stray", "imageRef": self.admin_image(), "flavorRef":
+            self.admin_flavor("small"), "networks": "none",
+            "metadata": {"fogbow-order-id": "no-such-order",
+                         "fogbow-member": "site-os.localhost"}}},
+            {"X-Auth-Token": tenant.token(), "X-OpenStack-Nova-API-Version": "2.47"})
+        self.assertEqual(status, 202, body)
+        stray = body["server"]["id"]
+        manager.kill9()
+        manager.start(config, data_dir=manager.data_dir)
+        order = wait_order(manager, order_id, "fulfilled")
+        self.assertEqual(order["instance_id"], instance_id)
+        wait_until(lambda: self.admin.server(stray) is None, timeout=60,
+                   message="stray server removed")
+        ids = [s["id"] for s in self.admin.servers(tenant)]
+        self.assertEqual(ids, [instance_id.split("@")[0]])
+        self.assertIn("left over by order no-such-order", manager.log())
+
+    def admin_image(self):
+        status, body = self.admin.call("GET", "image", "/v2/images?name=cirros-fake")
+        return body["images"][0]["id"]
+
+    def admin_flavor(self, name):
+        status, body = self.admin.call("GET", "compute", "/flavors")
+        return [f["id"] for f in body["flavors"] if f["name"] == name][0]
 
 
 class KeystoneIdentityTest(unittest.TestCase):
