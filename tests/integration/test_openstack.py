@@ -279,6 +279,21 @@ class OpenStackDriverTest(unittest.TestCase):
         ids = [s["id"] for s in self.admin.servers(tenant)]
         self.assertEqual(ids, [instance_id.split("@")[0]])
         self.assertIn("left over by order no-such-order", manager.log())
+    def test_configured_network_that_does_not_exist_is_a_clear_error(self):
+        tenant = self.admin.make_tenant(self)
+        missing = str(uuid.uuid4())
+        manager = manager_for(self, openstack_config(
+            tenant, extra=f'network_id = "{missing}"'))
+        [order_id] = post_orders(manager)
+
+        def refused():
+            o = order_state(manager, order_id)
+            return o if o and missing in (o["last_error"] or "") else None
+
+        order = wait_until(refused, timeout=30, message="network error in the order")
+        self.assertEqual(order["state"], "open")
+        self.assertIn("create server failed (HTTP 400)", order["last_error"])
+        self.assertEqual(self.admin.servers(tenant), [])
 
     def admin_image(self):
         status, body = self.admin.call("GET", "image", "/v2/images?name=cirros-fake")

@@ -55,8 +55,11 @@ void run_async(self_ptr self, Work work, Done done) {
 
 void arm_poll(self_ptr self, std::int64_t delay_ms) {
   auto& st = self->state;
-  auto at = now_millis() + delay_ms;
-  if (st.poll_armed_at != 0 && st.poll_armed_at <= at)
+  auto now = now_millis();
+  auto at = now + delay_ms;
+  // A timer is pending only while its time lies ahead (the wall clock and
+  // CAF's timer clock differ slightly, so never trust a past one).
+  if (st.poll_armed_at > now && st.poll_armed_at <= at)
     return;
   st.poll_armed_at = at;
   self->delayed_send(self, std::chrono::milliseconds{delay_ms}, atom::poll_v);
@@ -539,9 +542,7 @@ openstack_driver(self_ptr self, openstack_driver_config cfg) {
       arm_poll(self, self->state.cfg.poll_interval_ms);
     },
     [self](atom::poll) {
-      auto& st = self->state;
-      if (st.poll_armed_at <= now_millis())
-        st.poll_armed_at = 0;
+      self->state.poll_armed_at = 0;
       poll(self);
     },
   };
