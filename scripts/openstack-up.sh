@@ -30,6 +30,9 @@ started=$(date +%s)
 D=${1:-$(mktemp -d /tmp/fogbow-openstack.XXXXXX)}
 mkdir -p "$D"
 D=$(cd "$D" && pwd)
+# PostgreSQL and RabbitMQ run as their own users: they must be able to
+# enter the folder (mktemp -d makes it 0700).
+chmod 0755 "$D"
 PY=/usr/bin/python3 # Debian's interpreter: its modules are the OpenStack ones
 say() { echo "openstack-up: $*" >&2; }
 
