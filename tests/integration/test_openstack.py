@@ -5,6 +5,10 @@ skipped with a message saying how to start it. Each test has a project and
 user of its own (openstack_harness.Admin.make_tenant).
 """
 
+import os
+import shutil
+import subprocess
+import tempfile
 import time
 import unittest
 import uuid
@@ -294,6 +298,29 @@ class OpenStackDriverTest(unittest.TestCase):
         self.assertEqual(order["state"], "open")
         self.assertIn("create server failed (HTTP 400)", order["last_error"])
         self.assertEqual(self.admin.servers(tenant), [])
+    def test_public_key_becomes_a_keypair_removed_with_the_server(self):
+        tenant = self.admin.make_tenant(self)
+        keydir = tempfile.mkdtemp(prefix="fogbow-key-")
+        self.addCleanup(shutil.rmtree, keydir, True)
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "fogbow-test",
+                        "-f", os.path.join(keydir, "k")], check=True)
+        with open(os.path.join(keydir, "k.pub")) as f:
+            public_key = f.read().strip()
+        manager = manager_for(self, openstack_config(tenant))
+        [order_id] = post_orders(manager, public_key=public_key)
+        server_id = wait_order(manager, order_id, "fulfilled")["instance_id"].split("@")[0]
+        name = "fogbow-" + order_id
+        self.assertEqual(self.admin.server(server_id)["key_name"], name)
+        status, body = self.admin.call(
+            "GET", "compute", f"/os-keypairs/{name}?user_id={tenant.user_id}")
+        self.assertEqual(status, 200, body)
+        self.assertEqual(body["keypair"]["public_key"].strip(), public_key)
+        manager.request("DELETE", f"/v1/orders/{order_id}", token=TOKEN)
+        wait_until(lambda: self.admin.server(server_id) is None, timeout=60,
+                   message="server deleted")
+        wait_until(lambda: self.admin.call(
+            "GET", "compute", f"/os-keypairs/{name}?user_id={tenant.user_id}")[0] == 404,
+            timeout=30, message="keypair deleted")
 
     def admin_image(self):
         status, body = self.admin.call("GET", "image", "/v2/images?name=cirros-fake")

@@ -631,9 +631,27 @@ std::string openstack_cloud::create_server(const instance_spec& spec,
     server["networks"] = json::array({{{"uuid", network_id_}}});
   if (!spec.user_data.empty())
     server["user_data"] = base64_encode(spec.user_data);
-  auto r = checked(session_->call("compute", "POST", "/servers",
-                                  json{{"server", server}}.dump(), nova_headers()),
-                   "create server");
+  // The order's SSH key becomes a Nova keypair named after the order.
+  bool with_key = !spec.public_key.empty();
+  if (with_key) {
+    json kp = {{"keypair", {{"name", "fogbow-" + spec.order_id},
+                            {"public_key", spec.public_key}}}};
+    auto k = session_->call("compute", "POST", "/os-keypairs", kp.dump(),
+                            nova_headers());
+    if (k.status != 409) // 409: imported by an earlier attempt of this order
+      checked(k, "import the order's public key");
+    server["key_name"] = "fogbow-" + spec.order_id;
+  }
+  http_result r;
+  try {
+    r = checked(session_->call("compute", "POST", "/servers",
+                               json{{"server", server}}.dump(), nova_headers()),
+                "create server");
+  } catch (const cloud_failure&) {
+    if (with_key)
+      delete_keypair(spec.order_id);
+    throw;
+  }
   auto j = parse_json(r.body, "create server");
   auto id = j.contains("server") && j["server"].is_object()
               ? string_or(j["server"], "id")
@@ -697,6 +715,16 @@ void openstack_cloud::delete_server(const std::string& id) {
   auto r = session_->call("compute", "DELETE", "/servers/" + url_escape(id), {},
                           nova_headers());
   checked(r, "delete server " + id);
+}
+
+void openstack_cloud::delete_keypair(const std::string& order_id) noexcept {
+  try {
+    session_->call("compute", "DELETE",
+                   "/os-keypairs/" + url_escape("fogbow-" + order_id), {},
+                   nova_headers());
+  } catch (...) {
+    // best effort: a leftover keypair holds no resources
+  }
 }
 
 cloud_resources openstack_cloud::limits() {

@@ -193,7 +193,8 @@ private:
 /// created here are named "fogbow-<order id>" and carry the metadata
 /// fogbow-order-id and fogbow-member; list() returns only servers with
 /// this member's metadata, so servers created by anyone else are never
-/// touched.
+/// touched. An order's public_key is imported as the keypair
+/// "fogbow-<order id>" and given to the server as its key_name.
 class openstack_cloud {
 public:
   openstack_cloud(std::shared_ptr<keystone_session> session,
@@ -217,6 +218,10 @@ public:
 
   /// DELETE /servers/{id}. Throws not_found when it does not exist.
   void delete_server(const std::string& id);
+
+  /// Removes the keypair "fogbow-<order id>" made for an order's public
+  /// key (best effort, never throws).
+  void delete_keypair(const std::string& order_id) noexcept;
 
   /// GET /limits.
   cloud_resources limits();

@@ -103,12 +103,21 @@ void discard_server(self_ptr self, const std::string& id) {
   auto cloud = cloud_of(self, self->state.account_of[id]);
   if (!cloud)
     return;
+  std::string order_id;
+  if (auto k = self->state.known.find(id); k != self->state.known.end())
+    order_id = k->second.order_id;
   self->state.deleting.insert(id);
   // It never ran for anyone: its going away frees nothing the scheduler
   // waits for (a capacity_freed here would retry a failing create at once).
   self->state.discarded.insert(id);
   run_async<bool>(
-    self, [cloud, id] { cloud->delete_server(id); return true; },
+    self,
+    [cloud, id, order_id] {
+      cloud->delete_server(id);
+      if (!order_id.empty())
+        cloud->delete_keypair(order_id);
+      return true;
+    },
     [self, id](outcome<bool>& o) {
       if (o.error && code_of(o.error) == errc::not_found)
         self->state.deleting.erase(id);
@@ -164,8 +173,8 @@ void on_poll(self_ptr self, poll_result& res) {
       auto code = is_no_valid_host(x.fault) ? errc::no_capacity : errc::cloud_error;
       log()->warn("server {} of order {} failed: {}", id, b.order_id, x.fault);
       b.rp.deliver(make_error(code, "server failed to build: " + x.fault));
-      st.known.erase(id);
       discard_server(self, id);
+      st.known.erase(id);
       it = st.creating.erase(it);
     } else if (t >= b.deadline) {
       log()->warn("server {} of order {} still building after {} ms", id,
@@ -427,16 +436,21 @@ openstack_driver(self_ptr self, openstack_driver_config cfg) {
       else
         for (auto& [name, c] : st.clouds)
           candidates.push_back(c);
+      std::string order_id;
+      if (auto k = st.known.find(id); k != st.known.end())
+        order_id = k->second.order_id;
       auto rp = self->make_response_promise<atom::ok>();
       // Marked before the DELETE, so a poll that no longer sees the server
       // does not report it lost.
       bool was_deleting = !st.deleting.insert(id).second;
       run_async<bool>(
         self,
-        [candidates, id] {
+        [candidates, id, order_id] {
           for (auto& c : candidates) {
             try {
               c->delete_server(id);
+              if (!order_id.empty())
+                c->delete_keypair(order_id);
               return true;
             } catch (const cloud_failure& e) {
               if (e.code != errc::not_found)
