@@ -34,6 +34,7 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(fogbow::cloud_resources)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(fogbow::quota_report)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<fogbow::member_info>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(fogbow::status_report)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::shared_ptr<std::function<void()>>)
 
 namespace fogbow {
 
@@ -121,6 +122,24 @@ struct order_scheduler_config {
   /// The wall clock; tests replace it to move through validity windows.
   std::function<millis()> clock = now_millis;
 };
+
+// -- openstack driver (issue 5) ----------------------------------------------
+
+/// A blocking job for an OpenStack worker; it stores its own result.
+using openstack_task = std::shared_ptr<std::function<void()>>;
+
+/// The OPENSTACK WORKER interface: a detached actor (its own thread) that
+/// runs blocking HTTP calls for the openstack driver, so that neither the
+/// driver nor the scheduler ever waits on the network.
+using openstack_worker_actor = caf::typed_actor<
+  /// Runs the task on this worker's thread; replies when it is done.
+  caf::replies_to<atom::run, openstack_task>::with<atom::ok>>;
+
+/// The OPENSTACK DRIVER interface: a cloud driver plus its own poll timer
+/// (server state changes, deletions completing, quota headroom).
+using openstack_driver_actor = cloud_driver_actor::extend<
+  /// Internal: time to list the servers again.
+  caf::reacts_to<atom::poll>>;
 
 // Behaviours and states live in one header per actor (src/actors/<name>.hpp,
 // src/drivers/<driver>/), so that this file stays cheap to include.

@@ -50,3 +50,6 @@ FOGBOW_ADD_ATOM(xmpp_state, "xmpp_state")
 FOGBOW_ADD_ATOM(heartbeat, "heartbeat")
 FOGBOW_ADD_ATOM(sweep, "sweep")
 FOGBOW_ADD_ATOM(sync, "sync")
+// -- openstack driver (issue 5) ----------------------------------------------
+FOGBOW_ADD_ATOM(poll, "poll")
+FOGBOW_ADD_ATOM(run, "run")

@@ -235,6 +235,8 @@ void place(self_ptr self, order& o) {
   spec.image = o.image;
   spec.user_data = o.user_data;
   spec.public_key = o.public_key;
+  spec.requesting_member = o.requesting_member.empty() ? st.config.member_id
+                                                       : o.requesting_member;
   auto id = o.id;
   self->request(st.driver, caf::infinite, atom::create_v, std::move(spec))
     .then([self, id](instance& inst) { on_created(self, id, std::move(inst)); },

@@ -129,6 +129,9 @@ struct instance_spec {
   std::string image;
   std::string user_data;
   std::string public_key;
+  /// The member whose user asked (this member for local users); drivers
+  /// map it to cloud credentials (openstack: the mapper plugin).
+  std::string requesting_member;
 };
 
 /// An instance as a cloud driver reports it.

@@ -54,6 +54,16 @@ void read_string(const toml::table& t, const char* key, std::string& out,
   out = *node->value<std::string>();
 }
 
+void read_bool(const toml::table& t, const char* key, bool& out,
+               const std::string& where, const std::string& origin) {
+  auto node = t.get(key);
+  if (!node)
+    return;
+  if (!node->is_boolean())
+    fail(origin, "'" + where + key + "' must be true or false");
+  out = *node->value<bool>();
+}
+
 const toml::table* sub_table(const toml::table& t, const char* key,
                              const std::string& where,
                              const std::string& origin) {
@@ -78,15 +88,137 @@ const toml::array* sub_array(const toml::table& t, const char* key,
 
 constexpr std::int64_t int_max = std::numeric_limits<int>::max();
 
+bool is_http_url(const std::string& s) {
+  return s.rfind("http://", 0) == 0 || s.rfind("https://", 0) == 0;
+}
+
+/// A table of string values only (e.g. service type → URL).
+std::map<std::string, std::string> read_string_map(const toml::table& t,
+                                                   const std::string& where,
+                                                   const std::string& origin) {
+  std::map<std::string, std::string> out;
+  for (auto& [key, value] : t) {
+    auto v = value.value<std::string>();
+    if (!value.is_string() || !v)
+      fail(origin, "'" + where + std::string{key.str()} + "' must be a string");
+    out.emplace(std::string{key.str()}, *v);
+  }
+  return out;
+}
+
+void read_openstack(const toml::table& t, fogbow_config& c,
+                    const std::string& origin) {
+  const std::string w = "manager.driver.openstack.";
+  auto& o = c.openstack;
+  check_keys(t, {"auth_url", "region", "interface", "network_id", "image",
+                 "workers", "request_timeout_ms", "poll_interval_ms",
+                 "refresh_interval_ms", "build_timeout_ms",
+                 "token_renew_before_s", "verify_tls", "endpoints", "accounts",
+                 "mapper"},
+             w, origin);
+  read_string(t, "auth_url", o.auth_url, w, origin);
+  if (!is_http_url(o.auth_url))
+    fail(origin, "'" + w + "auth_url' must be an http:// or https:// URL "
+                   "(Keystone v3, e.g. http://127.0.0.1:5000/v3)");
+  read_string(t, "region", o.region, w, origin);
+  read_string(t, "interface", o.interface, w, origin);
+  if (o.interface != "public" && o.interface != "internal"
+      && o.interface != "admin")
+    fail(origin, "'" + w + "interface' must be \"public\", \"internal\" or \"admin\"");
+  read_string(t, "network_id", o.network_id, w, origin);
+  read_string(t, "image", o.image, w, origin);
+  read_int(t, "workers", o.workers, 1, 64, w, origin);
+  read_int(t, "request_timeout_ms", o.request_timeout_ms, 100, 600000, w, origin);
+  read_int(t, "poll_interval_ms", o.poll_interval_ms, 50, 600000, w, origin);
+  read_int(t, "refresh_interval_ms", o.refresh_interval_ms, 100, 3600000, w, origin);
+  read_int(t, "build_timeout_ms", o.build_timeout_ms, 1000, 86400000, w, origin);
+  read_int(t, "token_renew_before_s", o.token_renew_before_s, 0, 86400, w, origin);
+  read_bool(t, "verify_tls", o.verify_tls, w, origin);
+  if (auto e = sub_table(t, "endpoints", w, origin)) {
+    o.endpoints = read_string_map(*e, w + "endpoints.", origin);
+    for (auto& [type, url] : o.endpoints)
+      if (!is_http_url(url))
+        fail(origin, "'" + w + "endpoints." + type + "' must be an http(s) URL");
+  }
+  std::set<std::string> names;
+  if (auto accounts = sub_array(t, "accounts", w, origin))
+    for (auto& node : *accounts) {
+      auto at = node.as_table();
+      if (!at)
+        fail(origin, "'" + w + "accounts' entries must be tables");
+      const std::string aw = w + "accounts[].";
+      check_keys(*at, {"name", "username", "password", "user_domain",
+                       "project_name", "project_id", "project_domain"},
+                 aw, origin);
+      openstack_account_entry a;
+      read_string(*at, "name", a.name, aw, origin);
+      read_string(*at, "username", a.username, aw, origin);
+      read_string(*at, "password", a.password, aw, origin);
+      read_string(*at, "user_domain", a.user_domain, aw, origin);
+      read_string(*at, "project_name", a.project_name, aw, origin);
+      read_string(*at, "project_id", a.project_id, aw, origin);
+      read_string(*at, "project_domain", a.project_domain, aw, origin);
+      if (a.name.empty() || a.username.empty())
+        fail(origin, "every OpenStack account needs a 'name' and a 'username'");
+      if (a.project_name.empty() && a.project_id.empty())
+        fail(origin, "OpenStack account '" + a.name
+                       + "' needs a 'project_name' or a 'project_id'");
+      if (!names.insert(a.name).second)
+        fail(origin, "OpenStack account '" + a.name + "' is defined twice");
+      o.accounts.push_back(a);
+    }
+  if (o.accounts.empty())
+    fail(origin, "the openstack driver needs at least one "
+                 "[[manager.driver.openstack.accounts]]");
+  if (auto m = sub_table(t, "mapper", w, origin)) {
+    const std::string mw = w + "mapper.";
+    check_keys(*m, {"plugin", "account", "default", "members"}, mw, origin);
+    read_string(*m, "plugin", o.mapper, mw, origin);
+    read_string(*m, "account", o.mapper_account, mw, origin);
+    read_string(*m, "default", o.mapper_default, mw, origin);
+    if (auto mem = sub_table(*m, "members", mw, origin))
+      o.mapper_members = read_string_map(*mem, mw + "members.", origin);
+  }
+  if (o.mapper != "single" && o.mapper != "per-member")
+    fail(origin, "'" + w + "mapper.plugin' must be \"single\" or \"per-member\"");
+  if (o.mapper == "single") {
+    if (o.mapper_account.empty())
+      o.mapper_account = o.accounts.front().name;
+    if (!o.mapper_members.empty() || !o.mapper_default.empty())
+      fail(origin, "'" + w + "mapper.members' and 'default' are for the "
+                     "per-member mapper");
+  } else if (o.mapper_members.empty() && o.mapper_default.empty()) {
+    fail(origin, "the per-member mapper needs 'members' or a 'default'");
+  }
+  auto check_account = [&](const std::string& name, const std::string& key) {
+    if (!name.empty() && !names.count(name))
+      fail(origin, "'" + w + "mapper." + key + "' names no configured account ('"
+                     + name + "')");
+  };
+  check_account(o.mapper_account, "account");
+  check_account(o.mapper_default, "default");
+  for (auto& [member, account] : o.mapper_members)
+    check_account(account, "members." + member);
+}
+
 void read_driver(const toml::table& t, fogbow_config& c,
                  const std::string& origin) {
   const std::string w = "manager.driver.";
   check_keys(t, {"kind", "instances_dir", "ip", "vcpu", "memory_mb",
-                 "instances", "flavors"},
+                 "instances", "flavors", "openstack"},
              w, origin);
   read_string(t, "kind", c.driver_kind, w, origin);
-  if (c.driver_kind != "local" && c.driver_kind != "instant")
-    fail(origin, "'manager.driver.kind' must be \"local\" or \"instant\"");
+  if (c.driver_kind != "local" && c.driver_kind != "instant"
+      && c.driver_kind != "openstack")
+    fail(origin, "'manager.driver.kind' must be \"local\", \"instant\" or "
+                 "\"openstack\"");
+  if (auto os = sub_table(t, "openstack", w, origin)) {
+    if (c.driver_kind != "openstack")
+      fail(origin, "'manager.driver.openstack' needs kind = \"openstack\"");
+    read_openstack(*os, c, origin);
+  } else if (c.driver_kind == "openstack") {
+    fail(origin, "kind = \"openstack\" needs a [manager.driver.openstack] table");
+  }
   read_string(t, "instances_dir", c.driver_instances_dir, w, origin);
   read_string(t, "ip", c.driver_ip, w, origin);
   read_int(t, "vcpu", c.capacity.vcpu_total, 0, 1 << 20, w, origin);
@@ -167,16 +299,6 @@ void read_manager_tunnel(const toml::table& t, fogbow_config& c,
 }
 
 // --- federation (issue 3) ---
-
-void read_bool(const toml::table& t, const char* key, bool& out,
-               const std::string& where, const std::string& origin) {
-  auto node = t.get(key);
-  if (!node)
-    return;
-  if (!node->is_boolean())
-    fail(origin, "'" + where + key + "' must be true or false");
-  out = *node->value<bool>();
-}
 
 /// A full JID "user@domain/resource" without spaces.
 void check_full_jid(const std::string& jid, const std::string& key,
@@ -321,10 +443,26 @@ fogbow_config parse_config(const std::string& text, const std::string& origin) {
   }
   if (auto id = sub_table(root, "identity", "", origin)) {
     const std::string w = "identity.";
-    check_keys(*id, {"plugin", "users"}, w, origin);
+    check_keys(*id, {"plugin", "users", "auth_url", "cache_s", "timeout_ms",
+                     "verify_tls"},
+               w, origin);
     read_string(*id, "plugin", c.identity_plugin, w, origin);
-    if (c.identity_plugin != "static-tokens")
-      fail(origin, "'identity.plugin' must be \"static-tokens\"");
+    if (c.identity_plugin != "static-tokens"
+        && c.identity_plugin != "keystone-v3")
+      fail(origin, "'identity.plugin' must be \"static-tokens\" or \"keystone-v3\"");
+    read_string(*id, "auth_url", c.keystone_auth_url, w, origin);
+    read_int(*id, "cache_s", c.keystone_cache_s, 0, 86400, w, origin);
+    read_int(*id, "timeout_ms", c.keystone_timeout_ms, 100, 600000, w, origin);
+    read_bool(*id, "verify_tls", c.keystone_verify_tls, w, origin);
+    if (c.identity_plugin == "keystone-v3") {
+      if (!is_http_url(c.keystone_auth_url))
+        fail(origin, "identity plugin keystone-v3 needs 'identity.auth_url' "
+                     "(an http(s) Keystone v3 URL)");
+      if (id->get("users"))
+        fail(origin, "'identity.users' is for the static-tokens plugin");
+    } else if (!c.keystone_auth_url.empty()) {
+      fail(origin, "'identity.auth_url' is for the keystone-v3 plugin");
+    }
     if (auto users = sub_array(*id, "users", w, origin)) {
       std::set<std::string> ids;
       for (auto& node : *users) {

@@ -6,6 +6,7 @@
 #include "domain/order.hpp"
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,39 @@ struct user_entry {
   std::string token;
 };
 
+/// One OpenStack account of [[manager.driver.openstack.accounts]].
+struct openstack_account_entry {
+  std::string name;
+  std::string username;
+  std::string password;
+  std::string user_domain = "Default";
+  std::string project_name;
+  std::string project_id;
+  std::string project_domain = "Default";
+};
+
+/// [manager.driver.openstack]: see config/openstack.toml.
+struct openstack_settings {
+  std::string auth_url;
+  std::string region;
+  std::string interface = "public";
+  std::string network_id;
+  std::string image;
+  int workers = 4;
+  std::int64_t request_timeout_ms = 30000;
+  std::int64_t poll_interval_ms = 1000;
+  std::int64_t refresh_interval_ms = 10000;
+  std::int64_t build_timeout_ms = 600000;
+  std::int64_t token_renew_before_s = 60;
+  bool verify_tls = true;
+  std::map<std::string, std::string> endpoints; ///< service type → URL
+  std::vector<openstack_account_entry> accounts;
+  std::string mapper = "single";            ///< single | per-member
+  std::string mapper_account;               ///< single: the account
+  std::string mapper_default;               ///< per-member: fallback
+  std::map<std::string, std::string> mapper_members; ///< member → account
+};
+
 struct fogbow_config {
   // [manager]
   std::string member_id = "manager.localhost";
@@ -26,11 +60,12 @@ struct fogbow_config {
   int max_in_flight = 64;
 
   // [manager.driver]
-  std::string driver_kind = "local";    ///< local | instant
+  std::string driver_kind = "local";    ///< local | instant | openstack
   std::string driver_instances_dir;     ///< default: <data-dir>/instances
   std::string driver_ip = "127.0.0.1";
   cloud_resources capacity{8, 0, 8192, 0, 8, 0};
   std::vector<flavor> flavors;          ///< default: small/medium/large
+  openstack_settings openstack;         ///< kind = "openstack"
 
   // [http]
   std::string http_bind = "127.0.0.1";
@@ -42,6 +77,11 @@ struct fogbow_config {
   // [identity], [authorization]
   std::string identity_plugin = "static-tokens";
   std::vector<user_entry> users;
+  // identity.plugin = "keystone-v3"
+  std::string keystone_auth_url;
+  std::int64_t keystone_cache_s = 60;
+  std::int64_t keystone_timeout_ms = 10000;
+  bool keystone_verify_tls = true;
   std::string authorization_plugin = "allow-all";
   std::vector<std::string> authorized_users;
 

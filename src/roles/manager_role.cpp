@@ -6,10 +6,13 @@
 #include "actors/store.hpp"
 #include "auth/authorization.hpp"
 #include "auth/identity.hpp"
+#include "auth/keystone_identity.hpp"
+#include "auth/mapper.hpp"
 #include "drivers/instant/instant_driver.hpp"
 #include "drivers/local/local_driver.hpp"
 #include "drivers/tunnel/tunnel_client.hpp"
 #include "drivers/tunnel/tunnel_driver.hpp"
+#include "drivers/openstack/openstack_driver.hpp"
 #include "http/rest_api.hpp"
 
 #include <caf/actor_system.hpp>
@@ -78,6 +81,8 @@ int manager_role::start() {
                                         atom::load_v);
   if (config_.driver_kind == "instant") {
     driver_ = sys_.spawn(instant_driver, config_.capacity, config_.flavors);
+  } else if (config_.driver_kind == "openstack") {
+    driver_ = spawn_openstack_driver();
   } else {
     local_cloud_config lc;
     lc.root_dir = config_.driver_instances_dir.empty()
@@ -106,8 +111,23 @@ int manager_role::start() {
     spdlog::info("instances are published through the tunnel at {}",
                  config_.manager_tunnel_url);
   }
-  auto instances = ask<std::vector<instance>>(
-    sys_, driver_, "cannot list the cloud's instances", atom::list_v);
+  std::vector<instance> instances;
+  try {
+    instances = ask<std::vector<instance>>(
+      sys_, driver_, "cannot list the cloud's instances", atom::list_v);
+  } catch (const std::runtime_error& e) {
+    // A remote cloud may be unreachable or refuse the credentials at start.
+    // Without stored instances there is nothing to reconcile, so the
+    // manager starts and its orders say what is wrong; with some, starting
+    // blind could replace instances that still exist: refuse.
+    bool any = false;
+    for (auto& o : orders)
+      any = any || (!o.instance_id.empty() && !is_terminal(o.state));
+    if (config_.driver_kind != "openstack" || any)
+      throw;
+    spdlog::error("{} (starting anyway: no stored order has an instance)",
+                  e.what());
+  }
   spdlog::info("loaded {} orders and {} instances ({} driver)", orders.size(),
                instances.size(), config_.driver_kind);
   order_scheduler_config sc;
@@ -118,10 +138,20 @@ int manager_role::start() {
   scheduler_ = sys_.spawn(order_scheduler, store_, driver_, sc,
                           std::move(orders), std::move(instances));
 
-  std::vector<static_token> tokens;
-  for (auto& u : config_.users)
-    tokens.push_back({u.id, u.name, u.token});
-  auto identity = std::make_shared<static_tokens_identity>(std::move(tokens));
+  std::shared_ptr<const identity_plugin> identity;
+  if (config_.identity_plugin == "keystone-v3") {
+    keystone_identity_config kc;
+    kc.auth_url = config_.keystone_auth_url;
+    kc.cache_s = config_.keystone_cache_s;
+    kc.timeout_ms = config_.keystone_timeout_ms;
+    kc.verify_tls = config_.keystone_verify_tls;
+    identity = std::make_shared<keystone_identity>(std::move(kc));
+  } else {
+    std::vector<static_token> tokens;
+    for (auto& u : config_.users)
+      tokens.push_back({u.id, u.name, u.token});
+    identity = std::make_shared<static_tokens_identity>(std::move(tokens));
+  }
   std::shared_ptr<const authorization_plugin> authorization;
   if (config_.authorization_plugin == "user-whitelist")
     authorization = std::make_shared<user_whitelist>(
@@ -153,6 +183,39 @@ int manager_role::start() {
   api_ = std::make_unique<rest_api>(sys_, scheduler_, identity, authorization,
                                     hc);
   return api_->start();
+}
+
+cloud_driver_actor manager_role::spawn_openstack_driver() {
+  auto& os = config_.openstack;
+  openstack_driver_config dc;
+  dc.member_id = config_.member_id;
+  dc.endpoint.auth_url = os.auth_url;
+  dc.endpoint.region = os.region;
+  dc.endpoint.interface = os.interface;
+  dc.endpoint.overrides = os.endpoints;
+  dc.endpoint.request_timeout_ms = os.request_timeout_ms;
+  dc.endpoint.renew_before_ms = os.token_renew_before_s * 1000;
+  dc.endpoint.verify_tls = os.verify_tls;
+  for (auto& a : os.accounts)
+    dc.accounts[a.name] = {a.username,     a.password,   a.user_domain,
+                           a.project_name, a.project_id, a.project_domain};
+  if (os.mapper == "per-member")
+    dc.mapper = std::make_shared<per_member_mapper>(
+      std::map<std::string, std::string, std::less<>>(os.mapper_members.begin(),
+                                                      os.mapper_members.end()),
+      os.mapper_default);
+  else
+    dc.mapper = std::make_shared<single_mapper>(os.mapper_account);
+  dc.network_id = os.network_id;
+  dc.default_image = os.image;
+  dc.workers = os.workers;
+  dc.poll_interval_ms = os.poll_interval_ms;
+  dc.refresh_interval_ms = os.refresh_interval_ms;
+  dc.build_timeout_ms = os.build_timeout_ms;
+  spdlog::info("openstack driver: Keystone {}, {} account(s), mapper {}",
+               os.auth_url, os.accounts.size(), os.mapper);
+  // Event-based: every HTTP call runs on its own detached worker actors.
+  return sys_.spawn(openstack_driver, std::move(dc));
 }
 
 void manager_role::stop() {

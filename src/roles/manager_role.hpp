@@ -35,6 +35,8 @@ public:
   void enable_federation(xmpp_bridge_actor bridge);
 
 private:
+  cloud_driver_actor spawn_openstack_driver();
+
   caf::actor_system& sys_;
   fogbow_config config_;
   std::string data_dir_;

@@ -1,0 +1,565 @@
+#include "drivers/openstack/openstack_driver.hpp"
+
+#include "drivers/local/local_cloud.hpp" // pick_flavor, cloud_failure
+
+#include <caf/all.hpp>
+#include <spdlog/spdlog.h>
+
+#include <optional>
+
+namespace fogbow {
+
+namespace {
+
+using self_ptr = openstack_driver_actor::stateful_pointer<openstack_driver_state>;
+
+std::shared_ptr<spdlog::logger> log() {
+  static auto logger = [] {
+    auto existing = spdlog::get("openstack");
+    return existing ? existing : spdlog::default_logger()->clone("openstack");
+  }();
+  return logger;
+}
+
+template <class T>
+struct outcome {
+  std::optional<T> value;
+  caf::error error;
+};
+
+/// Runs `work` (blocking) on a worker, then `done(outcome<T>&)` in the
+/// driver. cloud_failure and other exceptions become the outcome's error.
+template <class T, class Work, class Done>
+void run_async(self_ptr self, Work work, Done done) {
+  auto out = std::make_shared<outcome<T>>();
+  auto task = std::make_shared<std::function<void()>>(
+    [out, work = std::move(work)]() mutable {
+      try {
+        out->value = work();
+      } catch (const cloud_failure& e) {
+        out->error = make_error(e.code, e.what());
+      } catch (const std::exception& e) {
+        out->error = make_error(errc::cloud_error, e.what());
+      }
+    });
+  auto& st = self->state;
+  auto worker = st.workers[st.next_worker++ % st.workers.size()];
+  self->request(worker, caf::infinite, atom::run_v, std::move(task))
+    .then([out, done](atom::ok) mutable { done(*out); },
+          [done](const caf::error& e) mutable {
+            outcome<T> o;
+            o.error = e;
+            done(o);
+          });
+}
+
+void arm_poll(self_ptr self, std::int64_t delay_ms) {
+  auto& st = self->state;
+  auto now = now_millis();
+  auto at = now + delay_ms;
+  // A timer is pending only while its time lies ahead (the wall clock and
+  // CAF's timer clock differ slightly, so never trust a past one).
+  if (st.poll_armed_at > now && st.poll_armed_at <= at)
+    return;
+  st.poll_armed_at = at;
+  self->delayed_send(self, std::chrono::milliseconds{delay_ms}, atom::poll_v);
+}
+
+bool busy(self_ptr self) {
+  auto& st = self->state;
+  return !st.creating.empty() || !st.deleting.empty() || !st.quota_blocked.empty();
+}
+
+void arm_next_poll(self_ptr self) {
+  auto& st = self->state;
+  // A listing is one of the cloud API's most expensive calls (Nova asks
+  // Neutron about every server): never spend more than a third of the
+  // API's time on it, however short poll_interval_ms is.
+  auto fast = std::max(st.cfg.poll_interval_ms, 2 * st.last_poll_ms);
+  arm_poll(self, busy(self) ? fast : std::max(fast, st.cfg.refresh_interval_ms));
+}
+
+void notify(self_ptr self, const instance& x) {
+  if (self->state.subscriber)
+    self->send(self->state.subscriber, atom::instance_changed_v, x);
+}
+
+void capacity_freed(self_ptr self) {
+  if (self->state.subscriber)
+    self->send(self->state.subscriber, atom::capacity_freed_v);
+}
+
+std::shared_ptr<openstack_cloud> cloud_of(self_ptr self, const std::string& account) {
+  auto it = self->state.clouds.find(account);
+  return it == self->state.clouds.end() ? nullptr : it->second;
+}
+
+std::string default_account(self_ptr self) {
+  return self->state.cfg.mapper->default_account();
+}
+
+/// Deletes a server we gave up on (ERROR while building); the poll sees it go.
+void discard_server(self_ptr self, const std::string& id) {
+  auto cloud = cloud_of(self, self->state.account_of[id]);
+  if (!cloud)
+    return;
+  std::string order_id;
+  if (auto k = self->state.known.find(id); k != self->state.known.end())
+    order_id = k->second.order_id;
+  self->state.deleting.insert(id);
+  // It never ran for anyone: its going away frees nothing the scheduler
+  // waits for (a capacity_freed here would retry a failing create at once).
+  self->state.discarded.insert(id);
+  run_async<bool>(
+    self,
+    [cloud, id, order_id] {
+      cloud->delete_server(id);
+      if (!order_id.empty())
+        cloud->delete_keypair(order_id);
+      return true;
+    },
+    [self, id](outcome<bool>& o) {
+      if (o.error && code_of(o.error) == errc::not_found)
+        self->state.deleting.erase(id);
+      else if (o.error)
+        log()->warn("could not delete failed server {}: {}", id, message_of(o.error));
+    });
+}
+
+using listing = std::map<std::string, std::vector<instance>>; // account → servers
+
+struct poll_result {
+  millis started_at = 0; // servers created after this may be missing
+  listing servers;
+  std::map<std::string, cloud_resources> limits; // blocked accounts only
+};
+
+void on_poll(self_ptr self, poll_result& res) {
+  auto& st = self->state;
+  std::map<std::string, instance> now_seen;
+  for (auto& [account, list] : res.servers)
+    for (auto& x : list) {
+      st.account_of[x.id] = account;
+      now_seen.emplace(x.id, x);
+    }
+  auto t = now_millis();
+  // A server created after the listing began may be missing from it.
+  auto too_new = [&](const std::string& id) {
+    auto it = st.since.find(id);
+    return it != st.since.end() && it->second >= res.started_at;
+  };
+  // Creates waiting for their server to leave BUILD.
+  for (auto it = st.creating.begin(); it != st.creating.end();) {
+    auto& [id, b] = *it;
+    auto seen = now_seen.find(id);
+    if (seen == now_seen.end() && too_new(id)) {
+      ++it;
+      continue;
+    }
+    if (seen == now_seen.end()) {
+      b.rp.deliver(make_error(errc::cloud_error,
+                              "server " + id + " vanished while it was being built"));
+      st.known.erase(id);
+      it = st.creating.erase(it);
+      continue;
+    }
+    auto& x = seen->second;
+    st.known[id] = x;
+    if (x.state == instance_state::running) {
+      log()->info("server {} of order {} is ACTIVE", id, b.order_id);
+      b.rp.deliver(x);
+      it = st.creating.erase(it);
+    } else if (x.state == instance_state::failed || x.state == instance_state::lost) {
+      auto code = is_no_valid_host(x.fault) ? errc::no_capacity : errc::cloud_error;
+      log()->warn("server {} of order {} failed: {}", id, b.order_id, x.fault);
+      b.rp.deliver(make_error(code, "server failed to build: " + x.fault));
+      discard_server(self, id);
+      st.known.erase(id);
+      it = st.creating.erase(it);
+    } else if (t >= b.deadline) {
+      log()->warn("server {} of order {} still building after {} ms", id,
+                  b.order_id, st.cfg.build_timeout_ms);
+      b.rp.deliver(x);
+      it = st.creating.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  // Everything else we know: changes become events.
+  bool freed = false;
+  for (auto it = st.known.begin(); it != st.known.end();) {
+    auto& [id, before] = *it;
+    if (st.creating.count(id)) {
+      ++it;
+      continue;
+    }
+    auto seen = now_seen.find(id);
+    if (seen == now_seen.end() && too_new(id)) {
+      ++it;
+      continue;
+    }
+    if (seen == now_seen.end()) {
+      st.since.erase(id);
+      if (!st.deleting.erase(id)) {
+        auto lost = before;
+        lost.state = instance_state::lost;
+        lost.fault = "the server no longer exists in the cloud";
+        log()->info("server {} of order {} is gone", id, before.order_id);
+        notify(self, lost);
+      }
+      freed = true;
+      st.account_of.erase(id);
+      it = st.known.erase(it);
+      continue;
+    }
+    if (!st.deleting.count(id) && !(seen->second == before)) {
+      if (seen->second.state != before.state)
+        log()->info("server {} of order {}: {} → {}", id, before.order_id,
+                    to_string(before.state), to_string(seen->second.state));
+      before = seen->second;
+      notify(self, before);
+    }
+    ++it;
+  }
+  // Deleted by us but never known (e.g. discarded): drop once gone.
+  for (auto it = st.deleting.begin(); it != st.deleting.end();) {
+    if (!now_seen.count(*it) && !st.known.count(*it)) {
+      if (!st.discarded.erase(*it))
+        freed = true;
+      it = st.deleting.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  // Servers we did not know (adopted after a restart, or created before
+  // the first list): remember them.
+  for (auto& [id, x] : now_seen)
+    if (!st.known.count(id) && !st.deleting.count(id))
+      st.known.emplace(id, x);
+  // Quota headroom.
+  for (auto& [account, lim] : res.limits) {
+    auto before = st.blocked_limits.find(account);
+    if (before == st.blocked_limits.end()) {
+      st.blocked_limits[account] = lim;
+      continue;
+    }
+    auto& b = before->second;
+    auto more = [](int total_now, int used_now, int total_b, int used_b) {
+      auto free_now = total_now < 0 ? 1 << 30 : total_now - used_now;
+      auto free_b = total_b < 0 ? 1 << 30 : total_b - used_b;
+      return free_now > free_b;
+    };
+    if (more(lim.instances_total, lim.instances_used, b.instances_total, b.instances_used)
+        || more(lim.vcpu_total, lim.vcpu_used, b.vcpu_total, b.vcpu_used)
+        || more(lim.memory_mb_total, lim.memory_mb_used, b.memory_mb_total,
+                b.memory_mb_used)) {
+      log()->info("the quota of account '{}' has room again", account);
+      st.quota_blocked.erase(account);
+      st.blocked_limits.erase(account);
+      freed = true;
+    }
+  }
+  if (freed)
+    capacity_freed(self);
+}
+
+void poll(self_ptr self) {
+  auto& st = self->state;
+  if (st.poll_in_flight)
+    return;
+  st.poll_in_flight = true;
+  std::map<std::string, std::shared_ptr<openstack_cloud>> clouds = st.clouds;
+  std::set<std::string> blocked = st.quota_blocked;
+  auto started = now_millis();
+  run_async<poll_result>(
+    self,
+    [clouds, blocked, started] {
+      poll_result r;
+      r.started_at = started;
+      for (auto& [account, cloud] : clouds)
+        r.servers[account] = cloud->list_servers();
+      for (auto& account : blocked)
+        if (auto it = clouds.find(account); it != clouds.end())
+          r.limits[account] = it->second->limits();
+      return r;
+    },
+    [self, started](outcome<poll_result>& o) {
+      auto& st = self->state;
+      st.poll_in_flight = false;
+      st.last_poll_ms = now_millis() - started;
+      if (o.error) {
+        auto msg = message_of(o.error);
+        if (msg != st.last_poll_error)
+          log()->warn("cannot list the servers: {}", msg);
+        st.last_poll_error = msg;
+        // Creates waiting past their deadline are answered as they are.
+        auto t = now_millis();
+        for (auto it = st.creating.begin(); it != st.creating.end();) {
+          if (t >= it->second.deadline) {
+            it->second.rp.deliver(st.known[it->first]);
+            it = st.creating.erase(it);
+          } else {
+            ++it;
+          }
+        }
+      } else {
+        if (!st.last_poll_error.empty())
+          log()->info("listing servers works again");
+        st.last_poll_error.clear();
+        on_poll(self, *o.value);
+      }
+      arm_next_poll(self);
+    });
+}
+
+struct created {
+  std::string id;
+  nova_flavor f;
+  std::string image;
+};
+
+} // namespace
+
+openstack_worker_actor::behavior_type openstack_worker() {
+  return {
+    [](atom::run, const openstack_task& task) {
+      (*task)();
+      return atom::ok_v;
+    },
+  };
+}
+
+openstack_driver_actor::behavior_type
+openstack_driver(self_ptr self, openstack_driver_config cfg) {
+  auto& st = self->state;
+  st.cfg = std::move(cfg);
+  std::map<std::string, std::shared_ptr<keystone_session>> sessions;
+  for (auto& [name, account] : st.cfg.accounts)
+    st.clouds.emplace(name, std::make_shared<openstack_cloud>(
+                              std::make_shared<keystone_session>(st.cfg.endpoint, account),
+                              st.cfg.member_id, st.cfg.network_id,
+                              st.cfg.default_image));
+  for (int i = 0; i < std::max(1, st.cfg.workers); ++i)
+    st.workers.push_back(self->spawn<caf::detached + caf::linked>(openstack_worker));
+  return {
+    [self](atom::create, const instance_spec& spec) -> caf::result<instance> {
+      auto& st = self->state;
+      // Idempotent per order id.
+      for (auto& [id, x] : st.known)
+        if (x.order_id == spec.order_id && !st.deleting.count(id)
+            && !st.creating.count(id))
+          return x;
+      auto account = st.cfg.mapper->account_for(spec.requesting_member, "");
+      if (!account)
+        return make_error(errc::unauthorized,
+                          "no cloud account is mapped to member '"
+                            + spec.requesting_member + "'");
+      auto cloud = cloud_of(self, *account);
+      if (!cloud)
+        return make_error(errc::cloud_error, "mapper chose unknown account '" + *account + "'");
+      auto rp = self->make_response_promise<instance>();
+      run_async<created>(
+        self,
+        [cloud, spec] {
+          auto fls = cloud->flavors();
+          std::vector<flavor> sizes;
+          for (auto& f : fls)
+            sizes.push_back(f.size);
+          auto pick = pick_flavor(sizes, spec);
+          nova_flavor chosen;
+          for (auto& f : fls)
+            if (f.size == pick) {
+              chosen = f;
+              break;
+            }
+          created c;
+          c.image = cloud->image_id(spec.image);
+          c.id = cloud->create_server(spec, chosen);
+          c.f = chosen;
+          return c;
+        },
+        [self, rp, spec, account = *account](outcome<created>& o) mutable {
+          auto& st = self->state;
+          if (o.error) {
+            if (code_of(o.error) == errc::no_capacity) {
+              st.quota_blocked.insert(account);
+              st.blocked_limits.erase(account);
+              arm_next_poll(self);
+            }
+            log()->warn("order {}: {}", spec.order_id, message_of(o.error));
+            rp.deliver(o.error);
+            return;
+          }
+          auto& c = *o.value;
+          log()->info("order {}: server {} created (flavor {}, account {})",
+                      spec.order_id, c.id, c.f.size.name, account);
+          instance x;
+          x.id = c.id;
+          x.order_id = spec.order_id;
+          x.state = instance_state::spawning;
+          x.size = c.f.size;
+          x.image = c.image;
+          x.created_at = now_millis();
+          st.known[c.id] = x;
+          st.since[c.id] = now_millis();
+          st.account_of[c.id] = account;
+          st.creating[c.id] = {spec.order_id, rp,
+                               now_millis() + st.cfg.build_timeout_ms};
+          arm_poll(self, st.cfg.poll_interval_ms);
+        });
+      return rp;
+    },
+    [self](atom::get, const std::string& id) -> caf::result<instance> {
+      auto& st = self->state;
+      auto acc = st.account_of.count(id) ? st.account_of[id] : default_account(self);
+      auto cloud = cloud_of(self, acc);
+      if (!cloud)
+        return make_error(errc::not_found, "no instance " + id);
+      auto rp = self->make_response_promise<instance>();
+      run_async<std::optional<instance>>(
+        self, [cloud, id] { return cloud->get_server(id); },
+        [rp, id](outcome<std::optional<instance>>& o) mutable {
+          if (o.error)
+            rp.deliver(o.error);
+          else if (!*o.value)
+            rp.deliver(make_error(errc::not_found, "no instance " + id));
+          else
+            rp.deliver(**o.value);
+        });
+      return rp;
+    },
+    [self](atom::erase, const std::string& id) -> caf::result<atom::ok> {
+      auto& st = self->state;
+      std::vector<std::shared_ptr<openstack_cloud>> candidates;
+      if (auto it = st.account_of.find(id); it != st.account_of.end())
+        candidates.push_back(cloud_of(self, it->second));
+      else
+        for (auto& [name, c] : st.clouds)
+          candidates.push_back(c);
+      std::string order_id;
+      if (auto k = st.known.find(id); k != st.known.end())
+        order_id = k->second.order_id;
+      auto rp = self->make_response_promise<atom::ok>();
+      // Marked before the DELETE, so a poll that no longer sees the server
+      // does not report it lost.
+      bool was_deleting = !st.deleting.insert(id).second;
+      run_async<bool>(
+        self,
+        [candidates, id, order_id] {
+          for (auto& c : candidates) {
+            try {
+              c->delete_server(id);
+              if (!order_id.empty())
+                c->delete_keypair(order_id);
+              return true;
+            } catch (const cloud_failure& e) {
+              if (e.code != errc::not_found)
+                throw;
+            }
+          }
+          throw cloud_failure(errc::not_found, "no instance " + id);
+        },
+        [self, rp, id, was_deleting](outcome<bool>& o) mutable {
+          auto& st = self->state;
+          if (o.error) {
+            if (code_of(o.error) == errc::not_found) {
+              st.known.erase(id);
+              st.account_of.erase(id);
+              st.since.erase(id);
+              st.deleting.erase(id);
+            } else if (!was_deleting) {
+              st.deleting.erase(id);
+            }
+            rp.deliver(o.error);
+            return;
+          }
+          log()->info("server {} deleted", id);
+          if (auto it = st.creating.find(id); it != st.creating.end()) {
+            it->second.rp.deliver(make_error(errc::cloud_error,
+                                             "server " + id + " was deleted while building"));
+            st.creating.erase(it);
+          }
+          rp.deliver(atom::ok_v);
+          arm_poll(self, st.cfg.poll_interval_ms);
+        });
+      return rp;
+    },
+    [self](atom::list) -> caf::result<std::vector<instance>> {
+      auto rp = self->make_response_promise<std::vector<instance>>();
+      auto clouds = self->state.clouds;
+      run_async<listing>(
+        self,
+        [clouds] {
+          listing l;
+          for (auto& [account, cloud] : clouds)
+            l[account] = cloud->list_servers();
+          return l;
+        },
+        [self, rp](outcome<listing>& o) mutable {
+          auto& st = self->state;
+          if (o.error) {
+            rp.deliver(o.error);
+            return;
+          }
+          std::vector<instance> all;
+          for (auto& [account, list] : *o.value)
+            for (auto& x : list) {
+              st.account_of[x.id] = account;
+              if (!st.creating.count(x.id))
+                st.known[x.id] = x;
+              all.push_back(x);
+            }
+          rp.deliver(all);
+        });
+      return rp;
+    },
+    [self](atom::resources) -> caf::result<cloud_resources> {
+      auto rp = self->make_response_promise<cloud_resources>();
+      auto clouds = self->state.clouds;
+      run_async<cloud_resources>(
+        self,
+        [clouds] {
+          cloud_resources sum;
+          bool first = true;
+          for (auto& [account, cloud] : clouds) {
+            auto r = cloud->limits();
+            if (first) {
+              sum = r;
+              first = false;
+              continue;
+            }
+            auto add = [](int& a, int b) { a = (a < 0 || b < 0) ? -1 : a + b; };
+            add(sum.vcpu_total, r.vcpu_total);
+            add(sum.memory_mb_total, r.memory_mb_total);
+            add(sum.instances_total, r.instances_total);
+            sum.vcpu_used += r.vcpu_used;
+            sum.memory_mb_used += r.memory_mb_used;
+            sum.instances_used += r.instances_used;
+          }
+          return sum;
+        },
+        [rp](outcome<cloud_resources>& o) mutable {
+          if (o.error)
+            rp.deliver(o.error);
+          else
+            rp.deliver(*o.value);
+        });
+      return rp;
+    },
+    [](atom::set_capacity, const cloud_resources&) -> caf::result<atom::ok> {
+      return make_error(errc::unsupported,
+                        "an OpenStack's capacity is its project quota: change "
+                        "it in OpenStack (openstack quota set)");
+    },
+    [self](atom::subscribe, cloud_events_actor sub) {
+      self->state.subscriber = std::move(sub);
+      arm_poll(self, self->state.cfg.poll_interval_ms);
+    },
+    [self](atom::poll) {
+      self->state.poll_armed_at = 0;
+      poll(self);
+    },
+  };
+}
+
+} // namespace fogbow

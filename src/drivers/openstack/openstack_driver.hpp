@@ -1,0 +1,91 @@
+// The `openstack` cloud driver actor: Nova servers behind the
+// cloud_driver_actor interface.
+//
+// The driver itself never blocks: it is an ordinary event-based actor that
+// hands every HTTP call to a small pool of detached worker actors (one
+// thread each) and continues when the worker replies. So neither the
+// scheduler nor the driver's own mailbox waits on the network.
+//
+// create: picks the smallest flavor satisfying the order, resolves the
+// image (by id or name), POSTs the server (name "fogbow-<order id>",
+// metadata fogbow-order-id / fogbow-member, user data base64, the
+// configured network or "none"), then answers only when the server leaves
+// BUILD: ACTIVE → the running instance; ERROR with "No valid host" → the
+// server is deleted and the reply is errc::no_capacity; another ERROR →
+// deleted, errc::cloud_error with Nova's fault. A server still building
+// after build_timeout_ms is answered as spawning (later changes arrive as
+// events). Quota exceeded (403) → errc::no_capacity.
+//
+// A poll timer lists this member's servers (one GET per account): fast
+// (poll_interval_ms, but at least twice as long as the last listing took)
+// while creates, deletions or a quota block are pending, slow
+// (refresh_interval_ms) otherwise. Changes go to the
+// subscriber as instance_changed (failed, lost, running again), and
+// capacity_freed when a deleted server is really gone or the quota grew.
+#pragma once
+
+#include "actors/actors.hpp"
+#include "auth/mapper.hpp"
+#include "drivers/openstack/openstack_api.hpp"
+
+#include <caf/typed_response_promise.hpp>
+
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace fogbow {
+
+struct openstack_driver_config {
+  std::string member_id;
+  openstack_endpoint_config endpoint;
+  /// account name → credentials.
+  std::map<std::string, openstack_account> accounts;
+  /// Chooses the account of each request.
+  std::shared_ptr<const mapper_plugin> mapper;
+  std::string network_id;    ///< empty: servers get "networks": "none"
+  std::string default_image; ///< used when an order names no image
+  int workers = 4;
+  std::int64_t poll_interval_ms = 1000;
+  std::int64_t refresh_interval_ms = 10000;
+  std::int64_t build_timeout_ms = 600000;
+};
+
+struct openstack_driver_state {
+  static inline const char* name = "openstack-driver";
+
+  struct building {
+    std::string order_id;
+    caf::typed_response_promise<instance> rp;
+    millis deadline = 0;
+  };
+
+  openstack_driver_config cfg;
+  std::map<std::string, std::shared_ptr<openstack_cloud>> clouds;
+  std::vector<openstack_worker_actor> workers;
+  size_t next_worker = 0;
+  cloud_events_actor subscriber;
+  std::map<std::string, instance> known;         ///< server id → last seen
+  std::map<std::string, std::string> account_of; ///< server id → account
+  std::map<std::string, millis> since; ///< server id → when we created it
+  std::map<std::string, building> creating;      ///< server id → waiting create
+  std::set<std::string> deleting; ///< deleted by us, still listed by Nova
+  std::set<std::string> discarded; ///< failed builds we deleted
+  std::set<std::string> quota_blocked; ///< accounts that hit their quota
+  std::map<std::string, cloud_resources> blocked_limits;
+  bool poll_in_flight = false;
+  std::int64_t last_poll_ms = 0; ///< how long the last listing took
+  millis poll_armed_at = 0;
+  std::string last_poll_error;
+};
+
+/// The worker: runs openstack_tasks on its own thread. Spawn detached.
+openstack_worker_actor::behavior_type openstack_worker();
+
+openstack_driver_actor::behavior_type
+openstack_driver(openstack_driver_actor::stateful_pointer<openstack_driver_state> self,
+                 openstack_driver_config cfg);
+
+} // namespace fogbow
