@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The README's demo command: installs what is needed, builds, starts the
-# all-in-one manager (local driver) and walks through an order's life from
-# the CLI. Leaves nothing running.
+# all-in-one process (manager with the local driver, plus the reverse
+# tunnel) and walks through an order's life from the CLI: the instance's
+# web page is fetched through the tunnel. Leaves nothing running.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/scripts/install-deps.sh"
@@ -37,8 +38,14 @@ done
 export FOGBOW_URL=http://127.0.0.1:$port FOGBOW_TOKEN=alice-secret
 step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; "$@"; }
 
+# The instance's boot script (its user data): a small web page on a private
+# port, published through the reverse tunnel as the named port "http".
 cat >"$data/boot.sh" <<'SCRIPT'
 echo "hello from $FOGBOW_INSTANCE_ID, booted at $(date -u +%H:%M:%S)"
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+mkdir -p www && echo "served by instance $FOGBOW_INSTANCE_ID" > www/index.html
+nohup python3 -m http.server "$port" --bind 127.0.0.1 --directory www >http.log 2>&1 &
+"$HOME/.fogbow-tunnel/connect" http "$port" >>tunnel-http.log 2>&1 &
 SCRIPT
 
 echo "manager running on $FOGBOW_URL (log: $log), user alice"
@@ -57,7 +64,19 @@ done
 step "$fogbow" order list
 step "$fogbow" compute list
 step "$fogbow" quota show
-sleep 0.5
+instance=$("$fogbow" order show "$id" --json | python3 -c \
+  'import json,sys; print(json.load(sys.stdin)["instance_id"])')
+# The agent in the user data opens `ssh -R` to the tunnel; its public ports
+# appear on the instance once they are connected.
+for _ in $(seq 100); do
+  http=$("$fogbow" compute show "$instance" --json | python3 -c \
+    'import json,sys; print((json.load(sys.stdin).get("extra_ports") or {}).get("http") or "")')
+  [[ -n "$http" ]] && curl -fsS -m 2 "http://$http/" >/dev/null 2>&1 && break
+  sleep 0.2
+done
+step "$fogbow" compute show "$instance"
+echo; echo "the instance's web page, fetched through the tunnel at $http:"
+curl -fsS -m 5 "http://$http/" || echo "(not reachable through the tunnel)"
 echo; echo "the instance's console.log:"
 cat "$data"/instances/*/console.log
 step "$fogbow" order delete "$id"

@@ -351,7 +351,8 @@ const std::vector<std::string>& order_fields() {
 const std::vector<std::string>& compute_fields() {
   static const std::vector<std::string> fields{
     "id",     "state",    "vcpu",     "memory_mb",  "disk_gb", "flavor",
-    "image",  "ip",       "order_id", "created_at", "fault"};
+    "image",  "ip",       "ssh_public_address", "extra_ports",
+    "order_id", "created_at", "fault"};
   return fields;
 }
 
