@@ -1,6 +1,7 @@
 #include "http/tunnel_api.hpp"
 
 #include "actors/errors.hpp"
+#include "util/encoding.hpp"
 
 #include <caf/all.hpp>
 #include <httplib.h>
@@ -16,34 +17,6 @@ namespace fogbow {
 namespace {
 
 using json = nlohmann::json;
-
-bool same(const std::string& a, const std::string& b) {
-  if (a.size() != b.size() || a.empty())
-    return false;
-  unsigned char diff = 0;
-  for (size_t i = 0; i < a.size(); ++i)
-    diff |= static_cast<unsigned char>(a[i] ^ b[i]);
-  return diff == 0;
-}
-
-std::string base64_decode(const std::string& in) {
-  static const std::string chars
-    = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  int val = 0, bits = -8;
-  for (unsigned char c : in) {
-    auto pos = chars.find(static_cast<char>(c));
-    if (pos == std::string::npos)
-      break;
-    val = (val << 6) + static_cast<int>(pos);
-    bits += 6;
-    if (bits >= 0) {
-      out.push_back(static_cast<char>((val >> bits) & 0xFF));
-      bits -= 8;
-    }
-  }
-  return out;
-}
 
 void text(httplib::Response& res, int status, const std::string& body) {
   res.status = status;
@@ -162,7 +135,7 @@ struct tunnel_api::impl {
       text(res, 401, "credentials required (X-Auth-Token or Basic)");
       return who::nobody;
     }
-    if (same(*secret, cfg.manager_secret))
+    if (same_secret(*secret, cfg.manager_secret))
       return who::manager;
     if (token.empty()) {
       text(res, 403, "only the manager may do this");
