@@ -35,40 +35,11 @@ SECRET = "bench-manager-secret-0123456789"
 WORK = tempfile.mkdtemp(prefix="fogbow-tunnel-bench-")
 PROCS = []
 
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def ephemeral_low():
-    """Start of the kernel's ephemeral port range: ports below it are never
-    taken by outgoing connections, so a range picked there stays free."""
-    try:
-        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
-            return int(f.read().split()[0])
-    except (OSError, ValueError, IndexError):
-        return 32768
-
-
-def free_range(count):
-    import random
-    for _ in range(500):
-        low = random.randint(10000, ephemeral_low() - count - 1)
-        socks = []
-        try:
-            for p in range(low, low + count):
-                s = socket.socket()
-                socks.append(s)
-                s.bind(("127.0.0.1", p))
-            return low
-        except OSError:
-            pass
-        finally:
-            for s in socks:
-                s.close()
-    raise RuntimeError("no free port range")
+# The port helpers the tunnel tests use (tests/integration/tunnel_harness.py).
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "tests", "integration"))
+from fogbow_harness import closed_port as free_port  # noqa: E402
+from tunnel_harness import free_port_range  # noqa: E402
 
 
 def start(cmd, log=None):
@@ -219,7 +190,7 @@ LogLevel ERROR
     user = getpass.getuser()
 
     # Our tunnel.
-    low = free_range(IDLE + 2)
+    low = free_port_range(IDLE + 2)[0]
     with open(os.path.join(WORK, "tunnel.toml"), "w") as f:
         f.write(f"""[tunnel]
 ssh_bind = "127.0.0.1"

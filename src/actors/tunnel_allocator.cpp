@@ -2,13 +2,13 @@
 
 #include "actors/errors.hpp"
 #include "store/order_store.hpp"
+#include "util/encoding.hpp"
 
 #include <caf/all.hpp>
 #include <openssl/evp.h>
 #include <spdlog/spdlog.h>
 
 #include <chrono>
-#include <cstdio>
 
 namespace fogbow {
 
@@ -24,16 +24,6 @@ bool valid_token(const std::string& t) {
     if (!(std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '@'))
       return false;
   return true;
-}
-
-/// Constant-time comparison of two hex digests.
-bool same_digest(const std::string& a, const std::string& b) {
-  if (a.size() != b.size() || a.empty())
-    return false;
-  unsigned char diff = 0;
-  for (size_t i = 0; i < a.size(); ++i)
-    diff |= static_cast<unsigned char>(a[i] ^ b[i]);
-  return diff == 0;
 }
 
 std::optional<int> lowest_free(const tunnel_allocator_state& st) {
@@ -136,13 +126,7 @@ std::string sha256_hex(const std::string& text) {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   EVP_Digest(text.data(), text.size(), md, &len, EVP_sha256(), nullptr);
-  std::string out;
-  char hex[3];
-  for (unsigned i = 0; i < len; ++i) {
-    std::snprintf(hex, sizeof(hex), "%02x", md[i]);
-    out += hex;
-  }
-  return out;
+  return to_hex(md, len);
 }
 
 std::optional<std::string>
@@ -278,7 +262,7 @@ tunnel_allocator(self_ptr self, std::string db_path,
            const std::string& secret) -> caf::result<std::string> {
       auto& st = self->state;
       auto base = tunnel_family_of(st.tokens, login);
-      if (!base || !same_digest(st.tokens[*base].secret_sha256,
+      if (!base || !same_secret(st.tokens[*base].secret_sha256,
                                 sha256_hex(secret)))
         return make_error(errc::unauthorized, "wrong token or secret");
       return *base;

@@ -1,6 +1,7 @@
 #include "http/rest_api.hpp"
 
 #include "actors/errors.hpp"
+#include "http/http_common.hpp"
 #include "http/json_codec.hpp"
 
 #include <caf/all.hpp>
@@ -176,8 +177,7 @@ struct rest_api::impl {
   std::shared_ptr<spdlog::logger> log = http_logger();
   httplib::Server server;
   std::mutex lifecycle; ///< serialises start() and stop()
-  std::thread thread;
-  std::atomic<bool> listen_returned = false;
+  listen_thread listening;
   bool started = false;
 
   impl(caf::actor_system& sys, order_scheduler_actor scheduler,
@@ -194,18 +194,8 @@ struct rest_api::impl {
   }
 
   void install() {
-    auto threads = static_cast<size_t>(std::max(1, cfg.threads));
-    server.new_task_queue = [threads] {
-      return new httplib::ThreadPool(threads);
-    };
-    server.set_payload_max_length(cfg.max_body_bytes);
+    configure_server(server, cfg.threads, cfg.max_body_bytes);
     server.set_tcp_nodelay(true);
-    // httplib's default also sets SO_REUSEPORT, which would let a second
-    // server bind the same port and silently take half of the requests.
-    server.set_socket_options([](socket_t sock) {
-      int yes = 1;
-      ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
-    });
     server.set_pre_routing_handler(
       [this](const httplib::Request& req, httplib::Response& res) {
         return pre_route(req, res);
@@ -564,26 +554,12 @@ int rest_api::start() {
   std::lock_guard guard{impl_->lifecycle};
   if (impl_->started)
     throw std::logic_error("rest_api::start called twice");
-  auto& srv = impl_->server;
   auto& cfg = impl_->cfg;
-  int port = cfg.port == 0 ? srv.bind_to_any_port(cfg.bind_address)
-                           : (srv.bind_to_port(cfg.bind_address, cfg.port)
-                                ? cfg.port
-                                : -1);
-  if (port < 0)
-    throw std::runtime_error("cannot listen on " + cfg.bind_address + ":"
-                             + std::to_string(cfg.port));
+  auto& listening = impl_->listening;
+  int port = listening.start(impl_->server, cfg.bind_address, cfg.port, "");
   impl_->started = true;
-  impl_->thread = std::thread([this] {
-    impl_->server.listen_after_bind();
-    impl_->listen_returned = true;
-  });
-  // httplib's stop() does nothing until the loop has marked itself running;
-  // wait for that so that a stop() right after start() cannot be lost.
-  while (!srv.is_running() && !impl_->listen_returned)
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  if (impl_->listen_returned) {
-    impl_->thread.join();
+  if (listening.returned()) {
+    listening.join();
     throw std::runtime_error("cannot serve on " + cfg.bind_address + ":"
                              + std::to_string(port));
   }
@@ -593,10 +569,8 @@ int rest_api::start() {
 
 void rest_api::stop() {
   std::lock_guard guard{impl_->lifecycle};
-  if (!impl_->thread.joinable())
+  if (!impl_->listening.stop(impl_->server))
     return;
-  impl_->server.stop();
-  impl_->thread.join();
   impl_->log->info("REST API stopped");
 }
 

@@ -1,6 +1,8 @@
 #include "http/tunnel_api.hpp"
 
 #include "actors/errors.hpp"
+#include "http/http_common.hpp"
+#include "util/encoding.hpp"
 
 #include <caf/all.hpp>
 #include <httplib.h>
@@ -16,34 +18,6 @@ namespace fogbow {
 namespace {
 
 using json = nlohmann::json;
-
-bool same(const std::string& a, const std::string& b) {
-  if (a.size() != b.size() || a.empty())
-    return false;
-  unsigned char diff = 0;
-  for (size_t i = 0; i < a.size(); ++i)
-    diff |= static_cast<unsigned char>(a[i] ^ b[i]);
-  return diff == 0;
-}
-
-std::string base64_decode(const std::string& in) {
-  static const std::string chars
-    = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  int val = 0, bits = -8;
-  for (unsigned char c : in) {
-    auto pos = chars.find(static_cast<char>(c));
-    if (pos == std::string::npos)
-      break;
-    val = (val << 6) + static_cast<int>(pos);
-    bits += 6;
-    if (bits >= 0) {
-      out.push_back(static_cast<char>((val >> bits) & 0xFF));
-      bits -= 8;
-    }
-  }
-  return out;
-}
 
 void text(httplib::Response& res, int status, const std::string& body) {
   res.status = status;
@@ -70,22 +44,13 @@ struct tunnel_api::impl {
   tunnel_allocator_actor allocator;
   tunnel_api_config cfg;
   httplib::Server server;
-  std::thread thread;
-  std::atomic<bool> listen_returned = false;
+  listen_thread listening;
   std::mutex lifecycle;
 
   impl(caf::actor_system& sys, tunnel_allocator_actor allocator,
        tunnel_api_config cfg)
     : sys(sys), allocator(std::move(allocator)), cfg(std::move(cfg)) {
-    auto threads = static_cast<size_t>(std::max(1, this->cfg.threads));
-    server.new_task_queue = [threads] {
-      return new httplib::ThreadPool(threads);
-    };
-    server.set_payload_max_length(64 * 1024);
-    server.set_socket_options([](socket_t sock) {
-      int yes = 1;
-      ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
-    });
+    configure_server(server, this->cfg.threads, 64 * 1024);
     auto handler = [this](const httplib::Request& req,
                           httplib::Response& res) {
       try {
@@ -162,7 +127,7 @@ struct tunnel_api::impl {
       text(res, 401, "credentials required (X-Auth-Token or Basic)");
       return who::nobody;
     }
-    if (same(*secret, cfg.manager_secret))
+    if (same_secret(*secret, cfg.manager_secret))
       return who::manager;
     if (token.empty()) {
       text(res, 403, "only the manager may do this");
@@ -304,30 +269,14 @@ tunnel_api::~tunnel_api() {
 
 int tunnel_api::start() {
   std::lock_guard guard{impl_->lifecycle};
-  auto& srv = impl_->server;
   auto& cfg = impl_->cfg;
-  int port = cfg.port == 0 ? srv.bind_to_any_port(cfg.bind_address)
-                           : (srv.bind_to_port(cfg.bind_address, cfg.port)
-                                ? cfg.port
-                                : -1);
-  if (port < 0)
-    throw std::runtime_error("tunnel API cannot listen on " + cfg.bind_address
-                             + ":" + std::to_string(cfg.port));
-  impl_->thread = std::thread([this] {
-    impl_->server.listen_after_bind();
-    impl_->listen_returned = true;
-  });
-  while (!srv.is_running() && !impl_->listen_returned)
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  return port;
+  return impl_->listening.start(impl_->server, cfg.bind_address, cfg.port,
+                                "tunnel API ");
 }
 
 void tunnel_api::stop() {
   std::lock_guard guard{impl_->lifecycle};
-  if (!impl_->thread.joinable())
-    return;
-  impl_->server.stop();
-  impl_->thread.join();
+  impl_->listening.stop(impl_->server);
 }
 
 } // namespace fogbow

@@ -14,6 +14,7 @@
 #include "drivers/tunnel/tunnel_driver.hpp"
 #include "drivers/openstack/openstack_driver.hpp"
 #include "http/rest_api.hpp"
+#include "roles/startup.hpp"
 
 #include <caf/actor_system.hpp>
 #include <caf/scoped_actor.hpp>
@@ -30,30 +31,8 @@ namespace fogbow {
 
 namespace {
 
-/// Asks `hdl` synchronously during start-up; turns a failure into an
-/// exception that names `what`.
-template <class Result, class Handle, class... Ts>
-Result ask(caf::actor_system& sys, const Handle& hdl, const char* what,
-           Ts&&... xs) {
-  caf::scoped_actor self{sys};
-  // An actor that fails to start (e.g. the store cannot open its file)
-  // quits with the reason; the monitor lets us report that reason instead
-  // of "receiver down".
-  self->monitor(hdl);
-  Result result;
-  caf::error failure;
-  self->request(hdl, std::chrono::seconds(60), std::forward<Ts>(xs)...)
-    .receive([&](Result& r) { result = std::move(r); },
-             [&](caf::error& e) { failure = std::move(e); });
-  if (failure == caf::sec::request_receiver_down)
-    self->receive([&](caf::down_msg& down) {
-      if (down.reason)
-        failure = std::move(down.reason);
-    });
-  if (failure)
-    throw std::runtime_error(std::string{what} + ": " + message_of(failure));
-  return result;
-}
+/// How long start-up waits for the store and the cloud driver.
+constexpr auto startup_timeout = std::chrono::seconds(60);
 
 } // namespace
 
@@ -71,14 +50,10 @@ manager_role::~manager_role() {
 
 int manager_role::start() {
   namespace fs = std::filesystem;
-  std::error_code ec;
-  fs::create_directories(data_dir_, ec);
-  if (ec)
-    throw std::runtime_error("cannot create data directory " + data_dir_
-                             + ": " + ec.message());
+  create_data_dir(data_dir_);
   store_ = sys_.spawn(store, (fs::path{data_dir_} / "manager.db").string());
-  auto orders = ask<std::vector<order>>(sys_, store_, "cannot open the store",
-                                        atom::load_v);
+  auto orders = startup_ask<std::vector<order>>(
+    sys_, store_, startup_timeout, "cannot open the store", atom::load_v);
   if (config_.driver_kind == "instant") {
     driver_ = sys_.spawn(instant_driver, config_.capacity, config_.flavors);
   } else if (config_.driver_kind == "openstack") {
@@ -113,8 +88,9 @@ int manager_role::start() {
   }
   std::vector<instance> instances;
   try {
-    instances = ask<std::vector<instance>>(
-      sys_, driver_, "cannot list the cloud's instances", atom::list_v);
+    instances = startup_ask<std::vector<instance>>(
+      sys_, driver_, startup_timeout, "cannot list the cloud's instances",
+      atom::list_v);
   } catch (const std::runtime_error& e) {
     // A remote cloud may be unreachable or refuse the credentials at start.
     // Without stored instances there is nothing to reconcile, so the

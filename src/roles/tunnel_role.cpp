@@ -3,6 +3,7 @@
 #include "actors/errors.hpp"
 #include "actors/tunnel_allocator.hpp"
 #include "http/tunnel_api.hpp"
+#include "roles/startup.hpp"
 #include "tunnel/ssh_server.hpp"
 
 #include <caf/actor_system.hpp>
@@ -86,11 +87,7 @@ tunnel_role::~tunnel_role() {
 
 void tunnel_role::start() {
   namespace fs = std::filesystem;
-  std::error_code ec;
-  fs::create_directories(data_dir_, ec);
-  if (ec)
-    throw std::runtime_error("cannot create data directory " + data_dir_
-                             + ": " + ec.message());
+  create_data_dir(data_dir_);
   auto& c = config_;
   // The server is created first so that the allocator can close ports
   // through it; the policy gets the allocator right after.
@@ -107,23 +104,10 @@ void tunnel_role::start() {
   };
   allocator_ = sys_.spawn(tunnel_allocator,
                           (fs::path{data_dir_} / "tunnel.db").string(), ac);
-  {
-    // Fails fast when the database cannot be opened.
-    caf::scoped_actor self{sys_};
-    self->monitor(allocator_);
-    caf::error failure;
-    self->request(allocator_, std::chrono::seconds(30), atom::list_v)
-      .receive([](std::vector<tunnel_token_info>&) {},
-               [&](caf::error& e) { failure = std::move(e); });
-    if (failure == caf::sec::request_receiver_down)
-      self->receive([&](caf::down_msg& down) {
-        if (down.reason)
-          failure = std::move(down.reason);
-      });
-    if (failure)
-      throw std::runtime_error("tunnel: cannot open the token database: "
-                               + message_of(failure));
-  }
+  // Fails fast when the database cannot be opened.
+  startup_ask<std::vector<tunnel_token_info>>(
+    sys_, allocator_, std::chrono::seconds(30),
+    "tunnel: cannot open the token database", atom::list_v);
   tunnel::ssh_server_config sc;
   sc.bind_address = c.tunnel_ssh_bind;
   sc.port = c.tunnel_ssh_port;

@@ -92,6 +92,39 @@ def fogbow(*args, env=None, timeout=60):
                           stdin=subprocess.DEVNULL)
 
 
+def spawn_fogbow(workspace, roles, config_text, data_dir, log_path,
+                 extra_args=()):
+    """Writes `config_text` to WORKSPACE/config.toml and starts
+    `fogbow --role=ROLES --config … --data-dir DATA_DIR EXTRA_ARGS…` in
+    `workspace`, in a process group of its own (so that its leftovers can be
+    killed together), its output going to `log_path`. Returns the Popen."""
+    config_path = os.path.join(workspace, "config.toml")
+    with open(config_path, "w") as f:
+        f.write(config_text)
+    with open(log_path, "w") as log:
+        return subprocess.Popen(
+            [binary(), f"--role={roles}", "--config", config_path,
+             "--data-dir", data_dir, *map(str, extra_args)],
+            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+            cwd=workspace, start_new_session=True)
+
+
+def wait_for_log(process, read_log, ready, timeout):
+    """Calls ready(read_log()) every 50 ms until it gives a truthy value,
+    which is returned. Returns None when `process` exits first; raises
+    TimeoutError after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = ready(read_log())
+        if value:
+            return value
+        if process.poll() is not None:
+            return None
+        if time.monotonic() >= deadline:
+            raise TimeoutError
+        time.sleep(0.05)
+
+
 class Manager:
     """One `fogbow --role=all` process listening on a free loopback port."""
 
@@ -114,39 +147,34 @@ class Manager:
         """
         if self.process is not None:
             raise RuntimeError("manager already running")
+        # A group of its own, so cleanup() can reach the instances the
+        # local driver spawns without touching anything else.
+        self._spawn(config_text, data_dir, ("--http-port", "0", *extra_args))
+        try:
+            match = wait_for_log(self.process, self.log, LISTENING.search,
+                                 timeout)
+        except TimeoutError:
+            self.stop()
+            raise RuntimeError(f"fogbow did not listen within {timeout} s:\n"
+                               + self.log_tail()) from None
+        if not match:
+            code = self.process.returncode
+            self.process = None
+            raise RuntimeError(f"fogbow exited with {code} before listening:\n"
+                               + self.log_tail())
+        self.url, self.port = match.group(1), int(match.group(2))
+        return self
+
+    def _spawn(self, config_text, data_dir, args):
+        """Starts the process (data dir: `data_dir` or WORKSPACE/data, log:
+        WORKSPACE/server-N.log) without waiting for it."""
         self.data_dir = data_dir or os.path.join(self.workspace, "data")
         os.makedirs(self.data_dir, exist_ok=True)
-        config_path = os.path.join(self.workspace, "config.toml")
-        with open(config_path, "w") as f:
-            f.write(config_text)
         self._starts += 1
         self.log_path = os.path.join(self.workspace, f"server-{self._starts}.log")
-        with open(self.log_path, "w") as log:
-            # A group of its own, so cleanup() can reach the instances the
-            # local driver spawns without touching anything else.
-            self.process = subprocess.Popen(
-                [binary(), f"--role={self.roles}", "--config", config_path,
-                 "--data-dir", self.data_dir, "--http-port", "0",
-                 *map(str, extra_args)],
-                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                cwd=self.workspace, start_new_session=True)
+        self.process = spawn_fogbow(self.workspace, self.roles, config_text,
+                                    self.data_dir, self.log_path, args)
         self._process_groups.append(self.process.pid)
-        deadline = time.monotonic() + timeout
-        while True:
-            match = LISTENING.search(self.log())
-            if match:
-                self.url, self.port = match.group(1), int(match.group(2))
-                return self
-            if self.process.poll() is not None:
-                code = self.process.returncode
-                self.process = None
-                raise RuntimeError(f"fogbow exited with {code} before listening:\n"
-                                   + self.log_tail())
-            if time.monotonic() >= deadline:
-                self.stop()
-                raise RuntimeError(f"fogbow did not listen within {timeout} s:\n"
-                                   + self.log_tail())
-            time.sleep(0.05)
 
     def log(self):
         """Everything the current (or last) process printed."""

@@ -25,7 +25,8 @@ import urllib.error
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from fogbow_harness import binary, kill_processes_under, wait_until
+from fogbow_harness import (kill_processes_under, spawn_fogbow, wait_for_log,
+                            wait_until)
 
 MANAGER_SECRET = "tunnel-manager-secret-for-tests"
 STARTED = re.compile(r"tunnel: SSH on [^:]+:(\d+), HTTP API on (http://[^\s]+:(\d+))")
@@ -104,29 +105,20 @@ class Tunnel:
         self.starts = 0
 
     def start(self, config_text, timeout=30):
-        cfg = os.path.join(self.workspace, "config.toml")
-        with open(cfg, "w") as f:
-            f.write(config_text)
         self.starts += 1
         self.log_path = os.path.join(self.workspace, f"tunnel-{self.starts}.log")
-        with open(self.log_path, "w") as log:
-            self.process = subprocess.Popen(
-                [binary(), f"--role={self.roles}", "--config", cfg,
-                 "--data-dir", self.data_dir, "--http-port", "0"],
-                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                cwd=self.workspace, start_new_session=True)
-        deadline = time.monotonic() + timeout
-        while True:
-            m = STARTED.search(self.log())
-            if m:
-                self.ssh_port = int(m.group(1))
-                self.url = m.group(2)
-                return self
-            if self.process.poll() is not None:
-                raise RuntimeError("tunnel exited:\n" + self.log())
-            if time.monotonic() > deadline:
-                raise RuntimeError("tunnel did not start:\n" + self.log())
-            time.sleep(0.05)
+        self.process = spawn_fogbow(self.workspace, self.roles, config_text,
+                                    self.data_dir, self.log_path,
+                                    ("--http-port", "0"))
+        try:
+            m = wait_for_log(self.process, self.log, STARTED.search, timeout)
+        except TimeoutError:
+            raise RuntimeError("tunnel did not start:\n" + self.log()) from None
+        if not m:
+            raise RuntimeError("tunnel exited:\n" + self.log())
+        self.ssh_port = int(m.group(1))
+        self.url = m.group(2)
+        return self
 
     def log(self):
         with open(self.log_path, errors="replace") as f:

@@ -21,7 +21,7 @@ import subprocess
 import tempfile
 import time
 
-from fogbow_harness import Manager, closed_port, wait_until
+from fogbow_harness import Manager, closed_port, wait_for_log, wait_until
 
 DOMAIN = "localhost"
 
@@ -195,36 +195,24 @@ class Rendezvous(Manager):
     def start(self, config_text, data_dir=None, extra_args=(), timeout=30.0):
         if self.process is not None:
             raise RuntimeError("already running")
-        self.data_dir = data_dir or os.path.join(self.workspace, "data")
-        os.makedirs(self.data_dir, exist_ok=True)
-        config_path = os.path.join(self.workspace, "config.toml")
-        with open(config_path, "w") as f:
-            f.write(config_text)
-        self._starts += 1
-        self.log_path = os.path.join(self.workspace, f"server-{self._starts}.log")
-        with open(self.log_path, "w") as log:
-            self.process = subprocess.Popen(
-                [os.environ["FOGBOW_BINARY"], f"--role={self.roles}",
-                 "--config", config_path, "--data-dir", self.data_dir,
-                 *map(str, extra_args)],
-                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                cwd=self.workspace, start_new_session=True)
-        self._process_groups.append(self.process.pid)
-        deadline = time.monotonic() + timeout
-        while True:
-            log = self.log()
+        self._spawn(config_text, data_dir, extra_args)
+
+        def connected(log):
             match = SERVING.search(log)
-            if match and ": connected to" in log:
-                self.jid = match.group(1)
-                return self
-            if self.process.poll() is not None:
-                code = self.process.returncode
-                self.process = None
-                raise RuntimeError(f"fogbow exited with {code}:\n" + self.log_tail())
-            if time.monotonic() >= deadline:
-                self.stop()
-                raise RuntimeError("rendezvous did not connect:\n" + self.log_tail())
-            time.sleep(0.05)
+            return match if match and ": connected to" in log else None
+
+        try:
+            match = wait_for_log(self.process, self.log, connected, timeout)
+        except TimeoutError:
+            self.stop()
+            raise RuntimeError("rendezvous did not connect:\n"
+                               + self.log_tail()) from None
+        if not match:
+            code = self.process.returncode
+            self.process = None
+            raise RuntimeError(f"fogbow exited with {code}:\n" + self.log_tail())
+        self.jid = match.group(1)
+        return self
 
 
 def start_rendezvous(test, prosody, user, extra=""):

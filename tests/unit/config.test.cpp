@@ -1,6 +1,7 @@
 // Reading operator configuration: good files load, every mistake is named.
 
 #include "roles/config.hpp"
+#include "support/config_errors.hpp"
 
 #include <doctest/doctest.h>
 
@@ -9,23 +10,8 @@
 #include <string>
 
 using namespace fogbow;
-
-namespace {
-
-std::string error_of(const std::string& text) {
-  try {
-    parse_config(text, "test.toml");
-  } catch (const std::runtime_error& e) {
-    return e.what();
-  }
-  return "";
-}
-
-bool mentions(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
-
-} // namespace
+using fogbow::test::error_of;
+using fogbow::test::mentions;
 
 TEST_CASE("an empty file gives the documented defaults") {
   auto c = parse_config("", "empty.toml");

@@ -3,6 +3,7 @@
 
 #include "roles/config.hpp"
 #include "roles/rendezvous_role.hpp"
+#include "support/config_errors.hpp"
 
 #include <doctest/doctest.h>
 
@@ -12,21 +13,10 @@
 #include <sstream>
 
 using namespace fogbow;
+using fogbow::test::error_of;
+using fogbow::test::mentions;
 
 namespace {
-
-std::string error_of(const std::string& text) {
-  try {
-    parse_config(text, "test.toml");
-  } catch (const std::runtime_error& e) {
-    return e.what();
-  }
-  return "no error";
-}
-
-bool mentions(const std::string& s, const std::string& part) {
-  return s.find(part) != std::string::npos;
-}
 
 const std::string xmpp = "[xmpp]\nhost = \"h\"\ntls = \"disabled\"\n";
 

@@ -7,6 +7,7 @@
 #include "drivers/local/local_cloud.hpp"
 #include "drivers/openstack/openstack_api.hpp"
 #include "roles/config.hpp"
+#include "support/config_errors.hpp"
 
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
@@ -15,6 +16,7 @@
 #include <string>
 
 using namespace fogbow;
+using fogbow::test::error_of;
 using json = nlohmann::json;
 
 namespace {
@@ -32,15 +34,6 @@ const char* token_body = R"({"token": {"methods": ["password"],
     {"type": "image", "endpoints": [
       {"interface": "public", "region": "RegionTwo", "url": "http://img2:9292"},
       {"interface": "public", "region": "RegionOne", "url": "http://127.0.0.1:9292"}]}]}})";
-
-std::string error_of(const std::string& text) {
-  try {
-    parse_config(text, "test.toml");
-  } catch (const std::runtime_error& e) {
-    return e.what();
-  }
-  return "";
-}
 
 const char* os_head = R"(
 [manager.driver]

@@ -1,6 +1,7 @@
 #include "actors/store.hpp"
 
 #include "actors/errors.hpp"
+#include "support/ask.hpp"
 #include "support/deterministic_fixture.hpp"
 #include "support/temp_dir.hpp"
 
@@ -51,12 +52,7 @@ struct store_fixture : test::deterministic_fixture {
   /// Sends a request, runs the actor, and returns its reply or error.
   template <class T, class... Xs>
   caf::expected<T> ask(Xs... xs) {
-    caf::expected<T> result{caf::error{}};
-    auto rh = self->request(aut, caf::infinite, std::move(xs)...);
-    run();
-    rh.receive([&](T& x) { result = std::move(x); },
-               [&](caf::error& e) { result = std::move(e); });
-    return result;
+    return test::ask<T>(*this, aut, std::move(xs)...);
   }
 };
 

@@ -1,7 +1,9 @@
 #include "actors/tunnel_allocator.hpp"
 
 #include "actors/errors.hpp"
+#include "support/ask.hpp"
 #include "support/deterministic_fixture.hpp"
+#include "support/temp_dir.hpp"
 
 #include <caf/exit_reason.hpp>
 #include <caf/expected.hpp>
@@ -17,25 +19,11 @@ using namespace fogbow;
 
 namespace {
 
-struct temp_dir {
-  std::filesystem::path path;
-  temp_dir() {
-    auto tmpl = (std::filesystem::temp_directory_path() / "fogbow-tun-XXXXXX")
-                  .string();
-    REQUIRE(mkdtemp(tmpl.data()) != nullptr);
-    path = tmpl;
-  }
-  ~temp_dir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);
-  }
-};
-
 const std::string secret_a = "secret-a-0123456789";
 const std::string secret_b = "secret-b-0123456789";
 
 struct allocator_fixture : test::deterministic_fixture {
-  temp_dir dir;
+  test::temp_dir dir{"fogbow-tun"};
   std::string path = (dir.path / "tunnel.db").string();
   std::shared_ptr<millis> clock = std::make_shared<millis>(1'000'000);
   std::shared_ptr<std::vector<int>> closed = std::make_shared<std::vector<int>>();
@@ -76,12 +64,7 @@ struct allocator_fixture : test::deterministic_fixture {
 
   template <class T, class... Xs>
   caf::expected<T> ask(Xs... xs) {
-    caf::expected<T> result{caf::error{}};
-    auto rh = self->request(aut, caf::infinite, std::move(xs)...);
-    run();
-    rh.receive([&](T& x) { result = std::move(x); },
-               [&](caf::error& e) { result = std::move(e); });
-    return result;
+    return test::ask<T>(*this, aut, std::move(xs)...);
   }
 
   int reg(const std::string& token, const std::string& secret) {

@@ -1,6 +1,7 @@
 #include "drivers/tunnel/tunnel_driver.hpp"
 
 #include "actors/errors.hpp"
+#include "support/ask.hpp"
 #include "support/deterministic_fixture.hpp"
 
 #include <caf/exit_reason.hpp>
@@ -86,12 +87,7 @@ struct fixture : test::deterministic_fixture {
 
   template <class T, class... Xs>
   caf::expected<T> ask(Xs... xs) {
-    caf::expected<T> result{caf::error{}};
-    auto rh = self->request(aut, caf::infinite, std::move(xs)...);
-    run();
-    rh.receive([&](T& x) { result = std::move(x); },
-               [&](caf::error& e) { result = std::move(e); });
-    return result;
+    return test::ask<T>(*this, aut, std::move(xs)...);
   }
 };
 

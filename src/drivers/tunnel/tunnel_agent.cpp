@@ -1,5 +1,7 @@
 #include "drivers/tunnel/tunnel_agent.hpp"
 
+#include "util/encoding.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <random>
@@ -24,27 +26,6 @@ std::string lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(),
                  [](unsigned char c) { return std::tolower(c); });
   return s;
-}
-
-std::string base64_decode(const std::string& in) {
-  static const std::string chars
-    = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  int val = 0, bits = -8;
-  for (unsigned char c : in) {
-    if (c == '=' )
-      break;
-    auto pos = chars.find(static_cast<char>(c));
-    if (pos == std::string::npos)
-      continue; // line breaks
-    val = (val << 6) + static_cast<int>(pos);
-    bits += 6;
-    if (bits >= 0) {
-      out.push_back(static_cast<char>((val >> bits) & 0xFF));
-      bits -= 8;
-    }
-  }
-  return out;
 }
 
 // The part of the agent that does not depend on the order. `connect NAME
@@ -193,7 +174,7 @@ std::vector<user_data_part> split_multipart(const std::string& text) {
       p.filename = ph.substr(fn + 10, e - fn - 10);
     }
     if (lph.find("content-transfer-encoding: base64") != std::string::npos)
-      p.body = base64_decode(p.body);
+      p.body = base64_decode(p.body, base64_other::skip);
     parts.push_back(std::move(p));
     pos = next + 1;
   }

@@ -1,6 +1,7 @@
 #include "drivers/tunnel/tunnel_client.hpp"
 
 #include "actors/errors.hpp"
+#include "util/encoding.hpp"
 
 #include <caf/all.hpp>
 #include <httplib.h>
@@ -9,7 +10,6 @@
 #include <openssl/hmac.h>
 #include <spdlog/spdlog.h>
 
-#include <cstdio>
 #include <map>
 
 namespace fogbow {
@@ -23,13 +23,7 @@ std::string tunnel_secret_for(const std::string& manager_secret,
        static_cast<int>(manager_secret.size()),
        reinterpret_cast<const unsigned char*>(msg.data()), msg.size(), md,
        &len);
-  std::string out;
-  char hex[3];
-  for (unsigned i = 0; i < len; ++i) {
-    std::snprintf(hex, sizeof(hex), "%02x", md[i]);
-    out += hex;
-  }
-  return out;
+  return to_hex(md, len);
 }
 
 namespace {

@@ -1,0 +1,49 @@
+#include "util/encoding.hpp"
+
+namespace fogbow {
+
+std::string to_hex(const unsigned char* data, std::size_t len) {
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(2 * len);
+  for (std::size_t i = 0; i < len; ++i) {
+    out += digits[data[i] >> 4];
+    out += digits[data[i] & 0x0F];
+  }
+  return out;
+}
+
+bool same_secret(std::string_view a, std::string_view b) {
+  if (a.size() != b.size() || a.empty())
+    return false;
+  unsigned char diff = 0;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    diff |= static_cast<unsigned char>(a[i] ^ b[i]);
+  return diff == 0;
+}
+
+std::string base64_decode(std::string_view in, base64_other other) {
+  static constexpr std::string_view chars
+    = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  int val = 0, bits = -8;
+  for (unsigned char c : in) {
+    if (c == '=')
+      break;
+    auto pos = chars.find(static_cast<char>(c));
+    if (pos == std::string_view::npos) {
+      if (other == base64_other::skip)
+        continue;
+      break;
+    }
+    val = (val << 6) + static_cast<int>(pos);
+    bits += 6;
+    if (bits >= 0) {
+      out.push_back(static_cast<char>((val >> bits) & 0xFF));
+      bits -= 8;
+    }
+  }
+  return out;
+}
+
+} // namespace fogbow

@@ -1,0 +1,30 @@
+// src/util/encoding.*: the helpers the tunnel parts share.
+
+#include "util/encoding.hpp"
+
+#include <doctest/doctest.h>
+
+#include <string>
+
+using namespace fogbow;
+
+TEST_CASE("encoding: to_hex is lower-case, two digits a byte") {
+  const unsigned char bytes[] = {0x00, 0x0f, 0xa0, 0xff};
+  CHECK(to_hex(bytes, sizeof(bytes)) == "000fa0ff");
+  CHECK(to_hex(bytes, 0).empty());
+}
+
+TEST_CASE("encoding: same_secret needs equal, non-empty texts") {
+  CHECK(same_secret("abc", "abc"));
+  CHECK_FALSE(same_secret("abc", "abd"));
+  CHECK_FALSE(same_secret("abc", "abcd"));
+  CHECK_FALSE(same_secret("", ""));
+}
+
+TEST_CASE("encoding: base64_decode stops at '=', stops or skips other junk") {
+  CHECK(base64_decode("YWxpY2U6czNjcmV0") == "alice:s3cret");
+  CHECK(base64_decode("YWI=") == "ab");
+  CHECK(base64_decode("YWJj\r\nZGVm") == "abc");
+  CHECK(base64_decode("YWJj\r\nZGVm", base64_other::skip) == "abcdef");
+  CHECK(base64_decode("YWI=YWJj", base64_other::skip) == "ab");
+}
