@@ -6,8 +6,8 @@
 #include "cli/client.hpp"
 #include "roles/config.hpp"
 #include "roles/manager_role.hpp"
-#include "roles/tunnel_role.hpp"
 #include "roles/rendezvous_role.hpp"
+#include "roles/tunnel_role.hpp"
 #include "xmpp/xmpp_bridge.hpp"
 
 #include <CLI/CLI.hpp>
@@ -28,9 +28,6 @@
 namespace {
 
 const std::set<std::string> known_roles{"manager", "rendezvous", "tunnel"};
-// Roles this build can run; the others are being built (see README).
-const std::set<std::string> available_roles{"manager", "rendezvous",
-                                            "tunnel"};
 
 std::set<std::string> parse_roles(const std::string& text) {
   std::set<std::string> roles;
@@ -38,17 +35,13 @@ std::set<std::string> parse_roles(const std::string& text) {
   std::string role;
   while (std::getline(in, role, ',')) {
     if (role == "all") {
-      roles.insert(available_roles.begin(), available_roles.end());
+      roles.insert(known_roles.begin(), known_roles.end());
       continue;
     }
     if (!known_roles.count(role))
       throw CLI::ValidationError("--role", "unknown role '" + role
                                              + "' (expected manager, "
                                                "rendezvous, tunnel or all)");
-    if (!available_roles.count(role))
-      throw CLI::ValidationError("--role", "the " + role
-                                             + " role is not available in "
-                                               "this version yet");
     roles.insert(role);
   }
   if (roles.empty())
