@@ -490,6 +490,8 @@ if [[ $cinder == 1 ]]; then
 fi
 if [[ $cinder == 1 ]]; then
   say "Cinder v3 up on 127.0.0.1:8776 (fake backend)"
+elif [[ ${OPENSTACK_CINDER:-1} == 0 ]]; then
+  say "Cinder skipped (OPENSTACK_CINDER=0)"
 else
   say "WARNING: Cinder (volumes) is NOT available: $cinder_why; the rest of OpenStack is up"
 fi
