@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Stops the OpenStack that scripts/openstack-up.sh started in DIR: every
 # process by its recorded PID (and that PID's direct children, e.g. the
-# WSGI workers), RabbitMQ through rabbitmqctl, PostgreSQL through pg_ctl.
+# WSGI workers, and Cinder's per-backend cinder-volume child), RabbitMQ
+# through rabbitmqctl, PostgreSQL through pg_ctl.
 # Usage: scripts/openstack-down.sh DIR [--keep]   (--keep: leave DIR on disk)
 set -uo pipefail
 D=${1:?usage: $0 DIR [--keep]}

@@ -7,6 +7,13 @@
 #   RabbitMQ :5672. Keystone, Placement and Glance on SQLite (WAL mode);
 #   Nova and Neutron on one private PostgreSQL (Nova on SQLite fails
 #   concurrent builds with "database is locked").
+#   Optional: Cinder v3 :8776 (api, scheduler, volume; catalog type
+#   volumev3) with Cinder's own fake backend (FakeLoggingVolumeDriver from
+#   python3-cinder: volumes reach "available" and attach to fake-driver
+#   servers, but no storage exists). If Cinder cannot be installed or does
+#   not come up, a WARNING is printed and the rest still starts; env.sh then
+#   sets FOGBOW_OPENSTACK_CINDER=0 (1 when it works). OPENSTACK_CINDER=0
+#   skips it. See docs/openstack-volumes.md.
 # Everything lives under one temporary folder; every process started is
 # recorded as DIR/<name>.pid, and scripts/openstack-down.sh DIR stops them
 # by PID. Must run as root (RabbitMQ and PostgreSQL run as their users).
@@ -23,6 +30,7 @@
 #   demo  / demo-pw    (project demo, role member; quota 100 instances)
 # Flavors small (1 vCPU, 512 MB, 1 GB), medium (2, 2048, 10), large (4, 8192, 20);
 # image "cirros-fake" (1 MiB of random bytes; the fake driver never reads it).
+# Demo quota for volumes: Cinder's defaults (10 volumes, 1000 GB).
 # Known limit: servers boot only with "networks": "none" (nothing binds a
 # port on a tenant network), so they have no IP address.
 set -euo pipefail
@@ -61,7 +69,18 @@ if ((${#missing[@]})); then
     || { say "package install failed, see $D/apt.log"; exit 1; }
 fi
 
-mkdir -p "$D/log" "$D/fernet-keys" "$D/credential-keys" "$D/images" "$D/nova-state/lock" \
+# Cinder is optional: its package is installed separately so that a
+# failure there never stops the rest.
+cinder=${OPENSTACK_CINDER:-1}
+cinder_why=""
+if [[ $cinder == 1 && "$(dpkg-query -W -f='${Status}' python3-cinder 2>/dev/null || true)" != "install ok installed" ]]; then
+  say "installing python3-cinder"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends python3-cinder >>"$D/apt.log" 2>&1 \
+    || { cinder=0; cinder_why="python3-cinder could not be installed (see $D/apt.log)"; }
+fi
+[[ $cinder == 1 ]] || cinder_why=${cinder_why:-"disabled by OPENSTACK_CINDER=0"}
+
+mkdir -p "$D/cinder-state/lock" "$D/log" "$D/fernet-keys" "$D/credential-keys" "$D/images" "$D/nova-state/lock" \
   "$D/neutron-state/lock" "$D/rabbit/mnesia" "$D/rabbit/log" "$D/rabbit/ff" "$D/pg"
 lifetime=${OPENSTACK_TOKEN_LIFETIME:-600}
 
@@ -165,6 +184,16 @@ api_paste_config = $D/nova-api-paste.ini
 [neutron]
 $(service_auth neutron)
 region_name = RegionOne
+[cinder]
+os_region_name = RegionOne
+catalog_info = volumev3::publicURL
+$(service_auth nova)
+# Since OSSA-2023-003 Cinder refuses to delete an attachment Nova made
+# (detach: 409 ConflictNovaUsingAttachment, volume stuck in "detaching")
+# unless Nova's request also carries a service token with role "service".
+[service_user]
+send_service_user_token = true
+$(service_auth nova)
 C
 cat >"$D/neutron.conf" <<C
 [DEFAULT]
@@ -197,6 +226,94 @@ extension_drivers = port_security
 vni_ranges = 1:1000
 [ml2_type_flat]
 flat_networks = *
+C
+cat >"$D/cinder.conf" <<C
+[DEFAULT]
+log_dir = $D/log
+state_path = $D/cinder-state
+transport_url = rabbit://guest:guest@127.0.0.1:5672/
+auth_strategy = keystone
+osapi_volume_listen = 127.0.0.1
+osapi_volume_listen_port = 8776
+osapi_volume_workers = 1
+api_paste_config = $D/cinder-api-paste.ini
+my_ip = 127.0.0.1
+host = fakehost
+enabled_backends = fake
+default_volume_type = __DEFAULT__
+glance_api_servers = http://127.0.0.1:9292
+resource_query_filters_file = $D/cinder-resource-filters.json
+[database]
+connection = postgresql+psycopg2://postgres@127.0.0.1:55432/cinder
+[keystone_authtoken]
+www_authenticate_uri = http://127.0.0.1:5000/v3
+$(service_auth cinder)
+token_cache_time = 5
+service_token_roles = service
+service_token_roles_required = true
+[nova]
+$(service_auth cinder)
+region_name = RegionOne
+interface = public
+[oslo_concurrency]
+lock_path = $D/cinder-state/lock
+[fake]
+# Cinder's own fake backend (shipped in python3-cinder): logs calls instead
+# of touching storage; infinite capacity.
+volume_driver = cinder.tests.fake_driver.FakeLoggingVolumeDriver
+volume_backend_name = fake
+C
+# Cinder's API pipeline (the Keystone one of cinder-common's api-paste.ini;
+# that package is not installed: its maintainer scripts configure a system
+# service).
+cat >"$D/cinder-api-paste.ini" <<'C'
+[composite:osapi_volume]
+use = call:cinder.api:root_app_factory
+/: apiversions
+/v3: openstack_volume_api_v3
+[composite:openstack_volume_api_v3]
+use = call:cinder.api.middleware.auth:pipeline_factory
+keystone = request_id cors http_proxy_to_wsgi faultwrap sizelimit authtoken keystonecontext apiv3
+[filter:http_proxy_to_wsgi]
+paste.filter_factory = oslo_middleware.http_proxy_to_wsgi:HTTPProxyToWSGI.factory
+[filter:cors]
+paste.filter_factory = oslo_middleware.cors:filter_factory
+oslo_config_project = cinder
+[filter:faultwrap]
+paste.filter_factory = cinder.api.middleware.fault:FaultWrapper.factory
+[filter:sizelimit]
+paste.filter_factory = oslo_middleware.sizelimit:RequestBodySizeLimiter.factory
+[app:apiv3]
+paste.app_factory = cinder.api.v3.router:APIRouter.factory
+[pipeline:apiversions]
+pipeline = request_id cors http_proxy_to_wsgi faultwrap osvolumeversionapp
+[app:osvolumeversionapp]
+paste.app_factory = cinder.api.versions:Versions.factory
+[filter:keystonecontext]
+paste.filter_factory = cinder.api.middleware.auth:CinderKeystoneContext.factory
+[filter:authtoken]
+paste.filter_factory = keystonemiddleware.auth_token:filter_factory
+[filter:request_id]
+paste.filter_factory = cinder.api.middleware.request_id:RequestId.factory
+C
+# Which query filters GET /volumes accepts (cinder-common's file).
+cat >"$D/cinder-resource-filters.json" <<'C'
+{"volume": ["name", "status", "metadata", "bootable", "migration_status", "availability_zone",
+            "group_id", "size", "created_at", "updated_at", "consumes_quota"],
+ "backup": ["name", "status", "volume_id"],
+ "snapshot": ["name", "status", "volume_id", "metadata", "availability_zone", "consumes_quota"],
+ "group": ["name"],
+ "group_snapshot": ["name", "status", "group_id"],
+ "attachment": ["volume_id", "status", "instance_id", "attach_status"],
+ "message": ["resource_uuid", "resource_type", "event_id", "request_id", "message_level"],
+ "pool": ["name", "volume_type"],
+ "volume_type": ["is_public", "extra_specs"]}
+C
+cat >"$D/run-cinder.py" <<'C'
+import sys
+svc, conf = sys.argv[1], sys.argv[2:]
+sys.argv = ["cinder-" + svc] + conf
+sys.exit(__import__("cinder.cmd." + svc, fromlist=["main"]).main())
 C
 cat >"$D/run-neutron.py" <<'C'
 import sys
@@ -255,6 +372,11 @@ role add --project service --user nova admin
 role add --project service --user placement admin
 role add --project service --user glance admin
 role add --project service --user neutron admin
+user create --domain default --password cinder-pw cinder
+role add --project service --user cinder admin
+role create service
+role add --project service --user nova service
+role add --project service --user cinder service
 service create --name placement placement
 endpoint create --region RegionOne placement public http://127.0.0.1:8778
 service create --name nova compute
@@ -288,6 +410,31 @@ done
 neutron-db-manage --config-file "$D/neutron.conf" upgrade heads >"$D/log/neutron-db.log" 2>&1
 bg neutron $PY "$D/run-neutron.py" "$D/neutron.conf"
 
+# Cinder (optional): any failure here only disables it. Its services start
+# now and are waited for at the end, while Nova comes up.
+cinder_off() {
+  cinder=0; cinder_why=$1
+  for s in cinder-api cinder-scheduler cinder-volume; do
+    [[ -f "$D/$s.pid" ]] || continue
+    p=$(cat "$D/$s.pid"); rm -f "$D/$s.pid"
+    for c in $(pgrep -P "$p" 2>/dev/null); do kill "$c" 2>/dev/null; done
+    kill "$p" 2>/dev/null || true
+  done
+  openstack service delete cinderv3 >/dev/null 2>&1 || true
+}
+cinder_start() {
+  psql -h 127.0.0.1 -p 55432 -U postgres -c "create database cinder;" >/dev/null || return 1
+  $PY "$D/run-cinder.py" manage --config-file "$D/cinder.conf" db sync >"$D/log/cinder-db.log" 2>&1 || return 1
+  bg cinder-api $PY "$D/run-cinder.py" api --config-file "$D/cinder.conf" --log-file "$D/log/cinder-api.log"
+  bg cinder-scheduler $PY "$D/run-cinder.py" scheduler --config-file "$D/cinder.conf" --log-file "$D/log/cinder-scheduler.log"
+  bg cinder-volume $PY "$D/run-cinder.py" volume --config-file "$D/cinder.conf" --log-file "$D/log/cinder-volume.log"
+}
+if [[ $cinder == 1 ]]; then
+  trap - ERR
+  cinder_start || cinder_off "database setup failed (see $D/log/cinder-db.log)"
+  trap 'fail "failed at line $LINENO"' ERR
+fi
+
 # Nova
 N=(nova-manage --config-file "$D/nova.conf")
 "${N[@]}" api_db sync
@@ -318,11 +465,44 @@ quota set --instances 100 --cores 400 --ram 819200 demo
 CMDS
 openstack image show cirros-fake -f value -c status | grep -q active || fail "image upload failed"
 
+cinder_wait() {
+  openstack >"$D/log/cinder-setup.out" 2>&1 <<CMDS
+service create --name cinderv3 volumev3
+endpoint create --region RegionOne volumev3 public http://127.0.0.1:8776/v3/%(project_id)s
+CMDS
+  openstack service show cinderv3 -f value -c id >/dev/null 2>&1 || { echo "catalog entry not created"; return 1; }
+  local t
+  for t in $(seq 120); do
+    [[ -f "$D/cinder-api.pid" ]] && kill -0 "$(cat "$D/cinder-api.pid")" 2>/dev/null || { echo "cinder-api exited"; return 1; }
+    [[ -f "$D/cinder-volume.pid" ]] && kill -0 "$(cat "$D/cinder-volume.pid")" 2>/dev/null || { echo "cinder-volume exited"; return 1; }
+    # Both services report "up" once they have sent their first heartbeat.
+    if [[ $(openstack volume service list -f value -c Binary -c State 2>/dev/null | grep -c ' up$') -ge 2 ]]; then
+      return 0
+    fi
+    sleep 1
+  done
+  echo "cinder-scheduler/cinder-volume never reported up"; return 1
+}
+if [[ $cinder == 1 ]]; then
+  trap - ERR
+  why=$(cinder_wait) || cinder_off "${why:-did not come up} (logs: $D/log/cinder-*.log, cinder-*.out)"
+  trap 'fail "failed at line $LINENO"' ERR
+fi
+if [[ $cinder == 1 ]]; then
+  say "Cinder v3 up on 127.0.0.1:8776 (fake backend)"
+elif [[ ${OPENSTACK_CINDER:-1} == 0 ]]; then
+  say "Cinder skipped (OPENSTACK_CINDER=0)"
+else
+  say "WARNING: Cinder (volumes) is NOT available: $cinder_why; the rest of OpenStack is up"
+fi
+
 cat >"$D/env.sh" <<E
 # The demo user of the test OpenStack in $D (source this file).
 export OS_AUTH_URL=http://127.0.0.1:5000/v3 OS_USERNAME=demo OS_PASSWORD=demo-pw OS_PROJECT_NAME=demo
 export OS_USER_DOMAIN_ID=default OS_PROJECT_DOMAIN_ID=default OS_IDENTITY_API_VERSION=3
 export FOGBOW_OPENSTACK_DIR=$D
+# 1 when Cinder v3 (catalog type volumev3) is up, else 0.
+export FOGBOW_OPENSTACK_CINDER=$cinder
 E
 trap - ERR
 say "ready after $(( $(date +%s) - started )) s; stop with: scripts/openstack-down.sh $D"
