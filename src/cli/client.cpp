@@ -14,6 +14,7 @@
 #include <httplib.h>
 
 #include "domain/order.hpp"
+#include "util/encoding.hpp"
 
 namespace fogbow::cli {
 
@@ -72,18 +73,8 @@ std::optional<endpoint> parse_url(std::string_view url) {
 /// Ids go into the path; anything outside the unreserved set is escaped so
 /// an id can never change which resource is addressed.
 std::string encode_segment(std::string_view text) {
-  static constexpr char hex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : text) {
-    if (std::isalnum(c) || std::strchr("-._~@:", c) != nullptr) {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += hex[c >> 4];
-      out += hex[c & 0xF];
-    }
-  }
-  return out;
+  // '@' and ':' are legal in a path segment and appear in instance ids.
+  return percent_encode(text, "@:");
 }
 
 std::string transport_error_message(httplib::Error err, const global_options& g) {

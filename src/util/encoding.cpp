@@ -1,5 +1,7 @@
 #include "util/encoding.hpp"
 
+#include <cctype>
+
 namespace fogbow {
 
 std::string to_hex(const unsigned char* data, std::size_t len) {
@@ -41,6 +43,22 @@ std::string base64_decode(std::string_view in, base64_other other) {
     if (bits >= 0) {
       out.push_back(static_cast<char>((val >> bits) & 0xFF));
       bits -= 8;
+    }
+  }
+  return out;
+}
+
+std::string percent_encode(std::string_view text, std::string_view also_safe) {
+  static constexpr char hex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : text) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~'
+        || also_safe.find(static_cast<char>(c)) != std::string_view::npos) {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 0xF];
     }
   }
   return out;

@@ -1,5 +1,5 @@
-// Small encoding helpers shared by the tunnel parts (allocator, API, client,
-// agent): hex digests, constant-time comparison, base64 decoding.
+// Small encoding helpers: hex digests, constant-time comparison, base64
+// decoding (tunnel parts), percent-encoding of URL parts (CLI, openstack).
 #pragma once
 
 #include <cstddef>
@@ -24,5 +24,11 @@ enum class base64_other {
 /// Decodes base64 (standard alphabet, padding optional).
 std::string base64_decode(std::string_view in,
                           base64_other other = base64_other::stop);
+
+/// Percent-encodes `text` for a URL: RFC 3986 unreserved characters
+/// (letters, digits, "-._~") and those in `also_safe` stay as they are,
+/// every other byte becomes %XX (upper-case hex).
+std::string percent_encode(std::string_view text,
+                           std::string_view also_safe = {});
 
 } // namespace fogbow

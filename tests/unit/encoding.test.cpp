@@ -1,4 +1,4 @@
-// src/util/encoding.*: the helpers the tunnel parts share.
+// src/util/encoding.*: hex, secret comparison, base64, percent-encoding.
 
 #include "util/encoding.hpp"
 
@@ -27,4 +27,13 @@ TEST_CASE("encoding: base64_decode stops at '=', stops or skips other junk") {
   CHECK(base64_decode("YWJj\r\nZGVm") == "abc");
   CHECK(base64_decode("YWJj\r\nZGVm", base64_other::skip) == "abcdef");
   CHECK(base64_decode("YWI=YWJj", base64_other::skip) == "ab");
+}
+
+TEST_CASE("percent_encode keeps unreserved and the caller's safe characters") {
+  CHECK(percent_encode("a-Z_0.~") == "a-Z_0.~");
+  CHECK(percent_encode("x y/z?") == "x%20y%2Fz%3F");
+  CHECK(percent_encode("local-1@site:a") == "local-1%40site%3Aa");
+  CHECK(percent_encode("local-1@site:a", "@:") == "local-1@site:a");
+  CHECK(percent_encode(std::string_view{"a\0b", 3}, "@:") == "a%00b");
+  CHECK(percent_encode("\xff") == "%FF");
 }

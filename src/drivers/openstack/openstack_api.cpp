@@ -1,6 +1,7 @@
 #include "drivers/openstack/openstack_api.hpp"
 
 #include "drivers/local/local_cloud.hpp" // cloud_failure
+#include "util/encoding.hpp"
 
 #include <httplib.h>
 #include <nlohmann/json.hpp>
@@ -88,21 +89,6 @@ std::string join_url(const std::string& base, const std::string& path) {
   if (!base.empty() && base.back() == '/' && !path.empty() && path.front() == '/')
     return base.substr(0, base.size() - 1) + path;
   return base + path;
-}
-
-std::string url_escape(std::string_view s) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string r;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      r += static_cast<char>(c);
-    } else {
-      r += '%';
-      r += hex[c >> 4];
-      r += hex[c & 15];
-    }
-  }
-  return r;
 }
 
 } // namespace
@@ -590,7 +576,7 @@ std::string openstack_cloud::image_id(const std::string& wanted) {
   // By id first (a UUID-looking name), then by name.
   std::string found;
   if (name.size() == 36 && std::count(name.begin(), name.end(), '-') == 4) {
-    auto r = session_->call("image", "GET", "/v2/images/" + url_escape(name));
+    auto r = session_->call("image", "GET", "/v2/images/" + percent_encode(name));
     if (r.status == 200)
       found = string_or(parse_json(r.body, "image"), "id");
     else if (r.status != 404)
@@ -598,7 +584,7 @@ std::string openstack_cloud::image_id(const std::string& wanted) {
   }
   if (found.empty()) {
     auto r = checked(session_->call("image", "GET",
-                                    "/v2/images?name=" + url_escape(name)),
+                                    "/v2/images?name=" + percent_encode(name)),
                      "look up image " + name);
     auto j = parse_json(r.body, "images");
     if (auto im = j.find("images"); im != j.end() && im->is_array())
@@ -662,7 +648,7 @@ std::string openstack_cloud::create_server(const instance_spec& spec,
 }
 
 std::optional<instance> openstack_cloud::get_server(const std::string& id) {
-  auto r = session_->call("compute", "GET", "/servers/" + url_escape(id), {},
+  auto r = session_->call("compute", "GET", "/servers/" + percent_encode(id), {},
                           nova_headers());
   if (r.status == 404)
     return std::nullopt;
@@ -675,7 +661,7 @@ std::optional<instance> openstack_cloud::get_server(const std::string& id) {
 
 std::vector<instance> openstack_cloud::list_servers() {
   std::vector<instance> out;
-  std::string path = "/servers/detail?name=" + url_escape("^fogbow-") + "&limit=1000";
+  std::string path = "/servers/detail?name=" + percent_encode("^fogbow-") + "&limit=1000";
   for (int page = 0; page < 100; ++page) {
     auto r = checked(session_->call("compute", "GET", path, {}, nova_headers()),
                      "list servers");
@@ -705,14 +691,14 @@ std::vector<instance> openstack_cloud::list_servers() {
     }
     if (servers->size() < 1000 || last.empty())
       break;
-    path = "/servers/detail?name=" + url_escape("^fogbow-")
-           + "&limit=1000&marker=" + url_escape(last);
+    path = "/servers/detail?name=" + percent_encode("^fogbow-")
+           + "&limit=1000&marker=" + percent_encode(last);
   }
   return out;
 }
 
 void openstack_cloud::delete_server(const std::string& id) {
-  auto r = session_->call("compute", "DELETE", "/servers/" + url_escape(id), {},
+  auto r = session_->call("compute", "DELETE", "/servers/" + percent_encode(id), {},
                           nova_headers());
   checked(r, "delete server " + id);
 }
@@ -720,7 +706,7 @@ void openstack_cloud::delete_server(const std::string& id) {
 void openstack_cloud::delete_keypair(const std::string& order_id) noexcept {
   try {
     session_->call("compute", "DELETE",
-                   "/os-keypairs/" + url_escape("fogbow-" + order_id), {},
+                   "/os-keypairs/" + percent_encode("fogbow-" + order_id), {},
                    nova_headers());
   } catch (...) {
     // best effort: a leftover keypair holds no resources
