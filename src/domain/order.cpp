@@ -181,11 +181,12 @@ constexpr std::array<std::pair<std::string_view, order_type>, 2> type_names{{
   {"persistent", order_type::persistent},
 }};
 
-constexpr std::array<std::pair<std::string_view, resource_kind>, 3>
+constexpr std::array<std::pair<std::string_view, resource_kind>, 4>
   kind_names{{
     {"compute", resource_kind::compute},
     {"volume", resource_kind::volume},
     {"network", resource_kind::network},
+    {"attachment", resource_kind::attachment},
   }};
 
 constexpr std::array<std::pair<std::string_view, instance_state>, 4>
@@ -250,6 +251,22 @@ split_instance_id(std::string_view global_id) {
     return std::nullopt;
   return std::pair{std::string{global_id.substr(0, at)},
                    std::string{global_id.substr(at + 1)}};
+}
+
+std::string attachment_local_id(std::string_view server_id,
+                                std::string_view volume_id) {
+  return std::string{server_id} + ':' + std::string{volume_id};
+}
+
+std::optional<std::pair<std::string, std::string>>
+split_attachment_id(std::string_view local_id) {
+  auto colon = local_id.find(':');
+  if (colon == std::string_view::npos || colon == 0
+      || colon + 1 == local_id.size()
+      || local_id.find(':', colon + 1) != std::string_view::npos)
+    return std::nullopt;
+  return std::pair{std::string{local_id.substr(0, colon)},
+                   std::string{local_id.substr(colon + 1)}};
 }
 
 std::string make_uuid() {

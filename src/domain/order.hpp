@@ -38,7 +38,9 @@ enum class order_state : std::uint8_t {
 
 enum class order_type : std::uint8_t { one_time, persistent };
 
-enum class resource_kind : std::uint8_t { compute, volume, network };
+/// What an order asks for. An attachment joins a volume to a compute
+/// instance of the same user (both served by this member).
+enum class resource_kind : std::uint8_t { compute, volume, network, attachment };
 
 std::string_view to_string(order_state x);
 std::string_view to_string(order_type x);
@@ -78,6 +80,12 @@ struct order {
   std::string network_cidr;
   std::string network_gateway;
   std::string network_allocation; ///< "dynamic" or "static"
+
+  // Attachment: the compute and the volume, each named by its order id or
+  // its global instance id (resolved when the attachment is placed).
+  std::string attach_compute;
+  std::string attach_volume;
+  std::string attach_device; ///< e.g. "/dev/vdb"; empty: the cloud chooses
 
   std::optional<millis> valid_from;
   std::optional<millis> valid_until;
@@ -124,6 +132,7 @@ std::optional<instance_state> parse_instance_state(std::string_view text);
 struct instance_spec {
   std::string order_id; ///< idempotency key: a driver creates at most one
                         ///< instance per order id
+  resource_kind kind = resource_kind::compute;
   std::string requirements; ///< full expression (user's, AND sizes)
   std::string member_id;    ///< bound to Glue2CloudComputeManagerID
   std::string image;
@@ -132,16 +141,33 @@ struct instance_spec {
   /// The member whose user asked (this member for local users); drivers
   /// map it to cloud credentials (openstack: the mapper plugin).
   std::string requesting_member;
+
+  int size_gb = 0; ///< volume
+  std::string network_cidr;       ///< network
+  std::string network_gateway;    ///< network; empty: the cloud chooses
+  std::string network_allocation; ///< network: "dynamic" (DHCP) or "static"
+  std::string server_id; ///< attachment: local id of the compute instance
+  std::string volume_id; ///< attachment: local id of the volume
+  std::string device;    ///< attachment: wished device, may be empty
 };
 
-/// An instance as a cloud driver reports it.
+/// An instance as a cloud driver reports it: a server, a volume, a network
+/// or an attachment. `running` means usable: a server is up, a volume is
+/// available (or in use), a network is active, a volume is attached.
 struct instance {
   std::string id; ///< the cloud's local id
   std::string order_id;
+  resource_kind kind = resource_kind::compute;
   instance_state state = instance_state::spawning;
-  flavor size;
-  std::string image;
-  std::string ip;
+  flavor size;       ///< compute
+  std::string image; ///< compute
+  std::string ip;    ///< compute
+  int size_gb = 0;   ///< volume
+  std::string network_cidr;    ///< network
+  std::string network_gateway; ///< network
+  std::string server_id; ///< attachment (local id); volume: attached to
+  std::string volume_id; ///< attachment (local id)
+  std::string device;    ///< attachment: the device the cloud reports
   millis created_at = 0;
   std::string fault; ///< why it failed
   friend bool operator==(const instance&, const instance&) = default;
@@ -191,6 +217,15 @@ std::string global_instance_id(std::string_view local_id,
 /// Splits at the last '@'; nullopt when there is none.
 std::optional<std::pair<std::string, std::string>>
 split_instance_id(std::string_view global_id);
+
+/// Local id of an attachment: `<server id>:<volume id>` (a volume is
+/// attached to one server at a time, so the pair names the attachment in
+/// every cloud, including Nova before microversion 2.89).
+std::string attachment_local_id(std::string_view server_id,
+                                std::string_view volume_id);
+/// Splits an attachment's local id; nullopt when it is not one.
+std::optional<std::pair<std::string, std::string>>
+split_attachment_id(std::string_view local_id);
 
 /// A random RFC 4122 version-4 UUID.
 std::string make_uuid();

@@ -13,6 +13,7 @@
 #include "drivers/tunnel/tunnel_client.hpp"
 #include "drivers/tunnel/tunnel_driver.hpp"
 #include "drivers/openstack/openstack_driver.hpp"
+#include "drivers/router/cloud_router.hpp"
 #include "http/rest_api.hpp"
 #include "roles/startup.hpp"
 
@@ -56,6 +57,9 @@ int manager_role::start() {
     sys_, store_, startup_timeout, "cannot open the store", atom::load_v);
   if (config_.driver_kind == "instant") {
     driver_ = sys_.spawn(instant_driver, config_.capacity, config_.flavors);
+    for (auto kind : {resource_kind::volume, resource_kind::attachment,
+                      resource_kind::network})
+      resource_drivers_[kind] = driver_;
   } else if (config_.driver_kind == "openstack") {
     driver_ = spawn_openstack_driver();
   } else {
@@ -86,6 +90,10 @@ int manager_role::start() {
     spdlog::info("instances are published through the tunnel at {}",
                  config_.manager_tunnel_url);
   }
+  // One driver for the scheduler: kinds without a driver are refused.
+  auto by_kind = resource_drivers_;
+  by_kind[resource_kind::compute] = driver_;
+  driver_ = sys_.spawn(cloud_router, std::move(by_kind));
   std::vector<instance> instances;
   try {
     instances = startup_ask<std::vector<instance>>(

@@ -7,6 +7,7 @@
 
 #include <caf/fwd.hpp>
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -42,7 +43,10 @@ private:
   std::string data_dir_;
   std::vector<std::string> roles_;
   store_actor store_;
-  cloud_driver_actor driver_;
+  cloud_driver_actor driver_; ///< the router, once start() wired it
+  /// Drivers of volumes/attachments and networks, by kind; the compute
+  /// driver is driver_ before the router wraps it.
+  std::map<resource_kind, cloud_driver_actor> resource_drivers_;
   order_scheduler_actor scheduler_;
   tunnel_client_actor tunnel_; ///< null unless [manager.tunnel]
   std::unique_ptr<rest_api> api_;
