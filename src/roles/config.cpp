@@ -113,8 +113,8 @@ void read_openstack(const toml::table& t, fogbow_config& c,
   check_keys(t, {"auth_url", "region", "interface", "network_id", "image",
                  "workers", "request_timeout_ms", "poll_interval_ms",
                  "refresh_interval_ms", "build_timeout_ms",
-                 "token_renew_before_s", "verify_tls", "endpoints", "accounts",
-                 "mapper"},
+                 "token_renew_before_s", "verify_tls", "volumes", "networks",
+                 "endpoints", "accounts", "mapper"},
              w, origin);
   read_string(t, "auth_url", o.auth_url, w, origin);
   if (!is_http_url(o.auth_url))
@@ -134,6 +134,8 @@ void read_openstack(const toml::table& t, fogbow_config& c,
   read_int(t, "build_timeout_ms", o.build_timeout_ms, 1000, 86400000, w, origin);
   read_int(t, "token_renew_before_s", o.token_renew_before_s, 0, 86400, w, origin);
   read_bool(t, "verify_tls", o.verify_tls, w, origin);
+  read_bool(t, "volumes", o.volumes, w, origin);
+  read_bool(t, "networks", o.networks, w, origin);
   if (auto e = sub_table(t, "endpoints", w, origin)) {
     o.endpoints = read_string_map(*e, w + "endpoints.", origin);
     for (auto& [type, url] : o.endpoints)

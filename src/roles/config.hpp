@@ -43,6 +43,8 @@ struct openstack_settings {
   std::int64_t build_timeout_ms = 600000;
   std::int64_t token_renew_before_s = 60;
   bool verify_tls = true;
+  bool volumes = true;  ///< volume + attachment orders (Cinder v3 + Nova)
+  bool networks = true; ///< network orders (Neutron)
   std::map<std::string, std::string> endpoints; ///< service type → URL
   std::vector<openstack_account_entry> accounts;
   std::string mapper = "single";            ///< single | per-member

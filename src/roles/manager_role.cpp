@@ -13,6 +13,7 @@
 #include "drivers/tunnel/tunnel_client.hpp"
 #include "drivers/tunnel/tunnel_driver.hpp"
 #include "drivers/openstack/openstack_driver.hpp"
+#include "drivers/openstack/openstack_resource_drivers.hpp"
 #include "drivers/router/cloud_router.hpp"
 #include "http/rest_api.hpp"
 #include "roles/startup.hpp"
@@ -196,9 +197,29 @@ cloud_driver_actor manager_role::spawn_openstack_driver() {
   dc.poll_interval_ms = os.poll_interval_ms;
   dc.refresh_interval_ms = os.refresh_interval_ms;
   dc.build_timeout_ms = os.build_timeout_ms;
-  spdlog::info("openstack driver: Keystone {}, {} account(s), mapper {}",
-               os.auth_url, os.accounts.size(), os.mapper);
-  // Event-based: every HTTP call runs on its own detached worker actors.
+  // One Keystone session per account, shared by the compute, volume and
+  // network drivers: one token per account for all of them.
+  for (auto& [name, account] : dc.accounts)
+    dc.sessions[name] = std::make_shared<keystone_session>(dc.endpoint, account);
+  openstack_resource_driver_config rc;
+  rc.member_id = dc.member_id;
+  rc.sessions = dc.sessions;
+  rc.mapper = dc.mapper;
+  rc.workers = std::max(1, os.workers / 2);
+  rc.poll_interval_ms = os.poll_interval_ms;
+  rc.refresh_interval_ms = os.refresh_interval_ms;
+  rc.build_timeout_ms = os.build_timeout_ms;
+  spdlog::info("openstack driver: Keystone {}, {} account(s), mapper {}; "
+               "volumes {}, networks {}",
+               os.auth_url, os.accounts.size(), os.mapper,
+               os.volumes ? "on" : "off", os.networks ? "on" : "off");
+  // Event-based: every HTTP call runs on their own detached worker actors.
+  rc.enabled = os.volumes;
+  auto volumes = sys_.spawn(openstack_volume_driver, rc);
+  resource_drivers_[resource_kind::volume] = volumes;
+  resource_drivers_[resource_kind::attachment] = volumes;
+  rc.enabled = os.networks;
+  resource_drivers_[resource_kind::network] = sys_.spawn(openstack_network_driver, rc);
   return sys_.spawn(openstack_driver, std::move(dc));
 }
 

@@ -369,6 +369,14 @@ std::string keystone_session::endpoint(const std::string& service_type) {
   return it->second;
 }
 
+bool keystone_session::has_endpoint(const std::string& service_type) {
+  if (cfg_.overrides.count(service_type))
+    return true;
+  auto t = token();
+  auto it = t.endpoints.find(service_type);
+  return it != t.endpoints.end() && !it->second.empty();
+}
+
 http_result
 keystone_session::call(const std::string& service_type, const std::string& method,
                        const std::string& path, const std::string& body,

@@ -157,6 +157,9 @@ public:
   /// Base URL of a service type: the override, else the catalog's.
   std::string endpoint(const std::string& service_type);
 
+  /// True when there is an override or a catalog entry for the type.
+  bool has_endpoint(const std::string& service_type);
+
   /// An authenticated call to a service; on a 401 it re-authenticates and
   /// retries once. `path` is appended to the service's base URL.
   http_result call(const std::string& service_type, const std::string& method,

@@ -333,12 +333,15 @@ openstack_driver_actor::behavior_type
 openstack_driver(self_ptr self, openstack_driver_config cfg) {
   auto& st = self->state;
   st.cfg = std::move(cfg);
-  std::map<std::string, std::shared_ptr<keystone_session>> sessions;
-  for (auto& [name, account] : st.cfg.accounts)
+  for (auto& [name, account] : st.cfg.accounts) {
+    auto shared = st.cfg.sessions.find(name);
+    auto session = shared != st.cfg.sessions.end()
+                     ? shared->second
+                     : std::make_shared<keystone_session>(st.cfg.endpoint, account);
     st.clouds.emplace(name, std::make_shared<openstack_cloud>(
-                              std::make_shared<keystone_session>(st.cfg.endpoint, account),
-                              st.cfg.member_id, st.cfg.network_id,
-                              st.cfg.default_image));
+                              std::move(session), st.cfg.member_id,
+                              st.cfg.network_id, st.cfg.default_image));
+  }
   for (int i = 0; i < std::max(1, st.cfg.workers); ++i)
     st.workers.push_back(self->spawn<caf::detached + caf::linked>(openstack_worker));
   return {

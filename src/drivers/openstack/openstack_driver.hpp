@@ -43,6 +43,10 @@ struct openstack_driver_config {
   openstack_endpoint_config endpoint;
   /// account name → credentials.
   std::map<std::string, openstack_account> accounts;
+  /// account name → Keystone session to use, shared with the volume and
+  /// network drivers (one token per account for all of them); accounts
+  /// missing here get a session of their own.
+  std::map<std::string, std::shared_ptr<keystone_session>> sessions;
   /// Chooses the account of each request.
   std::shared_ptr<const mapper_plugin> mapper;
   std::string network_id;    ///< empty: servers get "networks": "none"

@@ -1,0 +1,1097 @@
+#include "drivers/openstack/openstack_resource_drivers.hpp"
+
+#include "drivers/local/local_cloud.hpp" // cloud_failure
+#include "drivers/openstack/openstack_driver.hpp" // openstack_worker
+
+#include <caf/all.hpp>
+#include <spdlog/spdlog.h>
+
+#include <functional>
+#include <optional>
+
+namespace fogbow {
+
+namespace {
+
+std::shared_ptr<spdlog::logger> log() {
+  static auto logger = [] {
+    auto existing = spdlog::get("openstack");
+    return existing ? existing : spdlog::default_logger()->clone("openstack");
+  }();
+  return logger;
+}
+
+template <class T>
+struct outcome {
+  std::optional<T> value;
+  caf::error error;
+};
+
+/// Runs `work` (blocking) on a worker, then `done(outcome<T>&)` in the
+/// driver. cloud_failure and other exceptions become the outcome's error.
+template <class T, class Self, class Work, class Done>
+void run_async(Self self, Work work, Done done) {
+  auto out = std::make_shared<outcome<T>>();
+  auto task = std::make_shared<std::function<void()>>(
+    [out, work = std::move(work)]() mutable {
+      try {
+        out->value = work();
+      } catch (const cloud_failure& e) {
+        out->error = make_error(e.code, e.what());
+      } catch (const std::exception& e) {
+        out->error = make_error(errc::cloud_error, e.what());
+      }
+    });
+  auto& st = self->state;
+  auto worker = st.workers[st.next_worker++ % st.workers.size()];
+  self->request(worker, caf::infinite, atom::run_v, std::move(task))
+    .then([out, done](atom::ok) mutable { done(*out); },
+          [done](const caf::error& e) mutable {
+            outcome<T> o;
+            o.error = e;
+            done(o);
+          });
+}
+
+template <class Self>
+void arm_poll(Self self, std::int64_t delay_ms) {
+  auto& st = self->state;
+  auto now = now_millis();
+  auto at = now + delay_ms;
+  if (st.poll_armed_at > now && st.poll_armed_at <= at)
+    return;
+  st.poll_armed_at = at;
+  self->delayed_send(self, std::chrono::milliseconds{delay_ms}, atom::poll_v);
+}
+
+template <class Self>
+void arm_next_poll(Self self) {
+  auto& st = self->state;
+  bool busy = !st.creating.empty() || !st.deleting.empty() || !st.erasing.empty()
+              || !st.quota_blocked.empty();
+  auto fast = std::max(st.cfg.poll_interval_ms, 2 * st.last_poll_ms);
+  arm_poll(self, busy ? fast : std::max(fast, st.cfg.refresh_interval_ms));
+}
+
+template <class Self>
+void notify(Self self, const instance& x) {
+  if (self->state.subscriber)
+    self->send(self->state.subscriber, atom::instance_changed_v, x);
+}
+
+template <class Self>
+void send_capacity_freed(Self self) {
+  if (self->state.subscriber)
+    self->send(self->state.subscriber, atom::capacity_freed_v);
+}
+
+/// What a pending create should do after a listing.
+struct verdict {
+  enum kind { wait, ready, failed };
+  kind what = wait;
+  errc code = errc::cloud_error;
+  std::string message;
+  verdict(kind k, errc c = errc::cloud_error, std::string msg = {})
+    : what(k), code(c), message(std::move(msg)) {
+  }
+};
+
+/// Brings `known` up to date with a listing (`now_seen`, taken from
+/// `started_at` on): answers pending creates as `judge(id, seen or null)`
+/// says (`discard(id)` removes what failed), answers erases whose instance
+/// is gone, reports changes and losses as events (`on_gone(x)` for each
+/// known instance that vanished, removed by us or not). True when something
+/// that frees capacity went away (`frees(x)`).
+template <class Self, class Judge, class Discard, class Frees, class Gone>
+bool reconcile(Self self, std::map<std::string, instance>& now_seen,
+               millis started_at, Judge judge, Discard discard, Frees frees,
+               Gone on_gone) {
+  auto& st = self->state;
+  auto t = now_millis();
+  auto too_new = [&](const std::string& id) {
+    auto it = st.since.find(id);
+    return it != st.since.end() && it->second >= started_at;
+  };
+  for (auto it = st.creating.begin(); it != st.creating.end();) {
+    auto& [id, w] = *it;
+    auto seen = now_seen.find(id);
+    const instance* x = seen == now_seen.end() ? nullptr : &seen->second;
+    if (!x && too_new(id)) {
+      ++it;
+      continue;
+    }
+    if (x)
+      st.known[id] = *x;
+    auto v = judge(id, x);
+    if (v.what == verdict::ready) {
+      log()->info("{} {} of order {} is ready", to_string(st.known[id].kind), id,
+                  w.order_id);
+      w.rp.deliver(st.known[id]);
+      it = st.creating.erase(it);
+    } else if (v.what == verdict::failed) {
+      log()->warn("{} of order {} failed: {}", id, w.order_id, v.message);
+      w.rp.deliver(make_error(v.code, v.message));
+      discard(id);
+      st.known.erase(id);
+      it = st.creating.erase(it);
+    } else if (t >= w.deadline) {
+      log()->warn("{} of order {} is not ready after {} ms", id, w.order_id,
+                  st.cfg.build_timeout_ms);
+      w.rp.deliver(st.known[id]);
+      it = st.creating.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  bool freed = false;
+  for (auto it = st.known.begin(); it != st.known.end();) {
+    auto& [id, before] = *it;
+    if (st.creating.count(id)) {
+      ++it;
+      continue;
+    }
+    auto seen = now_seen.find(id);
+    if (seen == now_seen.end() && too_new(id)) {
+      ++it;
+      continue;
+    }
+    if (seen == now_seen.end()) {
+      st.since.erase(id);
+      if (!st.deleting.erase(id)) {
+        auto lost = before;
+        lost.state = instance_state::lost;
+        lost.fault = "the " + std::string{to_string(before.kind)}
+                     + " no longer exists in the cloud";
+        log()->info("{} {} of order {} is gone", to_string(before.kind), id,
+                    before.order_id);
+        notify(self, lost);
+      }
+      on_gone(before);
+      freed = freed || frees(before);
+      st.account_of.erase(id);
+      it = st.known.erase(it);
+      continue;
+    }
+    if (!st.deleting.count(id) && !(seen->second == before)) {
+      if (seen->second.state != before.state)
+        log()->info("{} {} of order {}: {} → {}", to_string(before.kind), id,
+                    before.order_id, to_string(before.state),
+                    to_string(seen->second.state));
+      before = seen->second;
+      notify(self, before);
+    }
+    ++it;
+  }
+  for (auto it = st.deleting.begin(); it != st.deleting.end();) {
+    if (!now_seen.count(*it) && !st.known.count(*it)) {
+      if (!st.discarded.erase(*it))
+        freed = true;
+      it = st.deleting.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  // Erases that answer when their instance is gone.
+  for (auto it = st.erasing.begin(); it != st.erasing.end();) {
+    if (!now_seen.count(it->first)) {
+      for (auto& w : it->second)
+        w.rp.deliver(atom::ok_v);
+      it = st.erasing.erase(it);
+      continue;
+    }
+    auto& ws = it->second;
+    for (auto w = ws.begin(); w != ws.end();) {
+      if (t >= w->deadline) {
+        w->rp.deliver(make_error(errc::cloud_error,
+                                 it->first + " is still there after "
+                                   + std::to_string(st.cfg.detach_timeout_ms / 1000)
+                                   + " s"));
+        w = ws.erase(w);
+      } else {
+        ++w;
+      }
+    }
+    it = ws.empty() ? st.erasing.erase(it) : std::next(it);
+  }
+  for (auto& [id, x] : now_seen)
+    if (!st.known.count(id) && !st.deleting.count(id))
+      st.known.emplace(id, x);
+  return freed;
+}
+
+/// The account of a request, or an error.
+template <class Self>
+std::optional<std::string> account_for(Self self, const instance_spec& spec,
+                                       caf::error& err) {
+  auto& st = self->state;
+  auto account = st.cfg.mapper->account_for(spec.requesting_member, "");
+  if (!account) {
+    err = make_error(errc::unauthorized, "no cloud account is mapped to member '"
+                                           + spec.requesting_member + "'");
+    return std::nullopt;
+  }
+  if (!st.clouds.count(*account)) {
+    err = make_error(errc::cloud_error, "mapper chose unknown account '" + *account + "'");
+    return std::nullopt;
+  }
+  return account;
+}
+
+/// The accounts to try for an id: its own if known, else all.
+template <class Self>
+auto candidates(Self self, const std::string& id) {
+  auto& st = self->state;
+  using cloud_ptr = typename decltype(st.clouds)::mapped_type;
+  std::vector<std::pair<std::string, cloud_ptr>> out;
+  if (auto it = st.account_of.find(id); it != st.account_of.end()
+                                        && st.clouds.count(it->second))
+    out.emplace_back(it->second, st.clouds[it->second]);
+  else
+    for (auto& [name, c] : st.clouds)
+      out.emplace_back(name, c);
+  return out;
+}
+
+template <class Self>
+void spawn_workers(Self self) {
+  auto& st = self->state;
+  for (int i = 0; i < std::max(1, st.cfg.workers); ++i)
+    st.workers.push_back(
+      self->template spawn<caf::detached + caf::linked>(openstack_worker));
+}
+
+caf::error disabled(const char* what) {
+  return make_error(errc::unsupported,
+                    std::string{what} + " orders are switched off for this OpenStack ("
+                      + (std::string{what} == "network" ? "networks" : "volumes")
+                      + " = false in [manager.driver.openstack])");
+}
+
+// -- volumes and attachments -------------------------------------------------
+
+using vol_self = openstack_driver_actor::stateful_pointer<openstack_volume_driver_state>;
+
+struct volume_listing {
+  millis started_at = 0;
+  std::map<std::string, std::vector<cinder_volume>> volumes; // account → …
+  std::map<std::string, volume_limits> limits;               // blocked only
+};
+
+/// Volumes and the attachments that carry an order id, as instances.
+void flatten(const std::vector<cinder_volume>& vs, std::vector<instance>& out) {
+  for (auto& c : vs) {
+    out.push_back(c.volume);
+    for (auto& a : c.attachments)
+      if (!a.order_id.empty())
+        out.push_back(a);
+  }
+}
+
+void remember_listing(vol_self self, const std::string& account,
+                      const std::vector<cinder_volume>& vs) {
+  auto& st = self->state;
+  for (auto& c : vs) {
+    st.volume_status[c.volume.id] = c.status;
+    st.account_of[c.volume.id] = account;
+    for (auto& a : c.attachments)
+      if (!a.order_id.empty())
+        st.account_of[a.id] = account;
+  }
+}
+
+void discard_volume(vol_self self, const std::string& id) {
+  auto& st = self->state;
+  auto it = st.clouds.find(st.account_of[id]);
+  if (it == st.clouds.end())
+    return;
+  auto cloud = it->second;
+  st.deleting.insert(id);
+  st.discarded.insert(id);
+  run_async<bool>(
+    self, [cloud, id] {
+      cloud->delete_volume(id);
+      return true;
+    },
+    [self, id](outcome<bool>& o) {
+      if (o.error && code_of(o.error) == errc::not_found)
+        self->state.deleting.erase(id);
+      else if (o.error)
+        log()->warn("could not delete failed volume {}: {}", id, message_of(o.error));
+    });
+}
+
+/// Forgets the attachment order written into a volume's metadata, if it
+/// is still `order_id` and the volume is no longer attached.
+void clear_attachment_mark(vol_self self, const std::string& attachment_id,
+                           const std::string& order_id) {
+  auto& st = self->state;
+  auto ids = split_attachment_id(attachment_id);
+  if (!ids || order_id.empty())
+    return;
+  auto account = st.account_of.count(attachment_id) ? st.account_of[attachment_id]
+                                                    : st.account_of[ids->second];
+  auto it = st.clouds.find(account);
+  if (it == st.clouds.end())
+    return;
+  auto cloud = it->second;
+  auto volume = ids->second;
+  run_async<bool>(
+    self,
+    [cloud, volume, order_id] {
+      auto v = cloud->get_volume(volume);
+      if (v && v->attachments.empty() && v->attachment_order == order_id)
+        cloud->remove_metadata(volume, "fogbow-attachment-order");
+      return true;
+    },
+    [](outcome<bool>&) {});
+}
+
+void on_volume_poll(vol_self self, volume_listing& res) {
+  auto& st = self->state;
+  std::map<std::string, instance> now_seen;
+  st.volume_status.clear();
+  for (auto& [account, vs] : res.volumes) {
+    remember_listing(self, account, vs);
+    std::vector<instance> flat;
+    flatten(vs, flat);
+    for (auto& x : flat)
+      now_seen.emplace(x.id, x);
+  }
+  auto judge = [self](const std::string& id, const instance* x) -> verdict {
+    auto& st = self->state;
+    if (auto att = split_attachment_id(id)) {
+      if (x)
+        return {x->state == instance_state::running ? verdict::ready : verdict::wait};
+      auto s = st.volume_status.find(att->second);
+      if (s == st.volume_status.end())
+        return {verdict::failed, errc::cloud_error,
+                "volume " + att->second + " vanished while it was being attached"};
+      if (s->second == "reserved" || s->second == "attaching")
+        return {verdict::wait};
+      return {verdict::failed, errc::cloud_error,
+              "attaching volume " + att->second + " to server " + att->first
+                + " failed: the volume is " + s->second};
+    }
+    if (!x)
+      return {verdict::failed, errc::cloud_error,
+              "volume " + id + " vanished while it was being created"};
+    if (x->state == instance_state::running)
+      return {verdict::ready};
+    if (x->state == instance_state::failed)
+      return {verdict::failed, errc::cloud_error,
+              "volume " + id + " failed to be created: " + x->fault};
+    return {verdict::wait};
+  };
+  auto discard = [self](const std::string& id) {
+    if (split_attachment_id(id))
+      clear_attachment_mark(self, id, self->state.known[id].order_id);
+    else
+      discard_volume(self, id);
+  };
+  auto frees = [](const instance& x) { return x.kind == resource_kind::volume; };
+  auto gone = [self](const instance& x) {
+    if (x.kind == resource_kind::attachment)
+      clear_attachment_mark(self, x.id, x.order_id);
+  };
+  bool freed = reconcile(self, now_seen, res.started_at, judge, discard, frees, gone);
+  for (auto& [account, lim] : res.limits) {
+    auto before = st.blocked_limits.find(account);
+    if (before == st.blocked_limits.end()) {
+      st.blocked_limits[account] = lim;
+      continue;
+    }
+    if (more_room(lim, before->second)) {
+      log()->info("the volume quota of account '{}' has room again", account);
+      st.quota_blocked.erase(account);
+      st.blocked_limits.erase(account);
+      freed = true;
+    }
+  }
+  if (freed)
+    send_capacity_freed(self);
+}
+
+void poll_volumes(vol_self self) {
+  auto& st = self->state;
+  if (st.poll_in_flight)
+    return;
+  st.poll_in_flight = true;
+  auto clouds = st.clouds;
+  auto blocked = st.quota_blocked;
+  auto started = now_millis();
+  run_async<volume_listing>(
+    self,
+    [clouds, blocked, started] {
+      volume_listing r;
+      r.started_at = started;
+      for (auto& [account, cloud] : clouds)
+        r.volumes[account] = cloud->list_volumes();
+      for (auto& account : blocked)
+        if (auto it = clouds.find(account); it != clouds.end())
+          r.limits[account] = it->second->limits();
+      return r;
+    },
+    [self, started](outcome<volume_listing>& o) {
+      auto& st = self->state;
+      st.poll_in_flight = false;
+      st.last_poll_ms = now_millis() - started;
+      if (o.error) {
+        auto msg = message_of(o.error);
+        if (msg != st.last_poll_error)
+          log()->warn("cannot list the volumes: {}", msg);
+        st.last_poll_error = msg;
+      } else {
+        if (!st.last_poll_error.empty())
+          log()->info("listing volumes works again");
+        st.last_poll_error.clear();
+        on_volume_poll(self, *o.value);
+      }
+      arm_next_poll(self);
+    });
+}
+
+/// What a create of a volume or an attachment found or made.
+struct volume_made {
+  instance x;
+  bool ready = false; ///< already in the wanted state
+};
+
+caf::result<instance> create_volume(vol_self self, const instance_spec& spec) {
+  auto& st = self->state;
+  for (auto& [id, x] : st.known)
+    if (x.kind == resource_kind::volume && x.order_id == spec.order_id
+        && !st.deleting.count(id) && !st.creating.count(id))
+      return x;
+  if (spec.size_gb < 1)
+    return make_error(errc::invalid_argument, "a volume order needs size_gb >= 1");
+  caf::error err;
+  auto account = account_for(self, spec, err);
+  if (!account)
+    return err;
+  auto cloud = st.clouds[*account];
+  auto rp = self->make_response_promise<instance>();
+  run_async<volume_made>(
+    self,
+    [cloud, spec] {
+      cloud->require_service();
+      volume_made m;
+      if (auto found = cloud->find_volume(spec.order_id)) {
+        m.x = found->volume;
+        m.ready = m.x.state == instance_state::running;
+        return m;
+      }
+      m.x = cloud->create_volume(spec).volume;
+      m.ready = m.x.state == instance_state::running;
+      return m;
+    },
+    [self, rp, spec, account = *account](outcome<volume_made>& o) mutable {
+      auto& st = self->state;
+      if (o.error) {
+        if (code_of(o.error) == errc::no_capacity) {
+          st.quota_blocked.insert(account);
+          st.blocked_limits.erase(account);
+          arm_next_poll(self);
+        }
+        log()->warn("order {}: {}", spec.order_id, message_of(o.error));
+        rp.deliver(o.error);
+        return;
+      }
+      auto x = o.value->x;
+      x.order_id = spec.order_id;
+      st.account_of[x.id] = account;
+      st.known[x.id] = x;
+      if (o.value->ready) {
+        rp.deliver(x);
+        return;
+      }
+      log()->info("order {}: volume {} ({} GB) created, account {}", spec.order_id,
+                  x.id, x.size_gb, account);
+      st.since[x.id] = now_millis();
+      st.creating[x.id] = {spec.order_id, rp, now_millis() + st.cfg.build_timeout_ms};
+      arm_poll(self, st.cfg.poll_interval_ms);
+    });
+  return rp;
+}
+
+caf::result<instance> create_attachment(vol_self self, const instance_spec& spec) {
+  auto& st = self->state;
+  if (spec.server_id.empty() || spec.volume_id.empty())
+    return make_error(errc::invalid_argument,
+                      "an attachment needs the local ids of a server and a volume");
+  auto id = attachment_local_id(spec.server_id, spec.volume_id);
+  if (auto k = st.known.find(id); k != st.known.end() && !st.deleting.count(id)
+                                  && !st.creating.count(id) && !st.erasing.count(id)
+                                  && k->second.state == instance_state::running) {
+    auto x = k->second;
+    x.order_id = spec.order_id;
+    return x;
+  }
+  caf::error err;
+  auto account = st.account_of.count(spec.volume_id)
+                   ? std::optional<std::string>{st.account_of[spec.volume_id]}
+                   : account_for(self, spec, err);
+  if (!account)
+    return err;
+  auto cloud = st.clouds[*account];
+  auto rp = self->make_response_promise<instance>();
+  run_async<volume_made>(
+    self,
+    [cloud, spec, id] {
+      cloud->require_service();
+      auto v = cloud->get_volume(spec.volume_id);
+      if (!v)
+        throw cloud_failure(errc::not_found, "no volume " + spec.volume_id);
+      volume_made m;
+      for (auto& a : v->attachments)
+        if (a.server_id == spec.server_id) {
+          if (v->attachment_order != spec.order_id)
+            cloud->set_metadata(spec.volume_id, "fogbow-attachment-order",
+                                spec.order_id);
+          m.x = a;
+          m.x.order_id = spec.order_id;
+          m.ready = true;
+          return m;
+        }
+      if (!v->attachments.empty())
+        throw cloud_failure(errc::conflict,
+                            "volume " + spec.volume_id + " is attached to server "
+                              + v->attachments.front().server_id);
+      if (v->volume.state != instance_state::running)
+        throw cloud_failure(errc::conflict, "volume " + spec.volume_id + " is "
+                                              + v->status + ", not available");
+      cloud->set_metadata(spec.volume_id, "fogbow-attachment-order", spec.order_id);
+      try {
+        m.x.device = cloud->attach(spec.server_id, spec.volume_id, spec.device);
+      } catch (const cloud_failure&) {
+        cloud->remove_metadata(spec.volume_id, "fogbow-attachment-order");
+        throw;
+      }
+      m.x.kind = resource_kind::attachment;
+      m.x.id = id;
+      m.x.order_id = spec.order_id;
+      m.x.server_id = spec.server_id;
+      m.x.volume_id = spec.volume_id;
+      m.x.state = instance_state::spawning;
+      m.x.created_at = now_millis();
+      return m;
+    },
+    [self, rp, spec, id, account = *account](outcome<volume_made>& o) mutable {
+      auto& st = self->state;
+      if (o.error) {
+        log()->warn("order {}: {}", spec.order_id, message_of(o.error));
+        rp.deliver(o.error);
+        return;
+      }
+      auto& x = o.value->x;
+      st.account_of[id] = account;
+      st.known[id] = x;
+      if (o.value->ready) {
+        rp.deliver(x);
+        return;
+      }
+      log()->info("order {}: attaching volume {} to server {} (device {})",
+                  spec.order_id, spec.volume_id, spec.server_id,
+                  x.device.empty() ? "?" : x.device);
+      st.since[id] = now_millis();
+      st.creating[id] = {spec.order_id, rp, now_millis() + st.cfg.build_timeout_ms};
+      arm_poll(self, st.cfg.poll_interval_ms);
+    });
+  return rp;
+}
+
+caf::result<atom::ok> erase_attachment(vol_self self, const std::string& id,
+                                       const std::string& server,
+                                       const std::string& volume) {
+  auto& st = self->state;
+  auto cs = candidates(self, id);
+  if (!st.account_of.count(id) && st.account_of.count(volume)) {
+    cs.clear();
+    cs.emplace_back(st.account_of[volume], st.clouds[st.account_of[volume]]);
+  }
+  auto rp = self->make_response_promise<atom::ok>();
+  st.deleting.insert(id);
+  run_async<bool>(
+    self,
+    [cs, server, volume] {
+      for (auto& [name, c] : cs) {
+        try {
+          c->detach(server, volume);
+          return true;
+        } catch (const cloud_failure& e) {
+          if (e.code != errc::not_found)
+            throw;
+        }
+      }
+      throw cloud_failure(errc::not_found,
+                          "volume " + volume + " is not attached to server " + server);
+    },
+    [self, rp, id](outcome<bool>& o) mutable {
+      auto& st = self->state;
+      if (o.error) {
+        if (code_of(o.error) == errc::not_found) {
+          clear_attachment_mark(self, id, st.known[id].order_id);
+          st.known.erase(id);
+          st.since.erase(id);
+        }
+        st.deleting.erase(id);
+        rp.deliver(o.error);
+        return;
+      }
+      log()->info("attachment {} detaching", id);
+      if (auto it = st.creating.find(id); it != st.creating.end()) {
+        it->second.rp.deliver(
+          make_error(errc::cloud_error, "attachment " + id + " was removed while attaching"));
+        st.creating.erase(it);
+      }
+      st.erasing[id].push_back({rp, now_millis() + st.cfg.detach_timeout_ms});
+      arm_poll(self, st.cfg.poll_interval_ms);
+    });
+  return rp;
+}
+
+caf::result<atom::ok> erase_volume(vol_self self, const std::string& id) {
+  auto& st = self->state;
+  auto cs = candidates(self, id);
+  auto rp = self->make_response_promise<atom::ok>();
+  bool was_deleting = !st.deleting.insert(id).second;
+  run_async<bool>(
+    self,
+    [cs, id] {
+      for (auto& [name, c] : cs) {
+        try {
+          c->delete_volume(id);
+          return true;
+        } catch (const cloud_failure& e) {
+          if (e.code != errc::not_found)
+            throw;
+        }
+      }
+      throw cloud_failure(errc::not_found, "no volume " + id);
+    },
+    [self, rp, id, was_deleting](outcome<bool>& o) mutable {
+      auto& st = self->state;
+      if (o.error) {
+        if (code_of(o.error) == errc::not_found) {
+          st.known.erase(id);
+          st.account_of.erase(id);
+          st.since.erase(id);
+          st.deleting.erase(id);
+        } else if (!was_deleting) {
+          st.deleting.erase(id);
+        }
+        rp.deliver(o.error);
+        return;
+      }
+      log()->info("volume {} deleted", id);
+      if (auto it = st.creating.find(id); it != st.creating.end()) {
+        it->second.rp.deliver(
+          make_error(errc::cloud_error, "volume " + id + " was deleted while being created"));
+        st.creating.erase(it);
+      }
+      rp.deliver(atom::ok_v);
+      arm_poll(self, st.cfg.poll_interval_ms);
+    });
+  return rp;
+}
+
+// -- networks ------------------------------------------------------------------
+
+using net_self = openstack_driver_actor::stateful_pointer<openstack_network_driver_state>;
+
+struct network_listing {
+  millis started_at = 0;
+  std::map<std::string, std::vector<neutron_network>> networks;
+};
+
+void discard_network(net_self self, const std::string& id) {
+  auto& st = self->state;
+  auto it = st.clouds.find(st.account_of[id]);
+  if (it == st.clouds.end())
+    return;
+  auto cloud = it->second;
+  st.deleting.insert(id);
+  st.discarded.insert(id);
+  run_async<bool>(
+    self, [cloud, id] {
+      cloud->delete_network(id);
+      return true;
+    },
+    [self, id](outcome<bool>& o) {
+      if (o.error && code_of(o.error) == errc::not_found)
+        self->state.deleting.erase(id);
+      else if (o.error)
+        log()->warn("could not delete failed network {}: {}", id, message_of(o.error));
+    });
+}
+
+void poll_networks(net_self self) {
+  auto& st = self->state;
+  if (st.poll_in_flight)
+    return;
+  st.poll_in_flight = true;
+  auto clouds = st.clouds;
+  auto started = now_millis();
+  run_async<network_listing>(
+    self,
+    [clouds, started] {
+      network_listing r;
+      r.started_at = started;
+      for (auto& [account, cloud] : clouds)
+        r.networks[account] = cloud->list_networks();
+      return r;
+    },
+    [self, started](outcome<network_listing>& o) {
+      auto& st = self->state;
+      st.poll_in_flight = false;
+      st.last_poll_ms = now_millis() - started;
+      if (o.error) {
+        auto msg = message_of(o.error);
+        if (msg != st.last_poll_error)
+          log()->warn("cannot list the networks: {}", msg);
+        st.last_poll_error = msg;
+      } else {
+        st.last_poll_error.clear();
+        std::map<std::string, instance> now_seen;
+        for (auto& [account, ns] : o.value->networks)
+          for (auto& n : ns) {
+            st.account_of[n.net.id] = account;
+            now_seen.emplace(n.net.id, n.net);
+          }
+        auto judge = [](const std::string& id, const instance* x) -> verdict {
+          if (!x)
+            return {verdict::failed, errc::cloud_error,
+                    "network " + id + " vanished while it was being created"};
+          if (x->state == instance_state::running)
+            return {verdict::ready};
+          if (x->state == instance_state::failed)
+            return {verdict::failed, errc::cloud_error,
+                    "network " + id + " failed: " + x->fault};
+          return {verdict::wait};
+        };
+        auto discard = [self](const std::string& id) { discard_network(self, id); };
+        auto frees = [](const instance&) { return true; };
+        auto gone = [](const instance&) {};
+        if (reconcile(self, now_seen, o.value->started_at, judge, discard, frees, gone))
+          send_capacity_freed(self);
+      }
+      arm_next_poll(self);
+    });
+}
+
+} // namespace
+
+openstack_driver_actor::behavior_type
+openstack_volume_driver(vol_self self, openstack_resource_driver_config cfg) {
+  auto& st = self->state;
+  st.cfg = std::move(cfg);
+  // Switched off: no cloud at all, so list() is empty and nothing polls.
+  if (st.cfg.enabled)
+    for (auto& [name, session] : st.cfg.sessions)
+      st.clouds.emplace(name, std::make_shared<openstack_volumes>(session, st.cfg.member_id));
+  spawn_workers(self);
+  return {
+    [self](atom::create, const instance_spec& spec) -> caf::result<instance> {
+      if (!self->state.cfg.enabled)
+        return disabled(spec.kind == resource_kind::attachment ? "attachment" : "volume");
+      if (spec.kind == resource_kind::attachment)
+        return create_attachment(self, spec);
+      if (spec.kind == resource_kind::volume)
+        return create_volume(self, spec);
+      return make_error(errc::unsupported, "the OpenStack volume driver does not serve "
+                                             + std::string{to_string(spec.kind)}
+                                             + " orders");
+    },
+    [self](atom::get, const std::string& id) -> caf::result<instance> {
+      auto att = split_attachment_id(id);
+      auto volume = att ? att->second : id;
+      auto cs = candidates(self, att && !self->state.account_of.count(id) ? volume : id);
+      auto rp = self->make_response_promise<instance>();
+      run_async<std::optional<cinder_volume>>(
+        self,
+        [cs, volume] {
+          for (auto& [name, c] : cs)
+            if (c->has_service())
+              if (auto v = c->get_volume(volume))
+                return v;
+          return std::optional<cinder_volume>{};
+        },
+        [rp, id, att](outcome<std::optional<cinder_volume>>& o) mutable {
+          if (o.error)
+            {
+            rp.deliver(o.error);
+            return;
+          }
+          if (*o.value) {
+            auto& v = **o.value;
+            if (!att)
+              {
+            rp.deliver(v.volume);
+            return;
+          }
+            for (auto& a : v.attachments)
+              if (a.id == id)
+                {
+            rp.deliver(a);
+            return;
+          }
+          }
+          rp.deliver(make_error(errc::not_found, "no instance " + id));
+        });
+      return rp;
+    },
+    [self](atom::erase, const std::string& id) -> caf::result<atom::ok> {
+      if (auto att = split_attachment_id(id))
+        return erase_attachment(self, id, att->first, att->second);
+      return erase_volume(self, id);
+    },
+    [self](atom::list) -> caf::result<std::vector<instance>> {
+      auto rp = self->make_response_promise<std::vector<instance>>();
+      auto clouds = self->state.clouds;
+      using by_account = std::map<std::string, std::vector<cinder_volume>>;
+      run_async<by_account>(
+        self,
+        [clouds] {
+          by_account l;
+          for (auto& [account, cloud] : clouds)
+            l[account] = cloud->list_volumes();
+          return l;
+        },
+        [self, rp](outcome<by_account>& o) mutable {
+          auto& st = self->state;
+          if (o.error)
+            {
+            rp.deliver(o.error);
+            return;
+          }
+          std::vector<instance> all;
+          for (auto& [account, vs] : *o.value) {
+            remember_listing(self, account, vs);
+            flatten(vs, all);
+          }
+          for (auto& x : all)
+            if (!st.creating.count(x.id) && !st.deleting.count(x.id))
+              st.known[x.id] = x;
+          rp.deliver(all);
+        });
+      return rp;
+    },
+    [](atom::resources) -> caf::result<cloud_resources> {
+      return make_error(errc::unsupported,
+                        "the volume driver reports no compute capacity");
+    },
+    [](atom::set_capacity, const cloud_resources&) -> caf::result<atom::ok> {
+      return make_error(errc::unsupported, "an OpenStack's volume quota is set in "
+                                           "OpenStack (openstack quota set --volumes)");
+    },
+    [self](atom::subscribe, cloud_events_actor sub) {
+      self->state.subscriber = std::move(sub);
+      arm_poll(self, self->state.cfg.poll_interval_ms);
+    },
+    [self](atom::poll) {
+      self->state.poll_armed_at = 0;
+      poll_volumes(self);
+    },
+  };
+}
+
+openstack_driver_actor::behavior_type
+openstack_network_driver(net_self self, openstack_resource_driver_config cfg) {
+  auto& st = self->state;
+  st.cfg = std::move(cfg);
+  // Switched off: no cloud at all, so list() is empty and nothing polls.
+  if (st.cfg.enabled)
+    for (auto& [name, session] : st.cfg.sessions)
+      st.clouds.emplace(name, std::make_shared<openstack_networks>(session, st.cfg.member_id));
+  spawn_workers(self);
+  return {
+    [self](atom::create, const instance_spec& spec) -> caf::result<instance> {
+      auto& st = self->state;
+      if (!st.cfg.enabled)
+        return disabled("network");
+      if (spec.kind != resource_kind::network)
+        return make_error(errc::unsupported, "the OpenStack network driver does not serve "
+                                               + std::string{to_string(spec.kind)}
+                                               + " orders");
+      for (auto& [id, x] : st.known)
+        if (x.order_id == spec.order_id && !st.deleting.count(id)
+            && !st.creating.count(id))
+          return x;
+      if (spec.network_cidr.empty())
+        return make_error(errc::invalid_argument, "a network order needs network_cidr");
+      caf::error err;
+      auto account = account_for(self, spec, err);
+      if (!account)
+        return err;
+      auto cloud = st.clouds[*account];
+      auto rp = self->make_response_promise<instance>();
+      run_async<neutron_network>(
+        self,
+        [cloud, spec] {
+          cloud->require_service();
+          auto n = cloud->find_network(spec.order_id);
+          if (!n)
+            n = cloud->create_network(spec);
+          if (n->subnet_id.empty()) {
+            try {
+              cloud->create_subnet(n->net.id, spec);
+            } catch (const cloud_failure&) {
+              try {
+                cloud->delete_network(n->net.id);
+              } catch (const cloud_failure&) {
+                // the poll lists it; the scheduler removes leftovers
+              }
+              throw;
+            }
+          }
+          auto now = cloud->get_network(n->net.id);
+          if (!now)
+            throw cloud_failure(errc::cloud_error,
+                                "network " + n->net.id + " vanished while it was being created");
+          return *now;
+        },
+        [self, rp, spec, account = *account](outcome<neutron_network>& o) mutable {
+          auto& st = self->state;
+          if (o.error) {
+            log()->warn("order {}: {}", spec.order_id, message_of(o.error));
+            rp.deliver(o.error);
+            return;
+          }
+          auto x = o.value->net;
+          x.order_id = spec.order_id;
+          st.account_of[x.id] = account;
+          st.known[x.id] = x;
+          log()->info("order {}: network {} ({}) is {}", spec.order_id, x.id,
+                      x.network_cidr, o.value->status);
+          if (x.state == instance_state::running) {
+            rp.deliver(x);
+            return;
+          }
+          if (x.state == instance_state::failed) {
+            rp.deliver(make_error(errc::cloud_error, "network " + x.id + " failed: " + x.fault));
+            discard_network(self, x.id);
+            st.known.erase(x.id);
+            return;
+          }
+          st.since[x.id] = now_millis();
+          st.creating[x.id] = {spec.order_id, rp, now_millis() + st.cfg.build_timeout_ms};
+          arm_poll(self, st.cfg.poll_interval_ms);
+        });
+      return rp;
+    },
+    [self](atom::get, const std::string& id) -> caf::result<instance> {
+      auto cs = candidates(self, id);
+      auto rp = self->make_response_promise<instance>();
+      run_async<std::optional<neutron_network>>(
+        self,
+        [cs, id] {
+          for (auto& [name, c] : cs)
+            if (c->has_service())
+              if (auto n = c->get_network(id))
+                return n;
+          return std::optional<neutron_network>{};
+        },
+        [rp, id](outcome<std::optional<neutron_network>>& o) mutable {
+          if (o.error)
+            rp.deliver(o.error);
+          else if (!*o.value)
+            rp.deliver(make_error(errc::not_found, "no instance " + id));
+          else
+            rp.deliver((*o.value)->net);
+        });
+      return rp;
+    },
+    [self](atom::erase, const std::string& id) -> caf::result<atom::ok> {
+      auto& st = self->state;
+      auto cs = candidates(self, id);
+      auto rp = self->make_response_promise<atom::ok>();
+      bool was_deleting = !st.deleting.insert(id).second;
+      run_async<bool>(
+        self,
+        [cs, id] {
+          for (auto& [name, c] : cs) {
+            try {
+              c->delete_network(id);
+              return true;
+            } catch (const cloud_failure& e) {
+              if (e.code != errc::not_found)
+                throw;
+            }
+          }
+          throw cloud_failure(errc::not_found, "no network " + id);
+        },
+        [self, rp, id, was_deleting](outcome<bool>& o) mutable {
+          auto& st = self->state;
+          if (o.error) {
+            if (code_of(o.error) == errc::not_found) {
+              st.known.erase(id);
+              st.account_of.erase(id);
+              st.since.erase(id);
+              st.deleting.erase(id);
+            } else if (!was_deleting) {
+              st.deleting.erase(id);
+            }
+            rp.deliver(o.error);
+            return;
+          }
+          log()->info("network {} deleted", id);
+          if (auto it = st.creating.find(id); it != st.creating.end()) {
+            it->second.rp.deliver(make_error(errc::cloud_error,
+                                             "network " + id + " was deleted while being created"));
+            st.creating.erase(it);
+          }
+          rp.deliver(atom::ok_v);
+          arm_poll(self, st.cfg.poll_interval_ms);
+        });
+      return rp;
+    },
+    [self](atom::list) -> caf::result<std::vector<instance>> {
+      auto rp = self->make_response_promise<std::vector<instance>>();
+      auto clouds = self->state.clouds;
+      using by_account = std::map<std::string, std::vector<neutron_network>>;
+      run_async<by_account>(
+        self,
+        [clouds] {
+          by_account l;
+          for (auto& [account, cloud] : clouds)
+            l[account] = cloud->list_networks();
+          return l;
+        },
+        [self, rp](outcome<by_account>& o) mutable {
+          auto& st = self->state;
+          if (o.error)
+            {
+            rp.deliver(o.error);
+            return;
+          }
+          std::vector<instance> all;
+          for (auto& [account, ns] : *o.value)
+            for (auto& n : ns) {
+              st.account_of[n.net.id] = account;
+              if (!st.creating.count(n.net.id) && !st.deleting.count(n.net.id))
+                st.known[n.net.id] = n.net;
+              all.push_back(n.net);
+            }
+          rp.deliver(all);
+        });
+      return rp;
+    },
+    [](atom::resources) -> caf::result<cloud_resources> {
+      return make_error(errc::unsupported,
+                        "the network driver reports no compute capacity");
+    },
+    [](atom::set_capacity, const cloud_resources&) -> caf::result<atom::ok> {
+      return make_error(errc::unsupported, "an OpenStack's network quota is set in "
+                                           "OpenStack");
+    },
+    [self](atom::subscribe, cloud_events_actor sub) {
+      self->state.subscriber = std::move(sub);
+      arm_poll(self, self->state.cfg.poll_interval_ms);
+    },
+    [self](atom::poll) {
+      self->state.poll_armed_at = 0;
+      poll_networks(self);
+    },
+  };
+}
+
+} // namespace fogbow
