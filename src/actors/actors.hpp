@@ -30,6 +30,7 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<fogbow::order>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(fogbow::instance)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<fogbow::instance>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(fogbow::instance_spec)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(fogbow::resource_kind)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(fogbow::cloud_resources)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(fogbow::quota_report)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<fogbow::member_info>)
@@ -94,10 +95,14 @@ using order_scheduler_actor = cloud_events_actor::extend<
   caf::replies_to<atom::get, std::string, std::string>::with<order>,
   /// Deletes an order of the user and removes its instance: (user id,
   /// order id). Replies with the order as it is now (state `deleted`).
+  /// errc::conflict while a live attachment order uses its instance.
   caf::replies_to<atom::erase, std::string, std::string>::with<order>,
-  /// The user's compute instances; `id` is the global instance id.
-  caf::replies_to<atom::instances, std::string>::with<std::vector<instance>>,
-  /// One instance of the user: (user id, global instance id).
+  /// The user's instances of one kind: (user id, kind). Every id in them
+  /// (`id`, an attachment's server and volume, a volume's server) is a
+  /// global instance id.
+  caf::replies_to<atom::instances, std::string, resource_kind>::with<
+    std::vector<instance>>,
+  /// One instance of the user, of any kind: (user id, global instance id).
   caf::replies_to<atom::instance, std::string, std::string>::with<instance>,
   /// Removes an instance of the user; its order reacts as to a lost
   /// instance (persistent: replaced, one-time: closed).

@@ -51,6 +51,42 @@ void enqueue(self_ptr self, const order& o) {
 void dequeue(self_ptr self, const order& o) {
   self->state.ready.erase({o.created_at, o.id});
   self->state.waiting.erase(o.id);
+  self->state.awaiting.erase(o.id);
+  self->state.parked.erase(o.id);
+}
+
+/// Attachment orders waiting for an instance to become usable try again.
+void wake_awaiting(self_ptr self) {
+  auto& st = self->state;
+  for (auto& id : st.awaiting)
+    if (auto it = st.orders.find(id); it != st.orders.end())
+      enqueue(self, it->second);
+  st.awaiting.clear();
+}
+
+/// The order of this user and kind that `ref` names, by order id or by
+/// global instance id; nullptr when there is none.
+order* find_reference(self_ptr self, const std::string& user_id,
+                      resource_kind kind, const std::string& ref) {
+  auto& orders = self->state.orders;
+  if (auto it = orders.find(ref); it != orders.end()) {
+    auto& o = it->second;
+    return o.user_id == user_id && o.kind == kind ? &o : nullptr;
+  }
+  for (auto& [id, o] : orders)
+    if (o.kind == kind && o.user_id == user_id && o.instance_id == ref)
+      return &o;
+  return nullptr;
+}
+
+/// True when the attachment order `att` names `target` (by either id).
+bool refers_to(const order& att, const order& target) {
+  auto names = [&](const std::string& ref) {
+    return ref == target.id
+           || (!target.instance_id.empty() && ref == target.instance_id);
+  };
+  return att.kind == resource_kind::attachment
+         && (names(att.attach_compute) || names(att.attach_volume));
 }
 
 void update(self_ptr self, order& o, order_state to, std::string why = {}) {
@@ -58,6 +94,10 @@ void update(self_ptr self, order& o, order_state to, std::string why = {}) {
   o.updated_at = now(self);
   o.last_error = std::move(why);
   persist(self, o);
+  // An attachment waiting for this order will now never be placed: let it
+  // find out (and fail) on its next attempt. Callers pump.
+  if (is_terminal(to))
+    wake_awaiting(self);
 }
 
 void forget(self_ptr self, const std::string& order_id) {
@@ -115,6 +155,7 @@ void instance_gone(self_ptr self, order& o, const std::string& why) {
     pump(self);
   } else {
     update(self, o, order_state::closed, why);
+    pump(self);
   }
 }
 
@@ -183,6 +224,7 @@ void on_created(self_ptr self, const std::string& order_id, instance inst) {
   auto failed = inst.state == instance_state::failed
                 || inst.state == instance_state::lost;
   auto fault = inst.fault;
+  inst.kind = o.kind;
   st.instances[order_id] = std::move(inst);
   if (o.state == order_state::deleted) {
     finish_deletion(self, order_id);
@@ -194,6 +236,7 @@ void on_created(self_ptr self, const std::string& order_id, instance inst) {
     o.fulfilled_at = now(self);
     st.backoff_ms = 0;
     update(self, o, order_state::fulfilled);
+    wake_awaiting(self);
   }
   pump(self);
 }
@@ -210,8 +253,13 @@ void on_create_failed(self_ptr self, const std::string& order_id,
       forget(self, order_id);
     } else {
       update(self, o, order_state::open, message_of(e));
+      if (code_of(e) == errc::unsupported) {
+        st.parked.insert(order_id);
+        pump(self);
+        return;
+      }
       if (code_of(e) == errc::no_capacity) {
-        st.blocked = true;
+        st.blocked.insert(o.kind);
         enqueue(self, o);
       } else {
         st.waiting.insert(order_id);
@@ -222,21 +270,92 @@ void on_create_failed(self_ptr self, const std::string& order_id,
   pump(self);
 }
 
+/// What an attachment order needs before it can be placed.
+struct attachment_targets {
+  std::string server_id; ///< local ids, set when both are usable
+  std::string volume_id;
+  std::string waiting_for; ///< set when one is not usable yet
+  std::string failure;     ///< set when one will never be
+};
+
+attachment_targets resolve_attachment(self_ptr self, const order& att) {
+  attachment_targets out;
+  auto& st = self->state;
+  auto check = [&](resource_kind kind, const std::string& ref,
+                   std::string& local) {
+    auto kind_name = std::string{to_string(kind)};
+    auto target = find_reference(self, att.user_id, kind, ref);
+    if (!target || target->state == order_state::deleted
+        || is_terminal(target->state)) {
+      if (out.failure.empty())
+        out.failure = "the " + kind_name + " " + ref + " is "
+                      + (target ? std::string{to_string(target->state)}
+                                : std::string{"gone"});
+      return;
+    }
+    auto inst = st.instances.find(target->id);
+    auto split = split_instance_id(target->instance_id);
+    if (target->state != order_state::fulfilled || !split
+        || inst == st.instances.end()
+        || inst->second.state != instance_state::running) {
+      if (out.waiting_for.empty())
+        out.waiting_for = "waiting for the " + kind_name + " " + ref + " to be "
+                          + (kind == resource_kind::compute ? "running"
+                                                            : "ready");
+      return;
+    }
+    local = split->first;
+  };
+  check(resource_kind::compute, att.attach_compute, out.server_id);
+  check(resource_kind::volume, att.attach_volume, out.volume_id);
+  return out;
+}
+
 void place(self_ptr self, order& o) {
   auto& st = self->state;
+  instance_spec spec;
+  spec.order_id = o.id;
+  spec.kind = o.kind;
+  spec.member_id = st.config.member_id;
+  spec.requesting_member = o.requesting_member.empty() ? st.config.member_id
+                                                       : o.requesting_member;
+  switch (o.kind) {
+    case resource_kind::compute:
+      spec.requirements = requirements::combine(o.requirements, o.vcpu,
+                                                o.memory_mb, o.disk_gb);
+      spec.image = o.image;
+      spec.user_data = o.user_data;
+      spec.public_key = o.public_key;
+      break;
+    case resource_kind::volume:
+      spec.size_gb = o.size_gb;
+      break;
+    case resource_kind::network:
+      spec.network_cidr = o.network_cidr;
+      spec.network_gateway = o.network_gateway;
+      spec.network_allocation = o.network_allocation;
+      break;
+    case resource_kind::attachment: {
+      auto targets = resolve_attachment(self, o);
+      if (!targets.failure.empty()) {
+        update(self, o, order_state::failed, targets.failure);
+        return;
+      }
+      if (!targets.waiting_for.empty()) {
+        if (o.last_error != targets.waiting_for)
+          update(self, o, order_state::open, targets.waiting_for);
+        st.awaiting.insert(o.id);
+        return;
+      }
+      spec.server_id = targets.server_id;
+      spec.volume_id = targets.volume_id;
+      spec.device = o.attach_device;
+      break;
+    }
+  }
   ++st.in_flight;
   ++o.attempts;
   update(self, o, order_state::spawning, o.last_error);
-  instance_spec spec;
-  spec.order_id = o.id;
-  spec.requirements = requirements::combine(o.requirements, o.vcpu,
-                                            o.memory_mb, o.disk_gb);
-  spec.member_id = st.config.member_id;
-  spec.image = o.image;
-  spec.user_data = o.user_data;
-  spec.public_key = o.public_key;
-  spec.requesting_member = o.requesting_member.empty() ? st.config.member_id
-                                                       : o.requesting_member;
   auto id = o.id;
   self->request(st.driver, caf::infinite, atom::create_v, std::move(spec))
     .then([self, id](instance& inst) { on_created(self, id, std::move(inst)); },
@@ -245,7 +364,7 @@ void place(self_ptr self, order& o) {
 
 void pump(self_ptr self) {
   auto& st = self->state;
-  while (!st.blocked && st.in_flight < st.config.max_in_flight
+  while (st.in_flight < st.config.max_in_flight
          && !st.ready.empty()) {
     auto id = st.ready.begin()->second;
     st.ready.erase(st.ready.begin());
@@ -260,11 +379,8 @@ void pump(self_ptr self) {
     }
     if (!is_valid_at(o, t))
       continue; // its valid_from event puts it back
-    if (o.kind != resource_kind::compute) {
-      auto why = "no cloud driver of this member supports "
-                 + std::string{to_string(o.kind)} + " orders yet";
-      if (o.last_error != why)
-        update(self, o, order_state::open, why);
+    if (st.blocked.count(o.kind)) {
+      st.waiting.insert(id);
       continue;
     }
     place(self, o);
@@ -286,7 +402,7 @@ void arm_retry(self_ptr self) {
 /// Capacity may be there again: try everything that waits.
 void wake_up(self_ptr self) {
   auto& st = self->state;
-  st.blocked = false;
+  st.blocked.clear();
   for (auto& id : st.waiting)
     if (auto it = st.orders.find(id); it != st.orders.end())
       enqueue(self, it->second);
@@ -321,6 +437,7 @@ void reconcile(self_ptr self, std::vector<order> stored,
     bool failed = inst.state == instance_state::failed
                   || inst.state == instance_state::lost;
     st.instances[o.id] = inst;
+    st.instances[o.id].kind = o.kind;
     if (o.state == order_state::deleted) {
       o.instance_id = gid;
       finish_deletion(self, o.id);
@@ -369,6 +486,20 @@ void reconcile(self_ptr self, std::vector<order> stored,
   arm_validity_timer(self);
 }
 
+/// errc::conflict while a live attachment order uses `o`: the attachment
+/// is deleted first (a volume in use cannot be deleted; a compute would
+/// take the attachment with it behind the user's back).
+caf::error in_use_by_attachment(self_ptr self, const order& o) {
+  for (auto& [id, other] : self->state.orders)
+    if (refers_to(other, o) && other.state != order_state::deleted
+        && !is_terminal(other.state))
+      return make_error(errc::conflict,
+                        "the attachment order " + other.id + " uses this "
+                          + std::string{to_string(o.kind)}
+                          + "; delete it first");
+  return {};
+}
+
 order* find_owned(self_ptr self, const std::string& user_id,
                   const std::string& order_id) {
   auto it = self->state.orders.find(order_id);
@@ -385,8 +516,26 @@ order* find_by_instance(self_ptr self, const std::string& user_id,
   return nullptr;
 }
 
-instance user_view(const order& o, instance inst) {
+/// The instance as its owner sees it: every id global.
+instance user_view(self_ptr self, const order& o, instance inst) {
+  auto& member = self->state.config.member_id;
   inst.id = o.instance_id;
+  inst.kind = o.kind;
+  if (o.kind == resource_kind::volume) {
+    // The scheduler's own attachments say where a volume is attached; the
+    // volume's last report from the cloud may predate them.
+    inst.server_id.clear();
+    auto local = split_instance_id(o.instance_id);
+    for (auto& [id, x] : self->state.instances)
+      if (x.kind == resource_kind::attachment && local
+          && x.volume_id == local->first
+          && x.state == instance_state::running)
+        inst.server_id = x.server_id;
+  }
+  if (!inst.server_id.empty())
+    inst.server_id = global_instance_id(inst.server_id, member);
+  if (!inst.volume_id.empty())
+    inst.volume_id = global_instance_id(inst.volume_id, member);
   return inst;
 }
 
@@ -411,6 +560,23 @@ order_scheduler(self_ptr self, store_actor store, cloud_driver_actor driver,
       if (count < 1)
         return make_error(errc::invalid_argument, "count must be at least 1");
       auto& st = self->state;
+      if (tmpl.kind == resource_kind::attachment) {
+        if (count != 1)
+          return make_error(errc::invalid_argument,
+                            "count must be 1 for attachment orders");
+        for (auto [kind, ref] : {std::pair{resource_kind::compute,
+                                           &tmpl.attach_compute},
+                                 std::pair{resource_kind::volume,
+                                           &tmpl.attach_volume}}) {
+          auto target = find_reference(self, tmpl.user_id, kind, *ref);
+          if (!target || target->state == order_state::deleted
+              || is_terminal(target->state))
+            return make_error(errc::invalid_argument,
+                              "no live " + std::string{to_string(kind)}
+                                + " order or instance " + *ref
+                                + " of this user");
+        }
+      }
       auto t = now(self);
       std::vector<order> batch;
       batch.reserve(count);
@@ -466,6 +632,8 @@ order_scheduler(self_ptr self, store_actor store, cloud_driver_actor driver,
         return make_error(errc::not_found, "no order " + order_id);
       if (o->state == order_state::deleted)
         return *o;
+      if (auto e = in_use_by_attachment(self, *o))
+        return e;
       auto previous = o->state;
       dequeue(self, *o);
       o->state = order_state::deleted;
@@ -484,13 +652,13 @@ order_scheduler(self_ptr self, store_actor store, cloud_driver_actor driver,
           [rp](caf::error& e) mutable { rp.deliver(std::move(e)); });
       return rp;
     },
-    [self](atom::instances, const std::string& user_id) {
+    [self](atom::instances, const std::string& user_id, resource_kind kind) {
       std::vector<instance> result;
       for (auto& [order_id, inst] : self->state.instances) {
         auto it = self->state.orders.find(order_id);
         if (it != self->state.orders.end() && it->second.user_id == user_id
-            && !it->second.instance_id.empty())
-          result.push_back(user_view(it->second, inst));
+            && it->second.kind == kind && !it->second.instance_id.empty())
+          result.push_back(user_view(self, it->second, inst));
       }
       std::sort(result.begin(), result.end(), [](auto& a, auto& b) {
         return std::tie(a.created_at, a.id) < std::tie(b.created_at, b.id);
@@ -502,13 +670,15 @@ order_scheduler(self_ptr self, store_actor store, cloud_driver_actor driver,
       auto o = find_by_instance(self, user_id, global_id);
       if (!o || !self->state.instances.count(o->id))
         return make_error(errc::not_found, "no instance " + global_id);
-      return user_view(*o, self->state.instances[o->id]);
+      return user_view(self, *o, self->state.instances[o->id]);
     },
     [self](atom::erase_instance, const std::string& user_id,
            const std::string& global_id) -> caf::result<atom::ok> {
       auto o = find_by_instance(self, user_id, global_id);
       if (!o)
         return make_error(errc::not_found, "no instance " + global_id);
+      if (auto e = in_use_by_attachment(self, *o))
+        return e;
       auto rp = self->make_response_promise<atom::ok>();
       auto local = split_instance_id(global_id);
       auto order_id = o->id;
@@ -534,6 +704,7 @@ order_scheduler(self_ptr self, store_actor store, cloud_driver_actor driver,
       for (auto& [order_id, inst] : self->state.instances) {
         auto it = self->state.orders.find(order_id);
         if (it == self->state.orders.end() || it->second.user_id != user_id
+            || it->second.kind != resource_kind::compute
             || inst.state == instance_state::failed
             || inst.state == instance_state::lost)
           continue;
@@ -590,6 +761,11 @@ order_scheduler(self_ptr self, store_actor store, cloud_driver_actor driver,
       if (o.instance_id != gid)
         return;
       st.instances[o.id] = inst;
+      st.instances[o.id].kind = o.kind;
+      if (inst.state == instance_state::running && !st.awaiting.empty()) {
+        wake_awaiting(self);
+        pump(self);
+      }
       if (inst.state != instance_state::failed
           && inst.state != instance_state::lost)
         return;

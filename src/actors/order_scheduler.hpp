@@ -47,8 +47,16 @@ struct order_scheduler_state {
   std::set<std::string> waiting;
   /// Deleted orders whose instance removal failed; retried with `waiting`.
   std::set<std::string> removals;
+  /// Attachment orders waiting for their compute to run and their volume
+  /// to be ready; tried again whenever an instance becomes usable.
+  std::set<std::string> awaiting;
+  /// Open orders of a kind no driver serves: not retried (a restart with
+  /// another configuration tries them again).
+  std::set<std::string> parked;
   std::int32_t in_flight = 0;
-  bool blocked = false; ///< the cloud had no room: stop until an event
+  /// Kinds whose cloud had no room (its quota): their orders wait for a
+  /// capacity event or the back-off timer; other kinds go on.
+  std::set<resource_kind> blocked;
   bool retry_armed = false;
   std::int64_t backoff_ms = 0;
 

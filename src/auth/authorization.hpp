@@ -18,6 +18,12 @@ inline constexpr std::string_view order_read = "order.read";
 inline constexpr std::string_view order_delete = "order.delete";
 inline constexpr std::string_view compute_read = "compute.read";
 inline constexpr std::string_view compute_delete = "compute.delete";
+inline constexpr std::string_view volume_read = "volume.read";
+inline constexpr std::string_view volume_delete = "volume.delete";
+inline constexpr std::string_view network_read = "network.read";
+inline constexpr std::string_view network_delete = "network.delete";
+inline constexpr std::string_view attachment_read = "attachment.read";
+inline constexpr std::string_view attachment_delete = "attachment.delete";
 inline constexpr std::string_view member_read = "member.read";
 inline constexpr std::string_view quota_read = "quota.read";
 } // namespace action

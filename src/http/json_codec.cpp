@@ -41,7 +41,7 @@ struct field_spec {
   std::optional<resource_kind> only;
 };
 
-constexpr std::array<field_spec, 16> field_specs{{
+constexpr std::array<field_spec, 19> field_specs{{
   {"kind", std::nullopt},
   {"count", std::nullopt},
   {"type", std::nullopt},
@@ -58,7 +58,24 @@ constexpr std::array<field_spec, 16> field_specs{{
   {"network_cidr", resource_kind::network},
   {"network_gateway", resource_kind::network},
   {"network_allocation", resource_kind::network},
+  {"compute", resource_kind::attachment},
+  {"volume", resource_kind::attachment},
+  {"device", resource_kind::attachment},
 }};
+
+// An order id or a global instance id; what a user copies from a listing.
+constexpr size_t max_reference_bytes = 256;
+
+// Device names as clouds take them ("/dev/vdb", "/dev/xvdf"); anything else
+// would only fail later, inside the cloud.
+bool is_device_name(std::string_view d) {
+  constexpr std::string_view prefix = "/dev/";
+  if (!d.starts_with(prefix) || d.size() == prefix.size() || d.size() > 32)
+    return false;
+  return std::all_of(d.begin() + prefix.size(), d.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+  });
+}
 
 std::string_view json_type_of(const json& v) {
   if (v.is_number_float())
@@ -284,9 +301,10 @@ parse_order_request(std::string_view body, const order_limits& limits) {
   order_request req;
   order& o = req.prototype;
   if (!obj.contains("kind"))
-    return invalid(field("kind") + " is required (compute, volume or network)");
+    return invalid(field("kind")
+                   + " is required (compute, volume, network or attachment)");
   if (auto e = read_enum(obj, "kind", parse_resource_kind,
-                         "compute, volume, network", o.kind))
+                         "compute, volume, network, attachment", o.kind))
     return *e;
 
   for (auto& [name, value] : obj.items()) {
@@ -372,6 +390,27 @@ parse_order_request(std::string_view body, const order_limits& limits) {
       if (auto e = check_network(o))
         return *e;
       break;
+    case resource_kind::attachment:
+      for (auto [name, out] : {std::pair{"compute", &o.attach_compute},
+                               std::pair{"volume", &o.attach_volume}}) {
+        if (!obj.contains(name))
+          return invalid(field(name) + " is required for attachment orders "
+                                       "(an order id or an instance id)");
+        if (auto e = read_string(obj, name, max_reference_bytes, *out))
+          return *e;
+        if (out->empty())
+          return invalid(field(name) + " must not be empty");
+      }
+      if (auto e = read_string(obj, "device", 32, o.attach_device))
+        return *e;
+      if (obj.contains("device") && !is_device_name(o.attach_device))
+        return invalid(field("device")
+                       + " must look like /dev/vdb (lowercase letters and "
+                         "digits after /dev/)");
+      // One volume attaches to one server at a time.
+      if (req.count != 1)
+        return invalid(field("count") + " must be 1 for attachment orders");
+      break;
   }
   return req;
 }
@@ -414,27 +453,58 @@ nlohmann::json order_to_json(const order& o) {
       j["network_gateway"] = nullable(o.network_gateway);
       j["network_allocation"] = o.network_allocation;
       break;
+    case resource_kind::attachment:
+      j["compute"] = o.attach_compute;
+      j["volume"] = o.attach_volume;
+      j["device"] = nullable(o.attach_device);
+      break;
   }
   return j;
 }
 
+std::string_view instance_state_name(const instance& x) {
+  // Only a server "runs"; a volume, network or attachment is ready to use.
+  if (x.kind != resource_kind::compute && x.state == instance_state::running)
+    return "ready";
+  return to_string(x.state);
+}
+
 nlohmann::json instance_to_json(const instance& x) {
-  // A flavor dimension of -1 means the cloud did not say.
-  auto dim = [](int v) { return v < 0 ? json(nullptr) : json(v); };
-  return json{
+  json j{
     {"id", x.id},
     {"order_id", x.order_id},
-    {"state", str(to_string(x.state))},
-    {"flavor", nullable(x.size.name)},
-    {"vcpu", dim(x.size.vcpu)},
-    {"memory_mb", dim(x.size.memory_mb)},
-    {"disk_gb", dim(x.size.disk_gb)},
-    {"image", nullable(x.image)},
-    {"ip", nullable(x.ip)},
-    {"created_at", x.created_at != 0 ? json(format_iso8601(x.created_at))
-                                     : json(nullptr)},
-    {"fault", nullable(x.fault)},
+    {"state", str(instance_state_name(x))},
   };
+  switch (x.kind) {
+    case resource_kind::compute: {
+      // A flavor dimension of -1 means the cloud did not say.
+      auto dim = [](int v) { return v < 0 ? json(nullptr) : json(v); };
+      j["flavor"] = nullable(x.size.name);
+      j["vcpu"] = dim(x.size.vcpu);
+      j["memory_mb"] = dim(x.size.memory_mb);
+      j["disk_gb"] = dim(x.size.disk_gb);
+      j["image"] = nullable(x.image);
+      j["ip"] = nullable(x.ip);
+      break;
+    }
+    case resource_kind::volume:
+      j["size_gb"] = x.size_gb;
+      j["attached_to"] = nullable(x.server_id);
+      break;
+    case resource_kind::network:
+      j["network_cidr"] = nullable(x.network_cidr);
+      j["network_gateway"] = nullable(x.network_gateway);
+      break;
+    case resource_kind::attachment:
+      j["compute"] = x.server_id;
+      j["volume"] = x.volume_id;
+      j["device"] = nullable(x.device);
+      break;
+  }
+  j["created_at"] = x.created_at != 0 ? json(format_iso8601(x.created_at))
+                                      : json(nullptr);
+  j["fault"] = nullable(x.fault);
+  return j;
 }
 
 nlohmann::json member_to_json(const member_info& m) {

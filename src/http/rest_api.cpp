@@ -33,16 +33,25 @@ enum class resource {
   status,
   orders,
   order,
-  computes,
-  compute,
+  instances, ///< GET /v1/{computes,volumes,networks,attachments}
+  instance,  ///< ... /{id}
   members,
   quota,
-  unimplemented, ///< volumes, networks, attachments
 };
+
+// Collections of instances, one per order kind: (path segment, kind).
+constexpr std::array<std::pair<std::string_view, resource_kind>, 4>
+  instance_collections{{
+    {"computes", resource_kind::compute},
+    {"volumes", resource_kind::volume},
+    {"networks", resource_kind::network},
+    {"attachments", resource_kind::attachment},
+  }};
 
 struct route {
   resource res;
   std::string id; ///< the {id} path segment, if the route has one
+  resource_kind kind = resource_kind::compute; ///< instance routes
 };
 
 std::optional<route> match_route(std::string_view path) {
@@ -60,8 +69,6 @@ std::optional<route> match_route(std::string_view path) {
     }
     path.remove_prefix(slash + 1);
   }
-  if (seg[0] == "volumes" || seg[0] == "networks" || seg[0] == "attachments")
-    return route{resource::unimplemented, {}};
   if (!path.empty()
       || std::any_of(seg.begin(), seg.end(), [](auto s) { return s.empty(); }))
     return std::nullopt;
@@ -72,10 +79,10 @@ std::optional<route> match_route(std::string_view path) {
     return route{resource::orders, {}};
   if (seg.size() == 2 && seg[0] == "orders")
     return route{resource::order, id};
-  if (seg.size() == 1 && seg[0] == "computes")
-    return route{resource::computes, {}};
-  if (seg.size() == 2 && seg[0] == "computes")
-    return route{resource::compute, id};
+  for (auto [name, kind] : instance_collections)
+    if (seg[0] == name && seg.size() <= 2)
+      return route{seg.size() == 1 ? resource::instances : resource::instance,
+                   id, kind};
   if (seg.size() == 1 && seg[0] == "members")
     return route{resource::members, {}};
   if (seg.size() == 3 && seg[0] == "members" && seg[2] == "quota")
@@ -164,9 +171,10 @@ struct rest_api::impl {
     std::string_view method;
     std::string_view action; ///< empty: open to anyone, no token needed
     handler fn;
+    resource_kind kind = resource_kind::compute; ///< instance routes only
   };
 
-  static const std::array<endpoint, 10> endpoints;
+  static const std::array<endpoint, 19> endpoints;
 
   caf::actor_system& sys;
   order_scheduler_actor scheduler;
@@ -297,21 +305,15 @@ struct rest_api::impl {
     auto r = match_route(req.path);
     if (!r)
       return reply_error(res, {404, "not_found", "no such resource"});
-    if (r->res == resource::unimplemented) {
-      if (authenticate(req, res))
-        reply_error(res, {501, "not_implemented",
-                          "no cloud driver of this member supports volumes, "
-                          "networks or attachments yet; volume and network "
-                          "orders are accepted and stored"});
-      return;
-    }
     std::string_view method = req.method;
     if (method == "HEAD")
       method = "GET";
     const endpoint* ep = nullptr;
     std::string allow;
     for (auto& e : endpoints) {
-      if (e.res != r->res)
+      bool of_instances = r->res == resource::instances
+                          || r->res == resource::instance;
+      if (e.res != r->res || (of_instances && e.kind != r->kind))
         continue;
       allow += allow.empty() ? "" : ", ";
       allow += e.method;
@@ -482,23 +484,56 @@ struct rest_api::impl {
     return out;
   }
 
-  void list_computes(const call& c, httplib::Response& res) {
+  json instances_to_json(resource_kind kind, const std::vector<instance>& xs) {
+    if (kind == resource_kind::compute)
+      return with_tunnel(xs);
+    return array_of(xs, instance_to_json);
+  }
+
+  static std::string_view collection_name(resource_kind kind) {
+    for (auto [name, k] : instance_collections)
+      if (k == kind)
+        return name;
+    return "instances";
+  }
+
+  void list_instances(const call& c, httplib::Response& res) {
+    auto kind = c.target.kind;
     ask(
       res,
       [&](const std::vector<instance>& xs) {
-        reply(res, 200, json{{"computes", with_tunnel(xs)}});
+        reply(res, 200,
+              json{{collection_name(kind), instances_to_json(kind, xs)}});
       },
-      atom::instances_v, c.caller.id);
+      atom::instances_v, c.caller.id, kind);
   }
 
-  void get_compute(const call& c, httplib::Response& res) {
+  // The scheduler finds an instance of any kind; under another kind's
+  // path it does not exist.
+  std::optional<instance> find_instance(const call& c, httplib::Response& res) {
+    std::optional<instance> found;
     ask(
       res,
-      [&](const instance& x) { reply(res, 200, with_tunnel({x})[0]); },
+      [&](const instance& x) {
+        if (x.kind == c.target.kind)
+          found = x;
+        else
+          reply_error(res, {404, "not_found",
+                            "no " + std::string{to_string(c.target.kind)} + " "
+                              + c.target.id});
+      },
       atom::instance_v, c.caller.id, c.target.id);
+    return found;
   }
 
-  void delete_compute(const call& c, httplib::Response& res) {
+  void get_instance(const call& c, httplib::Response& res) {
+    if (auto x = find_instance(c, res))
+      reply(res, 200, instances_to_json(x->kind, {*x})[0]);
+  }
+
+  void delete_instance(const call& c, httplib::Response& res) {
+    if (!find_instance(c, res))
+      return;
     ask(
       res, [&](atom::ok) { res.status = 204; }, atom::erase_instance_v,
       c.caller.id, c.target.id);
@@ -525,15 +560,36 @@ struct rest_api::impl {
   }
 };
 
-const std::array<rest_api::impl::endpoint, 10> rest_api::impl::endpoints{{
+const std::array<rest_api::impl::endpoint, 19> rest_api::impl::endpoints{{
   {resource::status, "GET", {}, &impl::get_status},
   {resource::orders, "GET", action::order_read, &impl::list_orders},
   {resource::orders, "POST", action::order_create, &impl::create_orders},
   {resource::order, "GET", action::order_read, &impl::get_order},
   {resource::order, "DELETE", action::order_delete, &impl::delete_order},
-  {resource::computes, "GET", action::compute_read, &impl::list_computes},
-  {resource::compute, "GET", action::compute_read, &impl::get_compute},
-  {resource::compute, "DELETE", action::compute_delete, &impl::delete_compute},
+  {resource::instances, "GET", action::compute_read, &impl::list_instances,
+   resource_kind::compute},
+  {resource::instance, "GET", action::compute_read, &impl::get_instance,
+   resource_kind::compute},
+  {resource::instance, "DELETE", action::compute_delete,
+   &impl::delete_instance, resource_kind::compute},
+  {resource::instances, "GET", action::volume_read, &impl::list_instances,
+   resource_kind::volume},
+  {resource::instance, "GET", action::volume_read, &impl::get_instance,
+   resource_kind::volume},
+  {resource::instance, "DELETE", action::volume_delete,
+   &impl::delete_instance, resource_kind::volume},
+  {resource::instances, "GET", action::network_read, &impl::list_instances,
+   resource_kind::network},
+  {resource::instance, "GET", action::network_read, &impl::get_instance,
+   resource_kind::network},
+  {resource::instance, "DELETE", action::network_delete,
+   &impl::delete_instance, resource_kind::network},
+  {resource::instances, "GET", action::attachment_read, &impl::list_instances,
+   resource_kind::attachment},
+  {resource::instance, "GET", action::attachment_read, &impl::get_instance,
+   resource_kind::attachment},
+  {resource::instance, "DELETE", action::attachment_delete,
+   &impl::delete_instance, resource_kind::attachment},
   {resource::members, "GET", action::member_read, &impl::list_members},
   {resource::quota, "GET", action::quota_read, &impl::get_quota},
 }};

@@ -17,7 +17,7 @@ struct migration {
   const char* sql;
 };
 
-constexpr std::array<migration, 2> migrations{{
+constexpr std::array<migration, 3> migrations{{
   {1, R"sql(
     CREATE TABLE orders (
       id TEXT PRIMARY KEY NOT NULL,
@@ -53,19 +53,25 @@ constexpr std::array<migration, 2> migrations{{
     ALTER TABLE orders ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
     CREATE INDEX orders_by_user ON orders (user_id, created_at);
   )sql"},
+  {3, R"sql(
+    ALTER TABLE orders ADD COLUMN attach_compute TEXT NOT NULL DEFAULT '';
+    ALTER TABLE orders ADD COLUMN attach_volume TEXT NOT NULL DEFAULT '';
+    ALTER TABLE orders ADD COLUMN attach_device TEXT NOT NULL DEFAULT '';
+  )sql"},
 }};
 
 static_assert(migrations.back().version == order_store::latest_version);
 
 // The one list of columns: bind_order binds and read_order reads in exactly
 // this order.
-constexpr std::array<std::string_view, 28> columns{
+constexpr std::array<std::string_view, 31> columns{
   "id", "batch_id", "user_id", "user_name", "kind", "type", "state",
   "vcpu", "memory_mb", "disk_gb", "image", "requirements", "public_key",
   "user_data", "size_gb", "network_cidr", "network_gateway",
   "network_allocation", "valid_from", "valid_until", "instance_id",
   "requesting_member", "providing_member", "created_at", "updated_at",
-  "fulfilled_at", "last_error", "attempts",
+  "fulfilled_at", "last_error", "attempts", "attach_compute",
+  "attach_volume", "attach_device",
 };
 
 std::string column_list() {
@@ -215,6 +221,9 @@ void bind_order(sqlite3_stmt* s, const order& o) {
   sqlite3_bind_int64(s, ++i, o.fulfilled_at);
   bind_text(s, ++i, o.last_error);
   sqlite3_bind_int(s, ++i, o.attempts);
+  bind_text(s, ++i, o.attach_compute);
+  bind_text(s, ++i, o.attach_volume);
+  bind_text(s, ++i, o.attach_device);
 }
 
 std::string column_text(sqlite3_stmt* s, int i) {
@@ -272,6 +281,9 @@ order read_order(sqlite3_stmt* s) {
   o.fulfilled_at = sqlite3_column_int64(s, i++);
   o.last_error = column_text(s, i++);
   o.attempts = sqlite3_column_int(s, i++);
+  o.attach_compute = column_text(s, i++);
+  o.attach_volume = column_text(s, i++);
+  o.attach_device = column_text(s, i++);
   return o;
 }
 

@@ -77,6 +77,68 @@ TEST_CASE("a full compute order keeps every field") {
   CHECK(o.valid_until == parse_iso8601("2026-11-26T09:00:00Z"));
 }
 
+TEST_CASE("attachment orders") {
+  auto a = parse_ok(R"({"kind":"attachment","compute":"c-order","volume":"vol-1@site-a","device":"/dev/vdc"})");
+  CHECK(a.prototype.kind == resource_kind::attachment);
+  CHECK(a.prototype.attach_compute == "c-order");
+  CHECK(a.prototype.attach_volume == "vol-1@site-a");
+  CHECK(a.prototype.attach_device == "/dev/vdc");
+  CHECK(parse_ok(R"({"kind":"attachment","compute":"c","volume":"v"})")
+          .prototype.attach_device.empty());
+
+  auto missing = parse_bad(R"({"kind":"attachment","compute":"c"})");
+  CHECK(missing.http_status == 400);
+  CHECK(missing.message.find("'volume' is required") != std::string::npos);
+  CHECK(parse_bad(R"({"kind":"attachment","compute":"","volume":"v"})")
+          .message.find("must not be empty") != std::string::npos);
+  CHECK(parse_bad(R"({"kind":"attachment","compute":7,"volume":"v"})")
+          .message.find("string") != std::string::npos);
+  const std::string prefix =
+    "{\"kind\":\"attachment\",\"compute\":\"c\",\"volume\":\"v\",\"device\":\"";
+  for (std::string device : {"vdb", "/dev/", "/dev/VDB", "/dev/../sda", "/dev/vdb; rm"}) {
+    auto e = parse_bad(prefix + device + "\"}");
+    CHECK_MESSAGE(e.message.find("device") != std::string::npos, device);
+  }
+  CHECK(parse_bad(R"({"kind":"attachment","compute":"c","volume":"v","count":2})")
+          .message.find("count") != std::string::npos);
+  // Attachment fields belong to attachments only, and the other way round.
+  CHECK(parse_bad(R"({"kind":"volume","size_gb":1,"compute":"c"})")
+          .message.find("does not apply") != std::string::npos);
+  CHECK(parse_bad(R"({"kind":"attachment","compute":"c","volume":"v","size_gb":1})")
+          .message.find("does not apply") != std::string::npos);
+  CHECK(parse_bad(R"({"kind":"attachment","compute":"c","volume":"v","vcpu":1})")
+          .message.find("does not apply") != std::string::npos);
+}
+
+TEST_CASE("instances render the fields of their kind") {
+  instance v;
+  v.id = "vol-1@site-a";
+  v.kind = resource_kind::volume;
+  v.state = instance_state::running;
+  v.size_gb = 5;
+  auto j = instance_to_json(v);
+  CHECK(j["state"] == "ready");
+  CHECK(j["size_gb"] == 5);
+  CHECK(j["attached_to"].is_null());
+  CHECK_FALSE(j.contains("ip"));
+  instance c;
+  c.state = instance_state::running;
+  auto cj = instance_to_json(c);
+  CHECK(cj["state"] == "running");
+  CHECK(cj.contains("ip"));
+  CHECK_FALSE(cj.contains("size_gb"));
+  instance a;
+  a.kind = resource_kind::attachment;
+  a.state = instance_state::failed;
+  a.server_id = "vm@x";
+  a.volume_id = "vol@x";
+  auto aj = instance_to_json(a);
+  CHECK(aj["state"] == "failed");
+  CHECK(aj["compute"] == "vm@x");
+  CHECK(aj["volume"] == "vol@x");
+  CHECK(aj["device"].is_null());
+}
+
 TEST_CASE("volume and network orders") {
   auto v = parse_ok(R"({"kind":"volume","size_gb":10})");
   CHECK(v.prototype.kind == resource_kind::volume);

@@ -115,7 +115,7 @@ TEST_CASE("order: enum names round trip") {
   for (auto t : {order_type::one_time, order_type::persistent})
     CHECK(parse_order_type(to_string(t)) == t);
   for (auto k : {resource_kind::compute, resource_kind::volume,
-                 resource_kind::network})
+                 resource_kind::network, resource_kind::attachment})
     CHECK(parse_resource_kind(to_string(k)) == k);
   for (auto s : {instance_state::spawning, instance_state::running,
                  instance_state::failed, instance_state::lost})

@@ -9,6 +9,7 @@
 #include <doctest/doctest.h>
 
 #include <map>
+#include <set>
 
 using namespace fogbow;
 using namespace std::chrono_literals;
@@ -52,6 +53,9 @@ struct fake_driver_state {
   int erases = 0;
   int next_id = 1;
   bool die_on_create = false; ///< report the new instance dead before replying
+  std::set<resource_kind> unsupported;      ///< kinds refused as unsupported
+  std::set<resource_kind> full;             ///< kinds whose quota is used up
+  std::map<std::string, instance_spec> specs; ///< last create, by order id
   cloud_events_actor subscriber;
 };
 
@@ -63,11 +67,20 @@ fake_driver(cloud_driver_actor::stateful_pointer<fake_driver_state> self) {
       for (auto& [id, inst] : st.instances)
         if (inst.order_id == spec.order_id)
           return inst;
-      if (static_cast<int>(st.instances.size()) >= st.max_instances)
+      if (st.unsupported.count(spec.kind))
+        return make_error(errc::unsupported, "no driver for this kind");
+      if (st.full.count(spec.kind)
+          || static_cast<int>(st.instances.size()) >= st.max_instances)
         return make_error(errc::no_capacity, "no room for another instance");
       ++st.creates;
+      st.specs[spec.order_id] = spec;
       instance inst;
-      inst.id = "vm-" + std::to_string(st.next_id++);
+      inst.kind = spec.kind;
+      inst.id = spec.kind == resource_kind::attachment
+                  ? attachment_local_id(spec.server_id, spec.volume_id)
+                  : "vm-" + std::to_string(st.next_id++);
+      inst.server_id = spec.server_id;
+      inst.volume_id = spec.volume_id;
       inst.order_id = spec.order_id;
       inst.state = instance_state::running;
       inst.size = flavor{"small", 1, 512, 10};
@@ -165,6 +178,31 @@ struct scheduler_fixture : test::deterministic_fixture {
   }
   order_scheduler_state& sched_state() {
     return state_of<order_scheduler_state>(aut);
+  }
+
+  static order volume_order(int size_gb = 1, std::string user = "alice") {
+    auto o = compute_order(std::move(user));
+    o.kind = resource_kind::volume;
+    o.size_gb = size_gb;
+    return o;
+  }
+
+  static order attachment_order(std::string compute, std::string volume) {
+    auto o = compute_order();
+    o.kind = resource_kind::attachment;
+    o.attach_compute = std::move(compute);
+    o.attach_volume = std::move(volume);
+    o.attach_device = "/dev/vdb";
+    return o;
+  }
+
+  std::vector<instance> instances_of(resource_kind kind) {
+    std::vector<instance> result;
+    self->send(aut, atom::instances_v, std::string{"alice"}, kind);
+    run();
+    self->receive([&](std::vector<instance>& xs) { result = std::move(xs); },
+                  [&](caf::error& e) { FAIL(message_of(e)); });
+    return result;
   }
 
   static order compute_order(std::string user = "alice") {
@@ -265,7 +303,7 @@ TEST_CASE_FIXTURE(scheduler_fixture, "quota exhaustion keeps orders open until c
   auto waiting = get(second.id);
   CHECK(waiting.state == order_state::open);
   CHECK(waiting.last_error.find("no room") != std::string::npos);
-  CHECK(sched_state().blocked);
+  CHECK(sched_state().blocked.count(resource_kind::compute) == 1);
   // Removing the first instance frees capacity: the driver says so and
   // the waiting order is served without waiting for the back-off timer.
   erase_instance(get(first.id).instance_id);
@@ -391,17 +429,149 @@ TEST_CASE_FIXTURE(scheduler_fixture, "a user never sees another user's orders") 
   CHECK(driver_state().instances.size() == 1);
 }
 
-TEST_CASE_FIXTURE(scheduler_fixture, "volume orders are stored and stay open with a reason") {
+TEST_CASE_FIXTURE(scheduler_fixture, "a kind the driver does not serve stays open and is not retried") {
   start();
-  auto tmpl = compute_order();
-  tmpl.kind = resource_kind::volume;
-  tmpl.size_gb = 10;
-  auto id = create(tmpl)[0].id;
+  driver_state().unsupported.insert(resource_kind::volume);
+  auto id = create(volume_order())[0].id;
   auto o = get(id);
   CHECK(o.state == order_state::open);
-  CHECK(o.last_error.find("volume") != std::string::npos);
-  CHECK(store_rows().count(id) == 1);
-  CHECK(driver_state().creates == 0);
+  CHECK(o.last_error == "no driver for this kind");
+  CHECK(store_rows().at(id).last_error == "no driver for this kind");
+  CHECK(sched_state().parked.count(id) == 1);
+  // Neither the back-off timer nor freed capacity tries it again.
+  tick(60s);
+  self->send(aut, atom::capacity_freed_v);
+  run();
+  CHECK(get(id).attempts == 1);
+  CHECK(sched_state().ready.empty());
+}
+
+TEST_CASE_FIXTURE(scheduler_fixture, "volume and network orders reach the driver with their sizes") {
+  start();
+  auto v = create(volume_order(7))[0].id;
+  auto n_tmpl = compute_order();
+  n_tmpl.kind = resource_kind::network;
+  n_tmpl.network_cidr = "10.9.0.0/24";
+  n_tmpl.network_gateway = "10.9.0.1";
+  n_tmpl.network_allocation = "static";
+  auto n = create(n_tmpl)[0].id;
+  CHECK(get(v).state == order_state::fulfilled);
+  CHECK(get(n).state == order_state::fulfilled);
+  auto& vs = driver_state().specs.at(v);
+  CHECK(vs.kind == resource_kind::volume);
+  CHECK(vs.size_gb == 7);
+  CHECK(vs.requirements.empty());
+  auto& ns = driver_state().specs.at(n);
+  CHECK(ns.kind == resource_kind::network);
+  CHECK(ns.network_cidr == "10.9.0.0/24");
+  CHECK(ns.network_gateway == "10.9.0.1");
+  CHECK(ns.network_allocation == "static");
+  // Each kind is listed on its own.
+  CHECK(instances_of(resource_kind::volume).size() == 1);
+  CHECK(instances_of(resource_kind::network).size() == 1);
+  CHECK(instances_of(resource_kind::compute).empty());
+}
+
+TEST_CASE_FIXTURE(scheduler_fixture, "a full volume quota does not hold back compute orders") {
+  start();
+  driver_state().full.insert(resource_kind::volume);
+  auto v = create(volume_order())[0].id;
+  auto c = create(compute_order())[0].id;
+  CHECK(get(v).state == order_state::open);
+  CHECK(get(c).state == order_state::fulfilled);
+  CHECK(sched_state().blocked.count(resource_kind::volume) == 1);
+  // The quota grows: the cloud says so, and the volume is served.
+  driver_state().full.clear();
+  self->send(aut, atom::capacity_freed_v);
+  run();
+  CHECK(get(v).state == order_state::fulfilled);
+}
+
+TEST_CASE_FIXTURE(scheduler_fixture, "an attachment waits for its compute, then joins both local ids") {
+  start();
+  driver_state().max_instances = 1; // the volume takes the only place
+  auto v = create(volume_order())[0];
+  auto c = create(compute_order())[0];
+  CHECK(get(c.id).state == order_state::open);
+  // By order id for the compute, by instance id for the volume.
+  auto att = create(attachment_order(c.id, get(v.id).instance_id))[0].id;
+  auto waiting = get(att);
+  CHECK(waiting.state == order_state::open);
+  CHECK(waiting.last_error == "waiting for the compute " + c.id + " to be running");
+  CHECK(sched_state().awaiting.count(att) == 1);
+  driver_state().max_instances = 10;
+  self->send(aut, atom::capacity_freed_v);
+  run();
+  CHECK(get(c.id).state == order_state::fulfilled);
+  auto done = get(att);
+  CHECK(done.state == order_state::fulfilled);
+  auto& spec = driver_state().specs.at(att);
+  CHECK(spec.server_id == split_instance_id(get(c.id).instance_id)->first);
+  CHECK(spec.volume_id == split_instance_id(get(v.id).instance_id)->first);
+  CHECK(spec.device == "/dev/vdb");
+  // The user sees global ids only.
+  auto views = instances_of(resource_kind::attachment);
+  REQUIRE(views.size() == 1);
+  CHECK(views[0].id == done.instance_id);
+  CHECK(views[0].server_id == get(c.id).instance_id);
+  CHECK(views[0].volume_id == get(v.id).instance_id);
+}
+
+TEST_CASE_FIXTURE(scheduler_fixture, "a volume in use by an attachment order is deleted only after it") {
+  start();
+  auto v = create(volume_order())[0].id;
+  auto c = create(compute_order())[0].id;
+  auto att = create(attachment_order(c, v))[0].id;
+  REQUIRE(get(att).state == order_state::fulfilled);
+  for (auto& target : {v, c}) {
+    self->send(aut, atom::erase_v, std::string{"alice"}, target);
+    run();
+    self->receive([](order&) { FAIL("deleted while attached"); },
+                  [&](caf::error& e) {
+                    CHECK(code_of(e) == errc::conflict);
+                    CHECK(message_of(e).find(att) != std::string::npos);
+                  });
+  }
+  self->send(aut, atom::erase_instance_v, std::string{"alice"},
+             get(v).instance_id);
+  run();
+  self->receive([](atom::ok) { FAIL("volume instance removed while attached"); },
+                [](caf::error& e) { CHECK(code_of(e) == errc::conflict); });
+  CHECK(get(v).state == order_state::fulfilled);
+  auto erases = driver_state().erases;
+  // Detach first, then the volume goes.
+  self->send(aut, atom::erase_v, std::string{"alice"}, att);
+  run();
+  self->receive([](order& o) { CHECK(o.state == order_state::deleted); },
+                [](caf::error& e) { FAIL(message_of(e)); });
+  CHECK(driver_state().erases == erases + 1);
+  self->send(aut, atom::erase_v, std::string{"alice"}, v);
+  run();
+  self->receive([](order& o) { CHECK(o.state == order_state::deleted); },
+                [](caf::error& e) { FAIL(message_of(e)); });
+  CHECK(driver_state().erases == erases + 2);
+}
+
+TEST_CASE_FIXTURE(scheduler_fixture, "an attachment must name live orders of the same user and kind") {
+  start();
+  auto bobs_volume = create(volume_order(1, "bob"))[0].id;
+  auto c = create(compute_order())[0].id;
+  auto v = create(volume_order())[0].id;
+  CHECK(code_of(create_error(attachment_order(c, bobs_volume))) == errc::invalid_argument);
+  CHECK(code_of(create_error(attachment_order(v, c))) == errc::invalid_argument); // swapped
+  CHECK(code_of(create_error(attachment_order(c, "nothing@site-a"))) == errc::invalid_argument);
+  // A target that ends before the attachment is placed fails it.
+  driver_state().max_instances = 2; // compute and volume fill it
+  auto short_lived = compute_order();
+  short_lived.valid_until = fake_now + 10'000;
+  auto c2 = create(short_lived)[0].id;
+  auto att = create(attachment_order(c2, v))[0].id;
+  CHECK(get(att).state == order_state::open);
+  tick(11s); // c2 ends while still open
+  CHECK(get(c2).state == order_state::closed);
+  CHECK(get(att).state == order_state::failed);
+  CHECK(get(att).last_error == "the compute " + c2 + " is closed");
+  CHECK(code_of(create_error(attachment_order(c2, v))) == errc::invalid_argument);
 }
 
 TEST_CASE_FIXTURE(scheduler_fixture, "restart reconciles stored orders with the cloud") {

@@ -105,12 +105,13 @@ fake_scheduler(order_scheduler_actor::pointer, std::shared_ptr<fake_db> db) {
       o->state = order_state::deleted;
       return *o;
     },
-    [db](atom::instances, const std::string& user) {
+    [db](atom::instances, const std::string& user, resource_kind kind) {
       std::lock_guard guard{db->mtx};
       std::vector<instance> out;
       for (auto& x : db->instances) {
         auto o = db->orders.find(x.order_id);
-        if (o != db->orders.end() && o->second.user_id == user)
+        if (o != db->orders.end() && o->second.user_id == user
+            && x.kind == kind)
           out.push_back(x);
       }
       return out;
@@ -229,14 +230,17 @@ struct api_fixture {
     return db->create_calls;
   }
 
-  void add_instance(const std::string& order_id, const std::string& id) {
+  instance& add_instance(const std::string& order_id, const std::string& id,
+                         resource_kind kind = resource_kind::compute) {
     std::lock_guard guard{db->mtx};
     instance x;
     x.id = id;
+    x.kind = kind;
     x.order_id = order_id;
     x.state = instance_state::running;
     x.size = flavor{"small", 1, 512, 10};
     db->instances.push_back(x);
+    return db->instances.back();
   }
 };
 
@@ -672,25 +676,71 @@ TEST_CASE_FIXTURE(api_fixture, "unknown paths are 404 and wrong methods 405, as 
   CHECK(create_calls() == 0);
 }
 
-TEST_CASE_FIXTURE(api_fixture, "volumes, networks and attachments are 501") {
+TEST_CASE_FIXTURE(api_fixture, "volumes, networks and attachments: each under its own path") {
   start();
   auto c = client();
-  for (auto path : {"/v1/volumes", "/v1/volumes/v-1", "/v1/networks",
-                    "/v1/attachments/a-1"}) {
-    CAPTURE(path);
-    auto r = c.Get(path, alice);
+  auto post = [&](const char* body) {
+    auto r = c.Post("/v1/orders", alice, body, "application/json");
     REQUIRE(r);
-    CHECK(r->status == 501);
-    CHECK(error_code(r) == "not_implemented");
-    CHECK(body_of(r)["error"]["message"].get<std::string>().find("volume")
-          != std::string::npos);
-    r = c.Get(path);
-    REQUIRE(r);
-    CHECK(r->status == 401);
-  }
-  auto r = c.Post("/v1/volumes", alice, R"({"size_gb":1})", "application/json");
+    REQUIRE(r->status == 201);
+    return body_of(r)["orders"][0]["id"].get<std::string>();
+  };
+  auto v = post(R"({"kind":"volume","size_gb":3})");
+  auto n = post(R"({"kind":"network","network_cidr":"10.1.0.0/24"})");
+  auto a = post(R"({"kind":"attachment","compute":"c-1","volume":"v-1@site-a","device":"/dev/vdc"})");
+  auto& vol = add_instance(v, "v-1@site-a", resource_kind::volume);
+  vol.size_gb = 3;
+  vol.server_id = "vm-1@site-a";
+  add_instance(n, "n-1@site-a", resource_kind::network).network_cidr = "10.1.0.0/24";
+  auto& att = add_instance(a, "vm-1:v-1@site-a", resource_kind::attachment);
+  att.server_id = "vm-1@site-a";
+  att.volume_id = "v-1@site-a";
+  att.device = "/dev/vdc";
+
+  auto j = body_of(c.Get("/v1/orders/" + a, alice));
+  CHECK(j["kind"] == "attachment");
+  CHECK(j["compute"] == "c-1");
+  CHECK(j["volume"] == "v-1@site-a");
+  CHECK(j["device"] == "/dev/vdc");
+  CHECK_FALSE(j.contains("vcpu"));
+
+  j = body_of(c.Get("/v1/volumes", alice));
+  REQUIRE(j["volumes"].size() == 1);
+  CHECK(j["volumes"][0]["id"] == "v-1@site-a");
+  CHECK(j["volumes"][0]["state"] == "ready");
+  CHECK(j["volumes"][0]["size_gb"] == 3);
+  CHECK(j["volumes"][0]["attached_to"] == "vm-1@site-a");
+  CHECK_FALSE(j["volumes"][0].contains("flavor"));
+  j = body_of(c.Get("/v1/networks/n-1@site-a", alice));
+  CHECK(j["network_cidr"] == "10.1.0.0/24");
+  CHECK(j["network_gateway"].is_null());
+  j = body_of(c.Get("/v1/attachments", alice));
+  REQUIRE(j["attachments"].size() == 1);
+  CHECK(j["attachments"][0]["compute"] == "vm-1@site-a");
+  CHECK(j["attachments"][0]["volume"] == "v-1@site-a");
+  CHECK(j["attachments"][0]["device"] == "/dev/vdc");
+  CHECK(body_of(c.Get("/v1/computes", alice))["computes"].empty());
+
+  // Under another kind's path an instance does not exist, and is not deleted.
+  auto r = c.Get("/v1/computes/v-1@site-a", alice);
   REQUIRE(r);
-  CHECK(r->status == 501);
+  CHECK(r->status == 404);
+  r = c.Delete("/v1/networks/v-1@site-a", alice);
+  REQUIRE(r);
+  CHECK(r->status == 404);
+  CHECK(body_of(c.Get("/v1/volumes", alice))["volumes"].size() == 1);
+  r = c.Get("/v1/volumes", bob);
+  CHECK(body_of(r)["volumes"].empty());
+  r = c.Get("/v1/volumes");
+  REQUIRE(r);
+  CHECK(r->status == 401);
+  r = c.Delete("/v1/volumes/v-1@site-a", alice);
+  REQUIRE(r);
+  CHECK(r->status == 204);
+  CHECK(body_of(c.Get("/v1/volumes", alice))["volumes"].empty());
+  r = c.Post("/v1/volumes", alice, R"({"size_gb":1})", "application/json");
+  REQUIRE(r);
+  CHECK(r->status == 405);
 }
 
 TEST_CASE_FIXTURE(api_fixture, "requests httplib::Client cannot make") {

@@ -2,7 +2,10 @@
 // entries in memory, created at once, never run anything and never fail,
 // so a benchmark measures the manager rather than a cloud. It still obeys
 // the driver contract: one instance per order id, flavor matching and
-// capacity limits, as the local driver does.
+// capacity limits, as the local driver does. It serves every kind: volumes,
+// networks and attachments are entries too (they do not count against the
+// compute capacity), so the scheduler's and the REST API's handling of
+// those kinds can be tested without a cloud.
 #pragma once
 
 #include "actors/actors.hpp"
