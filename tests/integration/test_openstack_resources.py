@@ -15,7 +15,7 @@ import unittest
 
 import fogbow_harness
 from fogbow_harness import start_manager
-from openstack_harness import _call, openstack_config, require_openstack
+from openstack_harness import KeystoneCounter, _call, openstack_config, require_openstack
 
 TOKEN = "alice-secret"
 MEMBER = "site-os.localhost"
@@ -413,6 +413,22 @@ class OpenStackResourcesTest(unittest.TestCase):
         status, body = manager.request("GET", "/v1/attachments", token=TOKEN)
         self.assertEqual([a["id"] for a in body["attachments"] if a["order_id"] == attach_id],
                          [attachment["instance_id"]])
+
+    def test_one_token_serves_compute_volume_and_network_drivers(self):
+        tenant, clouds = self.tenant()
+        counter = KeystoneCounter()
+        self.addCleanup(counter.close)
+        manager = manager_for(self, openstack_config(tenant, auth_url=counter.url))
+        ids = [post_order(manager, kind="compute"),
+               post_order(manager, kind="network", network_cidr="10.80.0.0/24",
+                          network_allocation="dynamic")]
+        if self.cinder:
+            ids.append(post_order(manager, kind="volume", size_gb=1))
+        for order_id in ids:
+            wait_order(manager, order_id, "fulfilled")
+        time.sleep(1.5)  # a few polls of every driver
+        # Start-up listing of three drivers, creates and polls: one token.
+        self.assertEqual(counter.token_requests, 1)
 
     def test_switched_off_volumes_are_refused_with_a_message(self):
         tenant, clouds = self.tenant()
