@@ -198,7 +198,9 @@ rows_of(const json& items, const std::vector<std::string>& keys) {
 
 bool is_client_command(std::string_view first_arg) {
   return first_arg == "order" || first_arg == "compute"
-         || first_arg == "member" || first_arg == "quota";
+         || first_arg == "volume" || first_arg == "network"
+         || first_arg == "attachment" || first_arg == "member"
+         || first_arg == "quota";
 }
 
 json build_order_body(const order_create_options& opts) {
@@ -222,6 +224,9 @@ json build_order_body(const order_create_options& opts) {
   put("network_cidr", opts.network_cidr);
   put("network_gateway", opts.network_gateway);
   put("network_allocation", opts.network_allocation);
+  put("compute", opts.compute);
+  put("volume", opts.volume);
+  put("device", opts.device);
   return body;
 }
 
@@ -281,6 +286,21 @@ std::string format_computes_table(const json& computes) {
     if (row[3] != "-")
       row[3] += "MB";
   return format_table({"ID", "STATE", "VCPU", "MEMORY", "IP", "ORDER"}, rows);
+}
+
+std::string format_instances_table(std::string_view kind,
+                                   const json& instances) {
+  if (kind == "volume")
+    return format_table({"ID", "STATE", "SIZE-GB", "ATTACHED-TO", "ORDER"},
+                        rows_of(instances, {"id", "state", "size_gb",
+                                            "attached_to", "order_id"}));
+  if (kind == "network")
+    return format_table({"ID", "STATE", "CIDR", "GATEWAY", "ORDER"},
+                        rows_of(instances, {"id", "state", "network_cidr",
+                                            "network_gateway", "order_id"}));
+  return format_table({"ID", "STATE", "COMPUTE", "VOLUME", "DEVICE", "ORDER"},
+                      rows_of(instances, {"id", "state", "compute", "volume",
+                                          "device", "order_id"}));
 }
 
 std::string format_members_table(const json& members) {
@@ -434,7 +454,7 @@ int run_client(int argc, char** argv) {
     "ISO-8601"};
   order_create->add_option("--kind", create.kind, "What to create")
     ->required()
-    ->check(CLI::IsMember({"compute", "volume", "network"}));
+    ->check(CLI::IsMember({"compute", "volume", "network", "attachment"}));
   order_create->add_option("--count", create.count, "Number of orders")
     ->check(CLI::PositiveNumber);
   order_create->add_option("--type", create.type, "Order type")
@@ -464,6 +484,12 @@ int run_client(int argc, char** argv) {
   order_create->add_option("--network-allocation", create.network_allocation,
                            "Address allocation")
     ->check(CLI::IsMember({"dynamic", "static"}));
+  order_create->add_option("--compute", create.compute,
+                           "Attachment: the compute's order or instance id");
+  order_create->add_option("--volume", create.volume,
+                           "Attachment: the volume's order or instance id");
+  order_create->add_option("--device", create.device,
+                           "Attachment: device name, e.g. /dev/vdb");
   verb(order, "list", "List your orders", [&] {
     print(g, call(g, "GET", "/v1/orders"),
           [](const json& a) { return format_orders_table(a.at("orders")); });
@@ -494,6 +520,36 @@ int run_client(int argc, char** argv) {
     if (!g.json_output)
       std::cout << "deleted compute " << id << '\n';
   }));
+
+  // Volumes, networks and attachments: the same three verbs as computes.
+  struct resource_noun {
+    const char* kind;
+    const char* collection;
+    const char* description;
+  };
+  for (auto r : {resource_noun{"volume", "volumes",
+                               "List, show and delete volumes"},
+                 resource_noun{"network", "networks",
+                               "List, show and delete networks"},
+                 resource_noun{"attachment", "attachments",
+                               "List, show and delete volume attachments"}}) {
+    auto* sub = noun(r.kind, r.description);
+    auto path = std::string{"/v1/"} + r.collection;
+    verb(sub, "list", r.description, [&g, r, path] {
+      print(g, call(g, "GET", path), [r](const json& a) {
+        return format_instances_table(r.kind, a.at(r.collection));
+      });
+    });
+    add_id(verb(sub, "show", "Show one", [&g, &id, path] {
+      print(g, call(g, "GET", path + "/" + encode_segment(id)),
+            [](const json& a) { return format_key_values(a, {"id", "state"}); });
+    }));
+    add_id(verb(sub, "delete", "Delete one", [&g, &id, r, path] {
+      call(g, "DELETE", path + "/" + encode_segment(id));
+      if (!g.json_output)
+        std::cout << "deleted " << r.kind << ' ' << id << '\n';
+    }));
+  }
 
   auto* member = noun("member", "Federation members");
   verb(member, "list", "List the members this manager knows", [&] {

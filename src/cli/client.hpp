@@ -39,6 +39,9 @@ struct order_create_options {
   std::optional<std::string> network_cidr;
   std::optional<std::string> network_gateway;
   std::optional<std::string> network_allocation;
+  std::optional<std::string> compute; ///< attachment
+  std::optional<std::string> volume;  ///< attachment
+  std::optional<std::string> device;  ///< attachment
 };
 
 /// The body of `POST /v1/orders`: `kind` plus exactly the options given.
@@ -57,6 +60,10 @@ std::string format_orders_table(const nlohmann::json& orders);
 
 /// Columns ID STATE VCPU MEMORY IP ORDER for an array of computes.
 std::string format_computes_table(const nlohmann::json& computes);
+
+/// `fogbow volume|network|attachment list`: one row per instance.
+std::string format_instances_table(std::string_view kind,
+                                   const nlohmann::json& instances);
 
 /// Columns ID ALIVE LAST-SEEN SELF for an array of members.
 std::string format_members_table(const nlohmann::json& members);

@@ -9,7 +9,9 @@ a site without a volume or network driver answers.
 
 import unittest
 
-from fogbow_harness import start_manager, wait_until
+import json
+
+from fogbow_harness import fogbow, start_manager, wait_until
 
 INSTANT = """
 [manager]
@@ -144,6 +146,34 @@ class ResourceOrders(unittest.TestCase):
             self.assertIn(needle, res["error"]["message"], body)
         status, res = self.m.request("GET", "/v1/orders", token=ALICE)
         self.assertEqual([o["kind"] for o in res["orders"]], ["volume"])
+
+
+    def cli(self, *args):
+        result = fogbow(*args, "--url", self.m.url, "--token", ALICE)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        return result.stdout
+
+    def test_cli_creates_lists_and_deletes_each_kind(self):
+        vm = json.loads(self.cli("order", "create", "--kind", "compute", "--json"))
+        vol = json.loads(self.cli("order", "create", "--kind", "volume", "--size-gb", "2",
+                                  "--json"))
+        vm_id = self.fulfilled(vm["orders"][0]["id"])["instance_id"]
+        vol_id = self.fulfilled(vol["orders"][0]["id"])["instance_id"]
+        att = json.loads(self.cli("order", "create", "--kind", "attachment", "--compute", vm_id,
+                                  "--volume", vol_id, "--device", "/dev/vdd", "--json"))
+        att_id = self.fulfilled(att["orders"][0]["id"])["instance_id"]
+        rows = [line.split() for line in self.cli("volume", "list").splitlines()[1:]]
+        self.assertEqual(rows, [[vol_id, "ready", "2", vm_id, vol["orders"][0]["id"]]])
+        rows = [line.split() for line in self.cli("attachment", "list").splitlines()[1:]]
+        self.assertEqual(rows, [[att_id, "ready", vm_id, vol_id, "/dev/vdd",
+                                 att["orders"][0]["id"]]])
+        self.assertIn("size_gb:", self.cli("volume", "show", vol_id))
+        result = fogbow("volume", "delete", vol_id, "--url", self.m.url, "--token", ALICE)
+        self.assertNotEqual(result.returncode, 0)
+        self.assertIn("delete it first", result.stderr)
+        self.assertIn(f"deleted attachment {att_id}", self.cli("attachment", "delete", att_id))
+        self.assertIn(f"deleted volume {vol_id}", self.cli("volume", "delete", vol_id))
+        self.assertEqual(self.cli("network", "list").splitlines()[1:], [])
 
 
 class WithoutVolumeDriver(unittest.TestCase):
