@@ -1,6 +1,8 @@
 // The OpenStack volume/attachment and network driver actors against the
 // REAL test OpenStack (scripts/openstack-up.sh): real actor system, real
-// threads, real Cinder/Nova/Neutron, the demo account. Every case is
+// threads, real Cinder/Nova/Neutron, the demo account. (The first cases
+// need no cloud: what the drivers refuse at once, on the deterministic
+// scheduler.) Every case is
 // skipped unless FOGBOW_OPENSTACK_DIR is set (`. DIR/env.sh`) or
 // FOGBOW_REQUIRE_OPENSTACK=1 (.ci/run); the volume cases also when
 // FOGBOW_OPENSTACK_CINDER=0 or the catalog has no volumev3. End to end through the REST
@@ -9,6 +11,7 @@
 #include "drivers/openstack/openstack_resource_drivers.hpp"
 
 #include "actors/errors.hpp"
+#include "support/deterministic_fixture.hpp"
 
 #include <caf/all.hpp>
 #include <doctest/doctest.h>
@@ -385,4 +388,107 @@ TEST_CASE_FIXTURE(live_fixture,
   REQUIRE(l);
   CHECK(l->empty());
   self->send_exit(vd, caf::exit_reason::user_shutdown);
+}
+
+// -- decisions without a cloud -------------------------------------------------
+
+namespace {
+
+struct offline_fixture : test::deterministic_fixture {
+  openstack_driver_actor volumes;
+  openstack_driver_actor networks;
+
+  explicit offline_fixture(bool enabled = true) {
+    openstack_endpoint_config ep;
+    ep.auth_url = "http://127.0.0.1:1/v3"; // never reached here
+    openstack_resource_driver_config rc;
+    rc.member_id = "site-a";
+    rc.sessions["main"] = std::make_shared<keystone_session>(
+      ep, openstack_account{"demo", "pw", "Default", "demo", "", "Default"});
+    rc.mapper = std::make_shared<per_member_mapper>(
+      std::map<std::string, std::string, std::less<>>{{"site-a", "main"}}, "");
+    rc.workers = 1;
+    rc.enabled = enabled;
+    volumes = sys.spawn(openstack_volume_driver, rc);
+    networks = sys.spawn(openstack_network_driver, rc);
+    run();
+  }
+
+  ~offline_fixture() {
+    self->send_exit(volumes, caf::exit_reason::user_shutdown);
+    self->send_exit(networks, caf::exit_reason::user_shutdown);
+    run();
+  }
+
+  template <class T, class... Ts>
+  caf::expected<T> ask(const openstack_driver_actor& d, Ts&&... xs) {
+    auto rp = self->request(d, caf::infinite, std::forward<Ts>(xs)...);
+    run();
+    caf::expected<T> out{caf::error{}};
+    rp.receive([&](T& x) { out = std::move(x); },
+               [&](caf::error& e) { out = std::move(e); });
+    return out;
+  }
+
+  errc create_error(const openstack_driver_actor& d, const instance_spec& spec) {
+    auto r = ask<instance>(d, atom::create_v, spec);
+    REQUIRE_FALSE(r);
+    return code_of(r.error());
+  }
+};
+
+struct switched_off_fixture : offline_fixture {
+  switched_off_fixture() : offline_fixture(false) {
+  }
+};
+
+instance_spec spec_of(resource_kind kind, std::string member = "site-a") {
+  instance_spec s;
+  s.order_id = "o-1";
+  s.kind = kind;
+  s.requesting_member = std::move(member);
+  s.size_gb = 1;
+  s.network_cidr = "10.0.0.0/24";
+  s.server_id = "s-1";
+  s.volume_id = "v-1";
+  return s;
+}
+
+} // namespace
+
+TEST_CASE_FIXTURE(offline_fixture, "openstack resource drivers refuse bad specs at once") {
+  auto v = spec_of(resource_kind::volume);
+  v.size_gb = 0;
+  CHECK(create_error(volumes, v) == errc::invalid_argument);
+  auto a = spec_of(resource_kind::attachment);
+  a.server_id.clear();
+  CHECK(create_error(volumes, a) == errc::invalid_argument);
+  auto n = spec_of(resource_kind::network);
+  n.network_cidr.clear();
+  CHECK(create_error(networks, n) == errc::invalid_argument);
+  CHECK(create_error(volumes, spec_of(resource_kind::network)) == errc::unsupported);
+  CHECK(create_error(volumes, spec_of(resource_kind::compute)) == errc::unsupported);
+  CHECK(create_error(networks, spec_of(resource_kind::volume)) == errc::unsupported);
+  CHECK(code_of(ask<cloud_resources>(volumes, atom::resources_v).error())
+        == errc::unsupported);
+}
+
+TEST_CASE_FIXTURE(offline_fixture,
+                  "openstack resource drivers refuse a member without an account") {
+  CHECK(create_error(volumes, spec_of(resource_kind::volume, "site-x"))
+        == errc::unauthorized);
+  CHECK(create_error(networks, spec_of(resource_kind::network, "site-x"))
+        == errc::unauthorized);
+}
+
+TEST_CASE_FIXTURE(switched_off_fixture,
+                  "openstack resource drivers switched off refuse every create") {
+  auto r = ask<instance>(volumes, atom::create_v, spec_of(resource_kind::volume));
+  REQUIRE_FALSE(r);
+  CHECK(code_of(r.error()) == errc::unsupported);
+  CHECK(message_of(r.error()).find("volumes = false") != std::string::npos);
+  CHECK(create_error(volumes, spec_of(resource_kind::attachment)) == errc::unsupported);
+  auto n = ask<instance>(networks, atom::create_v, spec_of(resource_kind::network));
+  REQUIRE_FALSE(n);
+  CHECK(message_of(n.error()).find("networks = false") != std::string::npos);
 }

@@ -219,6 +219,37 @@ bool reconcile(Self self, std::map<std::string, instance>& now_seen,
   return freed;
 }
 
+/// When listing fails: creates past their deadline are answered as they
+/// are, erases past theirs with an error (the next listing may still
+/// answer the others).
+template <class Self>
+void expire_waiters(Self self) {
+  auto& st = self->state;
+  auto t = now_millis();
+  for (auto it = st.creating.begin(); it != st.creating.end();) {
+    if (t >= it->second.deadline) {
+      it->second.rp.deliver(st.known[it->first]);
+      it = st.creating.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  for (auto it = st.erasing.begin(); it != st.erasing.end();) {
+    auto& ws = it->second;
+    for (auto w = ws.begin(); w != ws.end();) {
+      if (t >= w->deadline) {
+        w->rp.deliver(make_error(errc::cloud_error, "cannot tell whether "
+                                                      + it->first + " is gone: "
+                                                      + st.last_poll_error));
+        w = ws.erase(w);
+      } else {
+        ++w;
+      }
+    }
+    it = ws.empty() ? st.erasing.erase(it) : std::next(it);
+  }
+}
+
 /// The account of a request, or an error.
 template <class Self>
 std::optional<std::string> account_for(Self self, const instance_spec& spec,
@@ -440,6 +471,7 @@ void poll_volumes(vol_self self) {
         if (msg != st.last_poll_error)
           log()->warn("cannot list the volumes: {}", msg);
         st.last_poll_error = msg;
+        expire_waiters(self);
       } else {
         if (!st.last_poll_error.empty())
           log()->info("listing volumes works again");
@@ -749,6 +781,7 @@ void poll_networks(net_self self) {
         if (msg != st.last_poll_error)
           log()->warn("cannot list the networks: {}", msg);
         st.last_poll_error = msg;
+        expire_waiters(self);
       } else {
         st.last_poll_error.clear();
         std::map<std::string, instance> now_seen;
