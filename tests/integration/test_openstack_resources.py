@@ -125,6 +125,13 @@ class TenantClouds:
                                 {"quota_set": quota}, {"X-Auth-Token": self.admin.token()})
         assert status == 200, (status, data)
 
+    def set_network_quota(self, **quota):
+        """As the administrator: the project's Neutron quota."""
+        status, data = self.admin.call("PUT", "network",
+                                       f"/v2.0/quotas/{self.tenant.project_id}",
+                                       {"quota": quota})
+        assert status == 200, (status, data)
+
     def cleanup(self):
         """Servers, then volumes (once detached) and networks of the tenant."""
         for s in self.admin.servers(self.tenant):
@@ -378,6 +385,30 @@ class OpenStackResourcesTest(unittest.TestCase):
         clouds.set_volume_quota(volumes=2)
         wait_order(manager, second, "fulfilled", timeout=60)
         self.assertEqual(len(clouds.volumes()), 2)
+
+    def test_network_quota_exhausted_keeps_order_open_until_raised(self):
+        tenant, clouds = self.tenant()
+        clouds.set_network_quota(network=1)
+        manager = manager_for(self, openstack_config(tenant))
+        first = post_order(manager, kind="network", network_cidr="10.90.0.0/24",
+                           network_allocation="dynamic")
+        wait_order(manager, first, "fulfilled")
+        second = post_order(manager, kind="network", network_cidr="10.91.0.0/24",
+                            network_allocation="dynamic")
+
+        def open_with_quota_error():
+            o = order_state(manager, second)
+            return o if o and o["state"] == "open" and "Quota exceeded" in (
+                o["last_error"] or "") else None
+
+        wait_until(open_with_quota_error, timeout=30, message="order open with quota error")
+        time.sleep(2)
+        self.assertEqual(order_state(manager, second)["state"], "open")
+        self.assertEqual(len(clouds.networks()), 1)
+
+        clouds.set_network_quota(network=2)
+        wait_order(manager, second, "fulfilled", timeout=60)
+        self.assertEqual(len(clouds.networks()), 2)
 
     def test_restart_after_kill_adopts_volumes_networks_and_attachments(self):
         self.need_cinder()

@@ -208,6 +208,36 @@ TEST_CASE("a network listing keeps this member's networks joined with their subn
   CHECK_THROWS_AS(parse_network_list("{}", subnet_list, "site-a"), cloud_failure);
 }
 
+TEST_CASE("Neutron's quota: OverQuota is no_capacity, details give room") {
+  http_result over{409, R"({"NeutronError": {"type": "OverQuota", "message": "Quota exceeded for resources: ['network'].", "detail": ""}})"};
+  try {
+    throw_http_failure(over, "create network");
+    FAIL("no throw");
+  } catch (const cloud_failure& e) {
+    CHECK(e.code == errc::no_capacity);
+    CHECK(std::string{e.what()}.find("Quota exceeded for resources") != std::string::npos);
+  }
+  // Another 409 stays a conflict (e.g. a network with ports in use).
+  CHECK(classify_http_error(409, "Unable to complete operation on network n-1. "
+                                 "There are one or more ports still in use")
+        == errc::conflict);
+  // Measured on the test Neutron (member user, own project).
+  auto l = parse_network_limits(R"({"quota": {"network": {"limit": 1, "used": 1, "reserved": 0},
+    "subnet": {"limit": 100, "used": 0, "reserved": 0},
+    "subnetpool": {"limit": -1, "used": 0, "reserved": 0},
+    "port": {"limit": 500, "used": 0, "reserved": 0}}})");
+  CHECK(l.networks_total == 1);
+  CHECK(l.networks_used == 1);
+  CHECK(l.subnets_total == 100);
+  CHECK(l.subnets_used == 0);
+  auto raised = l;
+  raised.networks_total = 2;
+  CHECK(more_room(raised, l));
+  CHECK_FALSE(more_room(l, raised));
+  CHECK_FALSE(more_room(l, l));
+  CHECK_THROWS_AS(parse_network_limits(R"({"quotas": []})"), cloud_failure);
+}
+
 TEST_CASE("network status mapping") {
   CHECK(map_network_status("ACTIVE", true) == instance_state::running);
   CHECK(map_network_status("ACTIVE", false) == instance_state::spawning);

@@ -212,8 +212,9 @@ errc classify_http_error(int status, std::string_view message) {
       return errc::not_found;
     case 400:
       return errc::invalid_argument;
-    case 409:
-      return errc::conflict;
+    case 409: // Neutron: {"NeutronError": {"type": "OverQuota", …}}
+      return contains_ci(message, "quota exceeded") ? errc::no_capacity
+                                                    : errc::conflict;
     default:
       return errc::cloud_error;
   }

@@ -9,8 +9,9 @@
 //
 // Every HTTP failure becomes a cloud_failure (drivers/local/local_cloud.hpp)
 // with an errc and the cloud's own message:
-//   401 → unauthorized, 403 "Quota exceeded"/413 → no_capacity,
-//   404 → not_found, 400 → invalid_argument, 409 → conflict,
+//   401 → unauthorized, 403 or 409 "Quota exceeded" (Nova, Neutron) and
+//   413 (Cinder) → no_capacity, 404 → not_found, 400 → invalid_argument,
+//   other 409 → conflict,
 //   anything else (5xx, unreachable, unparsable) → cloud_error.
 #pragma once
 

@@ -733,6 +733,7 @@ using net_self = openstack_driver_actor::stateful_pointer<openstack_network_driv
 struct network_listing {
   millis started_at = 0;
   std::map<std::string, std::vector<neutron_network>> networks;
+  std::map<std::string, network_limits> limits; // blocked accounts only
 };
 
 void discard_network(net_self self, const std::string& id) {
@@ -762,14 +763,18 @@ void poll_networks(net_self self) {
     return;
   st.poll_in_flight = true;
   auto clouds = st.clouds;
+  auto blocked = st.quota_blocked;
   auto started = now_millis();
   run_async<network_listing>(
     self,
-    [clouds, started] {
+    [clouds, blocked, started] {
       network_listing r;
       r.started_at = started;
       for (auto& [account, cloud] : clouds)
         r.networks[account] = cloud->list_networks();
+      for (auto& account : blocked)
+        if (auto it = clouds.find(account); it != clouds.end())
+          r.limits[account] = it->second->limits();
       return r;
     },
     [self, started](outcome<network_listing>& o) {
@@ -804,7 +809,27 @@ void poll_networks(net_self self) {
         auto discard = [self](const std::string& id) { discard_network(self, id); };
         auto frees = [](const instance&) { return true; };
         auto gone = [](const instance&) {};
-        if (reconcile(self, now_seen, o.value->started_at, judge, discard, frees, gone))
+        bool freed = reconcile(self, now_seen, o.value->started_at, judge, discard,
+                               frees, gone);
+        for (auto& [account, lim] : o.value->limits) {
+          auto before = st.blocked_limits.find(account);
+          // A network order needs one network and one subnet: room for
+          // both (e.g. the quota was raised right after the refusal) frees.
+          auto room = [](int total, int used) { return total < 0 || used < total; };
+          bool has_room = room(lim.networks_total, lim.networks_used)
+                          && room(lim.subnets_total, lim.subnets_used);
+          if (before == st.blocked_limits.end() && !has_room) {
+            st.blocked_limits[account] = lim;
+            continue;
+          }
+          if (has_room || more_room(lim, before->second)) {
+            log()->info("the network quota of account '{}' has room again", account);
+            st.quota_blocked.erase(account);
+            st.blocked_limits.erase(account);
+            freed = true;
+          }
+        }
+        if (freed)
           send_capacity_freed(self);
       }
       arm_next_poll(self);
@@ -985,6 +1010,11 @@ openstack_network_driver(net_self self, openstack_resource_driver_config cfg) {
         [self, rp, spec, account = *account](outcome<neutron_network>& o) mutable {
           auto& st = self->state;
           if (o.error) {
+            if (code_of(o.error) == errc::no_capacity) {
+              st.quota_blocked.insert(account);
+              st.blocked_limits.erase(account);
+              arm_next_poll(self);
+            }
             log()->warn("order {}: {}", spec.order_id, message_of(o.error));
             rp.deliver(o.error);
             return;

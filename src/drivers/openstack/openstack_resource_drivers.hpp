@@ -31,7 +31,9 @@
 //   network "fogbow-<order id>" (description fogbow-member=<member>) and
 //   its IPv4 subnet (a network left without subnet by a crash gets it),
 //   and answers when Neutron says ACTIVE; erase deletes it (subnets go with
-//   it); vanished networks are reported lost.
+//   it); vanished networks are reported lost. Neutron's 409 OverQuota →
+//   no_capacity, and the account's quota (/v2.0/quotas/{project}/details)
+//   is watched until it has room again (capacity_freed).
 // A service missing from the catalog (or switched off in the config)
 // makes create fail with errc::unsupported and a clear message; list()
 // then answers an empty list.
@@ -106,6 +108,7 @@ struct openstack_volume_driver_state : openstack_resource_state {
 struct openstack_network_driver_state : openstack_resource_state {
   static inline const char* name = "openstack-network-driver";
   std::map<std::string, std::shared_ptr<openstack_networks>> clouds;
+  std::map<std::string, network_limits> blocked_limits;
 };
 
 openstack_driver_actor::behavior_type openstack_volume_driver(

@@ -198,6 +198,32 @@ std::string parse_attach_device(std::string_view body) {
   return string_or(*a, "device");
 }
 
+network_limits parse_network_limits(std::string_view body) {
+  auto j = parse_object(body, "network quota");
+  auto q = j.find("quota");
+  if (q == j.end() || !q->is_object())
+    throw cloud_failure(errc::cloud_error, "network quota: no 'quota' in the answer");
+  network_limits r;
+  auto read = [&](const char* key, int& total, int& used) {
+    auto it = q->find(key);
+    if (it == q->end() || !it->is_object())
+      return;
+    total = int_or(*it, "limit", -1);
+    used = int_or(*it, "used", 0) + int_or(*it, "reserved", 0);
+  };
+  read("network", r.networks_total, r.networks_used);
+  read("subnet", r.subnets_total, r.subnets_used);
+  return r;
+}
+
+bool more_room(const network_limits& now, const network_limits& before) {
+  auto free = [](int total, int used) { return total < 0 ? 1 << 30 : total - used; };
+  return free(now.networks_total, now.networks_used)
+           > free(before.networks_total, before.networks_used)
+         || free(now.subnets_total, now.subnets_used)
+              > free(before.subnets_total, before.subnets_used);
+}
+
 instance_state map_network_status(std::string_view status, bool has_subnet) {
   auto s = lower(status);
   if (s == "error" || s == "down")
@@ -524,6 +550,17 @@ std::vector<neutron_network> openstack_networks::list_networks() {
   auto sr = checked(session_->call("network", "GET", p + "/subnets?ip_version=4"),
                     "list subnets");
   return parse_network_list(nr.body, sr.body, member_id_);
+}
+
+network_limits openstack_networks::limits() {
+  require_service();
+  auto p = neutron_prefix(*session_);
+  auto project = session_->token().project_id;
+  auto r = checked(session_->call("network", "GET",
+                                  p + "/quotas/" + percent_encode(project)
+                                    + "/details.json"),
+                   "read network quota");
+  return parse_network_limits(r.body);
 }
 
 void openstack_networks::delete_network(const std::string& id) {

@@ -72,6 +72,20 @@ bool more_room(const volume_limits& now, const volume_limits& before);
 /// the device, may be empty.
 std::string parse_attach_device(std::string_view body);
 
+/// Neutron's quota use of networks and subnets
+/// (`GET /v2.0/quotas/{project}/details.json`); -1 = unlimited.
+struct network_limits {
+  int networks_total = -1;
+  int networks_used = 0;
+  int subnets_total = -1;
+  int subnets_used = 0;
+  friend bool operator==(const network_limits&, const network_limits&) = default;
+};
+network_limits parse_network_limits(std::string_view body);
+
+/// True when `now` has room for more networks or subnets than `before`.
+bool more_room(const network_limits& now, const network_limits& before);
+
 /// Neutron network status → instance state: ACTIVE with a subnet →
 /// running, ACTIVE without one or BUILD → spawning, ERROR → failed, DOWN
 /// → failed.
@@ -174,6 +188,9 @@ public:
 
   /// Every network of this member (empty when there is no network service).
   std::vector<neutron_network> list_networks();
+
+  /// The project's network/subnet quota and use.
+  network_limits limits();
 
   /// DELETE /v2.0/networks/{id} (its subnets go with it); throws
   /// not_found on 404, conflict when ports still use it.
