@@ -874,24 +874,21 @@ openstack_volume_driver(vol_self self, openstack_resource_driver_config cfg) {
           return std::optional<cinder_volume>{};
         },
         [rp, id, att](outcome<std::optional<cinder_volume>>& o) mutable {
-          if (o.error)
-            {
+          if (o.error) {
             rp.deliver(o.error);
             return;
           }
           if (*o.value) {
             auto& v = **o.value;
-            if (!att)
-              {
-            rp.deliver(v.volume);
-            return;
-          }
+            if (!att) {
+              rp.deliver(v.volume);
+              return;
+            }
             for (auto& a : v.attachments)
-              if (a.id == id)
-                {
-            rp.deliver(a);
-            return;
-          }
+              if (a.id == id) {
+                rp.deliver(a);
+                return;
+              }
           }
           rp.deliver(make_error(errc::not_found, "no instance " + id));
         });
@@ -916,8 +913,7 @@ openstack_volume_driver(vol_self self, openstack_resource_driver_config cfg) {
         },
         [self, rp](outcome<by_account>& o) mutable {
           auto& st = self->state;
-          if (o.error)
-            {
+          if (o.error) {
             rp.deliver(o.error);
             return;
           }
@@ -1121,8 +1117,7 @@ openstack_network_driver(net_self self, openstack_resource_driver_config cfg) {
         },
         [self, rp](outcome<by_account>& o) mutable {
           auto& st = self->state;
-          if (o.error)
-            {
+          if (o.error) {
             rp.deliver(o.error);
             return;
           }
