@@ -25,6 +25,8 @@ import urllib.parse
 import urllib.request
 import uuid
 
+import fogbow_harness
+
 AUTH_URL = os.environ.get("FOGBOW_OPENSTACK_AUTH_URL", "http://127.0.0.1:5000/v3")
 ADMIN_PASSWORD = os.environ.get("FOGBOW_OPENSTACK_ADMIN_PASSWORD", "admin-pw")
 SKIP_MESSAGE = ("OpenStack tests skipped: no OpenStack answers at {url} ({why}). "
@@ -289,3 +291,36 @@ def user_data_of(server):
     """The user data Nova stored for a server (admin view), decoded."""
     raw = server.get("OS-EXT-SRV-ATTR:user_data")
     return base64.b64decode(raw).decode() if raw else None
+
+
+# -- a manager under test and its orders (shared by the openstack tests) ------
+
+TOKEN = "alice-secret"
+_current_manager = None
+
+
+def wait_until(predicate, **kwargs):
+    """fogbow_harness.wait_until, with the manager's log tail on a timeout."""
+    try:
+        return fogbow_harness.wait_until(predicate, **kwargs)
+    except AssertionError as e:
+        tail = _current_manager.log_tail(60) if _current_manager else ""
+        raise AssertionError(f"{e}\n--- manager log ---\n{tail}") from None
+
+
+def manager_for(test, config):
+    """fogbow_harness.start_manager; its log is shown when a wait times out."""
+    global _current_manager
+    _current_manager = fogbow_harness.start_manager(test, config)
+    return _current_manager
+
+
+def order_state(manager, order_id):
+    status, body = manager.request("GET", f"/v1/orders/{order_id}", token=TOKEN)
+    return body if status == 200 else None
+
+
+def wait_order(manager, order_id, state, timeout=60):
+    return wait_until(lambda: (lambda o: o if o and o["state"] == state else None)(
+        order_state(manager, order_id)), timeout=timeout, interval=0.1,
+        message=f"order {order_id} {state}")

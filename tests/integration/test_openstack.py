@@ -13,42 +13,11 @@ import time
 import unittest
 import uuid
 
-import fogbow_harness
-from fogbow_harness import start_manager
-from openstack_harness import (AUTH_URL, KeystoneCounter, _call, openstack_config,
-                               require_openstack, user_data_of)
+from openstack_harness import (AUTH_URL, TOKEN, KeystoneCounter, _call, manager_for,
+                               openstack_config, order_state, require_openstack,
+                               user_data_of, wait_order, wait_until)
 
-TOKEN = "alice-secret"
 USER_DATA = "#!/bin/sh\necho 'hello from fogbow' > /tmp/fogbow-hello\n"
-
-
-_current_manager = None
-
-
-def wait_until(predicate, **kwargs):
-    """fogbow_harness.wait_until, with the manager's log tail on a timeout."""
-    try:
-        return fogbow_harness.wait_until(predicate, **kwargs)
-    except AssertionError as e:
-        tail = _current_manager.log_tail(60) if _current_manager else ""
-        raise AssertionError(f"{e}\n--- manager log ---\n{tail}") from None
-
-
-def manager_for(test, config):
-    global _current_manager
-    _current_manager = start_manager(test, config)
-    return _current_manager
-
-
-def order_state(manager, order_id):
-    status, body = manager.request("GET", f"/v1/orders/{order_id}", token=TOKEN)
-    return body if status == 200 else None
-
-
-def wait_order(manager, order_id, state, timeout=60):
-    return wait_until(lambda: (lambda o: o if o and o["state"] == state else None)(
-        order_state(manager, order_id)), timeout=timeout, interval=0.2,
-        message=f"order {order_id} {state}")
 
 
 def post_orders(manager, count=1, **fields):

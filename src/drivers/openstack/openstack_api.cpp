@@ -26,33 +26,46 @@ std::shared_ptr<spdlog::logger> log() {
   return logger;
 }
 
-std::string lower(std::string_view s) {
+bool contains_ci(std::string_view haystack, std::string_view needle) {
+  return to_lower(haystack).find(to_lower(needle)) != std::string::npos;
+}
+
+std::string join_url(const std::string& base, const std::string& path) {
+  if (base.empty())
+    return path;
+  if (!base.empty() && base.back() == '/' && !path.empty() && path.front() == '/')
+    return base.substr(0, base.size() - 1) + path;
+  return base + path;
+}
+
+} // namespace
+
+// -- JSON helpers shared by the OpenStack API files ----------------------------
+
+std::string to_lower(std::string_view s) {
   std::string r{s};
   std::transform(r.begin(), r.end(), r.begin(),
                  [](unsigned char c) { return std::tolower(c); });
   return r;
 }
 
-bool contains_ci(std::string_view haystack, std::string_view needle) {
-  return lower(haystack).find(lower(needle)) != std::string::npos;
-}
-
-int int_or(const json& j, const char* key, int fallback) {
+int json_int_or(const nlohmann::json& j, const char* key, int fallback) {
   auto it = j.find(key);
   if (it == j.end() || !it->is_number())
     return fallback;
   return it->get<int>();
 }
 
-std::string string_or(const json& j, const char* key, std::string fallback = {}) {
+std::string json_string_or(const nlohmann::json& j, const char* key,
+                           std::string fallback) {
   auto it = j.find(key);
   if (it == j.end() || !it->is_string())
     return fallback;
   return it->get<std::string>();
 }
 
-json parse_json(std::string_view body, std::string_view what) {
-  auto j = json::parse(body, nullptr, false);
+nlohmann::json parse_json_object(std::string_view body, std::string_view what) {
+  auto j = nlohmann::json::parse(body, nullptr, false);
   if (j.is_discarded() || !j.is_object())
     throw cloud_failure(errc::cloud_error,
                         std::string{what} + ": the cloud answered with something "
@@ -83,23 +96,13 @@ millis parse_cloud_time(const std::string& text) {
   return parse_iso8601(t).value_or(0);
 }
 
-std::string join_url(const std::string& base, const std::string& path) {
-  if (base.empty())
-    return path;
-  if (!base.empty() && base.back() == '/' && !path.empty() && path.front() == '/')
-    return base.substr(0, base.size() - 1) + path;
-  return base + path;
-}
-
-} // namespace
-
 // -- HTTP --------------------------------------------------------------------
 
 std::optional<split_url> parse_url(std::string_view url) {
   auto scheme_end = url.find("://");
   if (scheme_end == std::string_view::npos)
     return std::nullopt;
-  auto scheme = lower(url.substr(0, scheme_end));
+  auto scheme = to_lower(url.substr(0, scheme_end));
   if (scheme != "http" && scheme != "https")
     return std::nullopt;
   auto host_start = scheme_end + 3;
@@ -165,15 +168,15 @@ http_result http_call(const std::string& url, const std::string& method,
 std::string cloud_message(std::string_view body) {
   auto j = json::parse(body, nullptr, false);
   if (!j.is_discarded() && j.is_object()) {
-    if (auto m = string_or(j, "message"); !m.empty())
+    if (auto m = json_string_or(j, "message"); !m.empty())
       return m;
     for (auto& [key, value] : j.items())
       if (value.is_object()) {
-        if (auto m = string_or(value, "message"); !m.empty())
+        if (auto m = json_string_or(value, "message"); !m.empty())
           return m;
       }
     if (auto it = j.find("NeutronError"); it != j.end() && it->is_object())
-      return string_or(*it, "message");
+      return json_string_or(*it, "message");
   }
   // Plain text or HTML: strip tags, squeeze blanks, shorten.
   std::string text;
@@ -242,34 +245,34 @@ bool is_no_valid_host(std::string_view fault) {
 
 keystone_token parse_token(std::string_view body, const std::string& interface,
                            const std::string& region) {
-  auto j = parse_json(body, "Keystone token");
+  auto j = parse_json_object(body, "Keystone token");
   auto t = j.find("token");
   if (t == j.end() || !t->is_object())
     throw cloud_failure(errc::cloud_error, "Keystone answered without a token");
   keystone_token k;
-  k.expires_at = parse_cloud_time(string_or(*t, "expires_at"));
-  k.issued_at = parse_cloud_time(string_or(*t, "issued_at"));
+  k.expires_at = parse_cloud_time(json_string_or(*t, "expires_at"));
+  k.issued_at = parse_cloud_time(json_string_or(*t, "issued_at"));
   if (auto u = t->find("user"); u != t->end() && u->is_object()) {
-    k.user_id = string_or(*u, "id");
-    k.user_name = string_or(*u, "name");
+    k.user_id = json_string_or(*u, "id");
+    k.user_name = json_string_or(*u, "name");
   }
   if (auto p = t->find("project"); p != t->end() && p->is_object())
-    k.project_id = string_or(*p, "id");
+    k.project_id = json_string_or(*p, "id");
   if (auto c = t->find("catalog"); c != t->end() && c->is_array())
     for (auto& svc : *c) {
       if (!svc.is_object())
         continue;
-      auto type = string_or(svc, "type");
+      auto type = json_string_or(svc, "type");
       auto eps = svc.find("endpoints");
       if (type.empty() || eps == svc.end() || !eps->is_array())
         continue;
       for (auto& ep : *eps) {
-        if (!ep.is_object() || string_or(ep, "interface") != interface)
+        if (!ep.is_object() || json_string_or(ep, "interface") != interface)
           continue;
-        if (!region.empty() && string_or(ep, "region") != region
-            && string_or(ep, "region_id") != region)
+        if (!region.empty() && json_string_or(ep, "region") != region
+            && json_string_or(ep, "region_id") != region)
           continue;
-        k.endpoints.emplace(type, string_or(ep, "url"));
+        k.endpoints.emplace(type, json_string_or(ep, "url"));
         break;
       }
     }
@@ -433,7 +436,7 @@ std::string base64_encode(std::string_view data) {
 }
 
 instance_state map_server_status(std::string_view status) {
-  auto s = lower(status);
+  auto s = to_lower(status);
   if (s == "active")
     return instance_state::running;
   if (s == "error")
@@ -449,19 +452,19 @@ instance_state map_server_status(std::string_view status) {
 
 instance server_to_instance(const json& s) {
   instance x;
-  x.id = string_or(s, "id");
-  x.state = map_server_status(string_or(s, "status"));
+  x.id = json_string_or(s, "id");
+  x.state = map_server_status(json_string_or(s, "status"));
   if (auto m = s.find("metadata"); m != s.end() && m->is_object())
-    x.order_id = string_or(*m, "fogbow-order-id");
+    x.order_id = json_string_or(*m, "fogbow-order-id");
   if (auto f = s.find("flavor"); f != s.end() && f->is_object()) {
-    x.size.name = string_or(*f, "original_name", string_or(*f, "id"));
-    x.size.vcpu = int_or(*f, "vcpus", -1);
-    x.size.memory_mb = int_or(*f, "ram", -1);
-    x.size.disk_gb = int_or(*f, "disk", -1);
+    x.size.name = json_string_or(*f, "original_name", json_string_or(*f, "id"));
+    x.size.vcpu = json_int_or(*f, "vcpus", -1);
+    x.size.memory_mb = json_int_or(*f, "ram", -1);
+    x.size.disk_gb = json_int_or(*f, "disk", -1);
   }
   if (auto i = s.find("image"); i != s.end() && i->is_object())
-    x.image = string_or(*i, "id");
-  x.created_at = parse_cloud_time(string_or(s, "created"));
+    x.image = json_string_or(*i, "id");
+  x.created_at = parse_cloud_time(json_string_or(s, "created"));
   // IP: the first fixed address (IPv4 preferred), else accessIPv4.
   std::string v4, v6;
   if (auto a = s.find("addresses"); a != s.end() && a->is_object())
@@ -471,10 +474,10 @@ instance server_to_instance(const json& s) {
       for (auto& addr : list) {
         if (!addr.is_object())
           continue;
-        auto ip = string_or(addr, "addr");
+        auto ip = json_string_or(addr, "addr");
         if (ip.empty())
           continue;
-        if (int_or(addr, "version", 4) == 6) {
+        if (json_int_or(addr, "version", 4) == 6) {
           if (v6.empty())
             v6 = ip;
         } else if (v4.empty()) {
@@ -482,35 +485,35 @@ instance server_to_instance(const json& s) {
         }
       }
     }
-  x.ip = !v4.empty() ? v4 : !v6.empty() ? v6 : string_or(s, "accessIPv4");
+  x.ip = !v4.empty() ? v4 : !v6.empty() ? v6 : json_string_or(s, "accessIPv4");
   if (x.state == instance_state::failed) {
     if (auto f = s.find("fault"); f != s.end() && f->is_object())
-      x.fault = string_or(*f, "message");
+      x.fault = json_string_or(*f, "message");
     if (x.fault.empty())
-      x.fault = "server is " + string_or(s, "status");
+      x.fault = "server is " + json_string_or(s, "status");
   }
   return x;
 }
 
 cloud_resources parse_limits(std::string_view body) {
-  auto j = parse_json(body, "limits");
+  auto j = parse_json_object(body, "limits");
   auto l = j.find("limits");
   if (l == j.end() || !l->is_object() || !l->contains("absolute")
       || !(*l)["absolute"].is_object())
     throw cloud_failure(errc::cloud_error, "limits: no 'absolute' limits in the answer");
   auto& a = (*l)["absolute"];
   cloud_resources r;
-  r.vcpu_total = int_or(a, "maxTotalCores", -1);
-  r.vcpu_used = int_or(a, "totalCoresUsed", 0);
-  r.memory_mb_total = int_or(a, "maxTotalRAMSize", -1);
-  r.memory_mb_used = int_or(a, "totalRAMUsed", 0);
-  r.instances_total = int_or(a, "maxTotalInstances", -1);
-  r.instances_used = int_or(a, "totalInstancesUsed", 0);
+  r.vcpu_total = json_int_or(a, "maxTotalCores", -1);
+  r.vcpu_used = json_int_or(a, "totalCoresUsed", 0);
+  r.memory_mb_total = json_int_or(a, "maxTotalRAMSize", -1);
+  r.memory_mb_used = json_int_or(a, "totalRAMUsed", 0);
+  r.instances_total = json_int_or(a, "maxTotalInstances", -1);
+  r.instances_used = json_int_or(a, "totalInstancesUsed", 0);
   return r;
 }
 
 std::vector<nova_flavor> parse_flavors(std::string_view body) {
-  auto j = parse_json(body, "flavors");
+  auto j = parse_json_object(body, "flavors");
   std::vector<nova_flavor> out;
   auto fl = j.find("flavors");
   if (fl == j.end() || !fl->is_array())
@@ -522,11 +525,11 @@ std::vector<nova_flavor> parse_flavors(std::string_view body) {
                                                      && d->get<bool>())
       continue;
     nova_flavor nf;
-    nf.id = string_or(f, "id");
-    nf.size.name = string_or(f, "name", nf.id);
-    nf.size.vcpu = int_or(f, "vcpus", 0);
-    nf.size.memory_mb = int_or(f, "ram", 0);
-    nf.size.disk_gb = int_or(f, "disk", 0);
+    nf.id = json_string_or(f, "id");
+    nf.size.name = json_string_or(f, "name", nf.id);
+    nf.size.vcpu = json_int_or(f, "vcpus", 0);
+    nf.size.memory_mb = json_int_or(f, "ram", 0);
+    nf.size.disk_gb = json_int_or(f, "disk", 0);
     if (!nf.id.empty())
       out.push_back(std::move(nf));
   }
@@ -587,7 +590,7 @@ std::string openstack_cloud::image_id(const std::string& wanted) {
   if (name.size() == 36 && std::count(name.begin(), name.end(), '-') == 4) {
     auto r = session_->call("image", "GET", "/v2/images/" + percent_encode(name));
     if (r.status == 200)
-      found = string_or(parse_json(r.body, "image"), "id");
+      found = json_string_or(parse_json_object(r.body, "image"), "id");
     else if (r.status != 404)
       throw_http_failure(r, "look up image " + name);
   }
@@ -595,11 +598,11 @@ std::string openstack_cloud::image_id(const std::string& wanted) {
     auto r = checked(session_->call("image", "GET",
                                     "/v2/images?name=" + percent_encode(name)),
                      "look up image " + name);
-    auto j = parse_json(r.body, "images");
+    auto j = parse_json_object(r.body, "images");
     if (auto im = j.find("images"); im != j.end() && im->is_array())
       for (auto& i : *im)
-        if (i.is_object() && string_or(i, "status") == "active") {
-          found = string_or(i, "id");
+        if (i.is_object() && json_string_or(i, "status") == "active") {
+          found = json_string_or(i, "id");
           break;
         }
   }
@@ -647,9 +650,9 @@ std::string openstack_cloud::create_server(const instance_spec& spec,
       delete_keypair(spec.order_id);
     throw;
   }
-  auto j = parse_json(r.body, "create server");
+  auto j = parse_json_object(r.body, "create server");
   auto id = j.contains("server") && j["server"].is_object()
-              ? string_or(j["server"], "id")
+              ? json_string_or(j["server"], "id")
               : std::string{};
   if (id.empty())
     throw cloud_failure(errc::cloud_error, "create server: Nova returned no server id");
@@ -662,7 +665,7 @@ std::optional<instance> openstack_cloud::get_server(const std::string& id) {
   if (r.status == 404)
     return std::nullopt;
   checked(r, "get server " + id);
-  auto j = parse_json(r.body, "get server");
+  auto j = parse_json_object(r.body, "get server");
   if (!j.contains("server") || !j["server"].is_object())
     throw cloud_failure(errc::cloud_error, "get server: no server in the answer");
   return server_to_instance(j["server"]);
@@ -674,7 +677,7 @@ std::vector<instance> openstack_cloud::list_servers() {
   for (int page = 0; page < 100; ++page) {
     auto r = checked(session_->call("compute", "GET", path, {}, nova_headers()),
                      "list servers");
-    auto j = parse_json(r.body, "list servers");
+    auto j = parse_json_object(r.body, "list servers");
     auto servers = j.find("servers");
     if (servers == j.end() || !servers->is_array())
       throw cloud_failure(errc::cloud_error, "list servers: no server list in the answer");
@@ -682,9 +685,9 @@ std::vector<instance> openstack_cloud::list_servers() {
     for (auto& s : *servers) {
       if (!s.is_object())
         continue;
-      last = string_or(s, "id");
+      last = json_string_or(s, "id");
       auto m = s.find("metadata");
-      if (m == s.end() || !m->is_object() || string_or(*m, "fogbow-member") != member_id_)
+      if (m == s.end() || !m->is_object() || json_string_or(*m, "fogbow-member") != member_id_)
         continue;
       out.push_back(server_to_instance(s));
       // Nova's listing leaves out the fault of an ERROR server: ask for it.

@@ -75,6 +75,20 @@ struct split_url {
 };
 std::optional<split_url> parse_url(std::string_view url);
 
+// JSON helpers shared by the OpenStack API files (compute, volumes,
+// networks): the clouds' bodies are read leniently, a missing or mistyped
+// field gives the fallback.
+std::string to_lower(std::string_view s);
+int json_int_or(const nlohmann::json& j, const char* key, int fallback);
+std::string json_string_or(const nlohmann::json& j, const char* key,
+                           std::string fallback = {});
+/// The body as a JSON object; cloud_failure(cloud_error) naming `what`
+/// when it is not one.
+nlohmann::json parse_json_object(std::string_view body, std::string_view what);
+/// Nova, Cinder, Neutron and Keystone timestamps, with or without a zone
+/// (no zone = UTC) and with any number of fraction digits; 0 if unparsable.
+millis parse_cloud_time(const std::string& text);
+
 /// One blocking HTTP request. `headers` are added as given.
 http_result http_call(const std::string& url, const std::string& method,
                       const std::vector<std::pair<std::string, std::string>>& headers,

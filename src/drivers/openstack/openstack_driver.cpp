@@ -1,6 +1,7 @@
 #include "drivers/openstack/openstack_driver.hpp"
 
-#include "drivers/local/local_cloud.hpp" // pick_flavor, cloud_failure
+#include "drivers/local/local_cloud.hpp" // pick_flavor
+#include "drivers/openstack/driver_support.hpp"
 
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
@@ -13,80 +14,13 @@ namespace {
 
 using self_ptr = openstack_driver_actor::stateful_pointer<openstack_driver_state>;
 
-std::shared_ptr<spdlog::logger> log() {
-  static auto logger = [] {
-    auto existing = spdlog::get("openstack");
-    return existing ? existing : spdlog::default_logger()->clone("openstack");
-  }();
-  return logger;
-}
-
-template <class T>
-struct outcome {
-  std::optional<T> value;
-  caf::error error;
-};
-
-/// Runs `work` (blocking) on a worker, then `done(outcome<T>&)` in the
-/// driver. cloud_failure and other exceptions become the outcome's error.
-template <class T, class Work, class Done>
-void run_async(self_ptr self, Work work, Done done) {
-  auto out = std::make_shared<outcome<T>>();
-  auto task = std::make_shared<std::function<void()>>(
-    [out, work = std::move(work)]() mutable {
-      try {
-        out->value = work();
-      } catch (const cloud_failure& e) {
-        out->error = make_error(e.code, e.what());
-      } catch (const std::exception& e) {
-        out->error = make_error(errc::cloud_error, e.what());
-      }
-    });
-  auto& st = self->state;
-  auto worker = st.workers[st.next_worker++ % st.workers.size()];
-  self->request(worker, caf::infinite, atom::run_v, std::move(task))
-    .then([out, done](atom::ok) mutable { done(*out); },
-          [done](const caf::error& e) mutable {
-            outcome<T> o;
-            o.error = e;
-            done(o);
-          });
-}
-
-void arm_poll(self_ptr self, std::int64_t delay_ms) {
-  auto& st = self->state;
-  auto now = now_millis();
-  auto at = now + delay_ms;
-  // A timer is pending only while its time lies ahead (the wall clock and
-  // CAF's timer clock differ slightly, so never trust a past one).
-  if (st.poll_armed_at > now && st.poll_armed_at <= at)
-    return;
-  st.poll_armed_at = at;
-  self->delayed_send(self, std::chrono::milliseconds{delay_ms}, atom::poll_v);
-}
-
-bool busy(self_ptr self) {
-  auto& st = self->state;
-  return !st.creating.empty() || !st.deleting.empty() || !st.quota_blocked.empty();
-}
+using namespace openstack_support;
 
 void arm_next_poll(self_ptr self) {
   auto& st = self->state;
-  // A listing is one of the cloud API's most expensive calls (Nova asks
-  // Neutron about every server): never spend more than a third of the
-  // API's time on it, however short poll_interval_ms is.
-  auto fast = std::max(st.cfg.poll_interval_ms, 2 * st.last_poll_ms);
-  arm_poll(self, busy(self) ? fast : std::max(fast, st.cfg.refresh_interval_ms));
-}
-
-void notify(self_ptr self, const instance& x) {
-  if (self->state.subscriber)
-    self->send(self->state.subscriber, atom::instance_changed_v, x);
-}
-
-void capacity_freed(self_ptr self) {
-  if (self->state.subscriber)
-    self->send(self->state.subscriber, atom::capacity_freed_v);
+  openstack_support::arm_next_poll(
+    self, !st.creating.empty() || !st.deleting.empty()
+            || !st.quota_blocked.empty());
 }
 
 std::shared_ptr<openstack_cloud> cloud_of(self_ptr self, const std::string& account) {
@@ -260,7 +194,7 @@ void on_poll(self_ptr self, poll_result& res) {
     }
   }
   if (freed)
-    capacity_freed(self);
+    send_capacity_freed(self);
 }
 
 void poll(self_ptr self) {

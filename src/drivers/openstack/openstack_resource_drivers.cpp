@@ -1,6 +1,6 @@
 #include "drivers/openstack/openstack_resource_drivers.hpp"
 
-#include "drivers/local/local_cloud.hpp" // cloud_failure
+#include "drivers/openstack/driver_support.hpp"
 #include "drivers/openstack/openstack_driver.hpp" // openstack_worker
 
 #include <caf/all.hpp>
@@ -13,76 +13,14 @@ namespace fogbow {
 
 namespace {
 
-std::shared_ptr<spdlog::logger> log() {
-  static auto logger = [] {
-    auto existing = spdlog::get("openstack");
-    return existing ? existing : spdlog::default_logger()->clone("openstack");
-  }();
-  return logger;
-}
-
-template <class T>
-struct outcome {
-  std::optional<T> value;
-  caf::error error;
-};
-
-/// Runs `work` (blocking) on a worker, then `done(outcome<T>&)` in the
-/// driver. cloud_failure and other exceptions become the outcome's error.
-template <class T, class Self, class Work, class Done>
-void run_async(Self self, Work work, Done done) {
-  auto out = std::make_shared<outcome<T>>();
-  auto task = std::make_shared<std::function<void()>>(
-    [out, work = std::move(work)]() mutable {
-      try {
-        out->value = work();
-      } catch (const cloud_failure& e) {
-        out->error = make_error(e.code, e.what());
-      } catch (const std::exception& e) {
-        out->error = make_error(errc::cloud_error, e.what());
-      }
-    });
-  auto& st = self->state;
-  auto worker = st.workers[st.next_worker++ % st.workers.size()];
-  self->request(worker, caf::infinite, atom::run_v, std::move(task))
-    .then([out, done](atom::ok) mutable { done(*out); },
-          [done](const caf::error& e) mutable {
-            outcome<T> o;
-            o.error = e;
-            done(o);
-          });
-}
-
-template <class Self>
-void arm_poll(Self self, std::int64_t delay_ms) {
-  auto& st = self->state;
-  auto now = now_millis();
-  auto at = now + delay_ms;
-  if (st.poll_armed_at > now && st.poll_armed_at <= at)
-    return;
-  st.poll_armed_at = at;
-  self->delayed_send(self, std::chrono::milliseconds{delay_ms}, atom::poll_v);
-}
+using namespace openstack_support;
 
 template <class Self>
 void arm_next_poll(Self self) {
   auto& st = self->state;
-  bool busy = !st.creating.empty() || !st.deleting.empty() || !st.erasing.empty()
-              || !st.quota_blocked.empty();
-  auto fast = std::max(st.cfg.poll_interval_ms, 2 * st.last_poll_ms);
-  arm_poll(self, busy ? fast : std::max(fast, st.cfg.refresh_interval_ms));
-}
-
-template <class Self>
-void notify(Self self, const instance& x) {
-  if (self->state.subscriber)
-    self->send(self->state.subscriber, atom::instance_changed_v, x);
-}
-
-template <class Self>
-void send_capacity_freed(Self self) {
-  if (self->state.subscriber)
-    self->send(self->state.subscriber, atom::capacity_freed_v);
+  openstack_support::arm_next_poll(
+    self, !st.creating.empty() || !st.deleting.empty() || !st.erasing.empty()
+            || !st.quota_blocked.empty());
 }
 
 /// What a pending create should do after a listing.

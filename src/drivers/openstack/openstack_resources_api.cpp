@@ -20,54 +20,6 @@ constexpr const char* member_key = "fogbow-member";
 constexpr const char* attachment_key = "fogbow-attachment-order";
 constexpr const char* name_prefix = "fogbow-";
 
-std::string lower(std::string_view s) {
-  std::string r{s};
-  std::transform(r.begin(), r.end(), r.begin(),
-                 [](unsigned char c) { return std::tolower(c); });
-  return r;
-}
-
-std::string string_or(const json& j, const char* key, std::string fallback = {}) {
-  auto it = j.find(key);
-  if (it == j.end() || !it->is_string())
-    return fallback;
-  return it->get<std::string>();
-}
-
-int int_or(const json& j, const char* key, int fallback) {
-  auto it = j.find(key);
-  if (it == j.end() || !it->is_number())
-    return fallback;
-  return it->get<int>();
-}
-
-json parse_object(std::string_view body, std::string_view what) {
-  auto j = json::parse(body, nullptr, false);
-  if (j.is_discarded() || !j.is_object())
-    throw cloud_failure(errc::cloud_error,
-                        std::string{what} + ": the cloud answered with something "
-                                            "that is not a JSON object");
-  return j;
-}
-
-/// "2026-11-27T01:15:35.454373" (Cinder, no zone) → millis.
-millis cloud_time(const std::string& text) {
-  if (text.empty())
-    return 0;
-  std::string t = text;
-  if (auto dot = t.find('.'); dot != std::string::npos) {
-    auto end = dot + 1;
-    while (end < t.size() && std::isdigit(static_cast<unsigned char>(t[end])))
-      ++end;
-    if (end - dot - 1 > 3)
-      t.erase(dot + 4, end - dot - 4);
-  }
-  if (t.back() != 'Z' && t.find('+', 10) == std::string::npos
-      && t.find('-', 10) == std::string::npos)
-    t += 'Z';
-  return parse_iso8601(t).value_or(0);
-}
-
 http_result checked(http_result r, std::string_view what) {
   if (r.status < 200 || r.status >= 300)
     throw_http_failure(r, what);
@@ -86,7 +38,7 @@ std::string order_of_name(const std::string& name) {
 // -- parsing -----------------------------------------------------------------
 
 instance_state map_volume_status(std::string_view status) {
-  auto s = lower(status);
+  auto s = to_lower(status);
   if (s == "creating" || s == "downloading")
     return instance_state::spawning;
   if (s.rfind("error", 0) == 0)
@@ -98,25 +50,25 @@ cinder_volume volume_from_json(const json& v) {
   cinder_volume c;
   auto& x = c.volume;
   x.kind = resource_kind::volume;
-  x.id = string_or(v, "id");
-  c.status = string_or(v, "status");
+  x.id = json_string_or(v, "id");
+  c.status = json_string_or(v, "status");
   x.state = map_volume_status(c.status);
-  x.size_gb = int_or(v, "size", 0);
-  x.created_at = cloud_time(string_or(v, "created_at"));
+  x.size_gb = json_int_or(v, "size", 0);
+  x.created_at = parse_cloud_time(json_string_or(v, "created_at"));
   if (auto m = v.find("metadata"); m != v.end() && m->is_object()) {
-    x.order_id = string_or(*m, order_key);
-    c.member = string_or(*m, member_key);
-    c.attachment_order = string_or(*m, attachment_key);
+    x.order_id = json_string_or(*m, order_key);
+    c.member = json_string_or(*m, member_key);
+    c.attachment_order = json_string_or(*m, attachment_key);
   }
   if (x.order_id.empty())
-    x.order_id = order_of_name(string_or(v, "name"));
+    x.order_id = order_of_name(json_string_or(v, "name"));
   if (x.state == instance_state::failed)
     x.fault = "volume is " + c.status;
   if (auto a = v.find("attachments"); a != v.end() && a->is_array())
     for (auto& at : *a) {
       if (!at.is_object())
         continue;
-      auto server = string_or(at, "server_id");
+      auto server = json_string_or(at, "server_id");
       if (server.empty())
         continue;
       if (x.server_id.empty())
@@ -127,8 +79,8 @@ cinder_volume volume_from_json(const json& v) {
       att.order_id = c.attachment_order;
       att.server_id = server;
       att.volume_id = x.id;
-      att.device = string_or(at, "device");
-      att.created_at = cloud_time(string_or(at, "attached_at"));
+      att.device = json_string_or(at, "device");
+      att.created_at = parse_cloud_time(json_string_or(at, "attached_at"));
       att.state = instance_state::running;
       c.attachments.push_back(std::move(att));
     }
@@ -136,7 +88,7 @@ cinder_volume volume_from_json(const json& v) {
 }
 
 cinder_volume parse_volume(std::string_view body) {
-  auto j = parse_object(body, "volume");
+  auto j = parse_json_object(body, "volume");
   auto v = j.find("volume");
   if (v == j.end() || !v->is_object())
     throw cloud_failure(errc::cloud_error, "volume: no 'volume' in the answer");
@@ -148,7 +100,7 @@ cinder_volume parse_volume(std::string_view body) {
 
 std::vector<cinder_volume> parse_volume_list(std::string_view body,
                                              std::string_view member_id) {
-  auto j = parse_object(body, "list volumes");
+  auto j = parse_json_object(body, "list volumes");
   auto vs = j.find("volumes");
   if (vs == j.end() || !vs->is_array())
     throw cloud_failure(errc::cloud_error, "list volumes: no 'volumes' list in the answer");
@@ -165,7 +117,7 @@ std::vector<cinder_volume> parse_volume_list(std::string_view body,
 }
 
 volume_limits parse_volume_limits(std::string_view body) {
-  auto j = parse_object(body, "volume limits");
+  auto j = parse_json_object(body, "volume limits");
   auto l = j.find("limits");
   if (l == j.end() || !l->is_object() || !l->contains("absolute")
       || !(*l)["absolute"].is_object())
@@ -173,10 +125,10 @@ volume_limits parse_volume_limits(std::string_view body) {
                         "volume limits: no 'absolute' limits in the answer");
   auto& a = (*l)["absolute"];
   volume_limits r;
-  r.volumes_total = int_or(a, "maxTotalVolumes", -1);
-  r.volumes_used = int_or(a, "totalVolumesUsed", 0);
-  r.gigabytes_total = int_or(a, "maxTotalVolumeGigabytes", -1);
-  r.gigabytes_used = int_or(a, "totalGigabytesUsed", 0);
+  r.volumes_total = json_int_or(a, "maxTotalVolumes", -1);
+  r.volumes_used = json_int_or(a, "totalVolumesUsed", 0);
+  r.gigabytes_total = json_int_or(a, "maxTotalVolumeGigabytes", -1);
+  r.gigabytes_used = json_int_or(a, "totalGigabytesUsed", 0);
   return r;
 }
 
@@ -195,11 +147,11 @@ std::string parse_attach_device(std::string_view body) {
   auto a = j.find("volumeAttachment");
   if (a == j.end() || !a->is_object())
     return {};
-  return string_or(*a, "device");
+  return json_string_or(*a, "device");
 }
 
 network_limits parse_network_limits(std::string_view body) {
-  auto j = parse_object(body, "network quota");
+  auto j = parse_json_object(body, "network quota");
   auto q = j.find("quota");
   if (q == j.end() || !q->is_object())
     throw cloud_failure(errc::cloud_error, "network quota: no 'quota' in the answer");
@@ -208,8 +160,8 @@ network_limits parse_network_limits(std::string_view body) {
     auto it = q->find(key);
     if (it == q->end() || !it->is_object())
       return;
-    total = int_or(*it, "limit", -1);
-    used = int_or(*it, "used", 0) + int_or(*it, "reserved", 0);
+    total = json_int_or(*it, "limit", -1);
+    used = json_int_or(*it, "used", 0) + json_int_or(*it, "reserved", 0);
   };
   read("network", r.networks_total, r.networks_used);
   read("subnet", r.subnets_total, r.subnets_used);
@@ -225,7 +177,7 @@ bool more_room(const network_limits& now, const network_limits& before) {
 }
 
 instance_state map_network_status(std::string_view status, bool has_subnet) {
-  auto s = lower(status);
+  auto s = to_lower(status);
   if (s == "error" || s == "down")
     return instance_state::failed;
   if (s == "active")
@@ -241,21 +193,21 @@ neutron_network network_from_json(const json& n, const json* subnets) {
   neutron_network out;
   auto& x = out.net;
   x.kind = resource_kind::network;
-  x.id = string_or(n, "id");
-  out.status = string_or(n, "status");
-  x.order_id = order_of_name(string_or(n, "name"));
-  auto desc = string_or(n, "description");
+  x.id = json_string_or(n, "id");
+  out.status = json_string_or(n, "status");
+  x.order_id = order_of_name(json_string_or(n, "name"));
+  auto desc = json_string_or(n, "description");
   if (auto p = desc.find("fogbow-member="); p == 0)
     out.member = desc.substr(std::char_traits<char>::length("fogbow-member="));
-  x.created_at = cloud_time(string_or(n, "created_at"));
+  x.created_at = parse_cloud_time(json_string_or(n, "created_at"));
   if (subnets && subnets->is_array())
     for (auto& s : *subnets) {
-      if (!s.is_object() || string_or(s, "network_id") != x.id
-          || int_or(s, "ip_version", 4) != 4)
+      if (!s.is_object() || json_string_or(s, "network_id") != x.id
+          || json_int_or(s, "ip_version", 4) != 4)
         continue;
-      out.subnet_id = string_or(s, "id");
-      x.network_cidr = string_or(s, "cidr");
-      x.network_gateway = string_or(s, "gateway_ip");
+      out.subnet_id = json_string_or(s, "id");
+      x.network_cidr = json_string_or(s, "cidr");
+      x.network_gateway = json_string_or(s, "gateway_ip");
       break;
     }
   x.state = map_network_status(out.status, !out.subnet_id.empty());
@@ -267,8 +219,8 @@ neutron_network network_from_json(const json& n, const json* subnets) {
 std::vector<neutron_network> parse_network_list(std::string_view networks_body,
                                                 std::string_view subnets_body,
                                                 std::string_view member_id) {
-  auto nj = parse_object(networks_body, "list networks");
-  auto sj = parse_object(subnets_body, "list subnets");
+  auto nj = parse_json_object(networks_body, "list networks");
+  auto sj = parse_json_object(subnets_body, "list subnets");
   auto ns = nj.find("networks");
   if (ns == nj.end() || !ns->is_array())
     throw cloud_failure(errc::cloud_error,
@@ -361,7 +313,7 @@ std::vector<cinder_volume> openstack_volumes::list_volumes() {
     if (!marker.empty())
       path += "&marker=" + percent_encode(marker);
     auto r = checked(session_->call("volumev3", "GET", path), "list volumes");
-    auto j = parse_object(r.body, "list volumes");
+    auto j = parse_json_object(r.body, "list volumes");
     auto vs = j.find("volumes");
     if (vs == j.end() || !vs->is_array())
       throw cloud_failure(errc::cloud_error,
@@ -370,7 +322,7 @@ std::vector<cinder_volume> openstack_volumes::list_volumes() {
       out.push_back(std::move(c));
     if (vs->size() < 1000 || vs->empty())
       break;
-    marker = string_or(vs->back(), "id");
+    marker = json_string_or(vs->back(), "id");
     if (marker.empty())
       break;
   }
@@ -471,7 +423,7 @@ std::optional<neutron_network> openstack_networks::find_network(const std::strin
   auto name = percent_encode(name_prefix + order_id);
   auto nr = checked(session_->call("network", "GET", p + "/networks?name=" + name),
                     "look up the network of order " + order_id);
-  auto nj = parse_object(nr.body, "list networks");
+  auto nj = parse_json_object(nr.body, "list networks");
   auto ns = nj.find("networks");
   if (ns == nj.end() || !ns->is_array())
     return std::nullopt;
@@ -495,7 +447,7 @@ neutron_network openstack_networks::create_network(const instance_spec& spec) {
               {"admin_state_up", true}}}};
   auto r = checked(session_->call("network", "POST", p + "/networks", n.dump()),
                    "create network");
-  auto j = parse_object(r.body, "create network");
+  auto j = parse_json_object(r.body, "create network");
   auto net = j.find("network");
   if (net == j.end() || !net->is_object())
     throw cloud_failure(errc::cloud_error, "create network: no 'network' in the answer");
@@ -511,9 +463,9 @@ std::string openstack_networks::create_subnet(const std::string& network_id,
   auto r = checked(session_->call("network", "POST", p + "/subnets",
                                   subnet_request(network_id, spec)),
                    "create subnet " + spec.network_cidr);
-  auto j = parse_object(r.body, "create subnet");
+  auto j = parse_json_object(r.body, "create subnet");
   auto s = j.find("subnet");
-  auto id = s != j.end() && s->is_object() ? string_or(*s, "id") : std::string{};
+  auto id = s != j.end() && s->is_object() ? json_string_or(*s, "id") : std::string{};
   if (id.empty())
     throw cloud_failure(errc::cloud_error, "create subnet: Neutron returned no id");
   return id;
@@ -526,14 +478,14 @@ std::optional<neutron_network> openstack_networks::get_network(const std::string
   if (r.status == 404)
     return std::nullopt;
   checked(r, "get network " + id);
-  auto j = parse_object(r.body, "get network");
+  auto j = parse_json_object(r.body, "get network");
   auto n = j.find("network");
   if (n == j.end() || !n->is_object())
     throw cloud_failure(errc::cloud_error, "get network: no 'network' in the answer");
   auto sr = checked(session_->call("network", "GET",
                                    p + "/subnets?network_id=" + percent_encode(id)),
                     "list the subnets of network " + id);
-  auto sj = parse_object(sr.body, "list subnets");
+  auto sj = parse_json_object(sr.body, "list subnets");
   const json* subnets = nullptr;
   if (auto s = sj.find("subnets"); s != sj.end() && s->is_array())
     subnets = &*s;

@@ -1,0 +1,100 @@
+// What the openstack driver actors (compute, volume, network) share: their
+// logger, running blocking cloud calls on worker actors, and the poll timer.
+// Included only by those drivers' .cpp files (it pulls in all of CAF).
+#pragma once
+
+#include "actors/actors.hpp"
+#include "actors/errors.hpp"
+#include "drivers/local/local_cloud.hpp" // cloud_failure
+
+#include <caf/all.hpp>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+
+namespace fogbow::openstack_support {
+
+inline std::shared_ptr<spdlog::logger> log() {
+  static auto logger = [] {
+    auto existing = spdlog::get("openstack");
+    return existing ? existing : spdlog::default_logger()->clone("openstack");
+  }();
+  return logger;
+}
+
+template <class T>
+struct outcome {
+  std::optional<T> value;
+  caf::error error;
+};
+
+/// Runs `work` (blocking) on one of the driver's workers (round robin over
+/// `self->state.workers`), then `done(outcome<T>&)` in the driver.
+/// cloud_failure and other exceptions become the outcome's error.
+template <class T, class Self, class Work, class Done>
+void run_async(Self self, Work work, Done done) {
+  auto out = std::make_shared<outcome<T>>();
+  auto task = std::make_shared<std::function<void()>>(
+    [out, work = std::move(work)]() mutable {
+      try {
+        out->value = work();
+      } catch (const cloud_failure& e) {
+        out->error = make_error(e.code, e.what());
+      } catch (const std::exception& e) {
+        out->error = make_error(errc::cloud_error, e.what());
+      }
+    });
+  auto& st = self->state;
+  auto worker = st.workers[st.next_worker++ % st.workers.size()];
+  self->request(worker, caf::infinite, atom::run_v, std::move(task))
+    .then([out, done](atom::ok) mutable { done(*out); },
+          [done](const caf::error& e) mutable {
+            outcome<T> o;
+            o.error = e;
+            done(o);
+          });
+}
+
+/// Sends the driver atom::poll after `delay_ms`, unless a timer that fires
+/// no later is pending (`self->state.poll_armed_at`).
+template <class Self>
+void arm_poll(Self self, std::int64_t delay_ms) {
+  auto& st = self->state;
+  auto now = now_millis();
+  auto at = now + delay_ms;
+  // A timer is pending only while its time lies ahead (the wall clock and
+  // CAF's timer clock differ slightly, so never trust a past one).
+  if (st.poll_armed_at > now && st.poll_armed_at <= at)
+    return;
+  st.poll_armed_at = at;
+  self->delayed_send(self, std::chrono::milliseconds{delay_ms}, atom::poll_v);
+}
+
+/// The next listing: fast while `busy`, slow otherwise, and never more
+/// often than every two listing durations. A listing is one of a cloud
+/// API's most expensive calls (Nova asks Neutron about every server):
+/// never spend more than a third of the API's time on it, however short
+/// poll_interval_ms is.
+template <class Self>
+void arm_next_poll(Self self, bool busy) {
+  auto& st = self->state;
+  auto fast = std::max(st.cfg.poll_interval_ms, 2 * st.last_poll_ms);
+  arm_poll(self, busy ? fast : std::max(fast, st.cfg.refresh_interval_ms));
+}
+
+template <class Self>
+void notify(Self self, const instance& x) {
+  if (self->state.subscriber)
+    self->send(self->state.subscriber, atom::instance_changed_v, x);
+}
+
+template <class Self>
+void send_capacity_freed(Self self) {
+  if (self->state.subscriber)
+    self->send(self->state.subscriber, atom::capacity_freed_v);
+}
+
+} // namespace fogbow::openstack_support
