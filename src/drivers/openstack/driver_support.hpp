@@ -14,6 +14,9 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <string>
+#include <utility>
+#include <vector>
 
 namespace fogbow::openstack_support {
 
@@ -95,6 +98,75 @@ template <class Self>
 void send_capacity_freed(Self self) {
   if (self->state.subscriber)
     self->send(self->state.subscriber, atom::capacity_freed_v);
+}
+
+/// The clouds to try for an id, as (account, cloud): its own account's if
+/// known, else every account's.
+template <class Self>
+auto candidate_clouds(Self self, const std::string& id) {
+  auto& st = self->state;
+  using cloud_ptr = typename decltype(st.clouds)::mapped_type;
+  std::vector<std::pair<std::string, cloud_ptr>> out;
+  if (auto it = st.account_of.find(id);
+      it != st.account_of.end() && st.clouds.count(it->second))
+    out.emplace_back(it->second, st.clouds[it->second]);
+  else
+    for (auto& [name, c] : st.clouds)
+      out.emplace_back(name, c);
+  return out;
+}
+
+/// Deletes `id` through the first candidate cloud that knows it
+/// (`remove(cloud, id)` throws cloud_failure(not_found) where it does not)
+/// with the bookkeeping every driver shares: marked `deleting` before the
+/// call, so a poll that no longer sees it does not report it lost;
+/// forgotten when no cloud knows it (errc::not_found); a create still
+/// waiting for it answered with an error. `what` names it ("server").
+template <class Self, class Remove>
+caf::result<atom::ok> delete_resource(Self self, const std::string& id,
+                                      std::string what, Remove remove) {
+  auto& st = self->state;
+  auto clouds = candidate_clouds(self, id);
+  auto rp = self->template make_response_promise<atom::ok>();
+  bool was_deleting = !st.deleting.insert(id).second;
+  run_async<bool>(
+    self,
+    [clouds, id, what, remove] {
+      for (auto& [account, cloud] : clouds) {
+        try {
+          remove(*cloud, id);
+          return true;
+        } catch (const cloud_failure& e) {
+          if (e.code != errc::not_found)
+            throw;
+        }
+      }
+      throw cloud_failure(errc::not_found, "no " + what + " " + id);
+    },
+    [self, rp, id, what, was_deleting](outcome<bool>& o) mutable {
+      auto& st = self->state;
+      if (o.error) {
+        if (code_of(o.error) == errc::not_found) {
+          st.known.erase(id);
+          st.account_of.erase(id);
+          st.since.erase(id);
+          st.deleting.erase(id);
+        } else if (!was_deleting) {
+          st.deleting.erase(id);
+        }
+        rp.deliver(o.error);
+        return;
+      }
+      log()->info("{} {} deleted", what, id);
+      if (auto it = st.creating.find(id); it != st.creating.end()) {
+        it->second.rp.deliver(make_error(
+          errc::cloud_error, what + " " + id + " was deleted before it was ready"));
+        st.creating.erase(it);
+      }
+      rp.deliver(atom::ok_v);
+      arm_poll(self, st.cfg.poll_interval_ms);
+    });
+  return rp;
 }
 
 } // namespace fogbow::openstack_support

@@ -366,60 +366,15 @@ openstack_driver(self_ptr self, openstack_driver_config cfg) {
       return rp;
     },
     [self](atom::erase, const std::string& id) -> caf::result<atom::ok> {
-      auto& st = self->state;
-      std::vector<std::shared_ptr<openstack_cloud>> candidates;
-      if (auto it = st.account_of.find(id); it != st.account_of.end())
-        candidates.push_back(cloud_of(self, it->second));
-      else
-        for (auto& [name, c] : st.clouds)
-          candidates.push_back(c);
       std::string order_id;
-      if (auto k = st.known.find(id); k != st.known.end())
+      if (auto k = self->state.known.find(id); k != self->state.known.end())
         order_id = k->second.order_id;
-      auto rp = self->make_response_promise<atom::ok>();
-      // Marked before the DELETE, so a poll that no longer sees the server
-      // does not report it lost.
-      bool was_deleting = !st.deleting.insert(id).second;
-      run_async<bool>(
-        self,
-        [candidates, id, order_id] {
-          for (auto& c : candidates) {
-            try {
-              c->delete_server(id);
-              if (!order_id.empty())
-                c->delete_keypair(order_id);
-              return true;
-            } catch (const cloud_failure& e) {
-              if (e.code != errc::not_found)
-                throw;
-            }
-          }
-          throw cloud_failure(errc::not_found, "no instance " + id);
-        },
-        [self, rp, id, was_deleting](outcome<bool>& o) mutable {
-          auto& st = self->state;
-          if (o.error) {
-            if (code_of(o.error) == errc::not_found) {
-              st.known.erase(id);
-              st.account_of.erase(id);
-              st.since.erase(id);
-              st.deleting.erase(id);
-            } else if (!was_deleting) {
-              st.deleting.erase(id);
-            }
-            rp.deliver(o.error);
-            return;
-          }
-          log()->info("server {} deleted", id);
-          if (auto it = st.creating.find(id); it != st.creating.end()) {
-            it->second.rp.deliver(make_error(errc::cloud_error,
-                                             "server " + id + " was deleted while building"));
-            st.creating.erase(it);
-          }
-          rp.deliver(atom::ok_v);
-          arm_poll(self, st.cfg.poll_interval_ms);
-        });
-      return rp;
+      return delete_resource(self, id, "server",
+                             [order_id](openstack_cloud& c, const std::string& s) {
+                               c.delete_server(s);
+                               if (!order_id.empty())
+                                 c.delete_keypair(order_id);
+                             });
     },
     [self](atom::list) -> caf::result<std::vector<instance>> {
       auto rp = self->make_response_promise<std::vector<instance>>();

@@ -206,21 +206,6 @@ std::optional<std::string> account_for(Self self, const instance_spec& spec,
   return account;
 }
 
-/// The accounts to try for an id: its own if known, else all.
-template <class Self>
-auto candidates(Self self, const std::string& id) {
-  auto& st = self->state;
-  using cloud_ptr = typename decltype(st.clouds)::mapped_type;
-  std::vector<std::pair<std::string, cloud_ptr>> out;
-  if (auto it = st.account_of.find(id); it != st.account_of.end()
-                                        && st.clouds.count(it->second))
-    out.emplace_back(it->second, st.clouds[it->second]);
-  else
-    for (auto& [name, c] : st.clouds)
-      out.emplace_back(name, c);
-  return out;
-}
-
 template <class Self>
 void spawn_workers(Self self) {
   auto& st = self->state;
@@ -573,7 +558,7 @@ caf::result<atom::ok> erase_attachment(vol_self self, const std::string& id,
                                        const std::string& server,
                                        const std::string& volume) {
   auto& st = self->state;
-  auto cs = candidates(self, id);
+  auto cs = candidate_clouds(self, id);
   if (!st.account_of.count(id) && st.account_of.count(volume)) {
     cs.clear();
     cs.emplace_back(st.account_of[volume], st.clouds[st.account_of[volume]]);
@@ -620,48 +605,11 @@ caf::result<atom::ok> erase_attachment(vol_self self, const std::string& id,
 }
 
 caf::result<atom::ok> erase_volume(vol_self self, const std::string& id) {
-  auto& st = self->state;
-  auto cs = candidates(self, id);
-  auto rp = self->make_response_promise<atom::ok>();
-  bool was_deleting = !st.deleting.insert(id).second;
-  run_async<bool>(
-    self,
-    [cs, id] {
-      for (auto& [name, c] : cs) {
-        try {
-          c->delete_volume(id);
-          return true;
-        } catch (const cloud_failure& e) {
-          if (e.code != errc::not_found)
-            throw;
-        }
-      }
-      throw cloud_failure(errc::not_found, "no volume " + id);
-    },
-    [self, rp, id, was_deleting](outcome<bool>& o) mutable {
-      auto& st = self->state;
-      if (o.error) {
-        if (code_of(o.error) == errc::not_found) {
-          st.known.erase(id);
-          st.account_of.erase(id);
-          st.since.erase(id);
-          st.deleting.erase(id);
-        } else if (!was_deleting) {
-          st.deleting.erase(id);
-        }
-        rp.deliver(o.error);
-        return;
-      }
-      log()->info("volume {} deleted", id);
-      if (auto it = st.creating.find(id); it != st.creating.end()) {
-        it->second.rp.deliver(
-          make_error(errc::cloud_error, "volume " + id + " was deleted while being created"));
-        st.creating.erase(it);
-      }
-      rp.deliver(atom::ok_v);
-      arm_poll(self, st.cfg.poll_interval_ms);
-    });
-  return rp;
+  // Attached or busy: Cinder refuses, errc::conflict with its message.
+  return delete_resource(self, id, "volume",
+                         [](openstack_volumes& c, const std::string& v) {
+                           c.delete_volume(v);
+                         });
 }
 
 // -- networks ------------------------------------------------------------------
@@ -800,7 +748,7 @@ openstack_volume_driver(vol_self self, openstack_resource_driver_config cfg) {
     [self](atom::get, const std::string& id) -> caf::result<instance> {
       auto att = split_attachment_id(id);
       auto volume = att ? att->second : id;
-      auto cs = candidates(self, att && !self->state.account_of.count(id) ? volume : id);
+      auto cs = candidate_clouds(self, att && !self->state.account_of.count(id) ? volume : id);
       auto rp = self->make_response_promise<instance>();
       run_async<std::optional<cinder_volume>>(
         self,
@@ -976,7 +924,7 @@ openstack_network_driver(net_self self, openstack_resource_driver_config cfg) {
       return rp;
     },
     [self](atom::get, const std::string& id) -> caf::result<instance> {
-      auto cs = candidates(self, id);
+      auto cs = candidate_clouds(self, id);
       auto rp = self->make_response_promise<instance>();
       run_async<std::optional<neutron_network>>(
         self,
@@ -998,48 +946,11 @@ openstack_network_driver(net_self self, openstack_resource_driver_config cfg) {
       return rp;
     },
     [self](atom::erase, const std::string& id) -> caf::result<atom::ok> {
-      auto& st = self->state;
-      auto cs = candidates(self, id);
-      auto rp = self->make_response_promise<atom::ok>();
-      bool was_deleting = !st.deleting.insert(id).second;
-      run_async<bool>(
-        self,
-        [cs, id] {
-          for (auto& [name, c] : cs) {
-            try {
-              c->delete_network(id);
-              return true;
-            } catch (const cloud_failure& e) {
-              if (e.code != errc::not_found)
-                throw;
-            }
-          }
-          throw cloud_failure(errc::not_found, "no network " + id);
-        },
-        [self, rp, id, was_deleting](outcome<bool>& o) mutable {
-          auto& st = self->state;
-          if (o.error) {
-            if (code_of(o.error) == errc::not_found) {
-              st.known.erase(id);
-              st.account_of.erase(id);
-              st.since.erase(id);
-              st.deleting.erase(id);
-            } else if (!was_deleting) {
-              st.deleting.erase(id);
-            }
-            rp.deliver(o.error);
-            return;
-          }
-          log()->info("network {} deleted", id);
-          if (auto it = st.creating.find(id); it != st.creating.end()) {
-            it->second.rp.deliver(make_error(errc::cloud_error,
-                                             "network " + id + " was deleted while being created"));
-            st.creating.erase(it);
-          }
-          rp.deliver(atom::ok_v);
-          arm_poll(self, st.cfg.poll_interval_ms);
-        });
-      return rp;
+      // Its subnets go with it; ports still on it → errc::conflict.
+      return delete_resource(self, id, "network",
+                             [](openstack_networks& c, const std::string& n) {
+                               c.delete_network(n);
+                             });
     },
     [self](atom::list) -> caf::result<std::vector<instance>> {
       auto rp = self->make_response_promise<std::vector<instance>>();
