@@ -1,7 +1,8 @@
 // fogbow: one executable for every role of a Fogbow site, and the user's
 // command-line client.
 //   fogbow --role=ROLES [--config FILE] [--data-dir DIR] [--http-port N] ...
-//   fogbow <noun> <verb> ...        (order, compute, member, quota)
+//   fogbow <noun> <verb> ...        (order, compute, volume, network,
+//                                    attachment, member, quota)
 
 #include "cli/client.hpp"
 #include "roles/config.hpp"
@@ -142,7 +143,7 @@ int main(int argc, char** argv) {
 
   CLI::App app{"Fogbow: federated private IaaS clouds. Runs the roles of a "
                "site (--role), or acts as the user's client "
-               "(fogbow order|compute|member|quota --help)."};
+               "(fogbow order|compute|volume|network|attachment|member|quota --help)."};
   app.name("fogbow");
   std::string role_text, config_path, data_dir = "fogbow-data", log_level;
   int http_port = -1;

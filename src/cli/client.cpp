@@ -526,16 +526,20 @@ int run_client(int argc, char** argv) {
     const char* kind;
     const char* collection;
     const char* description;
+    const char* list_description;
   };
   for (auto r : {resource_noun{"volume", "volumes",
-                               "List, show and delete volumes"},
+                               "List, show and delete volumes",
+                               "List your volumes"},
                  resource_noun{"network", "networks",
-                               "List, show and delete networks"},
+                               "List, show and delete networks",
+                               "List your networks"},
                  resource_noun{"attachment", "attachments",
-                               "List, show and delete volume attachments"}}) {
+                               "List, show and delete volume attachments",
+                               "List your attachments"}}) {
     auto* sub = noun(r.kind, r.description);
     auto path = std::string{"/v1/"} + r.collection;
-    verb(sub, "list", r.description, [&g, r, path] {
+    verb(sub, "list", r.list_description, [&g, r, path] {
       print(g, call(g, "GET", path), [r](const json& a) {
         return format_instances_table(r.kind, a.at(r.collection));
       });
