@@ -229,7 +229,15 @@ TEST_CASE_FIXTURE(live_fixture,
   auto deleted = ask<atom::ok>(vd, atom::erase_v, v->id);
   CHECK_MESSAGE(deleted, (deleted ? "" : message_of(deleted.error())));
   CHECK(capacity_freed());
-  CHECK_FALSE(openstack_volumes{session, member}.get_volume(v->id));
+  // Cinder deletes in the background (the detach above may have sent the
+  // capacity_freed just received): wait until it no longer knows the volume.
+  bool vanished = false;
+  for (int i = 0; i < 60 && !vanished; ++i) {
+    vanished = !openstack_volumes{session, member}.get_volume(v->id);
+    if (!vanished)
+      std::this_thread::sleep_for(500ms);
+  }
+  CHECK(vanished);
   auto gone = ask<atom::ok>(vd, atom::erase_v, v->id);
   REQUIRE_FALSE(gone);
   CHECK(code_of(gone.error()) == errc::not_found);
