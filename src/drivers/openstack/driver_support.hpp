@@ -11,6 +11,8 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <map>
+#include <set>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -167,6 +169,93 @@ caf::result<atom::ok> delete_resource(Self self, const std::string& id,
       arm_poll(self, st.cfg.poll_interval_ms);
     });
   return rp;
+}
+
+/// Deletes `id`, which failed to become ready, through its account's cloud
+/// (`remove(cloud, id)`); the next listing sees it go. It never served
+/// anyone, so its going away frees nothing the scheduler waits for (a
+/// capacity_freed would retry a failing create at once): `discarded`.
+template <class Self, class Remove>
+void discard_resource(Self self, const std::string& id, std::string what,
+                      Remove remove) {
+  auto& st = self->state;
+  auto it = st.clouds.find(st.account_of[id]);
+  if (it == st.clouds.end())
+    return;
+  auto cloud = it->second;
+  st.deleting.insert(id);
+  st.discarded.insert(id);
+  run_async<bool>(
+    self,
+    [cloud, id, remove] {
+      remove(*cloud, id);
+      return true;
+    },
+    [self, id, what](outcome<bool>& o) {
+      if (o.error && code_of(o.error) == errc::not_found)
+        self->state.deleting.erase(id);
+      else if (o.error)
+        log()->warn("could not delete failed {} {}: {}", what, id,
+                    message_of(o.error));
+    });
+}
+
+/// One listing of every account's resources, with the quota of the
+/// accounts that hit theirs.
+template <class Item, class Limits>
+struct account_listing {
+  millis started_at = 0; ///< what was created after this may be missing
+  std::map<std::string, std::vector<Item>> items; ///< account → resources
+  std::map<std::string, Limits> limits; ///< quota-blocked accounts only
+};
+
+/// Lists every account on a worker (`list(cloud)`, plus `cloud.limits()`
+/// of the quota-blocked accounts), one listing at a time. Then
+/// `on_listing(account_listing&)`, or on failure a warning (once per
+/// message) and `on_failure()`; then `rearm()` arms the next poll. `what`
+/// names the resources in the log ("servers").
+template <class Item, class Limits, class Self, class List, class OnListing,
+          class OnFailure, class Rearm>
+void poll_accounts(Self self, std::string what, List list, OnListing on_listing,
+                   OnFailure on_failure, Rearm rearm) {
+  auto& st = self->state;
+  if (st.poll_in_flight)
+    return;
+  st.poll_in_flight = true;
+  auto clouds = st.clouds;
+  std::set<std::string> blocked = st.quota_blocked;
+  auto started = now_millis();
+  using listing = account_listing<Item, Limits>;
+  run_async<listing>(
+    self,
+    [clouds, blocked, started, list] {
+      listing r;
+      r.started_at = started;
+      for (auto& [account, cloud] : clouds)
+        r.items[account] = list(*cloud);
+      for (auto& account : blocked)
+        if (auto it = clouds.find(account); it != clouds.end())
+          r.limits[account] = it->second->limits();
+      return r;
+    },
+    [self, started, what, on_listing, on_failure, rearm](outcome<listing>& o) {
+      auto& st = self->state;
+      st.poll_in_flight = false;
+      st.last_poll_ms = now_millis() - started;
+      if (o.error) {
+        auto msg = message_of(o.error);
+        if (msg != st.last_poll_error)
+          log()->warn("cannot list the {}: {}", what, msg);
+        st.last_poll_error = msg;
+        on_failure();
+      } else {
+        if (!st.last_poll_error.empty())
+          log()->info("listing {} works again", what);
+        st.last_poll_error.clear();
+        on_listing(*o.value);
+      }
+      rearm();
+    });
 }
 
 } // namespace fogbow::openstack_support

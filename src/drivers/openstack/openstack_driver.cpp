@@ -32,46 +32,27 @@ std::string default_account(self_ptr self) {
   return self->state.cfg.mapper->default_account();
 }
 
-/// Deletes a server we gave up on (ERROR while building); the poll sees it go.
+/// Deletes a server we gave up on (ERROR while building) and its keypair.
 void discard_server(self_ptr self, const std::string& id) {
-  auto cloud = cloud_of(self, self->state.account_of[id]);
-  if (!cloud)
-    return;
   std::string order_id;
   if (auto k = self->state.known.find(id); k != self->state.known.end())
     order_id = k->second.order_id;
-  self->state.deleting.insert(id);
-  // It never ran for anyone: its going away frees nothing the scheduler
-  // waits for (a capacity_freed here would retry a failing create at once).
-  self->state.discarded.insert(id);
-  run_async<bool>(
-    self,
-    [cloud, id, order_id] {
-      cloud->delete_server(id);
-      if (!order_id.empty())
-        cloud->delete_keypair(order_id);
-      return true;
-    },
-    [self, id](outcome<bool>& o) {
-      if (o.error && code_of(o.error) == errc::not_found)
-        self->state.deleting.erase(id);
-      else if (o.error)
-        log()->warn("could not delete failed server {}: {}", id, message_of(o.error));
-    });
+  discard_resource(self, id, "server",
+                   [order_id](openstack_cloud& c, const std::string& server) {
+                     c.delete_server(server);
+                     if (!order_id.empty())
+                       c.delete_keypair(order_id);
+                   });
 }
 
 using listing = std::map<std::string, std::vector<instance>>; // account → servers
 
-struct poll_result {
-  millis started_at = 0; // servers created after this may be missing
-  listing servers;
-  std::map<std::string, cloud_resources> limits; // blocked accounts only
-};
+using poll_result = account_listing<instance, cloud_resources>;
 
 void on_poll(self_ptr self, poll_result& res) {
   auto& st = self->state;
   std::map<std::string, instance> now_seen;
-  for (auto& [account, list] : res.servers)
+  for (auto& [account, list] : res.items)
     for (auto& x : list) {
       st.account_of[x.id] = account;
       now_seen.emplace(x.id, x);
@@ -198,52 +179,23 @@ void on_poll(self_ptr self, poll_result& res) {
 }
 
 void poll(self_ptr self) {
-  auto& st = self->state;
-  if (st.poll_in_flight)
-    return;
-  st.poll_in_flight = true;
-  std::map<std::string, std::shared_ptr<openstack_cloud>> clouds = st.clouds;
-  std::set<std::string> blocked = st.quota_blocked;
-  auto started = now_millis();
-  run_async<poll_result>(
-    self,
-    [clouds, blocked, started] {
-      poll_result r;
-      r.started_at = started;
-      for (auto& [account, cloud] : clouds)
-        r.servers[account] = cloud->list_servers();
-      for (auto& account : blocked)
-        if (auto it = clouds.find(account); it != clouds.end())
-          r.limits[account] = it->second->limits();
-      return r;
-    },
-    [self, started](outcome<poll_result>& o) {
+  poll_accounts<instance, cloud_resources>(
+    self, "servers", [](openstack_cloud& c) { return c.list_servers(); },
+    [self](poll_result& res) { on_poll(self, res); },
+    [self] {
+      // Creates waiting past their deadline are answered as they are.
       auto& st = self->state;
-      st.poll_in_flight = false;
-      st.last_poll_ms = now_millis() - started;
-      if (o.error) {
-        auto msg = message_of(o.error);
-        if (msg != st.last_poll_error)
-          log()->warn("cannot list the servers: {}", msg);
-        st.last_poll_error = msg;
-        // Creates waiting past their deadline are answered as they are.
-        auto t = now_millis();
-        for (auto it = st.creating.begin(); it != st.creating.end();) {
-          if (t >= it->second.deadline) {
-            it->second.rp.deliver(st.known[it->first]);
-            it = st.creating.erase(it);
-          } else {
-            ++it;
-          }
+      auto t = now_millis();
+      for (auto it = st.creating.begin(); it != st.creating.end();) {
+        if (t >= it->second.deadline) {
+          it->second.rp.deliver(st.known[it->first]);
+          it = st.creating.erase(it);
+        } else {
+          ++it;
         }
-      } else {
-        if (!st.last_poll_error.empty())
-          log()->info("listing servers works again");
-        st.last_poll_error.clear();
-        on_poll(self, *o.value);
       }
-      arm_next_poll(self);
-    });
+    },
+    [self] { arm_next_poll(self); });
 }
 
 struct created {

@@ -225,11 +225,7 @@ caf::error disabled(const char* what) {
 
 using vol_self = openstack_driver_actor::stateful_pointer<openstack_volume_driver_state>;
 
-struct volume_listing {
-  millis started_at = 0;
-  std::map<std::string, std::vector<cinder_volume>> volumes; // account → …
-  std::map<std::string, volume_limits> limits;               // blocked only
-};
+using volume_listing = account_listing<cinder_volume, volume_limits>;
 
 /// Volumes and the attachments that carry an order id, as instances.
 void flatten(const std::vector<cinder_volume>& vs, std::vector<instance>& out) {
@@ -254,24 +250,10 @@ void remember_listing(vol_self self, const std::string& account,
 }
 
 void discard_volume(vol_self self, const std::string& id) {
-  auto& st = self->state;
-  auto it = st.clouds.find(st.account_of[id]);
-  if (it == st.clouds.end())
-    return;
-  auto cloud = it->second;
-  st.deleting.insert(id);
-  st.discarded.insert(id);
-  run_async<bool>(
-    self, [cloud, id] {
-      cloud->delete_volume(id);
-      return true;
-    },
-    [self, id](outcome<bool>& o) {
-      if (o.error && code_of(o.error) == errc::not_found)
-        self->state.deleting.erase(id);
-      else if (o.error)
-        log()->warn("could not delete failed volume {}: {}", id, message_of(o.error));
-    });
+  discard_resource(self, id, "volume",
+                   [](openstack_volumes& c, const std::string& v) {
+                     c.delete_volume(v);
+                   });
 }
 
 /// Forgets the attachment order written into a volume's metadata, if it
@@ -304,7 +286,7 @@ void on_volume_poll(vol_self self, volume_listing& res) {
   auto& st = self->state;
   std::map<std::string, instance> now_seen;
   st.volume_status.clear();
-  for (auto& [account, vs] : res.volumes) {
+  for (auto& [account, vs] : res.items) {
     remember_listing(self, account, vs);
     std::vector<instance> flat;
     flatten(vs, flat);
@@ -366,43 +348,10 @@ void on_volume_poll(vol_self self, volume_listing& res) {
 }
 
 void poll_volumes(vol_self self) {
-  auto& st = self->state;
-  if (st.poll_in_flight)
-    return;
-  st.poll_in_flight = true;
-  auto clouds = st.clouds;
-  auto blocked = st.quota_blocked;
-  auto started = now_millis();
-  run_async<volume_listing>(
-    self,
-    [clouds, blocked, started] {
-      volume_listing r;
-      r.started_at = started;
-      for (auto& [account, cloud] : clouds)
-        r.volumes[account] = cloud->list_volumes();
-      for (auto& account : blocked)
-        if (auto it = clouds.find(account); it != clouds.end())
-          r.limits[account] = it->second->limits();
-      return r;
-    },
-    [self, started](outcome<volume_listing>& o) {
-      auto& st = self->state;
-      st.poll_in_flight = false;
-      st.last_poll_ms = now_millis() - started;
-      if (o.error) {
-        auto msg = message_of(o.error);
-        if (msg != st.last_poll_error)
-          log()->warn("cannot list the volumes: {}", msg);
-        st.last_poll_error = msg;
-        expire_waiters(self);
-      } else {
-        if (!st.last_poll_error.empty())
-          log()->info("listing volumes works again");
-        st.last_poll_error.clear();
-        on_volume_poll(self, *o.value);
-      }
-      arm_next_poll(self);
-    });
+  poll_accounts<cinder_volume, volume_limits>(
+    self, "volumes", [](openstack_volumes& c) { return c.list_volumes(); },
+    [self](volume_listing& res) { on_volume_poll(self, res); },
+    [self] { expire_waiters(self); }, [self] { arm_next_poll(self); });
 }
 
 /// What a create of a volume or an attachment found or made.
@@ -616,110 +565,66 @@ caf::result<atom::ok> erase_volume(vol_self self, const std::string& id) {
 
 using net_self = openstack_driver_actor::stateful_pointer<openstack_network_driver_state>;
 
-struct network_listing {
-  millis started_at = 0;
-  std::map<std::string, std::vector<neutron_network>> networks;
-  std::map<std::string, network_limits> limits; // blocked accounts only
-};
+using network_listing = account_listing<neutron_network, network_limits>;
 
 void discard_network(net_self self, const std::string& id) {
+  discard_resource(self, id, "network",
+                   [](openstack_networks& c, const std::string& n) {
+                     c.delete_network(n);
+                   });
+}
+
+void on_network_poll(net_self self, network_listing& res) {
   auto& st = self->state;
-  auto it = st.clouds.find(st.account_of[id]);
-  if (it == st.clouds.end())
-    return;
-  auto cloud = it->second;
-  st.deleting.insert(id);
-  st.discarded.insert(id);
-  run_async<bool>(
-    self, [cloud, id] {
-      cloud->delete_network(id);
-      return true;
-    },
-    [self, id](outcome<bool>& o) {
-      if (o.error && code_of(o.error) == errc::not_found)
-        self->state.deleting.erase(id);
-      else if (o.error)
-        log()->warn("could not delete failed network {}: {}", id, message_of(o.error));
-    });
+  std::map<std::string, instance> now_seen;
+  for (auto& [account, ns] : res.items)
+    for (auto& n : ns) {
+      st.account_of[n.net.id] = account;
+      now_seen.emplace(n.net.id, n.net);
+    }
+  auto judge = [](const std::string& id, const instance* x) -> verdict {
+    if (!x)
+      return {verdict::failed, errc::cloud_error,
+              "network " + id + " vanished while it was being created"};
+    if (x->state == instance_state::running)
+      return {verdict::ready};
+    if (x->state == instance_state::failed)
+      return {verdict::failed, errc::cloud_error,
+              "network " + id + " failed: " + x->fault};
+    return {verdict::wait};
+  };
+  auto discard = [self](const std::string& id) { discard_network(self, id); };
+  auto frees = [](const instance&) { return true; };
+  auto gone = [](const instance&) {};
+  bool freed = reconcile(self, now_seen, res.started_at, judge, discard,
+                         frees, gone);
+  for (auto& [account, lim] : res.limits) {
+    auto before = st.blocked_limits.find(account);
+    // A network order needs one network and one subnet: room for
+    // both (e.g. the quota was raised right after the refusal) frees.
+    auto room = [](int total, int used) { return total < 0 || used < total; };
+    bool has_room = room(lim.networks_total, lim.networks_used)
+                    && room(lim.subnets_total, lim.subnets_used);
+    if (before == st.blocked_limits.end() && !has_room) {
+      st.blocked_limits[account] = lim;
+      continue;
+    }
+    if (has_room || more_room(lim, before->second)) {
+      log()->info("the network quota of account '{}' has room again", account);
+      st.quota_blocked.erase(account);
+      st.blocked_limits.erase(account);
+      freed = true;
+    }
+  }
+  if (freed)
+    send_capacity_freed(self);
 }
 
 void poll_networks(net_self self) {
-  auto& st = self->state;
-  if (st.poll_in_flight)
-    return;
-  st.poll_in_flight = true;
-  auto clouds = st.clouds;
-  auto blocked = st.quota_blocked;
-  auto started = now_millis();
-  run_async<network_listing>(
-    self,
-    [clouds, blocked, started] {
-      network_listing r;
-      r.started_at = started;
-      for (auto& [account, cloud] : clouds)
-        r.networks[account] = cloud->list_networks();
-      for (auto& account : blocked)
-        if (auto it = clouds.find(account); it != clouds.end())
-          r.limits[account] = it->second->limits();
-      return r;
-    },
-    [self, started](outcome<network_listing>& o) {
-      auto& st = self->state;
-      st.poll_in_flight = false;
-      st.last_poll_ms = now_millis() - started;
-      if (o.error) {
-        auto msg = message_of(o.error);
-        if (msg != st.last_poll_error)
-          log()->warn("cannot list the networks: {}", msg);
-        st.last_poll_error = msg;
-        expire_waiters(self);
-      } else {
-        st.last_poll_error.clear();
-        std::map<std::string, instance> now_seen;
-        for (auto& [account, ns] : o.value->networks)
-          for (auto& n : ns) {
-            st.account_of[n.net.id] = account;
-            now_seen.emplace(n.net.id, n.net);
-          }
-        auto judge = [](const std::string& id, const instance* x) -> verdict {
-          if (!x)
-            return {verdict::failed, errc::cloud_error,
-                    "network " + id + " vanished while it was being created"};
-          if (x->state == instance_state::running)
-            return {verdict::ready};
-          if (x->state == instance_state::failed)
-            return {verdict::failed, errc::cloud_error,
-                    "network " + id + " failed: " + x->fault};
-          return {verdict::wait};
-        };
-        auto discard = [self](const std::string& id) { discard_network(self, id); };
-        auto frees = [](const instance&) { return true; };
-        auto gone = [](const instance&) {};
-        bool freed = reconcile(self, now_seen, o.value->started_at, judge, discard,
-                               frees, gone);
-        for (auto& [account, lim] : o.value->limits) {
-          auto before = st.blocked_limits.find(account);
-          // A network order needs one network and one subnet: room for
-          // both (e.g. the quota was raised right after the refusal) frees.
-          auto room = [](int total, int used) { return total < 0 || used < total; };
-          bool has_room = room(lim.networks_total, lim.networks_used)
-                          && room(lim.subnets_total, lim.subnets_used);
-          if (before == st.blocked_limits.end() && !has_room) {
-            st.blocked_limits[account] = lim;
-            continue;
-          }
-          if (has_room || more_room(lim, before->second)) {
-            log()->info("the network quota of account '{}' has room again", account);
-            st.quota_blocked.erase(account);
-            st.blocked_limits.erase(account);
-            freed = true;
-          }
-        }
-        if (freed)
-          send_capacity_freed(self);
-      }
-      arm_next_poll(self);
-    });
+  poll_accounts<neutron_network, network_limits>(
+    self, "networks", [](openstack_networks& c) { return c.list_networks(); },
+    [self](network_listing& res) { on_network_poll(self, res); },
+    [self] { expire_waiters(self); }, [self] { arm_next_poll(self); });
 }
 
 } // namespace
