@@ -258,4 +258,34 @@ void poll_accounts(Self self, std::string what, List list, OnListing on_listing,
     });
 }
 
+/// Answers atom::list: every account's resources, listed on a worker
+/// (`list(cloud)`); then, in the driver, `collect(account, items, out)`
+/// appends their instances to `out` (and records what the driver keeps).
+template <class Item, class Self, class List, class Collect>
+caf::result<std::vector<instance>> list_accounts(Self self, List list,
+                                                 Collect collect) {
+  auto rp = self->template make_response_promise<std::vector<instance>>();
+  auto clouds = self->state.clouds;
+  using by_account = std::map<std::string, std::vector<Item>>;
+  run_async<by_account>(
+    self,
+    [clouds, list] {
+      by_account l;
+      for (auto& [account, cloud] : clouds)
+        l[account] = list(*cloud);
+      return l;
+    },
+    [rp, collect](outcome<by_account>& o) mutable {
+      if (o.error) {
+        rp.deliver(o.error);
+        return;
+      }
+      std::vector<instance> all;
+      for (auto& [account, items] : *o.value)
+        collect(account, items, all);
+      rp.deliver(all);
+    });
+  return rp;
+}
+
 } // namespace fogbow::openstack_support

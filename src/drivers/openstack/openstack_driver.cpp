@@ -45,8 +45,6 @@ void discard_server(self_ptr self, const std::string& id) {
                    });
 }
 
-using listing = std::map<std::string, std::vector<instance>>; // account → servers
-
 using poll_result = account_listing<instance, cloud_resources>;
 
 void on_poll(self_ptr self, poll_result& res) {
@@ -329,33 +327,18 @@ openstack_driver(self_ptr self, openstack_driver_config cfg) {
                              });
     },
     [self](atom::list) -> caf::result<std::vector<instance>> {
-      auto rp = self->make_response_promise<std::vector<instance>>();
-      auto clouds = self->state.clouds;
-      run_async<listing>(
-        self,
-        [clouds] {
-          listing l;
-          for (auto& [account, cloud] : clouds)
-            l[account] = cloud->list_servers();
-          return l;
-        },
-        [self, rp](outcome<listing>& o) mutable {
+      return list_accounts<instance>(
+        self, [](openstack_cloud& c) { return c.list_servers(); },
+        [self](const std::string& account, std::vector<instance>& servers,
+               std::vector<instance>& all) {
           auto& st = self->state;
-          if (o.error) {
-            rp.deliver(o.error);
-            return;
+          for (auto& x : servers) {
+            st.account_of[x.id] = account;
+            if (!st.creating.count(x.id))
+              st.known[x.id] = x;
+            all.push_back(x);
           }
-          std::vector<instance> all;
-          for (auto& [account, list] : *o.value)
-            for (auto& x : list) {
-              st.account_of[x.id] = account;
-              if (!st.creating.count(x.id))
-                st.known[x.id] = x;
-              all.push_back(x);
-            }
-          rp.deliver(all);
         });
-      return rp;
     },
     [self](atom::resources) -> caf::result<cloud_resources> {
       auto rp = self->make_response_promise<cloud_resources>();

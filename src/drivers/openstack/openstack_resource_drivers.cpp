@@ -691,34 +691,20 @@ openstack_volume_driver(vol_self self, openstack_resource_driver_config cfg) {
       return erase_volume(self, id);
     },
     [self](atom::list) -> caf::result<std::vector<instance>> {
-      auto rp = self->make_response_promise<std::vector<instance>>();
-      auto clouds = self->state.clouds;
-      using by_account = std::map<std::string, std::vector<cinder_volume>>;
-      run_async<by_account>(
-        self,
-        [clouds] {
-          by_account l;
-          for (auto& [account, cloud] : clouds)
-            l[account] = cloud->list_volumes();
-          return l;
-        },
-        [self, rp](outcome<by_account>& o) mutable {
+      return list_accounts<cinder_volume>(
+        self, [](openstack_volumes& c) { return c.list_volumes(); },
+        [self](const std::string& account, std::vector<cinder_volume>& vs,
+               std::vector<instance>& all) {
           auto& st = self->state;
-          if (o.error) {
-            rp.deliver(o.error);
-            return;
-          }
-          std::vector<instance> all;
-          for (auto& [account, vs] : *o.value) {
-            remember_listing(self, account, vs);
-            flatten(vs, all);
-          }
-          for (auto& x : all)
+          remember_listing(self, account, vs);
+          std::vector<instance> mine;
+          flatten(vs, mine);
+          for (auto& x : mine) {
             if (!st.creating.count(x.id) && !st.deleting.count(x.id))
               st.known[x.id] = x;
-          rp.deliver(all);
+            all.push_back(x);
+          }
         });
-      return rp;
     },
     [](atom::resources) -> caf::result<cloud_resources> {
       return make_error(errc::unsupported,
@@ -858,34 +844,18 @@ openstack_network_driver(net_self self, openstack_resource_driver_config cfg) {
                              });
     },
     [self](atom::list) -> caf::result<std::vector<instance>> {
-      auto rp = self->make_response_promise<std::vector<instance>>();
-      auto clouds = self->state.clouds;
-      using by_account = std::map<std::string, std::vector<neutron_network>>;
-      run_async<by_account>(
-        self,
-        [clouds] {
-          by_account l;
-          for (auto& [account, cloud] : clouds)
-            l[account] = cloud->list_networks();
-          return l;
-        },
-        [self, rp](outcome<by_account>& o) mutable {
+      return list_accounts<neutron_network>(
+        self, [](openstack_networks& c) { return c.list_networks(); },
+        [self](const std::string& account, std::vector<neutron_network>& ns,
+               std::vector<instance>& all) {
           auto& st = self->state;
-          if (o.error) {
-            rp.deliver(o.error);
-            return;
+          for (auto& n : ns) {
+            st.account_of[n.net.id] = account;
+            if (!st.creating.count(n.net.id) && !st.deleting.count(n.net.id))
+              st.known[n.net.id] = n.net;
+            all.push_back(n.net);
           }
-          std::vector<instance> all;
-          for (auto& [account, ns] : *o.value)
-            for (auto& n : ns) {
-              st.account_of[n.net.id] = account;
-              if (!st.creating.count(n.net.id) && !st.deleting.count(n.net.id))
-                st.known[n.net.id] = n.net;
-              all.push_back(n.net);
-            }
-          rp.deliver(all);
         });
-      return rp;
     },
     [](atom::resources) -> caf::result<cloud_resources> {
       return make_error(errc::unsupported,
