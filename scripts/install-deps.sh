@@ -11,6 +11,9 @@ packages=(
   libcli11-dev libspdlog-dev libtomlplusplus-dev doctest-dev
   # tests, demo and benchmarks (integration tests are Python 3 stdlib only)
   python3 procps curl
+  # local driver: the instance sandbox (setpriv and prlimit come with
+  # util-linux)
+  bubblewrap util-linux
   # tunnel (issue 4): libssh server, OpenSSH clients in tests and agents,
   # sshd and iperf3 for bench/tunnel
   libssh-dev libssl-dev openssh-client openssh-server iperf3

@@ -206,8 +206,8 @@ void read_openstack(const toml::table& t, fogbow_config& c,
 void read_driver(const toml::table& t, fogbow_config& c,
                  const std::string& origin) {
   const std::string w = "manager.driver.";
-  check_keys(t, {"kind", "instances_dir", "ip", "vcpu", "memory_mb",
-                 "instances", "flavors", "openstack"},
+  check_keys(t, {"kind", "instances_dir", "ip", "sandbox", "vcpu",
+                 "memory_mb", "instances", "flavors", "openstack"},
              w, origin);
   read_string(t, "kind", c.driver_kind, w, origin);
   if (c.driver_kind != "local" && c.driver_kind != "instant"
@@ -223,6 +223,9 @@ void read_driver(const toml::table& t, fogbow_config& c,
   }
   read_string(t, "instances_dir", c.driver_instances_dir, w, origin);
   read_string(t, "ip", c.driver_ip, w, origin);
+  read_string(t, "sandbox", c.driver_sandbox, w, origin);
+  if (c.driver_sandbox != "bwrap" && c.driver_sandbox != "none")
+    fail(origin, "'manager.driver.sandbox' must be \"bwrap\" or \"none\"");
   read_int(t, "vcpu", c.capacity.vcpu_total, 0, 1 << 20, w, origin);
   read_int(t, "memory_mb", c.capacity.memory_mb_total, 0, int_max, w, origin);
   read_int(t, "instances", c.capacity.instances_total, 0, 1 << 20, w, origin);
@@ -529,7 +532,9 @@ fogbow_config load_config(const std::string& path) {
     throw std::runtime_error(path + ": cannot read the configuration file");
   std::stringstream buf;
   buf << in.rdbuf();
-  return parse_config(buf.str(), path);
+  auto c = parse_config(buf.str(), path);
+  c.config_file = path;
+  return c;
 }
 
 } // namespace fogbow

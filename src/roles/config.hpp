@@ -54,6 +54,9 @@ struct openstack_settings {
 };
 
 struct fogbow_config {
+  /// The file it was loaded from (load_config); empty otherwise.
+  std::string config_file;
+
   // [manager]
   std::string member_id = "manager.localhost";
   int max_orders_per_request = 100;
@@ -65,6 +68,7 @@ struct fogbow_config {
   std::string driver_kind = "local";    ///< local | instant | openstack
   std::string driver_instances_dir;     ///< default: <data-dir>/instances
   std::string driver_ip = "127.0.0.1";
+  std::string driver_sandbox = "bwrap"; ///< bwrap | none (local driver)
   cloud_resources capacity{8, 0, 8192, 0, 8, 0};
   std::vector<flavor> flavors;          ///< default: small/medium/large
   openstack_settings openstack;         ///< kind = "openstack"

@@ -26,8 +26,10 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <stdexcept>
+#include <unistd.h>
 
 namespace fogbow {
 
@@ -35,6 +37,21 @@ namespace {
 
 /// How long start-up waits for the store and the cloud driver.
 constexpr auto startup_timeout = std::chrono::seconds(60);
+
+/// What local instances run in: everything of the manager's stays out of
+/// their sight (its data, its configuration, the tunnel's host key and,
+/// for a manager that is not root and so shares its uid with them, its
+/// home directory).
+sandbox_settings sandbox_for(const fogbow_config& c,
+                             const std::string& data_dir) {
+  sandbox_settings s;
+  s.mode = c.driver_sandbox == "none" ? sandbox_mode::none
+                                      : sandbox_mode::bwrap;
+  s.hidden = {data_dir, c.config_file, c.tunnel_host_key};
+  if (auto home = std::getenv("HOME"); home && geteuid() != 0)
+    s.hidden.emplace_back(home);
+  return s;
+}
 
 } // namespace
 
@@ -71,6 +88,10 @@ int manager_role::start() {
     lc.capacity = config_.capacity;
     lc.flavors = config_.flavors;
     lc.ip = config_.driver_ip;
+    lc.sandbox = sandbox_for(config_, data_dir_);
+    // A host where instances cannot be confined stops the manager here,
+    // saying what is missing, rather than in the driver actor.
+    check_sandbox(lc.sandbox);
     // Forks and kills processes (erase may wait seconds for a process to
     // exit): it gets a thread of its own rather than a scheduler worker.
     driver_ = sys_.spawn<caf::detached>(local_driver, lc);

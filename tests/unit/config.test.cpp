@@ -106,3 +106,16 @@ TEST_CASE("the shipped tunnel example loads") {
   auto t = load_config(dir + "tunnel.toml");
   CHECK(t.tunnel_configured);
 }
+
+TEST_CASE("the local driver's sandbox is bwrap unless set to none") {
+  CHECK(parse_config("", "empty.toml").driver_sandbox == "bwrap");
+  CHECK(parse_config("[manager.driver]\nsandbox = \"none\"\n", "x.toml")
+          .driver_sandbox
+        == "none");
+  CHECK(mentions(error_of("[manager.driver]\nsandbox = \"chroot\"\n"),
+                 "'manager.driver.sandbox' must be \"bwrap\" or \"none\""));
+  std::string dir = FOGBOW_SOURCE_DIR "/config/";
+  CHECK(load_config(dir + "all-in-one.toml").driver_sandbox == "bwrap");
+  CHECK(load_config(dir + "all-in-one.toml").config_file
+        == dir + "all-in-one.toml");
+}

@@ -18,6 +18,9 @@
 #include <random>
 #include <sstream>
 #include <sys/epoll.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -79,15 +82,35 @@ std::string sys_error(const std::string& what) {
   return what + ": " + std::strerror(errno);
 }
 
+bool write_all(int fd, const std::string& content) {
+  size_t done = 0;
+  while (done < content.size()) {
+    auto n = write(fd, content.data() + done, content.size() - done);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      return false;
+    done += static_cast<size_t>(n);
+  }
+  return true;
+}
+
 void write_atomically(const fs::path& path, const std::string& content) {
   auto tmp = path;
   tmp += ".tmp";
-  {
-    std::ofstream out{tmp, std::ios::binary | std::ios::trunc};
-    out << content;
-    out.close();
-    if (!out)
-      fail(errc::cloud_error, "cannot write " + tmp.string());
+  // The directory is the instance's home: whatever it left under the
+  // temporary name (a link to a file of the manager's, say) is removed,
+  // and a fresh file is created or nothing is written.
+  unlink(tmp.c_str());
+  int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                0600);
+  if (fd < 0)
+    fail(errc::cloud_error, sys_error("cannot create " + tmp.string()));
+  bool ok = write_all(fd, content);
+  ok = close(fd) == 0 && ok;
+  if (!ok) {
+    unlink(tmp.c_str());
+    fail(errc::cloud_error, "cannot write " + tmp.string());
   }
   std::error_code ec;
   fs::rename(tmp, path, ec);
@@ -96,17 +119,35 @@ void write_atomically(const fs::path& path, const std::string& content) {
                               + ec.message());
 }
 
-std::optional<std::string> read_file(const fs::path& path) {
-  std::ifstream in{path, std::ios::binary};
-  if (!in)
+/// The content of a file the manager wrote into an instance directory:
+/// only a regular file of the manager's own, not a link, a FIFO or a file
+/// the instance planted; at most `limit` bytes.
+std::optional<std::string> read_file(const fs::path& path,
+                                     size_t limit = 1 << 16) {
+  int fd = open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0)
     return std::nullopt;
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  struct stat st {};
+  std::optional<std::string> content;
+  if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == geteuid()) {
+    content.emplace();
+    char buf[4096];
+    ssize_t n;
+    while (content->size() < limit
+           && ((n = read(fd, buf, sizeof(buf))) > 0
+               || (n < 0 && errno == EINTR)))
+      if (n > 0)
+        content->append(buf, static_cast<size_t>(n));
+    if (content->size() > limit)
+      content->resize(limit);
+  }
+  close(fd);
+  return content;
 }
 
-nlohmann::json to_json(const instance& x) {
+nlohmann::json to_json(const instance& x, uid_t uid) {
   return {{"id", x.id},
+          {"uid", uid},
           {"order_id", x.order_id},
           {"flavor",
            {{"name", x.size.name},
@@ -117,7 +158,8 @@ nlohmann::json to_json(const instance& x) {
           {"created_at", x.created_at}};
 }
 
-std::optional<instance> from_json(const std::string& text) {
+/// The instance and the uid it runs as (0: the manager's own).
+std::optional<std::pair<instance, uid_t>> from_json(const std::string& text) {
   auto j = nlohmann::json::parse(text, nullptr, false);
   if (j.is_discarded())
     return std::nullopt;
@@ -130,9 +172,25 @@ std::optional<instance> from_json(const std::string& text) {
               f.at("memory_mb").get<int>(), f.at("disk_gb").get<int>()};
     x.image = j.at("image").get<std::string>();
     x.created_at = j.at("created_at").get<millis>();
-    return x;
+    return std::pair{x, j.value("uid", uid_t{0})};
   } catch (const nlohmann::json::exception&) {
     return std::nullopt;
+  }
+}
+
+/// Makes the instance's uid the owner of its home and of the scripts it
+/// runs (they stay read-only for it inside the sandbox).
+void hand_over(const fs::path& dir, uid_t uid) {
+  auto give = [&](const fs::path& p) {
+    if (lchown(p.c_str(), uid, uid) < 0)
+      fail(errc::cloud_error, sys_error("cannot chown " + p.string()));
+  };
+  give(dir);
+  give(dir / "user-data");
+  if (fs::exists(dir / "parts")) {
+    give(dir / "parts");
+    for (auto& p : fs::directory_iterator{dir / "parts"})
+      give(p.path());
   }
 }
 
@@ -182,13 +240,35 @@ std::string collect_status(int pidfd) {
   return "killed by signal " + std::to_string(si.si_status);
 }
 
+/// Descriptors the sandboxed child hands to bwrap: its /etc/passwd and
+/// /etc/group (see sandbox_request).
+constexpr int passwd_child_fd = 4;
+constexpr int group_child_fd = 5;
+
+/// An in-memory file holding `content`, read from its start; -1 on error.
+int memory_file(const char* name, const std::string& content) {
+  int fd = memfd_create(name, MFD_CLOEXEC);
+  if (fd < 0)
+    return -1;
+  if (!write_all(fd, content) || lseek(fd, 0, SEEK_SET) != 0) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
 /// Everything the child needs, prepared before fork: after fork in a
 /// multithreaded process only async-signal-safe calls are allowed.
 struct launch_plan {
   std::string dir;
   std::vector<std::string> env;
   std::vector<char*> envp;
-  char* argv[4];
+  std::vector<std::string> args; ///< bwrap ..., or the boot shell alone
+  std::vector<char*> argv;
+  bool sandboxed = false;
+  int nice = 0;
+  int passwd_fd = -1; ///< the parent's; closed by the destructor
+  int group_fd = -1;
 
   launch_plan(const fs::path& d, const instance& x)
     : dir(d.string()),
@@ -197,10 +277,29 @@ struct launch_plan {
     for (auto& s : env)
       envp.push_back(s.data());
     envp.push_back(nullptr);
-    argv[0] = const_cast<char*>("/bin/sh");
-    argv[1] = const_cast<char*>("-c");
-    argv[2] = const_cast<char*>(boot_script);
-    argv[3] = nullptr;
+    set_command(boot_command());
+  }
+
+  ~launch_plan() {
+    if (passwd_fd >= 0)
+      close(passwd_fd);
+    if (group_fd >= 0)
+      close(group_fd);
+  }
+
+  launch_plan(const launch_plan&) = delete;
+  launch_plan& operator=(const launch_plan&) = delete;
+
+  static std::vector<std::string> boot_command() {
+    return {"/bin/sh", "-c", boot_script};
+  }
+
+  void set_command(std::vector<std::string> words) {
+    args = std::move(words);
+    argv.clear();
+    for (auto& a : args)
+      argv.push_back(a.data());
+    argv.push_back(nullptr);
   }
 };
 
@@ -249,10 +348,22 @@ bool write_pid_file() {
     close(out);
   if (!write_pid_file())
     child_fail(report_fd);
-  if (dup2(report_fd, 3) < 0 || fcntl(3, F_SETFD, FD_CLOEXEC) < 0)
+  if (plan.sandboxed && setpriority(PRIO_PROCESS, 0, plan.nice) < 0)
     child_fail(report_fd);
-  close_range(4, ~0U, 0);
-  execve(plan.argv[0], plan.argv, plan.envp.data());
+  // Copies above the target numbers first, so that no dup2 below closes a
+  // descriptor still to be moved.
+  int report = fcntl(report_fd, F_DUPFD_CLOEXEC, 10);
+  int passwd = plan.sandboxed ? fcntl(plan.passwd_fd, F_DUPFD, 10) : -1;
+  int group = plan.sandboxed ? fcntl(plan.group_fd, F_DUPFD, 10) : -1;
+  if (report < 0 || (plan.sandboxed && (passwd < 0 || group < 0)))
+    child_fail(report_fd);
+  if (dup2(report, 3) < 0 || fcntl(3, F_SETFD, FD_CLOEXEC) < 0)
+    child_fail(report);
+  if (plan.sandboxed
+      && (dup2(passwd, passwd_child_fd) < 0 || dup2(group, group_child_fd) < 0))
+    child_fail(3);
+  close_range(plan.sandboxed ? group_child_fd + 1 : 4, ~0U, 0);
+  execve(plan.argv[0], plan.argv.data(), plan.envp.data());
   child_fail(3);
 }
 
@@ -322,10 +433,15 @@ void add_use(cloud_resources& r, const flavor& f) {
 }
 
 local_cloud::local_cloud(local_cloud_config cfg)
-  : flavors_(std::move(cfg.flavors)), ip_(std::move(cfg.ip)) {
+  : flavors_(std::move(cfg.flavors)),
+    ip_(std::move(cfg.ip)),
+    sandbox_(std::move(cfg.sandbox)),
+    switch_user_(geteuid() == 0) {
   set_capacity(cfg.capacity);
+  bwrap_ = check_sandbox(sandbox_);
   fs::create_directories(cfg.root_dir);
   root_ = fs::canonical(cfg.root_dir);
+  sandbox_.hidden.push_back(root_.string());
   epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
   if (epoll_fd_ < 0)
     fail(errc::cloud_error, sys_error("epoll_create1"));
@@ -363,13 +479,15 @@ void local_cloud::adopt(const fs::path& dir) {
     fs::remove_all(dir, ec);
     return;
   }
-  auto inst = from_json(*meta);
-  if (!inst || inst->id != dir.filename().string())
+  auto parsed = from_json(*meta);
+  if (!parsed || parsed->first.id != dir.filename().string())
     return; // not ours to interpret, and not ours to delete
-  inst->ip = ip_;
-  inst->state = instance_state::running;
-  auto id = inst->id;
-  auto& slot = entries_.emplace(id, entry{std::move(*inst)}).first->second;
+  auto& [inst, uid] = *parsed;
+  inst.ip = ip_;
+  inst.state = instance_state::running;
+  auto id = inst.id;
+  auto& slot = entries_.emplace(id, entry{std::move(inst)}).first->second;
+  slot.uid = uid;
   if (auto fault = read_file(dir / "fault")) {
     slot.inst.state = instance_state::failed;
     slot.inst.fault = *fault;
@@ -463,6 +581,35 @@ std::string local_cloud::new_id() const {
   }
 }
 
+uid_t local_cloud::new_uid() const {
+  std::vector<bool> taken(sandbox_uid_slots);
+  for (auto& [id, e] : entries_)
+    if (e.uid >= sandbox_uid_base && e.uid - sandbox_uid_base < taken.size())
+      taken[e.uid - sandbox_uid_base] = true;
+  auto free = std::find(taken.begin(), taken.end(), false);
+  if (free == taken.end())
+    fail(errc::no_capacity, "no free sandbox uid");
+  return sandbox_uid_base + static_cast<uid_t>(free - taken.begin());
+}
+
+std::vector<std::string> local_cloud::sandbox_argv(const entry& e,
+                                                   int passwd_fd,
+                                                   int group_fd) const {
+  sandbox_request r;
+  r.home = dir_of(e.inst.id).string();
+  r.manager_files = {"instance.json", "pid", "user-data", "console.log"};
+  if (fs::exists(dir_of(e.inst.id) / "parts"))
+    r.manager_files.push_back("parts");
+  r.hostname = e.inst.id;
+  r.switch_user = switch_user_;
+  r.uid = e.uid;
+  r.passwd_fd = passwd_fd;
+  r.group_fd = group_fd;
+  r.limits = limits_for(e.inst.size);
+  r.command = launch_plan::boot_command();
+  return bwrap_argv(bwrap_, sandbox_, r);
+}
+
 fs::path local_cloud::dir_of(const std::string& id) const {
   return root_ / id;
 }
@@ -485,6 +632,9 @@ instance local_cloud::create(const instance_spec& spec) {
   e.inst.image = spec.image;
   e.inst.ip = ip_;
   e.inst.created_at = now_millis();
+  bool sandboxed = sandbox_.mode == sandbox_mode::bwrap;
+  if (sandboxed)
+    e.uid = switch_user_ ? new_uid() : geteuid();
   auto dir = dir_of(e.inst.id);
   std::error_code ec;
   if (!fs::create_directory(dir, ec))
@@ -497,10 +647,24 @@ instance local_cloud::create(const instance_spec& spec) {
                     fs::perms::owner_read | fs::perms::owner_write
                       | fs::perms::owner_exec);
     write_parts(dir, spec.user_data);
+    if (sandboxed && switch_user_)
+      hand_over(dir, e.uid);
     // From here on a restart knows this instance; it adopts it once the
     // child has written its pid (see adopt()).
-    write_atomically(dir / "instance.json", to_json(e.inst).dump(2));
+    write_atomically(dir / "instance.json",
+                     to_json(e.inst, sandboxed && switch_user_ ? e.uid : 0)
+                       .dump(2));
     launch_plan plan{dir, e.inst};
+    if (sandboxed) {
+      plan.sandboxed = true;
+      plan.nice = limits_for(e.inst.size).nice;
+      plan.passwd_fd = memory_file("passwd", sandbox_passwd(e.uid, dir));
+      plan.group_fd = memory_file("group", sandbox_group(e.uid));
+      if (plan.passwd_fd < 0 || plan.group_fd < 0)
+        fail(errc::cloud_error, sys_error("memfd_create"));
+      plan.set_command(
+        sandbox_argv(e, passwd_child_fd, group_child_fd));
+    }
     e.pid = launch(plan);
   } catch (...) {
     fs::remove_all(dir, ec);

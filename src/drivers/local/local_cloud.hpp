@@ -12,6 +12,9 @@
 //   pid            the root process id, written by the child before exec
 //   console.log    stdout and stderr of the instance
 //   fault          why it failed, once it has
+// The directory is also the instance's home, writable by it: in a sandbox
+// it cannot change the other files (see sandbox.hpp), and the manager reads
+// back only regular files it owns, never following a link.
 // instance.json is written atomically before the process is started, so a
 // directory without it never had a process and is removed at startup.
 //
@@ -32,6 +35,7 @@
 
 #include "actors/errors.hpp"
 #include "domain/order.hpp"
+#include "drivers/local/sandbox.hpp"
 
 #include <filesystem>
 #include <map>
@@ -48,6 +52,9 @@ struct local_cloud_config {
   cloud_resources capacity; ///< totals; the `*_used` fields are ignored
   std::vector<flavor> flavors;
   std::string ip = "127.0.0.1";
+  /// How instances are confined (see sandbox.hpp); root_dir is always
+  /// among the paths they do not see.
+  sandbox_settings sandbox;
 };
 
 /// What the drivers throw; the actor turns it into make_error(code, what()).
@@ -76,7 +83,9 @@ class local_cloud {
 public:
   /// Creates `cfg.root_dir` if needed and re-adopts the instances in it.
   /// Instances found dead there are adopted as failed (they are not
-  /// reported by reap(): callers reconcile through list()).
+  /// reported by reap(): callers reconcile through list()). Throws
+  /// cloud_failure saying what is missing when the sandbox cannot be set up
+  /// on this host.
   explicit local_cloud(local_cloud_config cfg);
 
   /// Leaves every instance running (a restarted manager re-adopts them).
@@ -121,6 +130,7 @@ private:
     instance inst;
     pid_t pid = -1;
     int pidfd = -1; ///< open while running
+    uid_t uid = 0;  ///< its own uid when the manager runs as root
   };
 
   void release(); ///< closes the descriptors; processes keep running
@@ -130,6 +140,9 @@ private:
   std::string exit_fault(entry& e);
   void stop(entry& e);
   std::string new_id() const;
+  uid_t new_uid() const;
+  std::vector<std::string> sandbox_argv(const entry& e, int passwd_fd,
+                                        int group_fd) const;
   std::filesystem::path dir_of(const std::string& id) const;
 
   mutable std::mutex mtx_;
@@ -137,6 +150,9 @@ private:
   cloud_resources capacity_;
   std::vector<flavor> flavors_;
   std::string ip_;
+  sandbox_settings sandbox_;
+  std::string bwrap_; ///< resolved program; empty without a sandbox
+  bool switch_user_;  ///< running as root: every instance gets its own uid
   std::map<std::string, entry> entries_; ///< by instance id
   int epoll_fd_ = -1;
 };
