@@ -7,13 +7,14 @@
 // asked from an ssh_policy, which the tunnel role implements with the
 // tunnel_allocator actor.
 //
-// Threads: one acceptor thread (epoll over the SSH port and every public
-// port that is forwarded) and one thread per SSH session. A session thread
-// runs an ssh_event loop over its session socket, a wake-up eventfd and an
-// epoll set with the session's visitor sockets; every socket is
+// Threads: one accepts SSH connections (ssh_listener), one accepts
+// visitors on every forwarded public port (public_ports), and one serves
+// each SSH session (tunnel_session). A session thread runs an ssh_event
+// loop over its session socket, a wake-up eventfd and an epoll set with the
+// session's visitor sockets (port_forwarding); every visitor socket is
 // non-blocking and flow control follows the SSH windows, so a slow or
 // stuck client only ever stalls its own thread. Visitors accepted on a
-// public port are handed to the session that currently owns the port.
+// public port are handed to the session that currently holds the port.
 //
 // Takeover: when a session asks for a port another session holds, the port
 // (its listening socket stays open) moves to the new session at once and
@@ -27,7 +28,6 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include <vector>
 
 namespace fogbow::tunnel {
 
@@ -62,16 +62,6 @@ public:
   virtual void closed(std::uint64_t sid, const std::string& base) = 0;
 };
 
-/// One live session, for status pages and tests.
-struct ssh_session_info {
-  std::uint64_t id = 0;
-  std::string user;
-  std::string base;
-  std::string peer;
-  std::vector<int> ports;
-  std::size_t connections = 0;
-};
-
 /// Checks an OpenSSH public key line ("type base64 [comment]") with
 /// libssh; returns it without the comment, or nullopt when it is not a key.
 std::optional<std::string> parse_public_key(const std::string& line);
@@ -94,18 +84,12 @@ public:
   /// The host public key as OpenSSH writes it: "ssh-ed25519 AAAA...".
   std::string host_key() const;
 
-  /// Closes the session (thread-safe; asynchronous, returns at once).
-  void close_session(std::uint64_t sid);
-
   /// Stops forwarding `port`: closes its listening socket and the session
   /// that holds it. Used when a token is deleted.
   void close_port(int port);
 
-  std::vector<ssh_session_info> sessions() const;
-
-  struct impl; ///< internal (public only for the session threads)
-
 private:
+  struct impl;
   std::unique_ptr<impl> impl_;
 };
 

@@ -1,0 +1,284 @@
+#include "tunnel/ssh_session.hpp"
+
+#include "tunnel/public_ports.hpp"
+
+#include <libssh/server.h>
+
+#include <algorithm>
+#include <chrono>
+
+#include <poll.h>
+#include <sys/eventfd.h>
+
+namespace fogbow::tunnel {
+
+namespace {
+
+using clock_type = std::chrono::steady_clock;
+
+/// How often the login loop looks at its deadline and close().
+constexpr int login_poll_ms = 200;
+
+ssh_channel refuse_session_channel(ssh_session, void*) {
+  return nullptr; // no shells, no exec, no subsystems
+}
+
+int refuse_other_messages(ssh_session, ssh_message, void*) {
+  return 1; // everything not handled elsewhere gets the default refusal
+}
+
+} // namespace
+
+std::shared_ptr<tunnel_session>
+tunnel_session::accept(ssh_bind bind, unique_fd socket, std::uint64_t id,
+                       session_context context) {
+  session_ptr session{ssh_new()};
+  unique_fd wake{eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)};
+  if (!session || !wake)
+    return nullptr;
+  if (ssh_bind_accept_fd(bind, session.get(), socket.get()) != SSH_OK) {
+    // Once libssh has taken the socket, ssh_free closes it.
+    if (ssh_get_fd(session.get()) == socket.get())
+      socket.release();
+    return nullptr;
+  }
+  socket.release(); // the session's now
+  std::shared_ptr<tunnel_session> s{
+    new tunnel_session(id, context, std::move(session), std::move(wake))};
+  if (!s->forwarding_.usable())
+    return nullptr;
+  return s;
+}
+
+tunnel_session::tunnel_session(std::uint64_t id, session_context context,
+                               session_ptr session, unique_fd wake)
+  : id_(id),
+    ctx_(context),
+    session_(std::move(session)),
+    wake_(std::move(wake)),
+    forwarding_(session_.get()) {
+}
+
+void tunnel_session::run() {
+  if (handshake() && log_in())
+    forward_until_closed();
+  tear_down();
+}
+
+void tunnel_session::close() {
+  closing_ = true;
+  std::uint64_t one = 1;
+  [[maybe_unused]] auto n = write(wake_.get(), &one, sizeof(one));
+}
+
+void tunnel_session::hand_visitor(visitor v) {
+  {
+    std::lock_guard guard{inbox_mtx_};
+    inbox_.push_back(std::move(v));
+  }
+  std::uint64_t one = 1;
+  [[maybe_unused]] auto n = write(wake_.get(), &one, sizeof(one));
+}
+
+bool tunnel_session::is_closed() const {
+  return (ssh_get_status(session_.get()) & (SSH_CLOSED | SSH_CLOSED_ERROR))
+         != 0;
+}
+
+// ---------------------------------------------------------------------------
+// key exchange and login
+
+bool tunnel_session::handshake() {
+  long timeout = ctx_.config.login_timeout_s;
+  ssh_options_set(session_.get(), SSH_OPTIONS_TIMEOUT, &timeout);
+  ssh_callbacks_init(&server_callbacks_);
+  server_callbacks_.userdata = this;
+  server_callbacks_.auth_pubkey_function = on_auth_pubkey;
+  server_callbacks_.auth_password_function = on_auth_password;
+  server_callbacks_.channel_open_request_session_function
+    = refuse_session_channel;
+  ssh_set_server_callbacks(session_.get(), &server_callbacks_);
+  ssh_callbacks_init(&callbacks_);
+  callbacks_.userdata = this;
+  callbacks_.global_request_function = on_global;
+  ssh_set_callbacks(session_.get(), &callbacks_);
+  ssh_set_message_callback(session_.get(), refuse_other_messages, this);
+  ssh_set_auth_methods(session_.get(),
+                       SSH_AUTH_METHOD_PUBLICKEY | SSH_AUTH_METHOD_PASSWORD);
+  if (ssh_handle_key_exchange(session_.get()) != SSH_OK)
+    return false;
+  event_.reset(ssh_event_new());
+  return event_ && ssh_event_add_session(event_.get(), session_.get()) == SSH_OK;
+}
+
+bool tunnel_session::log_in() {
+  auto deadline = clock_type::now()
+                  + std::chrono::seconds(ctx_.config.login_timeout_s);
+  while (!authenticated_) {
+    if (closing_ || auth_attempts_ >= ctx_.config.max_auth_attempts
+        || clock_type::now() > deadline)
+      return false;
+    if (ssh_event_dopoll(event_.get(), login_poll_ms) == SSH_ERROR
+        || is_closed())
+      return false;
+  }
+  return true;
+}
+
+void tunnel_session::record_login(const std::string& base) {
+  base_ = base;
+  authenticated_ = true;
+}
+
+int tunnel_session::on_auth_pubkey(ssh_session, const char* user, ssh_key key,
+                                   char signature_state, void* ud) {
+  auto& s = *static_cast<tunnel_session*>(ud);
+  if (signature_state != SSH_PUBLICKEY_STATE_NONE
+      && signature_state != SSH_PUBLICKEY_STATE_VALID)
+    return SSH_AUTH_DENIED;
+  auto base = s.ctx_.policy.check_key(user, public_key_line(key));
+  if (!base) {
+    if (signature_state == SSH_PUBLICKEY_STATE_VALID)
+      ++s.auth_attempts_;
+    return SSH_AUTH_DENIED;
+  }
+  if (signature_state == SSH_PUBLICKEY_STATE_NONE)
+    return SSH_AUTH_SUCCESS; // "this key would do": the client signs next
+  s.record_login(*base);
+  return SSH_AUTH_SUCCESS;
+}
+
+int tunnel_session::on_auth_password(ssh_session, const char* user,
+                                     const char* password, void* ud) {
+  auto& s = *static_cast<tunnel_session*>(ud);
+  auto base = s.ctx_.policy.check_password(user, password);
+  if (!base) {
+    ++s.auth_attempts_;
+    return SSH_AUTH_DENIED;
+  }
+  s.record_login(*base);
+  return SSH_AUTH_SUCCESS;
+}
+
+// ---------------------------------------------------------------------------
+// forwarding
+
+void tunnel_session::forward_until_closed() {
+  ssh_set_blocking(session_.get(), 0);
+  ssh_event_add_fd(event_.get(), wake_.get(), POLLIN, on_wake, this);
+  ssh_event_add_fd(event_.get(), forwarding_.events_fd(), POLLIN,
+                   on_visitor_events, this);
+  // A session that forwards nothing is useless: it must ask for its port
+  // within the login timeout.
+  auto forward_deadline = clock_type::now()
+                          + std::chrono::seconds(ctx_.config.login_timeout_s);
+  auto keepalive_every
+    = std::chrono::seconds(std::max(1, ctx_.config.idle_timeout_s / 3));
+  auto last_keepalive = clock_type::now();
+  int tick_ms = 1000;
+  while (!closing_) {
+    // Every wait is an event (socket, eventfd, window adjust); the tick
+    // only bounds how late a refused channel open or a key re-exchange is
+    // noticed, and paces keep-alives.
+    if (ssh_event_dopoll(event_.get(), tick_ms) == SSH_ERROR || is_closed())
+      break;
+    accept_visitors();
+    tick_ms = forwarding_.service();
+    auto now = clock_type::now();
+    if (forwarded_.empty() && now > forward_deadline)
+      break;
+    if (now - last_keepalive > keepalive_every) {
+      last_keepalive = now;
+      ssh_send_keepalive(session_.get()); // lets TCP_USER_TIMEOUT notice a dead peer
+    }
+  }
+}
+
+void tunnel_session::accept_visitors() {
+  std::vector<visitor> fresh;
+  {
+    std::lock_guard guard{inbox_mtx_};
+    fresh.swap(inbox_);
+  }
+  if (closing_)
+    return; // their sockets close with `fresh`
+  for (auto& v : fresh) {
+    auto it = forwarded_.find(v.port);
+    auto address = it != forwarded_.end() ? it->second : std::string{};
+    forwarding_.open(std::move(v), address);
+  }
+}
+
+int tunnel_session::on_wake(int fd, int, void* ud) {
+  std::uint64_t n;
+  [[maybe_unused]] auto r = read(fd, &n, sizeof(n));
+  static_cast<tunnel_session*>(ud)->accept_visitors();
+  return 0;
+}
+
+int tunnel_session::on_visitor_events(int, int, void* ud) {
+  static_cast<tunnel_session*>(ud)->forwarding_.on_socket_events();
+  return 0;
+}
+
+void tunnel_session::on_global(ssh_session, ssh_message msg, void* ud) {
+  static_cast<tunnel_session*>(ud)->on_global_request(msg);
+}
+
+void tunnel_session::on_global_request(ssh_message msg) {
+  int type = ssh_message_subtype(msg);
+  if (type == SSH_GLOBAL_REQUEST_TCPIP_FORWARD) {
+    int port = ssh_message_global_request_port(msg);
+    if (grant_forward(ssh_message_global_request_address(msg), port))
+      ssh_message_global_request_reply_success(msg,
+                                               static_cast<uint16_t>(port));
+    else
+      ssh_message_reply_default(msg);
+    return;
+  }
+  if (type == SSH_GLOBAL_REQUEST_CANCEL_TCPIP_FORWARD) {
+    int port = ssh_message_global_request_port(msg);
+    if (forwarded_.erase(port)) {
+      ctx_.ports.release(port, this);
+      ssh_message_global_request_reply_success(msg, 0);
+      return;
+    }
+  }
+  ssh_message_reply_default(msg); // keep-alives and anything else
+}
+
+bool tunnel_session::grant_forward(const char* address, int port) {
+  if (!authenticated_ || closing_ || port <= 0 || port > 65535
+      || !ctx_.policy.forward(id_, base_, port))
+    return false;
+  forwarded_[port] = address ? address : "";
+  if (ctx_.ports.claim(port, shared_from_this()))
+    return true;
+  forwarded_.erase(port);
+  return false;
+}
+
+// ---------------------------------------------------------------------------
+// the end
+
+void tunnel_session::tear_down() {
+  forwarding_.close_all();
+  for (auto& [port, address] : forwarded_)
+    ctx_.ports.release(port, this);
+  forwarded_.clear();
+  {
+    // Nobody hands this session visitors any more: it holds no port.
+    std::lock_guard guard{inbox_mtx_};
+    inbox_.clear();
+  }
+  if (event_) {
+    ssh_event_remove_session(event_.get(), session_.get());
+    event_.reset();
+  }
+  ssh_disconnect(session_.get());
+  session_.reset(); // its channels went with the relays above
+  if (authenticated_)
+    ctx_.policy.closed(id_, base_);
+}
+
+} // namespace fogbow::tunnel
