@@ -1,7 +1,7 @@
 #include "auth/keystone_identity.hpp"
 
-#include "drivers/local/local_cloud.hpp" // cloud_failure
-#include "drivers/openstack/openstack_api.hpp"
+#include "domain/errors.hpp"
+#include "openstack/openstack_api.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -34,7 +34,8 @@ keystone_identity::authenticate(std::string_view token) const {
   std::string t{token};
   auto r = http_call(cfg_.auth_url + "/auth/tokens", "GET",
                      {{"X-Auth-Token", t}, {"X-Subject-Token", t}}, {},
-                     cfg_.timeout_ms, cfg_.verify_tls);
+                     {std::chrono::milliseconds{cfg_.timeout_ms},
+                      cfg_.verify_tls, {}});
   if (r.status == 401 || r.status == 403 || r.status == 404)
     return std::nullopt;
   if (r.status != 200) {

@@ -11,9 +11,9 @@
 #include <utility>
 
 #include <CLI/CLI.hpp>
-#include <httplib.h>
 
 #include "domain/order.hpp"
+#include "net/http_client.hpp"
 #include "util/encoding.hpp"
 
 namespace fogbow::cli {
@@ -41,35 +41,6 @@ struct global_options {
   int timeout_s = 10;
 };
 
-/// httplib::Client only takes scheme://host[:port]; a path after it (a
-/// manager behind a reverse proxy) becomes a prefix of every request path.
-struct endpoint {
-  std::string origin;
-  std::string prefix;
-};
-
-std::optional<endpoint> parse_url(std::string_view url) {
-  auto scheme_end = url.find("://");
-  if (scheme_end == std::string_view::npos)
-    return std::nullopt;
-  auto scheme = url.substr(0, scheme_end);
-  if (scheme != "http" && scheme != "https")
-    return std::nullopt;
-  auto rest = url.substr(scheme_end + 3);
-  auto slash = rest.find('/');
-  auto authority = rest.substr(0, slash);
-  if (authority.empty())
-    return std::nullopt;
-  std::string prefix;
-  if (slash != std::string_view::npos)
-    prefix = rest.substr(slash);
-  while (!prefix.empty() && prefix.back() == '/')
-    prefix.pop_back();
-  return endpoint{std::string{url.substr(0, scheme_end + 3)} +
-                    std::string{authority},
-                  std::move(prefix)};
-}
-
 /// Ids go into the path; anything outside the unreserved set is escaped so
 /// an id can never change which resource is addressed.
 std::string encode_segment(std::string_view text) {
@@ -77,28 +48,27 @@ std::string encode_segment(std::string_view text) {
   return percent_encode(text, "@:");
 }
 
-std::string transport_error_message(httplib::Error err, const global_options& g) {
+std::string transport_error_message(const http_result& r,
+                                    const global_options& g) {
   auto seconds = std::to_string(g.timeout_s);
-  switch (err) {
-    case httplib::Error::Connection:
+  switch (r.failure) {
+    case transport_failure::refused:
       return "error: cannot connect to the manager at " + g.url +
              ": connection refused. Is `fogbow --role=manager` running? "
              "Set --url or FOGBOW_URL.";
-    case httplib::Error::ConnectionTimeout:
+    case transport_failure::connect_timeout:
       return "error: cannot connect to the manager at " + g.url +
              ": no answer within " + seconds + " s. Set --url or FOGBOW_URL.";
-    case httplib::Error::Read:
+    case transport_failure::no_answer:
       return "error: the manager at " + g.url +
              " closed the connection or sent no answer within " + seconds +
              " s (see --timeout).";
-    case httplib::Error::SSLConnection:
-    case httplib::Error::SSLServerVerification:
-    case httplib::Error::SSLLoadingCerts:
+    case transport_failure::tls:
       return "error: TLS with the manager at " + g.url + " failed (" +
-             httplib::to_string(err) + ").";
+             r.transport_error + ").";
     default:
       return "error: request to the manager at " + g.url + " failed (" +
-             httplib::to_string(err) + ").";
+             r.transport_error + ").";
   }
 }
 
@@ -106,40 +76,31 @@ std::string transport_error_message(httplib::Error err, const global_options& g)
 /// body). Prints the reason and throws command_failed on any failure.
 json call(const global_options& g, std::string_view method,
           const std::string& path, const json* body = nullptr) {
-  auto ep = parse_url(g.url);
-  if (!ep) {
+  auto client = http_client::to(
+    g.url, {std::chrono::seconds{g.timeout_s}, true, {}});
+  if (!client) {
     std::cerr << "error: invalid --url '" << g.url
               << "': expected http://HOST[:PORT] or https://HOST[:PORT]\n";
     throw command_failed{exit_usage};
   }
-  httplib::Client client{ep->origin};
-  auto timeout = std::chrono::seconds{g.timeout_s};
-  client.set_connection_timeout(timeout);
-  client.set_read_timeout(timeout);
-  client.set_write_timeout(timeout);
-  httplib::Headers headers{{"Accept", "application/json"}};
+  http_headers headers;
   if (!g.token.empty())
-    headers.emplace("X-Auth-Token", g.token);
-  auto target = ep->prefix + path;
-  httplib::Result res = method == "POST"
-                          ? client.Post(target.c_str(), headers, body->dump(),
-                                        "application/json")
-                        : method == "DELETE"
-                          ? client.Delete(target.c_str(), headers)
-                          : client.Get(target.c_str(), headers);
-  if (!res) {
-    std::cerr << transport_error_message(res.error(), g) << '\n';
+    headers.emplace_back("X-Auth-Token", g.token);
+  auto res = client->request(method, path, headers,
+                             method == "POST" ? body->dump() : std::string{});
+  if (res.status == 0) {
+    std::cerr << transport_error_message(res, g) << '\n';
     throw command_failed{exit_no_connection};
   }
-  if (res->status >= 400) {
-    std::cerr << format_http_error(res->status, res->body) << '\n';
+  if (res.status >= 400) {
+    std::cerr << format_http_error(res.status, res.body) << '\n';
     throw command_failed{exit_server_error};
   }
-  if (res->body.empty())
+  if (res.body.empty())
     return nullptr;
-  auto answer = json::parse(res->body, nullptr, false);
+  auto answer = json::parse(res.body, nullptr, false);
   if (answer.is_discarded()) {
-    std::cerr << "error: the manager answered HTTP " << res->status
+    std::cerr << "error: the manager answered HTTP " << res.status
               << " with a body that is not JSON\n";
     throw command_failed{exit_server_error};
   }

@@ -7,7 +7,7 @@
 #include "auth/authorization.hpp"
 #include "auth/identity.hpp"
 #include "auth/keystone_identity.hpp"
-#include "auth/mapper.hpp"
+#include "domain/mapper.hpp"
 #include "drivers/instant/instant_driver.hpp"
 #include "drivers/local/local_driver.hpp"
 #include "drivers/tunnel/tunnel_client.hpp"

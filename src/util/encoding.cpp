@@ -24,6 +24,37 @@ bool same_secret(std::string_view a, std::string_view b) {
   return diff == 0;
 }
 
+std::string base64_encode(std::string_view data) {
+  static const char* abc =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  out.reserve((data.size() + 2) / 3 * 4);
+  std::size_t i = 0;
+  for (; i + 2 < data.size(); i += 3) {
+    auto n = (static_cast<unsigned char>(data[i]) << 16)
+             | (static_cast<unsigned char>(data[i + 1]) << 8)
+             | static_cast<unsigned char>(data[i + 2]);
+    out += abc[(n >> 18) & 63];
+    out += abc[(n >> 12) & 63];
+    out += abc[(n >> 6) & 63];
+    out += abc[n & 63];
+  }
+  if (i + 1 == data.size()) {
+    auto n = static_cast<unsigned char>(data[i]) << 16;
+    out += abc[(n >> 18) & 63];
+    out += abc[(n >> 12) & 63];
+    out += "==";
+  } else if (i + 2 == data.size()) {
+    auto n = (static_cast<unsigned char>(data[i]) << 16)
+             | (static_cast<unsigned char>(data[i + 1]) << 8);
+    out += abc[(n >> 18) & 63];
+    out += abc[(n >> 12) & 63];
+    out += abc[(n >> 6) & 63];
+    out += '=';
+  }
+  return out;
+}
+
 std::string base64_decode(std::string_view in, base64_other other) {
   static constexpr std::string_view chars
     = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";

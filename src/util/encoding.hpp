@@ -1,5 +1,5 @@
 // Small encoding helpers: hex digests, constant-time comparison, base64
-// decoding (tunnel parts), percent-encoding of URL parts (CLI, openstack).
+// (Nova user data, tunnel parts), percent-encoding of URL parts.
 #pragma once
 
 #include <cstddef>
@@ -14,6 +14,9 @@ std::string to_hex(const unsigned char* data, std::size_t len);
 /// Compares two secrets (or digests of them) in time that depends only on
 /// their length; false when the lengths differ or both are empty.
 bool same_secret(std::string_view a, std::string_view b);
+
+/// Base64 (RFC 4648, standard alphabet, with padding).
+std::string base64_encode(std::string_view data);
 
 /// What base64_decode does on a character outside the base64 alphabet.
 enum class base64_other {

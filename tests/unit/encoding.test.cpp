@@ -37,3 +37,12 @@ TEST_CASE("percent_encode keeps unreserved and the caller's safe characters") {
   CHECK(percent_encode(std::string_view{"a\0b", 3}, "@:") == "a%00b");
   CHECK(percent_encode("\xff") == "%FF");
 }
+
+TEST_CASE("base64 as Nova wants user data") {
+  CHECK(base64_encode("") == "");
+  CHECK(base64_encode("f") == "Zg==");
+  CHECK(base64_encode("fo") == "Zm8=");
+  CHECK(base64_encode("foo") == "Zm9v");
+  CHECK(base64_encode("#!/bin/sh\necho hi\n") == "IyEvYmluL3NoCmVjaG8gaGkK");
+  CHECK(base64_encode(std::string("\xff\x00\x80", 3)) == "/wCA");
+}

@@ -3,9 +3,9 @@
 // The driver against a real OpenStack: tests/integration/test_openstack.py.
 
 #include "auth/keystone_identity.hpp"
-#include "auth/mapper.hpp"
-#include "drivers/local/local_cloud.hpp"
-#include "drivers/openstack/openstack_api.hpp"
+#include "domain/mapper.hpp"
+#include "domain/placement.hpp"
+#include "openstack/openstack_api.hpp"
 #include "roles/config.hpp"
 #include "support/config_errors.hpp"
 
@@ -169,26 +169,6 @@ TEST_CASE("HTTP errors become typed errors carrying the cloud's message") {
     CHECK(e.code == errc::cloud_error);
     CHECK(std::string{e.what()}.find("did not answer (Connection)") != std::string::npos);
   }
-}
-
-TEST_CASE("URLs split into origin and path prefix") {
-  auto u = parse_url("http://127.0.0.1:8774/v2.1/");
-  REQUIRE(u);
-  CHECK(u->origin == "http://127.0.0.1:8774");
-  CHECK(u->prefix == "/v2.1");
-  CHECK(parse_url("https://h")->prefix.empty());
-  CHECK_FALSE(parse_url("ftp://h/x"));
-  CHECK_FALSE(parse_url("127.0.0.1:5000"));
-  CHECK_FALSE(parse_url("http://"));
-}
-
-TEST_CASE("base64 as Nova wants user data") {
-  CHECK(base64_encode("") == "");
-  CHECK(base64_encode("f") == "Zg==");
-  CHECK(base64_encode("fo") == "Zm8=");
-  CHECK(base64_encode("foo") == "Zm9v");
-  CHECK(base64_encode("#!/bin/sh\necho hi\n") == "IyEvYmluL3NoCmVjaG8gaGkK");
-  CHECK(base64_encode(std::string("\xff\x00\x80", 3)) == "/wCA");
 }
 
 TEST_CASE("an unreachable Keystone is a cloud error naming the problem") {

@@ -4,8 +4,8 @@
 // subnet request, and the config keys `volumes` / `networks`.
 // Against a real OpenStack: tests/integration/test_openstack_resources.py.
 
-#include "drivers/local/local_cloud.hpp" // cloud_failure
-#include "drivers/openstack/openstack_resources_api.hpp"
+#include "domain/errors.hpp"
+#include "openstack/openstack_resources_api.hpp"
 #include "roles/config.hpp"
 #include "support/config_errors.hpp"
 

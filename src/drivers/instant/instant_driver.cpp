@@ -1,6 +1,7 @@
 #include "drivers/instant/instant_driver.hpp"
 
-#include "drivers/local/local_cloud.hpp"
+#include "actors/errors.hpp"
+#include "domain/placement.hpp"
 
 #include <caf/all.hpp>
 

@@ -33,7 +33,7 @@
 // caller erases it before asking for a replacement.
 #pragma once
 
-#include "actors/errors.hpp"
+#include "domain/errors.hpp"
 #include "domain/order.hpp"
 #include "drivers/local/sandbox.hpp"
 
@@ -56,28 +56,6 @@ struct local_cloud_config {
   /// among the paths they do not see.
   sandbox_settings sandbox;
 };
-
-/// What the drivers throw; the actor turns it into make_error(code, what()).
-struct cloud_failure : std::runtime_error {
-  cloud_failure(errc code, const std::string& message)
-    : std::runtime_error(message), code(code) {
-  }
-  errc code;
-};
-
-// Placement rules, shared by every driver.
-
-/// The smallest flavor satisfying `spec.requirements` on `spec.member_id`.
-/// Throws invalid_argument (unparsable expression) or no_matching_flavor.
-flavor pick_flavor(const std::vector<flavor>& flavors,
-                   const instance_spec& spec);
-
-/// Throws no_capacity unless one more instance of `f` fits into what `r`
-/// leaves free. A dimension of -1 (unknown) counts as 0.
-void check_room(const cloud_resources& r, const flavor& f);
-
-/// Adds one instance of `f` to the `*_used` fields of `r`.
-void add_use(cloud_resources& r, const flavor& f);
 
 class local_cloud {
 public:

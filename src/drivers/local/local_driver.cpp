@@ -1,5 +1,7 @@
 #include "drivers/local/local_driver.hpp"
 
+#include "actors/errors.hpp"
+
 #include <caf/all.hpp>
 
 #include <cerrno>

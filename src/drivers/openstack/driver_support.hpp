@@ -5,7 +5,7 @@
 
 #include "actors/actors.hpp"
 #include "actors/errors.hpp"
-#include "drivers/local/local_cloud.hpp" // cloud_failure
+#include "domain/errors.hpp"
 
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>

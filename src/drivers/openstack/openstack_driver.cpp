@@ -1,6 +1,6 @@
 #include "drivers/openstack/openstack_driver.hpp"
 
-#include "drivers/local/local_cloud.hpp" // pick_flavor
+#include "domain/placement.hpp"
 #include "drivers/openstack/driver_support.hpp"
 
 #include <caf/all.hpp>

@@ -25,8 +25,8 @@
 #pragma once
 
 #include "actors/actors.hpp"
-#include "auth/mapper.hpp"
-#include "drivers/openstack/openstack_api.hpp"
+#include "domain/mapper.hpp"
+#include "openstack/openstack_api.hpp"
 
 #include <caf/typed_response_promise.hpp>
 

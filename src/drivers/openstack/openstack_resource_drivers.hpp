@@ -40,8 +40,8 @@
 #pragma once
 
 #include "actors/actors.hpp"
-#include "auth/mapper.hpp"
-#include "drivers/openstack/openstack_resources_api.hpp"
+#include "domain/mapper.hpp"
+#include "openstack/openstack_resources_api.hpp"
 
 #include <caf/typed_response_promise.hpp>
 

@@ -1,10 +1,10 @@
 #include "drivers/tunnel/tunnel_client.hpp"
 
 #include "actors/errors.hpp"
+#include "net/http_client.hpp"
 #include "util/encoding.hpp"
 
 #include <caf/all.hpp>
-#include <httplib.h>
 #include <nlohmann/json.hpp>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -28,21 +28,26 @@ std::string tunnel_secret_for(const std::string& manager_secret,
 
 namespace {
 
-httplib::Client client_for(const tunnel_client_config& c) {
-  httplib::Client cli{c.url};
-  auto t = std::chrono::milliseconds{c.timeout_ms};
-  cli.set_connection_timeout(t);
-  cli.set_read_timeout(t);
-  cli.set_write_timeout(t);
-  cli.set_default_headers({{"X-Auth-Token", c.secret}});
-  return cli;
+/// One request to the tunnel server. The configuration only accepts an
+/// http:// URL; were it anything else, the call fails with a message.
+http_result tunnel_call(const tunnel_client_config& c, std::string_view method,
+                        const std::string& path, const std::string& body = {}) {
+  http_options options{std::chrono::milliseconds{c.timeout_ms}, true,
+                       {{"X-Auth-Token", c.secret}}};
+  auto client = http_client::to(c.url, std::move(options));
+  if (!client) {
+    http_result bad;
+    bad.transport_error = "not an http(s) URL";
+    return bad;
+  }
+  return client->request(method, path, {}, body);
 }
 
 caf::error unreachable(const tunnel_client_config& c, const std::string& what,
-                       const httplib::Result& r) {
-  auto why = r ? "HTTP " + std::to_string(r->status) + ": " + r->body
-               : "cannot reach " + c.url + " (" + httplib::to_string(r.error())
-                   + ")";
+                       const http_result& r) {
+  auto why = r.status != 0 ? "HTTP " + std::to_string(r.status) + ": " + r.body
+                           : "cannot reach " + c.url + " (" + r.transport_error
+                               + ")";
   return make_error(errc::cloud_error, "tunnel: " + what + ": " + why);
 }
 
@@ -59,28 +64,25 @@ tunnel_client(tunnel_client_actor::stateful_pointer<tunnel_client_state> self,
       tunnel_access a;
       a.token = order_id;
       a.secret = tunnel_secret_for(c.secret, order_id);
-      auto cli = client_for(c);
       nlohmann::json body{{"secret", a.secret}};
-      auto r = cli.Post(("/token/" + order_id).c_str(), body.dump(),
-                        "application/json");
-      if (!r || r->status != 200)
+      auto r = tunnel_call(c, "POST", "/token/" + order_id, body.dump());
+      if (r.status != 200)
         return unreachable(c, "cannot register " + order_id, r);
-      auto colon = r->body.find(':');
+      auto colon = r.body.find(':');
       try {
-        a.port = std::stoi(r->body.substr(0, colon));
-        a.ssh_port = std::stoi(r->body.substr(colon + 1));
+        a.port = std::stoi(r.body.substr(0, colon));
+        a.ssh_port = std::stoi(r.body.substr(colon + 1));
       } catch (...) {
         return make_error(errc::cloud_error,
-                          "tunnel: unexpected answer '" + r->body + "'");
+                          "tunnel: unexpected answer '" + r.body + "'");
       }
       return a;
     },
     [self](atom::tunnel_release,
            const std::string& order_id) -> caf::result<atom::ok> {
       auto& c = self->state.config;
-      auto cli = client_for(c);
-      auto r = cli.Delete(("/token/" + order_id).c_str());
-      if (!r || (r->status != 200 && r->status != 404))
+      auto r = tunnel_call(c, "DELETE", "/token/" + order_id);
+      if (r.status != 200 && r.status != 404)
         return unreachable(c, "cannot release " + order_id, r);
       return atom::ok_v;
     },
@@ -88,11 +90,10 @@ tunnel_client(tunnel_client_actor::stateful_pointer<tunnel_client_state> self,
            const std::vector<std::string>& order_ids)
       -> caf::result<tunnel_addresses> {
       auto& c = self->state.config;
-      auto cli = client_for(c);
-      auto r = cli.Get("/informations");
-      if (!r || r->status != 200)
+      auto r = tunnel_call(c, "GET", "/informations");
+      if (r.status != 200)
         return unreachable(c, "cannot read ports", r);
-      auto list = nlohmann::json::parse(r->body, nullptr, false);
+      auto list = nlohmann::json::parse(r.body, nullptr, false);
       if (!list.is_array())
         return make_error(errc::cloud_error, "tunnel: bad /informations");
       std::map<std::string, int> ports;

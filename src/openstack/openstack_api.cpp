@@ -1,9 +1,8 @@
-#include "drivers/openstack/openstack_api.hpp"
+#include "openstack/openstack_api.hpp"
 
-#include "drivers/local/local_cloud.hpp" // cloud_failure
+#include "domain/errors.hpp"
 #include "util/encoding.hpp"
 
-#include <httplib.h>
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
@@ -24,6 +23,10 @@ std::shared_ptr<spdlog::logger> log() {
     return existing ? existing : spdlog::default_logger()->clone("openstack");
   }();
   return logger;
+}
+
+http_options http_options_of(const openstack_endpoint_config& cfg) {
+  return {std::chrono::milliseconds{cfg.request_timeout_ms}, cfg.verify_tls, {}};
 }
 
 bool contains_ci(std::string_view haystack, std::string_view needle) {
@@ -96,74 +99,7 @@ millis parse_cloud_time(const std::string& text) {
   return parse_iso8601(t).value_or(0);
 }
 
-// -- HTTP --------------------------------------------------------------------
-
-std::optional<split_url> parse_url(std::string_view url) {
-  auto scheme_end = url.find("://");
-  if (scheme_end == std::string_view::npos)
-    return std::nullopt;
-  auto scheme = to_lower(url.substr(0, scheme_end));
-  if (scheme != "http" && scheme != "https")
-    return std::nullopt;
-  auto host_start = scheme_end + 3;
-  auto path_start = url.find('/', host_start);
-  split_url r;
-  r.origin = std::string{url.substr(0, path_start)};
-  if (path_start == std::string_view::npos || r.origin.size() <= host_start)
-    r.prefix.clear();
-  else
-    r.prefix = std::string{url.substr(path_start)};
-  while (!r.prefix.empty() && r.prefix.back() == '/')
-    r.prefix.pop_back();
-  if (r.origin.size() <= scheme_end + 3)
-    return std::nullopt;
-  return r;
-}
-
-http_result http_call(const std::string& url, const std::string& method,
-                      const std::vector<std::pair<std::string, std::string>>& headers,
-                      const std::string& body, std::int64_t timeout_ms,
-                      bool verify_tls) {
-  http_result out;
-  auto parts = parse_url(url);
-  if (!parts) {
-    out.transport_error = "not an http(s) URL: " + url;
-    return out;
-  }
-  httplib::Client cli{parts->origin};
-  auto timeout = std::chrono::milliseconds{timeout_ms};
-  cli.set_connection_timeout(timeout);
-  cli.set_read_timeout(timeout);
-  cli.set_write_timeout(timeout);
-  cli.enable_server_certificate_verification(verify_tls);
-  httplib::Headers hs{{"Accept", "application/json"}};
-  for (auto& [k, v] : headers)
-    hs.emplace(k, v);
-  auto path = parts->prefix.empty() ? std::string{"/"} : parts->prefix;
-  httplib::Result res{nullptr, httplib::Error::Unknown};
-  if (method == "GET")
-    res = cli.Get(path, hs);
-  else if (method == "POST")
-    res = cli.Post(path, hs, body, "application/json");
-  else if (method == "PUT")
-    res = cli.Put(path, hs, body, "application/json");
-  else if (method == "PATCH")
-    res = cli.Patch(path, hs, body, "application/json");
-  else if (method == "DELETE")
-    res = cli.Delete(path, hs);
-  else {
-    out.transport_error = "unsupported method " + method;
-    return out;
-  }
-  if (!res) {
-    out.transport_error = httplib::to_string(res.error());
-    return out;
-  }
-  out.status = res->status;
-  out.body = res->body;
-  out.subject_token = res->get_header_value("X-Subject-Token");
-  return out;
-}
+// -- HTTP answers ------------------------------------------------------------
 
 std::string cloud_message(std::string_view body) {
   auto j = json::parse(body, nullptr, false);
@@ -312,7 +248,7 @@ std::string keystone_session::describe() const {
 keystone_token keystone_session::authenticate() {
   auto url = join_url(cfg_.auth_url, "/auth/tokens");
   auto r = http_call(url, "POST", {}, password_auth_body(account_),
-                     cfg_.request_timeout_ms, cfg_.verify_tls);
+                     http_options_of(cfg_));
   if (r.status != 0)
     ++token_requests_;
   if (r.status == 401) {
@@ -325,7 +261,7 @@ keystone_token keystone_session::authenticate() {
   if (r.status < 200 || r.status >= 300)
     throw_http_failure(r, "Keystone authentication of " + describe());
   auto token = parse_token(r.body, cfg_.interface, cfg_.region);
-  token.value = r.subject_token;
+  token.value = r.header("X-Subject-Token");
   if (token.value.empty())
     throw cloud_failure(errc::cloud_error,
                         "Keystone answered without an X-Subject-Token header");
@@ -391,7 +327,7 @@ keystone_session::call(const std::string& service_type, const std::string& metho
     auto hs = headers;
     hs.emplace_back("X-Auth-Token", t.value);
     auto r = http_call(join_url(base, path), method, hs, body,
-                       cfg_.request_timeout_ms, cfg_.verify_tls);
+                       http_options_of(cfg_));
     if (r.status == 401 && attempt == 0) {
       log()->warn("{} {} answered 401 for {}: re-authenticating once",
                   method, service_type, describe());
@@ -403,37 +339,6 @@ keystone_session::call(const std::string& service_type, const std::string& metho
 }
 
 // -- Nova / Glance -----------------------------------------------------------
-
-std::string base64_encode(std::string_view data) {
-  static const char* abc =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  out.reserve((data.size() + 2) / 3 * 4);
-  size_t i = 0;
-  for (; i + 2 < data.size(); i += 3) {
-    auto n = (static_cast<unsigned char>(data[i]) << 16)
-             | (static_cast<unsigned char>(data[i + 1]) << 8)
-             | static_cast<unsigned char>(data[i + 2]);
-    out += abc[(n >> 18) & 63];
-    out += abc[(n >> 12) & 63];
-    out += abc[(n >> 6) & 63];
-    out += abc[n & 63];
-  }
-  if (i + 1 == data.size()) {
-    auto n = static_cast<unsigned char>(data[i]) << 16;
-    out += abc[(n >> 18) & 63];
-    out += abc[(n >> 12) & 63];
-    out += "==";
-  } else if (i + 2 == data.size()) {
-    auto n = (static_cast<unsigned char>(data[i]) << 16)
-             | (static_cast<unsigned char>(data[i + 1]) << 8);
-    out += abc[(n >> 18) & 63];
-    out += abc[(n >> 12) & 63];
-    out += abc[(n >> 6) & 63];
-    out += '=';
-  }
-  return out;
-}
 
 instance_state map_server_status(std::string_view status) {
   auto s = to_lower(status);

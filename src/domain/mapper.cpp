@@ -1,4 +1,4 @@
-#include "auth/mapper.hpp"
+#include "domain/mapper.hpp"
 
 namespace fogbow {
 

@@ -7,7 +7,7 @@
 // actors (detached threads) call into this. All public member functions of
 // keystone_session and openstack_cloud are thread-safe.
 //
-// Every HTTP failure becomes a cloud_failure (drivers/local/local_cloud.hpp)
+// Every HTTP failure becomes a cloud_failure (domain/errors.hpp)
 // with an errc and the cloud's own message:
 //   401 → unauthorized, 403 or 409 "Quota exceeded" (Nova, Neutron) and
 //   413 (Cinder) → no_capacity, 404 → not_found, 400 → invalid_argument,
@@ -15,8 +15,9 @@
 //   anything else (5xx, unreachable, unparsable) → cloud_error.
 #pragma once
 
-#include "actors/errors.hpp"
+#include "domain/errors.hpp"
 #include "domain/order.hpp"
+#include "net/http_client.hpp"
 
 #include <nlohmann/json_fwd.hpp>
 
@@ -60,21 +61,6 @@ struct openstack_endpoint_config {
   bool verify_tls = true;
 };
 
-/// What a blocking HTTP call returned. `status` 0 = no answer at all.
-struct http_result {
-  int status = 0;
-  std::string body;
-  std::string transport_error; ///< why there was no answer
-  std::string subject_token;   ///< the X-Subject-Token header (Keystone)
-};
-
-/// A URL split for httplib: "http://host:port" and the path prefix.
-struct split_url {
-  std::string origin; ///< scheme://host[:port]
-  std::string prefix; ///< path without trailing '/', may be empty
-};
-std::optional<split_url> parse_url(std::string_view url);
-
 // JSON helpers shared by the OpenStack API files (compute, volumes,
 // networks): the clouds' bodies are read leniently, a missing or mistyped
 // field gives the fallback.
@@ -88,12 +74,6 @@ nlohmann::json parse_json_object(std::string_view body, std::string_view what);
 /// Nova, Cinder, Neutron and Keystone timestamps, with or without a zone
 /// (no zone = UTC) and with any number of fraction digits; 0 if unparsable.
 millis parse_cloud_time(const std::string& text);
-
-/// One blocking HTTP request. `headers` are added as given.
-http_result http_call(const std::string& url, const std::string& method,
-                      const std::vector<std::pair<std::string, std::string>>& headers,
-                      const std::string& body, std::int64_t timeout_ms,
-                      bool verify_tls);
 
 /// The message the cloud put into an error body: the `message` of
 /// `{"<kind>": {"message": …}}` (Nova, Glance) or `{"error": {"message": …}}`
@@ -130,9 +110,6 @@ keystone_token parse_token(std::string_view body, const std::string& interface,
 
 /// The JSON body of a password authentication scoped to the project.
 std::string password_auth_body(const openstack_account& account);
-
-/// Base64 (RFC 4648, with padding), as Nova wants `user_data`.
-std::string base64_encode(std::string_view data);
 
 /// Nova server status → instance state. Unknown statuses count as
 /// spawning (they are transitional: REBUILD, MIGRATING, …); DELETED and

@@ -16,7 +16,7 @@
 //            metadata; the order id is the name's suffix).
 #pragma once
 
-#include "drivers/openstack/openstack_api.hpp"
+#include "openstack/openstack_api.hpp"
 
 #include <nlohmann/json_fwd.hpp>
 

@@ -1,6 +1,6 @@
-#include "drivers/openstack/openstack_resources_api.hpp"
+#include "openstack/openstack_resources_api.hpp"
 
-#include "drivers/local/local_cloud.hpp" // cloud_failure
+#include "domain/errors.hpp"
 #include "util/encoding.hpp"
 
 #include <nlohmann/json.hpp>
