@@ -22,7 +22,7 @@ enum class errc : std::uint8_t {
   storage_failure,    ///< SQLite failed; nothing was acknowledged
   unauthorized,       ///< credentials missing or wrong
   conflict,           ///< the resource is in a state that forbids it
-  // --- federation (issue 3) ---
+  // --- federation ---
   unavailable,        ///< a remote party is unreachable (XMPP down, gone)
   timeout,            ///< a remote party did not answer in time
 };
