@@ -3,9 +3,11 @@
 //   fogbow --role=ROLES [--config FILE] [--data-dir DIR] [--http-port N] ...
 //   fogbow <noun> <verb> ...        (order, compute, volume, network,
 //                                    attachment, member, quota)
+//   fogbow config check FILE | defaults
 
 #include "cli/client.hpp"
 #include "roles/config.hpp"
+#include "roles/config_command.hpp"
 #include "roles/manager_role.hpp"
 #include "roles/rendezvous_role.hpp"
 #include "roles/tunnel_role.hpp"
@@ -56,12 +58,12 @@ fogbow::xmpp_account xmpp_account_for(const fogbow::fogbow_config& c,
   fogbow::xmpp_account a;
   a.jid = jid;
   a.password = password;
-  a.host = c.xmpp_host;
-  a.port = c.xmpp_port;
-  a.tls = c.xmpp_tls;
-  a.ignore_tls_errors = c.xmpp_ignore_tls_errors;
-  a.request_timeout_ms = c.xmpp_request_timeout_ms;
-  a.reconnect_max_ms = c.xmpp_reconnect_max_ms;
+  a.host = c.xmpp.host;
+  a.port = c.xmpp.port;
+  a.tls = c.xmpp.tls;
+  a.ignore_tls_errors = c.xmpp.ignore_tls_errors;
+  a.request_timeout_ms = c.xmpp.request_timeout_ms;
+  a.reconnect_max_ms = c.xmpp.reconnect_max_ms;
   return a;
 }
 
@@ -72,7 +74,9 @@ const char* signal_name(int sig) {
 /// With XMPP (rendezvous, or a federated manager): Qt's event loop owns the
 /// main thread (the bridges live there), a helper thread waits for
 /// SIGINT/SIGTERM and asks the loop to return; then everything stops in
-/// order: REST API, actors, bridges, actor system (stack-notes §3).
+/// order: REST API, actors, bridges, actor system (the actor system's
+/// destructor waits for every actor, and a bridge's companion actor must be
+/// cleaned up on the Qt thread before it).
 int run_with_xmpp(caf::actor_system& sys, const fogbow::fogbow_config& config,
                   const std::set<std::string>& roles,
                   const std::string& data_dir, sigset_t stop_signals) {
@@ -84,23 +88,23 @@ int run_with_xmpp(caf::actor_system& sys, const fogbow::fogbow_config& config,
   try {
     if (roles.count("rendezvous")) {
       rendezvous_bridge.emplace(sys,
-                                xmpp_account_for(config, config.rendezvous_jid,
-                                                 config.rendezvous_password));
+                                xmpp_account_for(config, config.rendezvous.jid,
+                                                 config.rendezvous.password));
       rendezvous.emplace(sys, config);
       rendezvous->start(rendezvous_bridge->handle());
     }
     if (roles.count("manager")) {
       manager.emplace(sys, config, data_dir,
                       std::vector<std::string>(roles.begin(), roles.end()));
-      if (config.federation_configured) {
+      if (config.manager.federation.configured) {
         manager_bridge.emplace(sys,
-                               xmpp_account_for(config, config.federation_jid,
-                                                config.federation_password));
+                               xmpp_account_for(config, config.manager.federation.jid,
+                                                config.manager.federation.password));
         manager->enable_federation(manager_bridge->handle());
       }
       int port = manager->start();
-      spdlog::info("manager {} listening on http://{}:{}", config.member_id,
-                   config.http_bind, port);
+      spdlog::info("manager {} listening on http://{}:{}", config.manager.member_id,
+                   config.http.bind, port);
     }
     std::atomic<int> got_signal = 0;
     std::thread waiter([&] {
@@ -140,10 +144,15 @@ void setup_logging(const std::string& level) {
 int main(int argc, char** argv) {
   if (argc > 1 && fogbow::cli::is_client_command(argv[1]))
     return fogbow::cli::run_client(argc, argv);
+  if (argc > 1 && fogbow::is_config_command(argv[1]))
+    return fogbow::run_config_command(argc, argv);
 
   CLI::App app{"Fogbow: federated private IaaS clouds. Runs the roles of a "
                "site (--role), or acts as the user's client "
-               "(fogbow order|compute|volume|network|attachment|member|quota --help)."};
+               "(fogbow order|compute|volume|network|attachment|member|quota --help). "
+               "`fogbow config check FILE` checks a configuration file, "
+               "`fogbow config defaults` prints every key with its "
+               "default."};
   app.name("fogbow");
   std::string role_text, config_path, data_dir = "fogbow-data", log_level;
   int http_port = -1;
@@ -185,7 +194,7 @@ int main(int argc, char** argv) {
   auto named = [&](const char* role) {
     return role_text.find(role) != std::string::npos;
   };
-  if (roles.count("tunnel") && !config.tunnel_configured) {
+  if (roles.count("tunnel") && !config.tunnel.configured) {
     if (!all || named("tunnel")) {
       std::cerr << "fogbow: the tunnel role needs a [tunnel] section (see "
                    "config/tunnel.toml)\n";
@@ -193,7 +202,7 @@ int main(int argc, char** argv) {
     }
     roles.erase("tunnel");
   }
-  if (roles.count("rendezvous") && !config.rendezvous_configured) {
+  if (roles.count("rendezvous") && !config.rendezvous.configured) {
     if (!all || named("rendezvous")) {
       std::cerr << "fogbow: the rendezvous role needs [xmpp] and [rendezvous] "
                    "sections in the configuration (see config/federation-*.toml)\n";
@@ -202,21 +211,21 @@ int main(int argc, char** argv) {
     roles.erase("rendezvous");
   }
   if (http_port >= 0)
-    config.http_port = http_port;
-  setup_logging(log_level.empty() ? config.log_level : log_level);
+    config.http.port = http_port;
+  setup_logging(log_level.empty() ? config.log.level : log_level);
   if (all) {
     std::string running;
     for (auto& r : roles)
       running += (running.empty() ? "" : ", ") + r;
     spdlog::info("--role=all runs: {}{}{}{}", running,
-                 config.rendezvous_configured ? "" : " (no [rendezvous] section)",
-                 config.tunnel_configured ? "" : " (no [tunnel] section)",
-                 config.federation_configured
+                 config.rendezvous.configured ? "" : " (no [rendezvous] section)",
+                 config.tunnel.configured ? "" : " (no [tunnel] section)",
+                 config.manager.federation.configured
                    ? ""
                    : "; the manager runs standalone (no [manager.federation])");
   }
   bool need_xmpp = roles.count("rendezvous")
-                   || (roles.count("manager") && config.federation_configured);
+                   || (roles.count("manager") && config.manager.federation.configured);
 
   // Every thread inherits this mask, so SIGINT/SIGTERM reach only sigwait.
   sigset_t stop_signals;
@@ -251,8 +260,8 @@ int main(int argc, char** argv) {
       if (roles.count("manager")) {
         manager.emplace(sys, config, data_dir, role_list);
         int port = manager->start();
-        spdlog::info("manager {} listening on http://{}:{}", config.member_id,
-                     config.http_bind, port);
+        spdlog::info("manager {} listening on http://{}:{}", config.manager.member_id,
+                     config.http.bind, port);
       }
       int sig = 0;
       sigwait(&stop_signals, &sig);

@@ -128,7 +128,7 @@ struct order_scheduler_config {
   std::function<millis()> clock = now_millis;
 };
 
-// -- openstack driver (issue 5) ----------------------------------------------
+// -- openstack driver ----------------------------------------------
 
 /// A blocking job for an OpenStack worker; it stores its own result.
 using openstack_task = std::shared_ptr<std::function<void()>>;
@@ -151,7 +151,7 @@ using openstack_driver_actor = cloud_driver_actor::extend<
 
 } // namespace fogbow
 
-// --- tunnel (issue 4) ------------------------------------------------------
+// --- tunnel ------------------------------------------------------
 
 namespace fogbow {
 
@@ -250,7 +250,7 @@ using tunnel_client_actor = caf::typed_actor<
 
 } // namespace fogbow
 
-// --- federation membership and the XMPP bridge (issue 3) ---------------------
+// --- federation membership and the XMPP bridge ---------------------
 // Payloads travel between the bridge and the protocol actors as plain
 // xml::element trees (src/federation/xml.hpp); only src/xmpp/ sees Qt.
 

@@ -31,7 +31,7 @@ FOGBOW_ADD_ATOM(validity, "validity")
 FOGBOW_ADD_ATOM(process_exit, "proc_exit")
 FOGBOW_ADD_ATOM(reconcile, "reconcile")
 
-// --- tunnel (issue 4) ---
+// --- tunnel ---
 FOGBOW_ADD_ATOM(tunnel_register, "tun_reg")
 FOGBOW_ADD_ATOM(tunnel_allocate, "tun_alloc")
 FOGBOW_ADD_ATOM(tunnel_set_key, "tun_key")
@@ -43,13 +43,13 @@ FOGBOW_ADD_ATOM(tunnel_closed, "tun_close")
 FOGBOW_ADD_ATOM(tunnel_expire, "tun_exp")
 FOGBOW_ADD_ATOM(tunnel_release, "tun_rel")
 FOGBOW_ADD_ATOM(tunnel_ports, "tun_ports")
-// --- federation membership and the XMPP bridge (issue 3) ---------------------
+// --- federation membership and the XMPP bridge ---------------------
 FOGBOW_ADD_ATOM(iq_request, "iq_req")
 FOGBOW_ADD_ATOM(iq_serve, "iq_serve")
 FOGBOW_ADD_ATOM(xmpp_state, "xmpp_state")
 FOGBOW_ADD_ATOM(heartbeat, "heartbeat")
 FOGBOW_ADD_ATOM(sweep, "sweep")
 FOGBOW_ADD_ATOM(sync, "sync")
-// -- openstack driver (issue 5) ----------------------------------------------
+// -- openstack driver ----------------------------------------------
 FOGBOW_ADD_ATOM(poll, "poll")
 FOGBOW_ADD_ATOM(run, "run")

@@ -1,6 +1,6 @@
 #include "roles/config.hpp"
 
-#include <toml++/toml.h>
+#include "roles/config_schema.hpp"
 
 #include <fstream>
 #include <limits>
@@ -16,514 +16,664 @@ std::vector<flavor> default_flavors() {
 
 namespace {
 
-[[noreturn]] void fail(const std::string& origin, const std::string& what) {
-  throw std::runtime_error(origin + ": " + what);
-}
-
-/// Refuses keys a table should not have.
-void check_keys(const toml::table& t, const std::set<std::string>& known,
-                const std::string& where, const std::string& origin) {
-  for (auto& [key, value] : t)
-    if (!known.count(std::string{key.str()}))
-      fail(origin, "unknown key '" + where + std::string{key.str()} + "'");
-}
-
-template <class T>
-void read_int(const toml::table& t, const char* key, T& out, std::int64_t lo,
-              std::int64_t hi, const std::string& where,
-              const std::string& origin) {
-  auto node = t.get(key);
-  if (!node)
-    return;
-  auto v = node->value<std::int64_t>();
-  if (!node->is_integer() || !v)
-    fail(origin, "'" + where + key + "' must be an integer");
-  if (*v < lo || *v > hi)
-    fail(origin, "'" + where + key + "' must be between " + std::to_string(lo)
-                   + " and " + std::to_string(hi));
-  out = static_cast<T>(*v);
-}
-
-void read_string(const toml::table& t, const char* key, std::string& out,
-                 const std::string& where, const std::string& origin) {
-  auto node = t.get(key);
-  if (!node)
-    return;
-  if (!node->is_string())
-    fail(origin, "'" + where + key + "' must be a string");
-  out = *node->value<std::string>();
-}
-
-void read_bool(const toml::table& t, const char* key, bool& out,
-               const std::string& where, const std::string& origin) {
-  auto node = t.get(key);
-  if (!node)
-    return;
-  if (!node->is_boolean())
-    fail(origin, "'" + where + key + "' must be true or false");
-  out = *node->value<bool>();
-}
-
-const toml::table* sub_table(const toml::table& t, const char* key,
-                             const std::string& where,
-                             const std::string& origin) {
-  auto node = t.get(key);
-  if (!node)
-    return nullptr;
-  if (!node->is_table())
-    fail(origin, "'" + where + key + "' must be a table");
-  return node->as_table();
-}
-
-const toml::array* sub_array(const toml::table& t, const char* key,
-                             const std::string& where,
-                             const std::string& origin) {
-  auto node = t.get(key);
-  if (!node)
-    return nullptr;
-  if (!node->is_array())
-    fail(origin, "'" + where + key + "' must be an array");
-  return node->as_array();
-}
+using namespace config_schema;
 
 constexpr std::int64_t int_max = std::numeric_limits<int>::max();
+constexpr std::int64_t day_ms = 86400000;
+
+// --- rules a string value must follow ---------------------------------------
 
 bool is_http_url(const std::string& s) {
-  return s.rfind("http://", 0) == 0 || s.rfind("https://", 0) == 0;
+  return s.starts_with("http://") || s.starts_with("https://");
 }
 
-/// A table of string values only (e.g. service type → URL).
-std::map<std::string, std::string> read_string_map(const toml::table& t,
-                                                   const std::string& where,
-                                                   const std::string& origin) {
-  std::map<std::string, std::string> out;
-  for (auto& [key, value] : t) {
-    auto v = value.value<std::string>();
-    if (!value.is_string() || !v)
-      fail(origin, "'" + where + std::string{key.str()} + "' must be a string");
-    out.emplace(std::string{key.str()}, *v);
+/// A full JID "user@domain/resource" without spaces.
+bool is_full_jid(const std::string& jid) {
+  auto at = jid.find('@');
+  auto slash = jid.find('/');
+  return at != std::string::npos && at != 0 && slash != std::string::npos
+         && slash >= at + 2 && slash + 1 != jid.size()
+         && jid.find_first_of(" \t\r\n") == std::string::npos;
+}
+
+const string_rule keystone_url{
+  is_http_url, "must be an http:// or https:// URL (Keystone v3, e.g. "
+               "http://127.0.0.1:5000/v3)"};
+const string_rule http_or_https_url{is_http_url, "must be an http(s) URL"};
+const string_rule plain_http_url{
+  [](const std::string& s) { return s.starts_with("http://"); },
+  "must be an http:// URL"};
+const string_rule full_jid{is_full_jid, "must be a full JID like "
+                                        "\"user@xmpp.example/fogbow\""};
+const string_rule member_id_rule{
+  [](const std::string& s) {
+    return !s.empty() && s.find('@') == std::string::npos;
+  },
+  "must be non-empty and contain no '@'"};
+const string_rule secret_length{
+  [](const std::string& s) { return s.size() >= 16; },
+  "must have at least 16 characters"};
+const string_rule required_secret{
+  [](const std::string& s) { return s.size() >= 16; },
+  "is required and must have at least 16 characters"};
+const string_rule not_empty{[](const std::string& s) { return !s.empty(); },
+                            "must not be empty"};
+
+// --- the key table: every key of every section, once ------------------------
+
+const section_spec<fogbow_config> root_spec{
+  "", "", false, false, {},
+  {"manager", "http", "identity", "authorization", "log", "tunnel", "xmpp",
+   "rendezvous"}};
+
+const section_spec<manager_settings> manager_spec{
+  "manager", "The manager: takes orders and fulfils them on its cloud.",
+  false, false,
+  {{"member_id", &manager_settings::member_id,
+    "This site's member id in the federation (no '@'). Instance ids are "
+    "\"<local id>@<member_id>\".",
+    0, 0, {}, &member_id_rule},
+   {"max_orders_per_request", &manager_settings::max_orders_per_request,
+    "Largest `count` one POST /v1/orders may ask for.", 1, 10000},
+   {"retry_initial_ms", &manager_settings::retry_initial_ms,
+    "Back-off after the cloud said \"no room\": first wait, then doubled up "
+    "to retry_max_ms. An instance removed or a quota raised retries at once.",
+    10, 3600000},
+   {"retry_max_ms", &manager_settings::retry_max_ms,
+    "Ceiling of that back-off (>= retry_initial_ms).", 10, day_ms},
+   {"max_in_flight", &manager_settings::max_in_flight,
+    "Placements sent to the cloud driver at the same time.", 1, 100000}},
+  {"driver", "tunnel", "federation"}};
+
+const section_spec<driver_settings> driver_spec{
+  "manager.driver", "The cloud driver the manager creates resources with.",
+  false, false,
+  {{"kind", &driver_settings::kind,
+    "\"local\": each instance is a sandboxed process group on this host that "
+    "runs the order's user data as a shell script (compute orders only). "
+    "\"instant\": in-memory instances of every kind, created instantly "
+    "(benchmarks and tests only). \"openstack\": Nova servers, Cinder "
+    "volumes and attachments, Neutron networks; needs "
+    "[manager.driver.openstack].",
+    0, 0, {"local", "instant", "openstack"}},
+   {"sandbox", &driver_settings::sandbox,
+    "local driver: run each instance in a bubblewrap sandbox as an "
+    "unprivileged user (\"none\": plain processes as the manager's user; "
+    "never for production).",
+    0, 0, {"bwrap", "none"}},
+   {"instances_dir", &driver_settings::instances_dir,
+    "local driver: where it keeps one directory per instance (console.log, "
+    "user-data, pid).",
+    0, 0, {}, nullptr, "<data-dir>/instances", "\"/var/lib/fogbow/instances\""},
+   {"ip", &driver_settings::ip, "Address reported as the instances' ip."},
+   {"vcpu", &driver_settings::vcpu,
+    "Capacity of this cloud (local and instant drivers), enforced on every "
+    "create: vCPUs.", 0, 1 << 20},
+   {"memory_mb", &driver_settings::memory_mb, "Capacity: memory in MB.", 0,
+    int_max},
+   {"instances", &driver_settings::instances, "Capacity: instances.", 0,
+    1 << 20}},
+  {"flavors", "openstack"}};
+
+const section_spec<flavor> flavor_spec{
+  "manager.driver.flavors",
+  "Sizes this cloud offers (local and instant drivers); an order gets the "
+  "smallest that satisfies its vcpu/memory_mb/disk_gb and requirements. "
+  "Default: small (1 vCPU, 512 MB, 10 GB), medium (2, 1024, 20) and large "
+  "(4, 2048, 40).",
+  true, true,
+  {{"name", &flavor::name, "The flavor's name (required).", 0, 0, {}, nullptr,
+    nullptr, "\"small\""},
+   {"vcpu", &flavor::vcpu, "vCPUs.", 1, 1 << 20, {}, nullptr, nullptr, "1"},
+   {"memory_mb", &flavor::memory_mb, "Memory in MB.", 0, int_max, {}, nullptr,
+    nullptr, "512"},
+   {"disk_gb", &flavor::disk_gb, "Disk in GB.", 0, int_max, {}, nullptr,
+    nullptr, "10"}}};
+
+const section_spec<openstack_settings> openstack_spec{
+  "manager.driver.openstack",
+  "The openstack driver (kind = \"openstack\"); config/openstack.toml is a "
+  "complete example.",
+  true, false,
+  {{"auth_url", &openstack_settings::auth_url,
+    "Keystone v3 URL (required). Tokens are password tokens scoped to the "
+    "account's project.",
+    0, 0, {}, &keystone_url, nullptr, "\"http://127.0.0.1:5000/v3\""},
+   {"region", &openstack_settings::region,
+    "Catalog region of the endpoints to use; \"\" = the first of any region."},
+   {"interface", &openstack_settings::interface,
+    "Catalog interface of the endpoints to use.", 0, 0,
+    {"public", "internal", "admin"}},
+   {"network_id", &openstack_settings::network_id,
+    "Neutron network id the servers are attached to; \"\" = boot with no NIC "
+    "(no IP)."},
+   {"image", &openstack_settings::image,
+    "Image (Glance name or id) for orders that name none; \"\" = such orders "
+    "fail with a message."},
+   {"workers", &openstack_settings::workers,
+    "Threads doing the blocking HTTP calls; the volume and the network "
+    "driver get half as many each (at least 1).",
+    1, 64},
+   {"request_timeout_ms", &openstack_settings::request_timeout_ms,
+    "Timeout of one HTTP request to Keystone, Nova, Glance, Cinder or "
+    "Neutron.",
+    100, 600000},
+   {"poll_interval_ms", &openstack_settings::poll_interval_ms,
+    "How often resources are listed while creates, deletions or a quota "
+    "block are pending.",
+    50, 600000},
+   {"refresh_interval_ms", &openstack_settings::refresh_interval_ms,
+    "How often resources are listed otherwise (to notice ERROR, deleted...).",
+    100, 3600000},
+   {"build_timeout_ms", &openstack_settings::build_timeout_ms,
+    "A server still building after this long is reported as spawning; its "
+    "later changes arrive as events.",
+    1000, day_ms},
+   {"token_renew_before_s", &openstack_settings::token_renew_before_s,
+    "A token is renewed this long before Keystone says it expires (at most "
+    "98 % of its lifetime); a 401 also renews it, once per call.",
+    0, 86400},
+   {"verify_tls", &openstack_settings::verify_tls,
+    "Check the TLS certificates of https:// endpoints."},
+   {"volumes", &openstack_settings::volumes,
+    "Serve volume and attachment orders (Cinder v3 + Nova); false = they are "
+    "refused as unsupported."},
+   {"networks", &openstack_settings::networks,
+    "Serve network orders (a Neutron network plus one IPv4 subnet); false = "
+    "they are refused."},
+   {"endpoints", &openstack_settings::endpoints,
+    "Per-service URL overrides (service type = base URL), used instead of "
+    "the catalog's.",
+    0, 0, {}, &http_or_https_url, nullptr,
+    "{ compute = \"https://nova.example.org:8774/v2.1\" }"}},
+  {"accounts", "mapper"}};
+
+const section_spec<openstack_account_entry> account_spec{
+  "manager.driver.openstack.accounts",
+  "Cloud accounts (at least one). The project is given by project_name (+ "
+  "project_domain) or by project_id.",
+  true, true,
+  {{"name", &openstack_account_entry::name,
+    "How the mapper refers to this account (required).", 0, 0, {}, nullptr,
+    nullptr, "\"main\""},
+   {"username", &openstack_account_entry::username, "Keystone user (required).",
+    0, 0, {}, nullptr, nullptr, "\"demo\""},
+   {"password", &openstack_account_entry::password, "Its password.", 0, 0, {},
+    nullptr, nullptr, "\"demo-pw\""},
+   {"user_domain", &openstack_account_entry::user_domain, "The user's domain."},
+   {"project_name", &openstack_account_entry::project_name,
+    "The project, by name.", 0, 0, {}, nullptr, nullptr, "\"demo\""},
+   {"project_id", &openstack_account_entry::project_id,
+    "The project, by id (instead of project_name)."},
+   {"project_domain", &openstack_account_entry::project_domain,
+    "The domain of project_name."}}};
+
+const section_spec<openstack_mapper_settings> mapper_spec{
+  "manager.driver.openstack.mapper",
+  "Which account serves a request: \"single\" always `account`; "
+  "\"per-member\" maps a requesting member id to an account through "
+  "`members`, others get `default` (\"\" = they are refused).",
+  true, false,
+  {{"plugin", &openstack_mapper_settings::plugin, "The mapper.", 0, 0,
+    {"single", "per-member"}},
+   {"account", &openstack_mapper_settings::account,
+    "single: the account used.", 0, 0, {}, nullptr, "the first account",
+    "\"main\""},
+   {"default", &openstack_mapper_settings::default_account,
+    "per-member: the account of members not in `members`."},
+   {"members", &openstack_mapper_settings::members,
+    "per-member: member id = account name.", 0, 0, {}, nullptr, nullptr,
+    "{ \"site-b.example.org\" = \"main\" }"}}};
+
+const section_spec<manager_tunnel_settings> manager_tunnel_spec{
+  "manager.tunnel",
+  "Publish every compute instance through a tunnel (see [tunnel] and "
+  "config/tunnel.toml): the manager registers a token per order, puts a "
+  "tunnel agent into the instance's user data and shows ssh_public_address "
+  "and extra_ports on GET /v1/computes/{id}. With --role=all and a [tunnel] "
+  "section but no [manager.tunnel], the manager uses the tunnel of its own "
+  "process.",
+  true, false,
+  {{"url", &manager_tunnel_settings::url,
+    "The tunnel's HTTP API, as the manager and the instances see it.", 0, 0,
+    {}, &plain_http_url, nullptr, "\"http://127.0.0.1:2223\""},
+   {"secret", &manager_tunnel_settings::secret,
+    "The tunnel's manager_secret.", 0, 0, {}, &secret_length, nullptr,
+    "\"demo-tunnel-secret-0123\""},
+   {"ssh_host", &manager_tunnel_settings::ssh_host,
+    "Tunnel SSH host, as instances see it (required).", 0, 0, {}, nullptr,
+    nullptr, "\"127.0.0.1\""},
+   {"public_host", &manager_tunnel_settings::public_host,
+    "Host shown in ssh_public_address (required).", 0, 0, {}, nullptr,
+    nullptr, "\"127.0.0.1\""},
+   {"local_port", &manager_tunnel_settings::local_port,
+    "Instance port published as \"ssh\".", 1, 65535}}};
+
+const section_spec<federation_settings> federation_spec{
+  "manager.federation",
+  "Join a federation through a rendezvous (needs [xmpp]); without it the "
+  "manager runs standalone and GET /v1/members lists only itself.",
+  true, false,
+  {{"jid", &federation_settings::jid,
+    "This manager's XMPP account, a full JID (user@domain/resource); its "
+    "bare JID is its member id in the federation.",
+    0, 0, {}, &full_jid, nullptr, "\"site-a@xmpp.example.org/fogbow\""},
+   {"password", &federation_settings::password, "Its password.", 0, 0, {},
+    nullptr, nullptr, "\"change-me\""},
+   {"rendezvous", &federation_settings::rendezvous,
+    "Full JID of the rendezvous.", 0, 0, {}, &full_jid, nullptr,
+    "\"rendezvous@xmpp.example.org/fogbow\""},
+   {"heartbeat_ms", &federation_settings::heartbeat_ms,
+    "Heartbeat period until the rendezvous names its own.", 100, day_ms},
+   {"page_size", &federation_settings::page_size,
+    "<max> of each whoisalive page (the rendezvous may cap it lower).", 1,
+    10000}}};
+
+const section_spec<http_settings> http_spec{
+  "http", "The manager's REST API.", false, false,
+  {{"bind", &http_settings::bind, "Address of the REST API."},
+   {"port", &http_settings::port,
+    "Its port; 0 picks a free one. `--http-port` overrides it.", 0, 65535},
+   {"threads", &http_settings::threads, "Worker threads serving requests.",
+    1, 256},
+   {"max_body_bytes", &http_settings::max_body_bytes,
+    "Largest request body accepted; larger ones get 413.", 1024, 64 << 20},
+   {"timeout_ms", &http_settings::timeout_ms,
+    "How long a request may wait for the manager's actors before 504.", 100,
+    600000}}};
+
+const section_spec<identity_settings> identity_spec{
+  "identity", "Who an X-Auth-Token belongs to.", false, false,
+  {{"plugin", &identity_settings::plugin,
+    "\"static-tokens\": users and tokens from [[identity.users]]. "
+    "\"keystone-v3\": the token is a Keystone token, validated with GET "
+    "{auth_url}/auth/tokens.",
+    0, 0, {"static-tokens", "keystone-v3"}},
+   {"auth_url", &identity_settings::auth_url,
+    "keystone-v3: the Keystone v3 URL (required for it).", 0, 0, {}, nullptr,
+    nullptr, "\"http://127.0.0.1:5000/v3\""},
+   {"cache_s", &identity_settings::cache_s,
+    "keystone-v3: how long a valid token is cached (never past its expiry; "
+    "0 = no cache).",
+    0, 86400},
+   {"timeout_ms", &identity_settings::timeout_ms,
+    "keystone-v3: timeout of one request to Keystone.", 100, 600000},
+   {"verify_tls", &identity_settings::verify_tls,
+    "keystone-v3: check Keystone's TLS certificate."}},
+  {"users"}};
+
+const section_spec<user_entry> user_spec{
+  "identity.users", "static-tokens: the users and their tokens.", true, true,
+  {{"id", &user_entry::id, "User id (required, unique).", 0, 0, {}, nullptr,
+    nullptr, "\"alice\""},
+   {"name", &user_entry::name, "Display name.", 0, 0, {}, nullptr, "the id",
+    "\"Alice\""},
+   {"token", &user_entry::token,
+    "The X-Auth-Token value (required, at least 8 characters).", 0, 0, {},
+    nullptr, nullptr, "\"a-long-random-token\""}}};
+
+const section_spec<authorization_settings> authorization_spec{
+  "authorization", "What an authenticated user may do.", false, false,
+  {{"plugin", &authorization_settings::plugin,
+    "\"allow-all\": every authenticated user may do everything. "
+    "\"user-whitelist\": only the ids listed in `users` may do anything.",
+    0, 0, {"allow-all", "user-whitelist"}},
+   {"users", &authorization_settings::users, "user-whitelist: the user ids.",
+    0, 0, {}, nullptr, nullptr, "[\"alice\"]"}}};
+
+const section_spec<log_settings> log_spec{
+  "log", "Logging (to stderr).", false, false,
+  {{"level", &log_settings::level, "`--log-level` overrides it.", 0, 0,
+    {"trace", "debug", "info", "warn", "error", "off"}}}};
+
+const section_spec<tunnel_settings> tunnel_spec{
+  "tunnel",
+  "The reverse tunnel role: instances behind NAT keep `ssh -N -R` open to "
+  "it and get public ports. --role=all runs it when this section is "
+  "present. config/tunnel.toml is a complete example.",
+  true, false,
+  {{"ssh_bind", &tunnel_settings::ssh_bind,
+    "Address of the SSH server instances connect to."},
+   {"ssh_port", &tunnel_settings::ssh_port, "Its port; 0 picks a free one.",
+    0, 65535},
+   {"public_bind", &tunnel_settings::public_bind,
+    "Address of the public ports."},
+   {"port_low", &tunnel_settings::port_low, "Lowest public port.", 1, 65535},
+   {"port_high", &tunnel_settings::port_high,
+    "Highest public port (>= port_low).", 1, 65535},
+   {"http_bind", &tunnel_settings::http_bind,
+    "Address of the HTTP API (managers register tokens, agents ask for "
+    "ports)."},
+   {"http_port", &tunnel_settings::http_port, "Its port; 0 picks a free one.",
+    0, 65535},
+   {"host_key", &tunnel_settings::host_key,
+    "The SSH host key (ed25519), created when missing.", 0, 0, {}, nullptr,
+    "<data-dir>/tunnel_host_ed25519",
+    "\"/var/lib/fogbow/tunnel_host_ed25519\""},
+   {"manager_secret", &tunnel_settings::manager_secret,
+    "Shared with the managers (their [manager.tunnel] secret); required, at "
+    "least 16 characters.",
+    0, 0, {}, &required_secret, nullptr, "\"demo-tunnel-secret-0123\""},
+   {"idle_token_timeout_s", &tunnel_settings::idle_token_timeout_s,
+    "A token whose family has had no connected session for this long is "
+    "deleted (0 = never).",
+    0, 365LL * 86400},
+   {"client_timeout_s", &tunnel_settings::client_timeout_s,
+    "An SSH client silent for this long is disconnected.", 5, 86400},
+   {"login_timeout_s", &tunnel_settings::login_timeout_s,
+    "Time a client has to authenticate.", 1, 3600},
+   {"max_sessions", &tunnel_settings::max_sessions,
+    "Most SSH sessions at the same time.", 1, 1000000}}};
+
+const section_spec<xmpp_settings> xmpp_spec{
+  "xmpp",
+  "The XMPP server every role of this process connects to (no SRV lookup); "
+  "needed by [manager.federation] and [rendezvous].",
+  true, false,
+  {{"host", &xmpp_settings::host, "Its host.", 0, 0, {}, &not_empty},
+   {"port", &xmpp_settings::port, "Its port.", 1, 65535},
+   {"tls", &xmpp_settings::tls,
+    "\"required\": STARTTLS or no connection; \"optional\": TLS when "
+    "offered; \"disabled\": never (test servers only: passwords go in "
+    "clear).",
+    0, 0, {"required", "optional", "disabled"}},
+   {"ignore_tls_errors", &xmpp_settings::ignore_tls_errors,
+    "Accept self-signed or mismatched server certificates (test servers "
+    "only)."},
+   {"request_timeout_ms", &xmpp_settings::request_timeout_ms,
+    "How long an IQ may wait for its answer before it counts as a timeout.",
+    100, 600000},
+   {"reconnect_max_ms", &xmpp_settings::reconnect_max_ms,
+    "Reconnection back-off: 250 ms doubling up to this ceiling.", 250,
+    3600000}}};
+
+const section_spec<rendezvous_settings> rendezvous_spec{
+  "rendezvous",
+  "The rendezvous role: the members' meeting point (needs [xmpp]). "
+  "--role=all runs it when this section is present.",
+  true, false,
+  {{"jid", &rendezvous_settings::jid,
+    "The rendezvous' XMPP account, a full JID; managers use it.", 0, 0, {},
+    &full_jid, nullptr, "\"rendezvous@xmpp.example.org/fogbow\""},
+   {"password", &rendezvous_settings::password, "Its password.", 0, 0, {},
+    nullptr, nullptr, "\"change-me\""},
+   {"period_ms", &rendezvous_settings::period_ms,
+    "Heartbeat period asked of members; a member is dropped period_ms x "
+    "max_lost after its last heartbeat.",
+    100, day_ms},
+   {"max_lost", &rendezvous_settings::max_lost,
+    "Heartbeats a member may miss.", 1, 1000},
+   {"page_max", &rendezvous_settings::page_max, "Largest whoisalive page.",
+    1, 10000},
+   {"sync_page_max", &rendezvous_settings::sync_page_max,
+    "Largest synch/whoisalive page.", 1, 10000},
+   {"sync_interval_ms", &rendezvous_settings::sync_interval_ms,
+    "How often neighbours are asked for their members.", 100, day_ms},
+   {"neighbors", &rendezvous_settings::neighbors,
+    "Other rendezvous to pull members from (full JIDs).", 0, 0, {},
+    &full_jid},
+   {"whitelist", &rendezvous_settings::whitelist,
+    "\"accept-any\", or \"file\": only the bare JIDs listed in "
+    "whitelist_file (one per line, '#' comments) may join, also via "
+    "neighbours; a missing file stops the rendezvous.",
+    0, 0, {"accept-any", "file"}},
+   {"whitelist_file", &rendezvous_settings::whitelist_file,
+    "file: the list of admitted bare JIDs.", 0, 0, {}, nullptr, nullptr,
+    "\"/etc/fogbow/members.txt\""}}};
+
+// --- reading: the table's checks, then what depends on several keys ---------
+
+/// The entries of the array `key` of `parent`, read with `spec`; nothing
+/// when absent.
+template <class S>
+std::optional<std::vector<S>> read_entries(const toml::table& parent,
+                                           const char* key,
+                                           const section_spec<S>& spec,
+                                           const std::string& parent_prefix,
+                                           error_list& errors) {
+  auto array = sub_array(parent, key, parent_prefix, errors);
+  if (!array)
+    return std::nullopt;
+  std::vector<S> out;
+  for (auto& node : *array) {
+    auto t = node.as_table();
+    if (!t) {
+      errors.add("'" + std::string{spec.path} + "' entries must be tables");
+      continue;
+    }
+    S entry;
+    read_section(*t, entry, spec, errors);
+    out.push_back(std::move(entry));
   }
   return out;
 }
 
-void read_openstack(const toml::table& t, fogbow_config& c,
-                    const std::string& origin) {
-  const std::string w = "manager.driver.openstack.";
-  auto& o = c.openstack;
-  check_keys(t, {"auth_url", "region", "interface", "network_id", "image",
-                 "workers", "request_timeout_ms", "poll_interval_ms",
-                 "refresh_interval_ms", "build_timeout_ms",
-                 "token_renew_before_s", "verify_tls", "volumes", "networks",
-                 "endpoints", "accounts", "mapper"},
-             w, origin);
-  read_string(t, "auth_url", o.auth_url, w, origin);
-  if (!is_http_url(o.auth_url))
-    fail(origin, "'" + w + "auth_url' must be an http:// or https:// URL "
-                   "(Keystone v3, e.g. http://127.0.0.1:5000/v3)");
-  read_string(t, "region", o.region, w, origin);
-  read_string(t, "interface", o.interface, w, origin);
-  if (o.interface != "public" && o.interface != "internal"
-      && o.interface != "admin")
-    fail(origin, "'" + w + "interface' must be \"public\", \"internal\" or \"admin\"");
-  read_string(t, "network_id", o.network_id, w, origin);
-  read_string(t, "image", o.image, w, origin);
-  read_int(t, "workers", o.workers, 1, 64, w, origin);
-  read_int(t, "request_timeout_ms", o.request_timeout_ms, 100, 600000, w, origin);
-  read_int(t, "poll_interval_ms", o.poll_interval_ms, 50, 600000, w, origin);
-  read_int(t, "refresh_interval_ms", o.refresh_interval_ms, 100, 3600000, w, origin);
-  read_int(t, "build_timeout_ms", o.build_timeout_ms, 1000, 86400000, w, origin);
-  read_int(t, "token_renew_before_s", o.token_renew_before_s, 0, 86400, w, origin);
-  read_bool(t, "verify_tls", o.verify_tls, w, origin);
-  read_bool(t, "volumes", o.volumes, w, origin);
-  read_bool(t, "networks", o.networks, w, origin);
-  if (auto e = sub_table(t, "endpoints", w, origin)) {
-    o.endpoints = read_string_map(*e, w + "endpoints.", origin);
-    for (auto& [type, url] : o.endpoints)
-      if (!is_http_url(url))
-        fail(origin, "'" + w + "endpoints." + type + "' must be an http(s) URL");
-  }
+void check_accounts(const openstack_settings& o, error_list& errors) {
   std::set<std::string> names;
-  if (auto accounts = sub_array(t, "accounts", w, origin))
-    for (auto& node : *accounts) {
-      auto at = node.as_table();
-      if (!at)
-        fail(origin, "'" + w + "accounts' entries must be tables");
-      const std::string aw = w + "accounts[].";
-      check_keys(*at, {"name", "username", "password", "user_domain",
-                       "project_name", "project_id", "project_domain"},
-                 aw, origin);
-      openstack_account_entry a;
-      read_string(*at, "name", a.name, aw, origin);
-      read_string(*at, "username", a.username, aw, origin);
-      read_string(*at, "password", a.password, aw, origin);
-      read_string(*at, "user_domain", a.user_domain, aw, origin);
-      read_string(*at, "project_name", a.project_name, aw, origin);
-      read_string(*at, "project_id", a.project_id, aw, origin);
-      read_string(*at, "project_domain", a.project_domain, aw, origin);
-      if (a.name.empty() || a.username.empty())
-        fail(origin, "every OpenStack account needs a 'name' and a 'username'");
-      if (a.project_name.empty() && a.project_id.empty())
-        fail(origin, "OpenStack account '" + a.name
-                       + "' needs a 'project_name' or a 'project_id'");
-      if (!names.insert(a.name).second)
-        fail(origin, "OpenStack account '" + a.name + "' is defined twice");
-      o.accounts.push_back(a);
-    }
-  if (o.accounts.empty())
-    fail(origin, "the openstack driver needs at least one "
-                 "[[manager.driver.openstack.accounts]]");
-  if (auto m = sub_table(t, "mapper", w, origin)) {
-    const std::string mw = w + "mapper.";
-    check_keys(*m, {"plugin", "account", "default", "members"}, mw, origin);
-    read_string(*m, "plugin", o.mapper, mw, origin);
-    read_string(*m, "account", o.mapper_account, mw, origin);
-    read_string(*m, "default", o.mapper_default, mw, origin);
-    if (auto mem = sub_table(*m, "members", mw, origin))
-      o.mapper_members = read_string_map(*mem, mw + "members.", origin);
+  for (auto& a : o.accounts) {
+    if (a.name.empty() || a.username.empty())
+      errors.add("every OpenStack account needs a 'name' and a 'username'");
+    else if (a.project_name.empty() && a.project_id.empty())
+      errors.add("OpenStack account '" + a.name
+                 + "' needs a 'project_name' or a 'project_id'");
+    else if (!names.insert(a.name).second)
+      errors.add("OpenStack account '" + a.name + "' is defined twice");
   }
-  if (o.mapper != "single" && o.mapper != "per-member")
-    fail(origin, "'" + w + "mapper.plugin' must be \"single\" or \"per-member\"");
-  if (o.mapper == "single") {
-    if (o.mapper_account.empty())
-      o.mapper_account = o.accounts.front().name;
-    if (!o.mapper_members.empty() || !o.mapper_default.empty())
-      fail(origin, "'" + w + "mapper.members' and 'default' are for the "
-                     "per-member mapper");
-  } else if (o.mapper_members.empty() && o.mapper_default.empty()) {
-    fail(origin, "the per-member mapper needs 'members' or a 'default'");
+  if (o.accounts.empty())
+    errors.add("the openstack driver needs at least one "
+               "[[manager.driver.openstack.accounts]]");
+}
+
+void check_mapper(openstack_mapper_settings& m,
+                  const std::vector<openstack_account_entry>& accounts,
+                  error_list& errors) {
+  const std::string w = "manager.driver.openstack.mapper.";
+  if (m.plugin == "single") {
+    if (m.account.empty() && !accounts.empty())
+      m.account = accounts.front().name;
+    if (!m.members.empty() || !m.default_account.empty())
+      errors.add("'" + w + "members' and 'default' are for the per-member "
+                 "mapper");
+  } else if (m.members.empty() && m.default_account.empty()) {
+    errors.add("the per-member mapper needs 'members' or a 'default'");
   }
   auto check_account = [&](const std::string& name, const std::string& key) {
-    if (!name.empty() && !names.count(name))
-      fail(origin, "'" + w + "mapper." + key + "' names no configured account ('"
-                     + name + "')");
+    bool known = false;
+    for (auto& a : accounts)
+      known = known || a.name == name;
+    if (!name.empty() && !known)
+      errors.add("'" + w + key + "' names no configured account ('" + name
+                 + "')");
   };
-  check_account(o.mapper_account, "account");
-  check_account(o.mapper_default, "default");
-  for (auto& [member, account] : o.mapper_members)
+  check_account(m.account, "account");
+  check_account(m.default_account, "default");
+  for (auto& [member, account] : m.members)
     check_account(account, "members." + member);
 }
 
-void read_driver(const toml::table& t, fogbow_config& c,
-                 const std::string& origin) {
-  const std::string w = "manager.driver.";
-  check_keys(t, {"kind", "instances_dir", "ip", "sandbox", "vcpu",
-                 "memory_mb", "instances", "flavors", "openstack"},
-             w, origin);
-  read_string(t, "kind", c.driver_kind, w, origin);
-  if (c.driver_kind != "local" && c.driver_kind != "instant"
-      && c.driver_kind != "openstack")
-    fail(origin, "'manager.driver.kind' must be \"local\", \"instant\" or "
-                 "\"openstack\"");
-  if (auto os = sub_table(t, "openstack", w, origin)) {
-    if (c.driver_kind != "openstack")
-      fail(origin, "'manager.driver.openstack' needs kind = \"openstack\"");
-    read_openstack(*os, c, origin);
-  } else if (c.driver_kind == "openstack") {
-    fail(origin, "kind = \"openstack\" needs a [manager.driver.openstack] table");
-  }
-  read_string(t, "instances_dir", c.driver_instances_dir, w, origin);
-  read_string(t, "ip", c.driver_ip, w, origin);
-  read_string(t, "sandbox", c.driver_sandbox, w, origin);
-  if (c.driver_sandbox != "bwrap" && c.driver_sandbox != "none")
-    fail(origin, "'manager.driver.sandbox' must be \"bwrap\" or \"none\"");
-  read_int(t, "vcpu", c.capacity.vcpu_total, 0, 1 << 20, w, origin);
-  read_int(t, "memory_mb", c.capacity.memory_mb_total, 0, int_max, w, origin);
-  read_int(t, "instances", c.capacity.instances_total, 0, 1 << 20, w, origin);
-  if (auto flavors = sub_array(t, "flavors", w, origin)) {
-    c.flavors.clear();
-    for (auto& node : *flavors) {
-      auto ft = node.as_table();
-      if (!ft)
-        fail(origin, "'manager.driver.flavors' entries must be tables");
-      const std::string fw = "manager.driver.flavors[].";
-      check_keys(*ft, {"name", "vcpu", "memory_mb", "disk_gb"}, fw, origin);
-      flavor f;
-      read_string(*ft, "name", f.name, fw, origin);
-      if (f.name.empty())
-        fail(origin, "every flavor needs a 'name'");
-      read_int(*ft, "vcpu", f.vcpu, 1, 1 << 20, fw, origin);
-      read_int(*ft, "memory_mb", f.memory_mb, 0, int_max, fw, origin);
-      read_int(*ft, "disk_gb", f.disk_gb, 0, int_max, fw, origin);
-      c.flavors.push_back(f);
+void read_openstack(const toml::table& t, openstack_settings& o,
+                    error_list& errors) {
+  auto before = errors.size();
+  read_section(t, o, openstack_spec, errors);
+  auto prefix = openstack_spec.prefix();
+  if (auto accounts = read_entries(t, "accounts", account_spec, prefix, errors))
+    o.accounts = std::move(*accounts);
+  if (auto m = sub_table(t, "mapper", prefix, errors))
+    read_section(*m, o.mapper, mapper_spec, errors);
+  if (errors.size() != before)
+    return;
+  check_accounts(o, errors);
+  if (errors.size() == before)
+    check_mapper(o.mapper, o.accounts, errors);
+}
+
+void read_flavors(const toml::table& t, driver_settings& d,
+                  error_list& errors) {
+  auto before = errors.size();
+  auto flavors = read_entries(t, "flavors", flavor_spec, driver_spec.prefix(),
+                              errors);
+  if (!flavors || errors.size() != before)
+    return;
+  for (auto& f : *flavors)
+    if (f.name.empty()) {
+      errors.add("every flavor needs a 'name'");
+      return;
     }
-    if (c.flavors.empty())
-      fail(origin, "'manager.driver.flavors' must not be empty");
+  if (flavors->empty())
+    errors.add("'manager.driver.flavors' must not be empty");
+  d.flavors = std::move(*flavors);
+}
+
+void read_driver(const toml::table& t, driver_settings& d,
+                 error_list& errors) {
+  bool keys_ok = read_section(t, d, driver_spec, errors);
+  read_flavors(t, d, errors);
+  auto os = sub_table(t, "openstack", driver_spec.prefix(), errors);
+  if (!keys_ok)
+    return;
+  if (os && d.kind != "openstack")
+    errors.add("'manager.driver.openstack' needs kind = \"openstack\"");
+  else if (os)
+    read_openstack(*os, d.openstack, errors);
+  else if (d.kind == "openstack")
+    errors.add("kind = \"openstack\" needs a [manager.driver.openstack] table");
+}
+
+template <class S>
+void read_optional(const toml::table& parent, const char* key, S& out,
+                   const section_spec<S>& spec, const std::string& prefix,
+                   error_list& errors) {
+  if (auto t = sub_table(parent, key, prefix, errors)) {
+    out.configured = true;
+    read_section(*t, out, spec, errors);
   }
 }
 
-// --- tunnel (issue 4) ---
-
-void read_tunnel(const toml::table& t, fogbow_config& c,
-                 const std::string& origin) {
-  const std::string w = "tunnel.";
-  check_keys(t, {"ssh_bind", "ssh_port", "public_bind", "port_low",
-                 "port_high", "http_bind", "http_port", "host_key",
-                 "manager_secret", "idle_token_timeout_s", "client_timeout_s",
-                 "login_timeout_s", "max_sessions"},
-             w, origin);
-  c.tunnel_configured = true;
-  read_string(t, "ssh_bind", c.tunnel_ssh_bind, w, origin);
-  read_int(t, "ssh_port", c.tunnel_ssh_port, 0, 65535, w, origin);
-  read_string(t, "public_bind", c.tunnel_public_bind, w, origin);
-  read_int(t, "port_low", c.tunnel_port_low, 1, 65535, w, origin);
-  read_int(t, "port_high", c.tunnel_port_high, 1, 65535, w, origin);
-  if (c.tunnel_port_high < c.tunnel_port_low)
-    fail(origin, "'tunnel.port_high' must be >= 'tunnel.port_low'");
-  read_string(t, "http_bind", c.tunnel_http_bind, w, origin);
-  read_int(t, "http_port", c.tunnel_http_port, 0, 65535, w, origin);
-  read_string(t, "host_key", c.tunnel_host_key, w, origin);
-  read_string(t, "manager_secret", c.tunnel_manager_secret, w, origin);
-  if (c.tunnel_manager_secret.size() < 16)
-    fail(origin, "'tunnel.manager_secret' is required and must have at "
-                 "least 16 characters");
-  read_int(t, "idle_token_timeout_s", c.tunnel_idle_token_timeout_s, 0,
-           365LL * 86400, w, origin);
-  read_int(t, "client_timeout_s", c.tunnel_client_timeout_s, 5, 86400, w,
-           origin);
-  read_int(t, "login_timeout_s", c.tunnel_login_timeout_s, 1, 3600, w, origin);
-  read_int(t, "max_sessions", c.tunnel_max_sessions, 1, 1000000, w, origin);
+void read_manager(const toml::table& t, manager_settings& m,
+                  error_list& errors) {
+  if (read_section(t, m, manager_spec, errors)
+      && m.retry_max_ms < m.retry_initial_ms)
+    errors.add("'manager.retry_max_ms' must be >= 'retry_initial_ms'");
+  auto prefix = manager_spec.prefix();
+  if (auto d = sub_table(t, "driver", prefix, errors))
+    read_driver(*d, m.driver, errors);
+  auto before = errors.size();
+  read_optional(t, "tunnel", m.tunnel, manager_tunnel_spec, prefix, errors);
+  if (errors.size() == before && m.tunnel.configured
+      && (m.tunnel.ssh_host.empty() || m.tunnel.public_host.empty()))
+    errors.add("'manager.tunnel' needs 'ssh_host' and 'public_host'");
+  read_optional(t, "federation", m.federation, federation_spec, prefix,
+                errors);
 }
 
-void read_manager_tunnel(const toml::table& t, fogbow_config& c,
-                         const std::string& origin) {
-  const std::string w = "manager.tunnel.";
-  check_keys(t, {"url", "secret", "ssh_host", "public_host", "local_port"}, w,
-             origin);
-  c.manager_tunnel_configured = true;
-  read_string(t, "url", c.manager_tunnel_url, w, origin);
-  if (!c.manager_tunnel_url.starts_with("http://"))
-    fail(origin, "'manager.tunnel.url' must be an http:// URL");
-  read_string(t, "secret", c.manager_tunnel_secret, w, origin);
-  if (c.manager_tunnel_secret.size() < 16)
-    fail(origin, "'manager.tunnel.secret' must have at least 16 characters");
-  read_string(t, "ssh_host", c.manager_tunnel_ssh_host, w, origin);
-  read_string(t, "public_host", c.manager_tunnel_public_host, w, origin);
-  if (c.manager_tunnel_ssh_host.empty() || c.manager_tunnel_public_host.empty())
-    fail(origin, "'manager.tunnel' needs 'ssh_host' and 'public_host'");
-  read_int(t, "local_port", c.manager_tunnel_local_port, 1, 65535, w, origin);
+void check_users(identity_settings& id, error_list& errors) {
+  std::set<std::string> ids;
+  for (auto& u : id.users) {
+    if (u.id.empty() || u.token.empty())
+      errors.add("every user needs an 'id' and a 'token'");
+    else if (u.token.size() < 8)
+      errors.add("the token of user '" + u.id
+                 + "' is shorter than 8 characters");
+    else if (!ids.insert(u.id).second)
+      errors.add("user '" + u.id + "' is defined twice");
+    if (u.name.empty())
+      u.name = u.id;
+  }
 }
 
-// --- federation (issue 3) ---
-
-/// A full JID "user@domain/resource" without spaces.
-void check_full_jid(const std::string& jid, const std::string& key,
-                    const std::string& origin) {
-  auto at = jid.find('@');
-  auto slash = jid.find('/');
-  if (at == std::string::npos || at == 0 || slash == std::string::npos
-      || slash < at + 2 || slash + 1 == jid.size()
-      || jid.find_first_of(" \t\r\n") != std::string::npos)
-    fail(origin, "'" + key + "' must be a full JID like "
-                 "\"user@xmpp.example/fogbow\"");
+void read_identity(const toml::table& t, identity_settings& id,
+                   error_list& errors) {
+  auto before = errors.size();
+  read_section(t, id, identity_spec, errors);
+  if (auto users = read_entries(t, "users", user_spec, "identity.", errors))
+    id.users = std::move(*users);
+  if (errors.size() != before)
+    return;
+  if (id.plugin == "keystone-v3") {
+    if (!is_http_url(id.auth_url))
+      errors.add("identity plugin keystone-v3 needs 'identity.auth_url' (an "
+                 "http(s) Keystone v3 URL)");
+    if (t.get("users"))
+      errors.add("'identity.users' is for the static-tokens plugin");
+  } else if (!id.auth_url.empty()) {
+    errors.add("'identity.auth_url' is for the keystone-v3 plugin");
+  }
+  check_users(id, errors);
 }
 
-void read_xmpp(const toml::table& t, fogbow_config& c,
-               const std::string& origin) {
-  const std::string w = "xmpp.";
-  check_keys(t, {"host", "port", "tls", "ignore_tls_errors",
-                 "request_timeout_ms", "reconnect_max_ms"},
-             w, origin);
-  c.xmpp_configured = true;
-  read_string(t, "host", c.xmpp_host, w, origin);
-  if (c.xmpp_host.empty())
-    fail(origin, "'xmpp.host' must not be empty");
-  read_int(t, "port", c.xmpp_port, 1, 65535, w, origin);
-  read_string(t, "tls", c.xmpp_tls, w, origin);
-  if (c.xmpp_tls != "required" && c.xmpp_tls != "optional"
-      && c.xmpp_tls != "disabled")
-    fail(origin, "'xmpp.tls' must be \"required\", \"optional\" or "
-                 "\"disabled\"");
-  read_bool(t, "ignore_tls_errors", c.xmpp_ignore_tls_errors, w, origin);
-  read_int(t, "request_timeout_ms", c.xmpp_request_timeout_ms, 100, 600000, w,
-           origin);
-  read_int(t, "reconnect_max_ms", c.xmpp_reconnect_max_ms, 250, 3600000, w,
-           origin);
+void read_rendezvous(const toml::table& root, rendezvous_settings& r,
+                     error_list& errors) {
+  auto before = errors.size();
+  read_optional(root, "rendezvous", r, rendezvous_spec, "", errors);
+  if (errors.size() == before && r.whitelist == "file"
+      && r.whitelist_file.empty())
+    errors.add("'rendezvous.whitelist = \"file\"' needs "
+               "'rendezvous.whitelist_file'");
 }
 
-void read_federation(const toml::table& t, fogbow_config& c,
-                     const std::string& origin) {
-  const std::string w = "manager.federation.";
-  check_keys(t, {"jid", "password", "rendezvous", "heartbeat_ms",
-                 "page_size"},
-             w, origin);
-  c.federation_configured = true;
-  read_string(t, "jid", c.federation_jid, w, origin);
-  check_full_jid(c.federation_jid, w + "jid", origin);
-  read_string(t, "password", c.federation_password, w, origin);
-  read_string(t, "rendezvous", c.federation_rendezvous, w, origin);
-  check_full_jid(c.federation_rendezvous, w + "rendezvous", origin);
-  read_int(t, "heartbeat_ms", c.federation_heartbeat_ms, 100, 86400000, w,
-           origin);
-  read_int(t, "page_size", c.federation_page_size, 1, 10000, w, origin);
+fogbow_config read_config(const toml::table& root, error_list& errors) {
+  fogbow_config c;
+  read_section(root, c, root_spec, errors);
+  if (auto m = sub_table(root, "manager", "", errors))
+    read_manager(*m, c.manager, errors);
+  if (auto h = sub_table(root, "http", "", errors))
+    read_section(*h, c.http, http_spec, errors);
+  if (auto id = sub_table(root, "identity", "", errors))
+    read_identity(*id, c.identity, errors);
+  if (auto a = sub_table(root, "authorization", "", errors))
+    read_section(*a, c.authorization, authorization_spec, errors);
+  if (auto l = sub_table(root, "log", "", errors))
+    read_section(*l, c.log, log_spec, errors);
+  auto before = errors.size();
+  read_optional(root, "tunnel", c.tunnel, tunnel_spec, "", errors);
+  if (errors.size() == before && c.tunnel.configured
+      && c.tunnel.port_high < c.tunnel.port_low)
+    errors.add("'tunnel.port_high' must be >= 'tunnel.port_low'");
+  read_optional(root, "xmpp", c.xmpp, xmpp_spec, "", errors);
+  read_rendezvous(root, c.rendezvous, errors);
+  if ((c.manager.federation.configured || c.rendezvous.configured)
+      && !c.xmpp.configured)
+    errors.add("[manager.federation] and [rendezvous] need an [xmpp] "
+               "section naming the XMPP server");
+  return c;
 }
 
-void read_rendezvous(const toml::table& t, fogbow_config& c,
-                     const std::string& origin) {
-  const std::string w = "rendezvous.";
-  check_keys(t, {"jid", "password", "period_ms", "max_lost", "page_max",
-                 "sync_page_max", "sync_interval_ms", "neighbors",
-                 "whitelist", "whitelist_file"},
-             w, origin);
-  c.rendezvous_configured = true;
-  read_string(t, "jid", c.rendezvous_jid, w, origin);
-  check_full_jid(c.rendezvous_jid, w + "jid", origin);
-  read_string(t, "password", c.rendezvous_password, w, origin);
-  read_int(t, "period_ms", c.rendezvous_period_ms, 100, 86400000, w, origin);
-  read_int(t, "max_lost", c.rendezvous_max_lost, 1, 1000, w, origin);
-  read_int(t, "page_max", c.rendezvous_page_max, 1, 10000, w, origin);
-  read_int(t, "sync_page_max", c.rendezvous_sync_page_max, 1, 10000, w,
-           origin);
-  read_int(t, "sync_interval_ms", c.rendezvous_sync_interval_ms, 100,
-           86400000, w, origin);
-  if (auto n = sub_array(t, "neighbors", w, origin))
-    for (auto& node : *n) {
-      auto v = node.value<std::string>();
-      if (!v || !node.is_string())
-        fail(origin, "'rendezvous.neighbors' must be a list of full JIDs");
-      check_full_jid(*v, w + "neighbors[]", origin);
-      c.rendezvous_neighbors.push_back(*v);
-    }
-  read_string(t, "whitelist", c.rendezvous_whitelist, w, origin);
-  if (c.rendezvous_whitelist != "accept-any"
-      && c.rendezvous_whitelist != "file")
-    fail(origin, "'rendezvous.whitelist' must be \"accept-any\" or "
-                 "\"file\"");
-  read_string(t, "whitelist_file", c.rendezvous_whitelist_file, w, origin);
-  if (c.rendezvous_whitelist == "file" && c.rendezvous_whitelist_file.empty())
-    fail(origin, "'rendezvous.whitelist = \"file\"' needs "
-                 "'rendezvous.whitelist_file'");
-}
-
-} // namespace
-
-fogbow_config parse_config(const std::string& text, const std::string& origin) {
+fogbow_config parse(const std::string& text, error_list& errors) {
   toml::table root;
   try {
-    root = toml::parse(text, origin);
+    root = toml::parse(text);
   } catch (const toml::parse_error& e) {
     std::ostringstream msg;
     msg << e.description() << " (line " << e.source().begin.line << ", column "
         << e.source().begin.column << ")";
-    fail(origin, msg.str());
+    errors.add(msg.str());
+    return {};
   }
-  fogbow_config c;
-  c.flavors = default_flavors();
-  check_keys(root, {"manager", "http", "identity", "authorization", "log",
-                    "tunnel", "xmpp", "rendezvous"},
-             "", origin);
-  if (auto m = sub_table(root, "manager", "", origin)) {
-    const std::string w = "manager.";
-    check_keys(*m, {"member_id", "max_orders_per_request", "retry_initial_ms",
-                    "retry_max_ms", "max_in_flight", "driver", "tunnel",
-                    "federation"},
-               w, origin);
-    read_string(*m, "member_id", c.member_id, w, origin);
-    if (c.member_id.empty() || c.member_id.find('@') != std::string::npos)
-      fail(origin, "'manager.member_id' must be non-empty and contain no '@'");
-    read_int(*m, "max_orders_per_request", c.max_orders_per_request, 1, 10000,
-             w, origin);
-    read_int(*m, "retry_initial_ms", c.retry_initial_ms, 10, 3600000, w,
-             origin);
-    read_int(*m, "retry_max_ms", c.retry_max_ms, 10, 86400000, w, origin);
-    read_int(*m, "max_in_flight", c.max_in_flight, 1, 100000, w, origin);
-    if (c.retry_max_ms < c.retry_initial_ms)
-      fail(origin, "'manager.retry_max_ms' must be >= 'retry_initial_ms'");
-    if (auto d = sub_table(*m, "driver", w, origin))
-      read_driver(*d, c, origin);
-    if (auto t = sub_table(*m, "tunnel", w, origin))
-      read_manager_tunnel(*t, c, origin);
-    if (auto f = sub_table(*m, "federation", w, origin))
-      read_federation(*f, c, origin);
-  }
-  if (auto h = sub_table(root, "http", "", origin)) {
-    const std::string w = "http.";
-    check_keys(*h, {"bind", "port", "threads", "max_body_bytes", "timeout_ms"},
-               w, origin);
-    read_string(*h, "bind", c.http_bind, w, origin);
-    read_int(*h, "port", c.http_port, 0, 65535, w, origin);
-    read_int(*h, "threads", c.http_threads, 1, 256, w, origin);
-    read_int(*h, "max_body_bytes", c.http_max_body_bytes, 1024, 64 << 20, w,
-             origin);
-    read_int(*h, "timeout_ms", c.http_timeout_ms, 100, 600000, w, origin);
-  }
-  if (auto id = sub_table(root, "identity", "", origin)) {
-    const std::string w = "identity.";
-    check_keys(*id, {"plugin", "users", "auth_url", "cache_s", "timeout_ms",
-                     "verify_tls"},
-               w, origin);
-    read_string(*id, "plugin", c.identity_plugin, w, origin);
-    if (c.identity_plugin != "static-tokens"
-        && c.identity_plugin != "keystone-v3")
-      fail(origin, "'identity.plugin' must be \"static-tokens\" or \"keystone-v3\"");
-    read_string(*id, "auth_url", c.keystone_auth_url, w, origin);
-    read_int(*id, "cache_s", c.keystone_cache_s, 0, 86400, w, origin);
-    read_int(*id, "timeout_ms", c.keystone_timeout_ms, 100, 600000, w, origin);
-    read_bool(*id, "verify_tls", c.keystone_verify_tls, w, origin);
-    if (c.identity_plugin == "keystone-v3") {
-      if (!is_http_url(c.keystone_auth_url))
-        fail(origin, "identity plugin keystone-v3 needs 'identity.auth_url' "
-                     "(an http(s) Keystone v3 URL)");
-      if (id->get("users"))
-        fail(origin, "'identity.users' is for the static-tokens plugin");
-    } else if (!c.keystone_auth_url.empty()) {
-      fail(origin, "'identity.auth_url' is for the keystone-v3 plugin");
-    }
-    if (auto users = sub_array(*id, "users", w, origin)) {
-      std::set<std::string> ids;
-      for (auto& node : *users) {
-        auto ut = node.as_table();
-        if (!ut)
-          fail(origin, "'identity.users' entries must be tables");
-        const std::string uw = "identity.users[].";
-        check_keys(*ut, {"id", "name", "token"}, uw, origin);
-        user_entry u;
-        read_string(*ut, "id", u.id, uw, origin);
-        read_string(*ut, "name", u.name, uw, origin);
-        read_string(*ut, "token", u.token, uw, origin);
-        if (u.id.empty() || u.token.empty())
-          fail(origin, "every user needs an 'id' and a 'token'");
-        if (u.token.size() < 8)
-          fail(origin, "the token of user '" + u.id
-                         + "' is shorter than 8 characters");
-        if (!ids.insert(u.id).second)
-          fail(origin, "user '" + u.id + "' is defined twice");
-        if (u.name.empty())
-          u.name = u.id;
-        c.users.push_back(u);
-      }
-    }
-  }
-  if (auto a = sub_table(root, "authorization", "", origin)) {
-    const std::string w = "authorization.";
-    check_keys(*a, {"plugin", "users"}, w, origin);
-    read_string(*a, "plugin", c.authorization_plugin, w, origin);
-    if (c.authorization_plugin != "allow-all"
-        && c.authorization_plugin != "user-whitelist")
-      fail(origin, "'authorization.plugin' must be \"allow-all\" or "
-                   "\"user-whitelist\"");
-    if (auto users = sub_array(*a, "users", w, origin))
-      for (auto& node : *users) {
-        auto v = node.value<std::string>();
-        if (!v)
-          fail(origin, "'authorization.users' must be a list of user ids");
-        c.authorized_users.push_back(*v);
-      }
-  }
-  if (auto t = sub_table(root, "tunnel", "", origin))
-    read_tunnel(*t, c, origin);
-  if (auto l = sub_table(root, "log", "", origin)) {
-    check_keys(*l, {"level"}, "log.", origin);
-    read_string(*l, "level", c.log_level, "log.", origin);
-  }
-  if (auto x = sub_table(root, "xmpp", "", origin))
-    read_xmpp(*x, c, origin);
-  if (auto r = sub_table(root, "rendezvous", "", origin))
-    read_rendezvous(*r, c, origin);
-  if ((c.federation_configured || c.rendezvous_configured)
-      && !c.xmpp_configured)
-    fail(origin, "[manager.federation] and [rendezvous] need an [xmpp] "
-                 "section naming the XMPP server");
-  return c;
+  return read_config(root, errors);
+}
+
+std::string join_lines(const std::vector<std::string>& lines) {
+  std::string out;
+  for (auto& line : lines)
+    out += (out.empty() ? "" : "\n") + line;
+  return out;
+}
+
+} // namespace
+
+std::vector<std::string> config_errors(const std::string& text,
+                                       const std::string& origin) {
+  error_list errors{origin};
+  parse(text, errors);
+  return errors.take();
+}
+
+fogbow_config parse_config(const std::string& text, const std::string& origin) {
+  error_list errors{origin};
+  auto config = parse(text, errors);
+  if (errors.size() > 0)
+    throw std::runtime_error(join_lines(errors.take()));
+  return config;
 }
 
 fogbow_config load_config(const std::string& path) {
@@ -535,6 +685,25 @@ fogbow_config load_config(const std::string& path) {
   auto c = parse_config(buf.str(), path);
   c.config_file = path;
   return c;
+}
+
+std::vector<config_section_doc> config_sections() {
+  return {describe(manager_spec, manager_settings{}),
+          describe(driver_spec, driver_settings{}),
+          describe(flavor_spec, flavor{}),
+          describe(openstack_spec, openstack_settings{}),
+          describe(account_spec, openstack_account_entry{}),
+          describe(mapper_spec, openstack_mapper_settings{}),
+          describe(manager_tunnel_spec, manager_tunnel_settings{}),
+          describe(federation_spec, federation_settings{}),
+          describe(http_spec, http_settings{}),
+          describe(identity_spec, identity_settings{}),
+          describe(user_spec, user_entry{}),
+          describe(authorization_spec, authorization_settings{}),
+          describe(log_spec, log_settings{}),
+          describe(tunnel_spec, tunnel_settings{}),
+          describe(xmpp_spec, xmpp_settings{}),
+          describe(rendezvous_spec, rendezvous_settings{})};
 }
 
 } // namespace fogbow

@@ -1,6 +1,11 @@
 // The configuration of a fogbow process, read from one TOML file.
 // Only src/roles/ reads it; every actor gets plain settings structs.
-// Every key is documented in config/*.toml.
+//
+// One struct per TOML section; a field's initializer is the key's default.
+// Every key is declared once more, in the key table of config.cpp (its
+// TOML name, range or allowed values, help text): parsing, validation,
+// `fogbow config defaults` and the test that checks the documentation of
+// config/all-in-one.toml all come from that table.
 #pragma once
 
 #include "domain/order.hpp"
@@ -12,13 +17,14 @@
 
 namespace fogbow {
 
+/// One entry of [[identity.users]].
 struct user_entry {
   std::string id;
-  std::string name;
+  std::string name; ///< default: the id
   std::string token;
 };
 
-/// One OpenStack account of [[manager.driver.openstack.accounts]].
+/// One entry of [[manager.driver.openstack.accounts]].
 struct openstack_account_entry {
   std::string name;
   std::string username;
@@ -29,7 +35,15 @@ struct openstack_account_entry {
   std::string project_domain = "Default";
 };
 
-/// [manager.driver.openstack]: see config/openstack.toml.
+/// [manager.driver.openstack.mapper]: which account serves which member.
+struct openstack_mapper_settings {
+  std::string plugin = "single";  ///< single | per-member
+  std::string account;            ///< single: default the first account
+  std::string default_account;    ///< per-member: fallback (key `default`)
+  std::map<std::string, std::string> members; ///< member → account
+};
+
+/// [manager.driver.openstack]: present when kind = "openstack".
 struct openstack_settings {
   std::string auth_url;
   std::string region;
@@ -47,117 +61,188 @@ struct openstack_settings {
   bool networks = true; ///< network orders (Neutron)
   std::map<std::string, std::string> endpoints; ///< service type → URL
   std::vector<openstack_account_entry> accounts;
-  std::string mapper = "single";            ///< single | per-member
-  std::string mapper_account;               ///< single: the account
-  std::string mapper_default;               ///< per-member: fallback
-  std::map<std::string, std::string> mapper_members; ///< member → account
-};
-
-struct fogbow_config {
-  /// The file it was loaded from (load_config); empty otherwise.
-  std::string config_file;
-
-  // [manager]
-  std::string member_id = "manager.localhost";
-  int max_orders_per_request = 100;
-  std::int64_t retry_initial_ms = 1000;
-  std::int64_t retry_max_ms = 60000;
-  int max_in_flight = 64;
-
-  // [manager.driver]
-  std::string driver_kind = "local";    ///< local | instant | openstack
-  std::string driver_instances_dir;     ///< default: <data-dir>/instances
-  std::string driver_ip = "127.0.0.1";
-  std::string driver_sandbox = "bwrap"; ///< bwrap | none (local driver)
-  cloud_resources capacity{8, 0, 8192, 0, 8, 0};
-  std::vector<flavor> flavors;          ///< default: small/medium/large
-  openstack_settings openstack;         ///< kind = "openstack"
-
-  // [http]
-  std::string http_bind = "127.0.0.1";
-  int http_port = 8182;
-  int http_threads = 8;
-  std::int64_t http_max_body_bytes = 1 << 20;
-  std::int64_t http_timeout_ms = 5000;
-
-  // [identity], [authorization]
-  std::string identity_plugin = "static-tokens";
-  std::vector<user_entry> users;
-  // identity.plugin = "keystone-v3"
-  std::string keystone_auth_url;
-  std::int64_t keystone_cache_s = 60;
-  std::int64_t keystone_timeout_ms = 10000;
-  bool keystone_verify_tls = true;
-  std::string authorization_plugin = "allow-all";
-  std::vector<std::string> authorized_users;
-
-  // [log]
-  std::string log_level = "info";
-
-  // [tunnel]: the tunnel role (issue 4); present = configured.
-  bool tunnel_configured = false;
-  std::string tunnel_ssh_bind = "0.0.0.0";
-  int tunnel_ssh_port = 2222;
-  std::string tunnel_public_bind = "0.0.0.0";
-  int tunnel_port_low = 20000;
-  int tunnel_port_high = 30000;
-  std::string tunnel_http_bind = "127.0.0.1";
-  int tunnel_http_port = 2223;
-  std::string tunnel_host_key; ///< default: <data-dir>/tunnel_host_ed25519
-  std::string tunnel_manager_secret;
-  std::int64_t tunnel_idle_token_timeout_s = 86400;
-  int tunnel_client_timeout_s = 90;
-  int tunnel_login_timeout_s = 30;
-  int tunnel_max_sessions = 10000;
-
-  // [manager.tunnel]: how the manager uses a tunnel; present = used.
-  bool manager_tunnel_configured = false;
-  std::string manager_tunnel_url;         ///< the tunnel's HTTP API
-  std::string manager_tunnel_secret;      ///< its manager_secret
-  std::string manager_tunnel_ssh_host;    ///< what instances connect to
-  std::string manager_tunnel_public_host; ///< shown in ssh_public_address
-  int manager_tunnel_local_port = 22;     ///< instance port published as "ssh"
-  // --- federation (issue 3) ---
-  // [xmpp]: the XMPP server the roles of this process connect to.
-  bool xmpp_configured = false;
-  std::string xmpp_host = "127.0.0.1";
-  int xmpp_port = 5222;
-  std::string xmpp_tls = "required"; ///< required | optional | disabled
-  bool xmpp_ignore_tls_errors = false;
-  std::int64_t xmpp_request_timeout_ms = 5000;
-  std::int64_t xmpp_reconnect_max_ms = 5000;
-
-  // [manager.federation]: the manager's XMPP account and its rendezvous.
-  bool federation_configured = false;
-  std::string federation_jid;
-  std::string federation_password;
-  std::string federation_rendezvous;
-  std::int64_t federation_heartbeat_ms = 3000;
-  std::int64_t federation_page_size = 100;
-
-  // [rendezvous]
-  bool rendezvous_configured = false;
-  std::string rendezvous_jid;
-  std::string rendezvous_password;
-  std::int64_t rendezvous_period_ms = 3000;
-  std::int64_t rendezvous_max_lost = 3;
-  std::int64_t rendezvous_page_max = 100;
-  std::int64_t rendezvous_sync_page_max = 100;
-  std::int64_t rendezvous_sync_interval_ms = 3000;
-  std::vector<std::string> rendezvous_neighbors;
-  std::string rendezvous_whitelist = "accept-any"; ///< accept-any | file
-  std::string rendezvous_whitelist_file;
+  openstack_mapper_settings mapper;
 };
 
 /// The flavors used when the configuration names none.
 std::vector<flavor> default_flavors();
 
+/// [manager.driver]
+struct driver_settings {
+  std::string kind = "local"; ///< local | instant | openstack
+  std::string sandbox = "bwrap"; ///< local driver: bwrap | none
+  std::string instances_dir;  ///< default: <data-dir>/instances
+  std::string ip = "127.0.0.1";
+  int vcpu = 8;
+  int memory_mb = 8192;
+  int instances = 8;
+  std::vector<flavor> flavors = default_flavors();
+  openstack_settings openstack; ///< read when kind = "openstack"
+
+  /// The totals above as the drivers take them.
+  cloud_resources capacity() const {
+    return {vcpu, 0, memory_mb, 0, instances, 0};
+  }
+};
+
+/// [manager.tunnel]: how the manager uses a tunnel; present = used.
+struct manager_tunnel_settings {
+  bool configured = false;
+  std::string url;         ///< the tunnel's HTTP API
+  std::string secret;      ///< its manager_secret
+  std::string ssh_host;    ///< what instances connect to
+  std::string public_host; ///< shown in ssh_public_address
+  int local_port = 22;     ///< instance port published as "ssh"
+};
+
+/// [manager.federation]: the manager's XMPP account and its rendezvous.
+struct federation_settings {
+  bool configured = false;
+  std::string jid;
+  std::string password;
+  std::string rendezvous;
+  std::int64_t heartbeat_ms = 3000;
+  std::int64_t page_size = 100;
+};
+
+/// [manager]
+struct manager_settings {
+  std::string member_id = "manager.localhost";
+  int max_orders_per_request = 100;
+  std::int64_t retry_initial_ms = 1000;
+  std::int64_t retry_max_ms = 60000;
+  int max_in_flight = 64;
+  driver_settings driver;
+  manager_tunnel_settings tunnel;
+  federation_settings federation;
+};
+
+/// [http]: the manager's REST API.
+struct http_settings {
+  std::string bind = "127.0.0.1";
+  int port = 8182;
+  int threads = 8;
+  std::int64_t max_body_bytes = 1 << 20;
+  std::int64_t timeout_ms = 5000;
+};
+
+/// [identity]: who a token belongs to.
+struct identity_settings {
+  std::string plugin = "static-tokens"; ///< static-tokens | keystone-v3
+  std::vector<user_entry> users;        ///< static-tokens
+  std::string auth_url;                 ///< keystone-v3
+  std::int64_t cache_s = 60;
+  std::int64_t timeout_ms = 10000;
+  bool verify_tls = true;
+};
+
+/// [authorization]: what an authenticated user may do.
+struct authorization_settings {
+  std::string plugin = "allow-all"; ///< allow-all | user-whitelist
+  std::vector<std::string> users;
+};
+
+/// [log]
+struct log_settings {
+  std::string level = "info";
+};
+
+/// [tunnel]: the tunnel role; present = configured.
+struct tunnel_settings {
+  bool configured = false;
+  std::string ssh_bind = "0.0.0.0";
+  int ssh_port = 2222;
+  std::string public_bind = "0.0.0.0";
+  int port_low = 20000;
+  int port_high = 30000;
+  std::string http_bind = "127.0.0.1";
+  int http_port = 2223;
+  std::string host_key; ///< default: <data-dir>/tunnel_host_ed25519
+  std::string manager_secret;
+  std::int64_t idle_token_timeout_s = 86400;
+  int client_timeout_s = 90;
+  int login_timeout_s = 30;
+  int max_sessions = 10000;
+};
+
+/// [xmpp]: the XMPP server the roles of this process connect to.
+struct xmpp_settings {
+  bool configured = false;
+  std::string host = "127.0.0.1";
+  int port = 5222;
+  std::string tls = "required"; ///< required | optional | disabled
+  bool ignore_tls_errors = false;
+  std::int64_t request_timeout_ms = 5000;
+  std::int64_t reconnect_max_ms = 5000;
+};
+
+/// [rendezvous]: the rendezvous role; present = configured.
+struct rendezvous_settings {
+  bool configured = false;
+  std::string jid;
+  std::string password;
+  std::int64_t period_ms = 3000;
+  std::int64_t max_lost = 3;
+  std::int64_t page_max = 100;
+  std::int64_t sync_page_max = 100;
+  std::int64_t sync_interval_ms = 3000;
+  std::vector<std::string> neighbors;
+  std::string whitelist = "accept-any"; ///< accept-any | file
+  std::string whitelist_file;
+};
+
+struct fogbow_config {
+  /// The file it was loaded from (load_config); empty otherwise.
+  std::string config_file;
+  manager_settings manager;
+  http_settings http;
+  identity_settings identity;
+  authorization_settings authorization;
+  log_settings log;
+  tunnel_settings tunnel;
+  xmpp_settings xmpp;
+  rendezvous_settings rendezvous;
+};
+
 /// Reads and checks a configuration file. Unknown keys, wrong types and
 /// out-of-range values are errors (std::runtime_error naming the key and
-/// the file): a typo in an operator's file must not be silently ignored.
+/// the file, one line per error): a typo in an operator's file must not be
+/// silently ignored.
 fogbow_config load_config(const std::string& path);
 
 /// Parses configuration text (same rules; `origin` names it in errors).
 fogbow_config parse_config(const std::string& text, const std::string& origin);
+
+/// Every error of a configuration text, each "origin: message"; empty when
+/// parse_config would accept it.
+std::vector<std::string> config_errors(const std::string& text,
+                                       const std::string& origin);
+
+/// One key of the key table, for documentation and its tests.
+struct config_key_doc {
+  std::string name;          ///< TOML name inside its section
+  std::string type;          ///< string, integer, boolean, array, table
+  std::string default_value; ///< a TOML value, or "" when computed at start
+  std::string example;       ///< a TOML value worth showing, or ""
+  std::string allowed;       ///< range, allowed values or rule; "" = any
+  std::string help;
+};
+
+/// One section of the key table.
+struct config_section_doc {
+  std::string path;  ///< "manager.driver.flavors"
+  bool array;        ///< [[path]]: a list of entries
+  bool optional;     ///< absent unless written (its presence changes things)
+  std::string help;
+  std::vector<config_key_doc> keys;
+};
+
+/// Every section with its keys, in the order of `fogbow config defaults`.
+std::vector<config_section_doc> config_sections();
+
+/// A complete, commented TOML file: every key with its help and default.
+/// Optional sections and list entries are commented out, so that the text
+/// as printed loads and means the defaults.
+std::string default_config_text();
 
 } // namespace fogbow

@@ -45,9 +45,9 @@ constexpr auto startup_timeout = std::chrono::seconds(60);
 sandbox_settings sandbox_for(const fogbow_config& c,
                              const std::string& data_dir) {
   sandbox_settings s;
-  s.mode = c.driver_sandbox == "none" ? sandbox_mode::none
-                                      : sandbox_mode::bwrap;
-  s.hidden = {data_dir, c.config_file, c.tunnel_host_key};
+  s.mode = c.manager.driver.sandbox == "none" ? sandbox_mode::none
+                                              : sandbox_mode::bwrap;
+  s.hidden = {data_dir, c.config_file, c.tunnel.host_key};
   if (auto home = std::getenv("HOME"); home && geteuid() != 0)
     s.hidden.emplace_back(home);
   return s;
@@ -73,21 +73,21 @@ int manager_role::start() {
   store_ = sys_.spawn(store, (fs::path{data_dir_} / "manager.db").string());
   auto orders = startup_ask<std::vector<order>>(
     sys_, store_, startup_timeout, "cannot open the store", atom::load_v);
-  if (config_.driver_kind == "instant") {
-    driver_ = sys_.spawn(instant_driver, config_.capacity, config_.flavors);
+  if (config_.manager.driver.kind == "instant") {
+    driver_ = sys_.spawn(instant_driver, config_.manager.driver.capacity(), config_.manager.driver.flavors);
     for (auto kind : {resource_kind::volume, resource_kind::attachment,
                       resource_kind::network})
       resource_drivers_[kind] = driver_;
-  } else if (config_.driver_kind == "openstack") {
+  } else if (config_.manager.driver.kind == "openstack") {
     driver_ = spawn_openstack_driver();
   } else {
     local_cloud_config lc;
-    lc.root_dir = config_.driver_instances_dir.empty()
+    lc.root_dir = config_.manager.driver.instances_dir.empty()
                     ? (fs::path{data_dir_} / "instances").string()
-                    : config_.driver_instances_dir;
-    lc.capacity = config_.capacity;
-    lc.flavors = config_.flavors;
-    lc.ip = config_.driver_ip;
+                    : config_.manager.driver.instances_dir;
+    lc.capacity = config_.manager.driver.capacity();
+    lc.flavors = config_.manager.driver.flavors;
+    lc.ip = config_.manager.driver.ip;
     lc.sandbox = sandbox_for(config_, data_dir_);
     // A host where instances cannot be confined stops the manager here,
     // saying what is missing, rather than in the driver actor.
@@ -96,21 +96,21 @@ int manager_role::start() {
     // exit): it gets a thread of its own rather than a scheduler worker.
     driver_ = sys_.spawn<caf::detached>(local_driver, lc);
   }
-  if (config_.manager_tunnel_configured) {
+  if (config_.manager.tunnel.configured) {
     // Every compute order gets a tunnel token and an agent in its user
     // data; GET /v1/computes shows the instance's public addresses.
     tunnel_client_config tc;
-    tc.url = config_.manager_tunnel_url;
-    tc.secret = config_.manager_tunnel_secret;
-    tc.public_host = config_.manager_tunnel_public_host;
+    tc.url = config_.manager.tunnel.url;
+    tc.secret = config_.manager.tunnel.secret;
+    tc.public_host = config_.manager.tunnel.public_host;
     tunnel_ = sys_.spawn<caf::detached>(tunnel_client, tc);
     tunnel_agent_settings as;
-    as.api_url = config_.manager_tunnel_url;
-    as.ssh_host = config_.manager_tunnel_ssh_host;
-    as.local_port = config_.manager_tunnel_local_port;
+    as.api_url = config_.manager.tunnel.url;
+    as.ssh_host = config_.manager.tunnel.ssh_host;
+    as.local_port = config_.manager.tunnel.local_port;
     driver_ = sys_.spawn(tunnel_driver, driver_, tunnel_, as);
     spdlog::info("instances are published through the tunnel at {}",
-                 config_.manager_tunnel_url);
+                 config_.manager.tunnel.url);
   }
   // One driver for the scheduler: kinds without a driver are refused.
   auto by_kind = resource_drivers_;
@@ -129,58 +129,58 @@ int manager_role::start() {
     bool any = false;
     for (auto& o : orders)
       any = any || (!o.instance_id.empty() && !is_terminal(o.state));
-    if (config_.driver_kind != "openstack" || any)
+    if (config_.manager.driver.kind != "openstack" || any)
       throw;
     spdlog::error("{} (starting anyway: no stored order has an instance)",
                   e.what());
   }
   spdlog::info("loaded {} orders and {} instances ({} driver)", orders.size(),
-               instances.size(), config_.driver_kind);
+               instances.size(), config_.manager.driver.kind);
   order_scheduler_config sc;
-  sc.member_id = config_.member_id;
-  sc.max_in_flight = config_.max_in_flight;
-  sc.retry_initial_ms = config_.retry_initial_ms;
-  sc.retry_max_ms = config_.retry_max_ms;
+  sc.member_id = config_.manager.member_id;
+  sc.max_in_flight = config_.manager.max_in_flight;
+  sc.retry_initial_ms = config_.manager.retry_initial_ms;
+  sc.retry_max_ms = config_.manager.retry_max_ms;
   scheduler_ = sys_.spawn(order_scheduler, store_, driver_, sc,
                           std::move(orders), std::move(instances));
 
   std::shared_ptr<const identity_plugin> identity;
-  if (config_.identity_plugin == "keystone-v3") {
+  if (config_.identity.plugin == "keystone-v3") {
     keystone_identity_config kc;
-    kc.auth_url = config_.keystone_auth_url;
-    kc.cache_s = config_.keystone_cache_s;
-    kc.timeout_ms = config_.keystone_timeout_ms;
-    kc.verify_tls = config_.keystone_verify_tls;
+    kc.auth_url = config_.identity.auth_url;
+    kc.cache_s = config_.identity.cache_s;
+    kc.timeout_ms = config_.identity.timeout_ms;
+    kc.verify_tls = config_.identity.verify_tls;
     identity = std::make_shared<keystone_identity>(std::move(kc));
   } else {
     std::vector<static_token> tokens;
-    for (auto& u : config_.users)
+    for (auto& u : config_.identity.users)
       tokens.push_back({u.id, u.name, u.token});
     identity = std::make_shared<static_tokens_identity>(std::move(tokens));
   }
   std::shared_ptr<const authorization_plugin> authorization;
-  if (config_.authorization_plugin == "user-whitelist")
+  if (config_.authorization.plugin == "user-whitelist")
     authorization = std::make_shared<user_whitelist>(
-      std::set<std::string, std::less<>>(config_.authorized_users.begin(),
-                                         config_.authorized_users.end()));
+      std::set<std::string, std::less<>>(config_.authorization.users.begin(),
+                                         config_.authorization.users.end()));
   else
     authorization = std::make_shared<allow_all>();
 
   rest_api_config hc;
-  hc.bind_address = config_.http_bind;
-  hc.port = config_.http_port;
-  hc.max_count = config_.max_orders_per_request;
-  hc.actor_timeout = std::chrono::milliseconds{config_.http_timeout_ms};
-  hc.max_body_bytes = static_cast<size_t>(config_.http_max_body_bytes);
-  hc.threads = config_.http_threads;
+  hc.bind_address = config_.http.bind;
+  hc.port = config_.http.port;
+  hc.max_count = config_.manager.max_orders_per_request;
+  hc.actor_timeout = std::chrono::milliseconds{config_.http.timeout_ms};
+  hc.max_body_bytes = static_cast<size_t>(config_.http.max_body_bytes);
+  hc.threads = config_.http.threads;
   hc.roles = roles_;
   hc.tunnel = tunnel_;
   if (bridge_) {
     member_registry_config mc;
-    mc.self_id = bare_jid(config_.federation_jid);
-    mc.rendezvous_jid = config_.federation_rendezvous;
-    mc.period_ms = config_.federation_heartbeat_ms;
-    mc.page_size = config_.federation_page_size;
+    mc.self_id = bare_jid(config_.manager.federation.jid);
+    mc.rendezvous_jid = config_.manager.federation.rendezvous;
+    mc.period_ms = config_.manager.federation.heartbeat_ms;
+    mc.page_size = config_.manager.federation.page_size;
     registry_ = sys_.spawn(member_registry, bridge_, mc);
     hc.members = registry_;
     spdlog::info("federation: member {} via rendezvous {}", mc.self_id,
@@ -192,9 +192,9 @@ int manager_role::start() {
 }
 
 cloud_driver_actor manager_role::spawn_openstack_driver() {
-  auto& os = config_.openstack;
+  auto& os = config_.manager.driver.openstack;
   openstack_driver_config dc;
-  dc.member_id = config_.member_id;
+  dc.member_id = config_.manager.member_id;
   dc.endpoint.auth_url = os.auth_url;
   dc.endpoint.region = os.region;
   dc.endpoint.interface = os.interface;
@@ -205,13 +205,13 @@ cloud_driver_actor manager_role::spawn_openstack_driver() {
   for (auto& a : os.accounts)
     dc.accounts[a.name] = {a.username,     a.password,   a.user_domain,
                            a.project_name, a.project_id, a.project_domain};
-  if (os.mapper == "per-member")
+  if (os.mapper.plugin == "per-member")
     dc.mapper = std::make_shared<per_member_mapper>(
-      std::map<std::string, std::string, std::less<>>(os.mapper_members.begin(),
-                                                      os.mapper_members.end()),
-      os.mapper_default);
+      std::map<std::string, std::string, std::less<>>(os.mapper.members.begin(),
+                                                      os.mapper.members.end()),
+      os.mapper.default_account);
   else
-    dc.mapper = std::make_shared<single_mapper>(os.mapper_account);
+    dc.mapper = std::make_shared<single_mapper>(os.mapper.account);
   dc.network_id = os.network_id;
   dc.default_image = os.image;
   dc.workers = os.workers;
@@ -232,7 +232,7 @@ cloud_driver_actor manager_role::spawn_openstack_driver() {
   rc.build_timeout_ms = os.build_timeout_ms;
   spdlog::info("openstack driver: Keystone {}, {} account(s), mapper {}; "
                "volumes {}, networks {}",
-               os.auth_url, os.accounts.size(), os.mapper,
+               os.auth_url, os.accounts.size(), os.mapper.plugin,
                os.volumes ? "on" : "off", os.networks ? "on" : "off");
   // Event-based: every HTTP call runs on their own detached worker actors.
   rc.enabled = os.volumes;

@@ -31,7 +31,7 @@ public:
   /// Stops the REST API, then the actors. Idempotent.
   void stop();
 
-  /// Federation (issue 3): call before start() to run a member registry
+  /// Federation: call before start() to run a member registry
   /// over this bridge; GET /v1/members then lists the federation.
   void enable_federation(xmpp_bridge_actor bridge);
 

@@ -43,16 +43,16 @@ rendezvous_role::~rendezvous_role() {
 
 void rendezvous_role::start(xmpp_bridge_actor bridge) {
   rendezvous_config rc;
-  rc.period_ms = config_.rendezvous_period_ms;
-  rc.max_lost = config_.rendezvous_max_lost;
-  rc.page_max = config_.rendezvous_page_max;
-  rc.sync_page_max = config_.rendezvous_sync_page_max;
-  rc.sync_interval_ms = config_.rendezvous_sync_interval_ms;
-  rc.neighbors = config_.rendezvous_neighbors;
-  if (config_.rendezvous_whitelist == "file") {
-    auto ids = load_whitelist(config_.rendezvous_whitelist_file);
+  rc.period_ms = config_.rendezvous.period_ms;
+  rc.max_lost = config_.rendezvous.max_lost;
+  rc.page_max = config_.rendezvous.page_max;
+  rc.sync_page_max = config_.rendezvous.sync_page_max;
+  rc.sync_interval_ms = config_.rendezvous.sync_interval_ms;
+  rc.neighbors = config_.rendezvous.neighbors;
+  if (config_.rendezvous.whitelist == "file") {
+    auto ids = load_whitelist(config_.rendezvous.whitelist_file);
     spdlog::info("rendezvous: whitelist {} admits {} member(s)",
-                 config_.rendezvous_whitelist_file, ids.size());
+                 config_.rendezvous.whitelist_file, ids.size());
     if (ids.empty())
       spdlog::warn("rendezvous: the whitelist is empty; every heartbeat will "
                    "be refused");
@@ -64,9 +64,9 @@ void rendezvous_role::start(xmpp_bridge_actor bridge) {
     caf::anon_send(bridge, atom::iq_serve_v, std::string{ns}, handler);
   spdlog::info("rendezvous {} serving (heartbeat every {} ms, expiry after "
                "{} ms, {} neighbour(s))",
-               config_.rendezvous_jid, config_.rendezvous_period_ms,
-               config_.rendezvous_period_ms * config_.rendezvous_max_lost,
-               config_.rendezvous_neighbors.size());
+               config_.rendezvous.jid, config_.rendezvous.period_ms,
+               config_.rendezvous.period_ms * config_.rendezvous.max_lost,
+               config_.rendezvous.neighbors.size());
 }
 
 void rendezvous_role::stop() {

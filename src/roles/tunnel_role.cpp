@@ -93,9 +93,9 @@ void tunnel_role::start() {
   // through it; the policy gets the allocator right after.
   auto server_holder = std::make_shared<std::shared_ptr<tunnel::ssh_server>>();
   tunnel_allocator_config ac;
-  ac.port_low = c.tunnel_port_low;
-  ac.port_high = c.tunnel_port_high;
-  ac.idle_timeout_ms = c.tunnel_idle_token_timeout_s * 1000;
+  ac.port_low = c.tunnel.port_low;
+  ac.port_high = c.tunnel.port_high;
+  ac.idle_timeout_ms = c.tunnel.idle_token_timeout_s * 1000;
   ac.sweep_interval_ms = std::min<std::int64_t>(
     30000, std::max<std::int64_t>(1000, ac.idle_timeout_ms / 4));
   ac.close_port = [server_holder](int port) {
@@ -109,24 +109,24 @@ void tunnel_role::start() {
     sys_, allocator_, std::chrono::seconds(30),
     "tunnel: cannot open the token database", atom::list_v);
   tunnel::ssh_server_config sc;
-  sc.bind_address = c.tunnel_ssh_bind;
-  sc.port = c.tunnel_ssh_port;
-  sc.public_bind = c.tunnel_public_bind;
-  sc.host_key_path = c.tunnel_host_key.empty()
+  sc.bind_address = c.tunnel.ssh_bind;
+  sc.port = c.tunnel.ssh_port;
+  sc.public_bind = c.tunnel.public_bind;
+  sc.host_key_path = c.tunnel.host_key.empty()
                        ? (fs::path{data_dir_} / "tunnel_host_ed25519").string()
-                       : c.tunnel_host_key;
-  sc.login_timeout_s = c.tunnel_login_timeout_s;
-  sc.idle_timeout_s = c.tunnel_client_timeout_s;
-  sc.max_sessions = c.tunnel_max_sessions;
+                       : c.tunnel.host_key;
+  sc.login_timeout_s = c.tunnel.login_timeout_s;
+  sc.idle_timeout_s = c.tunnel.client_timeout_s;
+  sc.max_sessions = c.tunnel.max_sessions;
   server_ = std::make_shared<tunnel::ssh_server>(
     sc, std::make_shared<allocator_policy>(sys_, allocator_));
   *server_holder = server_;
   ssh_port_ = server_->start();
 
   tunnel_api_config hc;
-  hc.bind_address = c.tunnel_http_bind;
-  hc.port = c.tunnel_http_port;
-  hc.manager_secret = c.tunnel_manager_secret;
+  hc.bind_address = c.tunnel.http_bind;
+  hc.port = c.tunnel.http_port;
+  hc.manager_secret = c.tunnel.manager_secret;
   hc.ssh_port = ssh_port_;
   hc.host_key = server_->host_key();
   hc.parse_key = tunnel::parse_public_key;
@@ -134,8 +134,8 @@ void tunnel_role::start() {
   http_port_ = api_->start();
   spdlog::info("tunnel: SSH on {}:{}, HTTP API on http://{}:{}, public ports "
                "{}..{} on {}",
-               c.tunnel_ssh_bind, ssh_port_, c.tunnel_http_bind, http_port_,
-               c.tunnel_port_low, c.tunnel_port_high, c.tunnel_public_bind);
+               c.tunnel.ssh_bind, ssh_port_, c.tunnel.http_bind, http_port_,
+               c.tunnel.port_low, c.tunnel.port_high, c.tunnel.public_bind);
 }
 
 void tunnel_role::stop() {
@@ -153,21 +153,21 @@ void tunnel_role::stop() {
 }
 
 void use_local_tunnel(fogbow_config& config, const tunnel_role& tunnel) {
-  if (config.manager_tunnel_configured || !config.tunnel_configured)
+  if (config.manager.tunnel.configured || !config.tunnel.configured)
     return;
-  auto host = config.tunnel_http_bind == "0.0.0.0" ? std::string{"127.0.0.1"}
-                                                   : config.tunnel_http_bind;
-  auto ssh_host = config.tunnel_ssh_bind == "0.0.0.0"
+  auto host = config.tunnel.http_bind == "0.0.0.0" ? std::string{"127.0.0.1"}
+                                                   : config.tunnel.http_bind;
+  auto ssh_host = config.tunnel.ssh_bind == "0.0.0.0"
                     ? std::string{"127.0.0.1"}
-                    : config.tunnel_ssh_bind;
-  config.manager_tunnel_configured = true;
-  config.manager_tunnel_url = "http://" + host + ":"
+                    : config.tunnel.ssh_bind;
+  config.manager.tunnel.configured = true;
+  config.manager.tunnel.url = "http://" + host + ":"
                               + std::to_string(tunnel.http_port());
-  config.manager_tunnel_secret = config.tunnel_manager_secret;
-  config.manager_tunnel_ssh_host = ssh_host;
-  config.manager_tunnel_public_host = config.tunnel_public_bind == "0.0.0.0"
+  config.manager.tunnel.secret = config.tunnel.manager_secret;
+  config.manager.tunnel.ssh_host = ssh_host;
+  config.manager.tunnel.public_host = config.tunnel.public_bind == "0.0.0.0"
                                         ? std::string{"127.0.0.1"}
-                                        : config.tunnel_public_bind;
+                                        : config.tunnel.public_bind;
 }
 
 } // namespace fogbow

@@ -135,7 +135,9 @@ bool iq_extension::handleStanza(const QDomElement& stanza) {
 
 bridge_object::bridge_object(caf::actor_system& sys, xmpp_account account)
   : sys_(sys), account_(std::move(account)) {
-  eu_.system_ptr(&sys_); // stack-notes §3, trap 1
+  // Without the system pointer, delivering a response promise from a
+  // handler dereferences null (CAF's own actor_widget forgets this too).
+  eu_.system_ptr(&sys_);
   companion_ = caf::actor_cast<caf::strong_actor_ptr>(
     sys_.spawn<caf::actor_companion>());
   self()->on_enqueue([this](caf::mailbox_element_ptr p) {

@@ -1,7 +1,8 @@
 // The XMPP bridge and the Qt event loop, seen from outside src/xmpp/ (no Qt
 // headers here). A bridge is one XMPP client account: a QObject that is a
-// CAF actor (actor_companion) living on the Qt main thread, see
-// stack-notes §3 and docs/protocol.md.
+// CAF actor (actor_companion) living on the Qt main thread: messages to it
+// are posted as Qt events and handled there, so its handlers may call QXmpp
+// directly. The XMPP protocol is in docs/protocol.md.
 #pragma once
 
 #include "actors/actors.hpp"

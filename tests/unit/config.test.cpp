@@ -15,27 +15,27 @@ using fogbow::test::mentions;
 
 TEST_CASE("an empty file gives the documented defaults") {
   auto c = parse_config("", "empty.toml");
-  CHECK(c.member_id == "manager.localhost");
-  CHECK(c.http_port == 8182);
-  CHECK(c.driver_kind == "local");
-  CHECK(c.flavors == default_flavors());
-  CHECK(c.users.empty());
+  CHECK(c.manager.member_id == "manager.localhost");
+  CHECK(c.http.port == 8182);
+  CHECK(c.manager.driver.kind == "local");
+  CHECK(c.manager.driver.flavors == default_flavors());
+  CHECK(c.identity.users.empty());
 }
 
 TEST_CASE("the shipped example configurations load") {
   std::string dir = FOGBOW_SOURCE_DIR "/config/";
   auto aio = load_config(dir + "all-in-one.toml");
-  CHECK(aio.member_id == "site-a.localhost");
-  REQUIRE(aio.users.size() == 2);
-  CHECK(aio.users[0].id == "alice");
-  CHECK(aio.users[0].token == "alice-secret");
-  CHECK(aio.users[1].token == "bob-secret");
-  CHECK(aio.flavors.size() == 3);
+  CHECK(aio.manager.member_id == "site-a.localhost");
+  REQUIRE(aio.identity.users.size() == 2);
+  CHECK(aio.identity.users[0].id == "alice");
+  CHECK(aio.identity.users[0].token == "alice-secret");
+  CHECK(aio.identity.users[1].token == "bob-secret");
+  CHECK(aio.manager.driver.flavors.size() == 3);
   auto prod = load_config(dir + "manager.toml");
-  CHECK(prod.authorization_plugin == "user-whitelist");
-  CHECK(prod.authorized_users == std::vector<std::string>{"researcher1"});
+  CHECK(prod.authorization.plugin == "user-whitelist");
+  CHECK(prod.authorization.users == std::vector<std::string>{"researcher1"});
   auto bench = load_config(dir + "benchmark.toml");
-  CHECK(bench.driver_kind == "instant");
+  CHECK(bench.manager.driver.kind == "instant");
 }
 
 TEST_CASE("unknown keys are refused with their full name") {
@@ -83,12 +83,12 @@ ssh_host = "tunnel"
 public_host = "tunnel.example.org"
 local_port = 8080
 )", "t.toml");
-  CHECK(c.tunnel_configured);
-  CHECK(c.tunnel_ssh_port == 2200);
-  CHECK(c.tunnel_port_low == 30000);
-  CHECK(c.manager_tunnel_configured);
-  CHECK(c.manager_tunnel_local_port == 8080);
-  CHECK_FALSE(parse_config("", "e.toml").tunnel_configured);
+  CHECK(c.tunnel.configured);
+  CHECK(c.tunnel.ssh_port == 2200);
+  CHECK(c.tunnel.port_low == 30000);
+  CHECK(c.manager.tunnel.configured);
+  CHECK(c.manager.tunnel.local_port == 8080);
+  CHECK_FALSE(parse_config("", "e.toml").tunnel.configured);
   CHECK_THROWS_WITH(parse_config("[tunnel]\nmanager_secret = \"short\"\n", "t"),
                     doctest::Contains("manager_secret"));
   CHECK_THROWS_WITH(parse_config("[tunnel]\nmanager_secret = \"0123456789abcdef\"\n"
@@ -104,18 +104,18 @@ local_port = 8080
 TEST_CASE("the shipped tunnel example loads") {
   std::string dir = FOGBOW_SOURCE_DIR "/config/";
   auto t = load_config(dir + "tunnel.toml");
-  CHECK(t.tunnel_configured);
+  CHECK(t.tunnel.configured);
 }
 
 TEST_CASE("the local driver's sandbox is bwrap unless set to none") {
-  CHECK(parse_config("", "empty.toml").driver_sandbox == "bwrap");
+  CHECK(parse_config("", "empty.toml").manager.driver.sandbox == "bwrap");
   CHECK(parse_config("[manager.driver]\nsandbox = \"none\"\n", "x.toml")
-          .driver_sandbox
+          .manager.driver.sandbox
         == "none");
   CHECK(mentions(error_of("[manager.driver]\nsandbox = \"chroot\"\n"),
                  "'manager.driver.sandbox' must be \"bwrap\" or \"none\""));
   std::string dir = FOGBOW_SOURCE_DIR "/config/";
-  CHECK(load_config(dir + "all-in-one.toml").driver_sandbox == "bwrap");
+  CHECK(load_config(dir + "all-in-one.toml").manager.driver.sandbox == "bwrap");
   CHECK(load_config(dir + "all-in-one.toml").config_file
         == dir + "all-in-one.toml");
 }

@@ -25,28 +25,28 @@ const std::string xmpp = "[xmpp]\nhost = \"h\"\ntls = \"disabled\"\n";
 TEST_CASE("federation examples load, and the documented keys are valid") {
   std::string dir = FOGBOW_SOURCE_DIR "/config/";
   auto m = load_config(dir + "federation-manager.toml");
-  CHECK(m.federation_configured);
-  CHECK(m.federation_jid == "site-a@xmpp.example.org/fogbow");
-  CHECK(m.xmpp_tls == "required");
+  CHECK(m.manager.federation.configured);
+  CHECK(m.manager.federation.jid == "site-a@xmpp.example.org/fogbow");
+  CHECK(m.xmpp.tls == "required");
   auto r = load_config(dir + "federation-rendezvous.toml");
-  CHECK(r.rendezvous_configured);
-  CHECK(r.rendezvous_whitelist == "file");
-  CHECK(r.rendezvous_neighbors.size() == 1);
+  CHECK(r.rendezvous.configured);
+  CHECK(r.rendezvous.whitelist == "file");
+  CHECK(r.rendezvous.neighbors.size() == 1);
   // all-in-one.toml documents every federation key in comments: uncommented,
   // they must be a valid configuration too.
   std::ifstream in{dir + "all-in-one.toml"};
   std::stringstream buf;
   buf << in.rdbuf();
   auto aio = load_config(dir + "all-in-one.toml");
-  CHECK_FALSE(aio.xmpp_configured); // the demo runs standalone
+  CHECK_FALSE(aio.xmpp.configured); // the demo runs standalone
   std::regex commented_key{R"(^# (\[[a-z.]+\]|[a-z_]+ = .*)$)",
                            std::regex::multiline};
   auto uncommented = std::regex_replace(buf.str(), commented_key, "$1");
   auto full = parse_config(uncommented, "all-in-one.toml (uncommented)");
-  CHECK(full.xmpp_configured);
-  CHECK(full.federation_configured);
-  CHECK(full.rendezvous_configured);
-  CHECK(full.rendezvous_period_ms * full.rendezvous_max_lost == 9000);
+  CHECK(full.xmpp.configured);
+  CHECK(full.manager.federation.configured);
+  CHECK(full.rendezvous.configured);
+  CHECK(full.rendezvous.period_ms * full.rendezvous.max_lost == 9000);
 }
 
 TEST_CASE("federation settings are checked") {

@@ -206,12 +206,12 @@ TEST_CASE("mappers choose the account of a requesting member") {
 
 TEST_CASE("the openstack config section is read and checked") {
   auto c = parse_config(std::string{os_head} + os_account, "t.toml");
-  CHECK(c.driver_kind == "openstack");
-  CHECK(c.openstack.auth_url == "http://127.0.0.1:5000/v3");
-  REQUIRE(c.openstack.accounts.size() == 1);
-  CHECK(c.openstack.accounts[0].user_domain == "Default");
-  CHECK(c.openstack.mapper == "single");
-  CHECK(c.openstack.mapper_account == "main");
+  CHECK(c.manager.driver.kind == "openstack");
+  CHECK(c.manager.driver.openstack.auth_url == "http://127.0.0.1:5000/v3");
+  REQUIRE(c.manager.driver.openstack.accounts.size() == 1);
+  CHECK(c.manager.driver.openstack.accounts[0].user_domain == "Default");
+  CHECK(c.manager.driver.openstack.mapper.plugin == "single");
+  CHECK(c.manager.driver.openstack.mapper.account == "main");
 
   CHECK(error_of(std::string{os_head}).find("at least one") != std::string::npos);
   CHECK(error_of("[manager.driver]\nkind = \"openstack\"\n").find("needs a [manager.driver.openstack]")
@@ -231,13 +231,13 @@ TEST_CASE("the openstack config section is read and checked") {
             + "[manager.driver.openstack.mapper]\nplugin = \"per-member\"\n"
               "members = { \"site-b\" = \"main\" }\n";
   auto pc = parse_config(ok, "t.toml");
-  CHECK(pc.openstack.mapper_members.at("site-b") == "main");
+  CHECK(pc.manager.driver.openstack.mapper.members.at("site-b") == "main");
   CHECK(error_of("[identity]\nplugin = \"keystone-v3\"\n").find("auth_url") != std::string::npos);
   auto kc = parse_config("[identity]\nplugin = \"keystone-v3\"\nauth_url = \"http://k:5000/v3\"\ncache_s = 5\n",
                          "t.toml");
-  CHECK(kc.identity_plugin == "keystone-v3");
-  CHECK(kc.keystone_cache_s == 5);
+  CHECK(kc.identity.plugin == "keystone-v3");
+  CHECK(kc.identity.cache_s == 5);
   auto shipped = load_config(FOGBOW_SOURCE_DIR "/config/openstack.toml");
-  CHECK(shipped.driver_kind == "openstack");
-  CHECK(shipped.openstack.image == "cirros-fake");
+  CHECK(shipped.manager.driver.kind == "openstack");
+  CHECK(shipped.manager.driver.openstack.image == "cirros-fake");
 }

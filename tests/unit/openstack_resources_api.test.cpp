@@ -284,10 +284,10 @@ password = "demo-pw"
 project_name = "demo"
 )";
   auto c = parse_config(head + account, "t.toml");
-  CHECK(c.openstack.volumes);
-  CHECK(c.openstack.networks);
+  CHECK(c.manager.driver.openstack.volumes);
+  CHECK(c.manager.driver.openstack.networks);
   c = parse_config(head + "volumes = false\nnetworks = false\n" + account, "t.toml");
-  CHECK_FALSE(c.openstack.volumes);
-  CHECK_FALSE(c.openstack.networks);
+  CHECK_FALSE(c.manager.driver.openstack.volumes);
+  CHECK_FALSE(c.manager.driver.openstack.networks);
   CHECK(error_of(head + "volumes = \"no\"\n" + account).find("volumes") != std::string::npos);
 }
