@@ -75,8 +75,9 @@ class OrdersOnTheLocalDriver(unittest.TestCase):
                           message=f"order {order_id} {state}")
 
     def test_order_is_fulfilled_runs_its_user_data_and_is_deleted(self):
-        marker = os.path.join(self.m.workspace, "booted")
-        [o] = self.order(user_data=f"echo booted > {marker}\n", memory_mb=600)
+        # The sandbox lets user data write only in its home, the instance
+        # directory: the marker is written there.
+        [o] = self.order(user_data="echo booted > booted\n", memory_mb=600)
         for field in ("id", "state", "type", "kind", "instance_id", "requesting_member",
                       "providing_member", "created_at"):
             self.assertIn(field, o)
@@ -84,6 +85,8 @@ class OrdersOnTheLocalDriver(unittest.TestCase):
         done = self.wait_state(o["id"], "fulfilled")
         self.assertTrue(done["instance_id"].endswith("@site-a.test"))
         self.assertEqual(done["providing_member"], "site-a.test")
+        marker = os.path.join(self.m.data_dir, "instances",
+                              done["instance_id"].split("@")[0], "booted")
         wait_until(lambda: os.path.exists(marker), message="user data ran")
 
         status, computes = self.m.request("GET", "/v1/computes", token=ALICE)

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <unistd.h>
 #include <vector>
 
 namespace fs = std::filesystem;
@@ -45,8 +46,22 @@ sandbox_request request_for(const std::string& home, bool switch_user) {
 
 } // namespace
 
+/// A directory outside /tmp (which the sandbox hides as a whole), removed
+/// at the end.
+struct work_dir {
+  fs::path path = fs::current_path()
+                  / ("sandbox-test-" + std::to_string(getpid()));
+  work_dir() {
+    fs::create_directories(path);
+  }
+  ~work_dir() {
+    std::error_code ec;
+    fs::remove_all(path, ec);
+  }
+};
+
 TEST_CASE("sandbox: the command line confines the instance") {
-  fogbow::test::temp_dir root;
+  work_dir root;
   auto data = root.path / "data";
   auto instances = data / "instances";
   auto home = instances / "local-0123456789ab";
@@ -80,6 +95,12 @@ TEST_CASE("sandbox: the command line confines the instance") {
         >= 0);
   CHECK(std::find(argv.begin(), argv.end(), (root.path / "missing").string())
         == argv.end());
+  // Below a directory hidden as a whole, nothing needs a mask of its own.
+  fogbow::test::temp_dir under_tmp;
+  s.hidden = {under_tmp.path.string()};
+  CHECK(find_words(bwrap_argv("bwrap", s, request_for("/x/y", true)),
+                   {"--tmpfs", under_tmp.path.string()})
+        < 0);
   // Its home: writable at its host path, after the masks, with the
   // manager's files read-only over it, and its working directory.
   auto home_bind = find_words(argv, {"--bind", home.string(), home.string()});
