@@ -285,6 +285,10 @@ tunnel_allocator(self_ptr self, std::string db_path,
                      base, port);
         return false;
       }
+      if (st.config.claim_port && !st.config.claim_port(sid, port)) {
+        spdlog::warn("tunnel: session {} cannot open port {}", sid, port);
+        return false;
+      }
       st.sessions[sid] = base;
       st.live[base].insert(sid);
       spdlog::info("tunnel: session {} forwards port {} for {}", sid, port,

@@ -31,6 +31,11 @@ struct tunnel_allocator_config {
   std::int64_t sweep_interval_ms = 30000;
   /// Closes whatever forwards `port` (the SSH server); may be empty.
   std::function<void(int port)> close_port;
+  /// Gives `port` to SSH session `sid` (the SSH server opens it or takes
+  /// it over); false when it cannot. Called while a forward is granted, so
+  /// that no deletion can come between the check and the claim. Empty:
+  /// every claim succeeds.
+  std::function<bool(std::uint64_t sid, int port)> claim_port;
   std::function<millis()> clock = now_millis;
 };
 

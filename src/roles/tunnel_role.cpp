@@ -102,6 +102,10 @@ void tunnel_role::start() {
     if (auto s = *server_holder)
       s->close_port(port);
   };
+  ac.claim_port = [server_holder](std::uint64_t sid, int port) {
+    auto s = *server_holder;
+    return s && s->claim_port(sid, port);
+  };
   allocator_ = sys_.spawn(tunnel_allocator,
                           (fs::path{data_dir_} / "tunnel.db").string(), ac);
   // Fails fast when the database cannot be opened.

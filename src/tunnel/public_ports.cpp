@@ -32,8 +32,8 @@ void public_ports::stop() {
 bool public_ports::claim(int port,
                          const std::shared_ptr<tunnel_session>& session) {
   std::lock_guard guard{mtx_};
-  if (stopped_)
-    return false;
+  if (stopped_ || session->closing())
+    return false; // an ending session would never release it
   auto it = ports_.find(port);
   if (it != ports_.end()) {
     auto previous = std::exchange(it->second.holder, session);
@@ -57,6 +57,16 @@ void public_ports::release(int port, const tunnel_session* session) {
   auto it = ports_.find(port);
   if (it != ports_.end() && it->second.holder.get() == session)
     drop_locked(it);
+}
+
+void public_ports::release_all(const tunnel_session* session) {
+  std::lock_guard guard{mtx_};
+  for (auto it = ports_.begin(); it != ports_.end();) {
+    auto next = std::next(it);
+    if (it->second.holder.get() == session)
+      drop_locked(it);
+    it = next;
+  }
 }
 
 void public_ports::close(int port) {

@@ -29,13 +29,16 @@ public:
   void stop();
 
   /// `session` now holds `port`: opens the port, or takes it over (closing
-  /// its previous holder). False when the port cannot be opened or the
-  /// ports are stopped.
+  /// its previous holder). False when the port cannot be opened, the
+  /// ports are stopped or `session` is closing.
   bool claim(int port, const std::shared_ptr<tunnel_session>& session);
 
   /// Closes `port` if `session` still holds it (a cancelled forward, a
   /// session that ended).
   void release(int port, const tunnel_session* session);
+
+  /// Closes every port `session` holds (a session that ended).
+  void release_all(const tunnel_session* session);
 
   /// Closes `port` and the session that holds it.
   void close(int port);

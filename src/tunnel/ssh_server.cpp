@@ -235,6 +235,18 @@ std::string ssh_server::host_key() const {
   return impl_->host_key_text;
 }
 
+bool ssh_server::claim_port(std::uint64_t sid, int port) {
+  std::shared_ptr<tunnel_session> session;
+  {
+    std::lock_guard guard{impl_->mtx};
+    auto it = impl_->sessions.find(sid);
+    if (it == impl_->sessions.end())
+      return false;
+    session = it->second;
+  }
+  return impl_->ports.claim(port, session);
+}
+
 void ssh_server::close_port(int port) {
   impl_->ports.close(port);
 }

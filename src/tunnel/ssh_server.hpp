@@ -55,7 +55,11 @@ public:
   /// Same for the token's secret used as a password.
   virtual std::optional<std::string>
   check_password(const std::string& user, const std::string& password) = 0;
-  /// Session `sid` of family `base` asks for `port`; true grants it.
+  /// Session `sid` of family `base` asks for `port`; true grants it. The
+  /// port must be the session's by then: the owner calls
+  /// ssh_server::claim_port in the same step as its check, so that a
+  /// deletion (close_port) either comes before (the port is refused) or
+  /// after (the session is closed).
   virtual bool forward(std::uint64_t sid, const std::string& base,
                        int port) = 0;
   /// The session ended (also after a takeover closed it).
@@ -83,6 +87,11 @@ public:
 
   /// The host public key as OpenSSH writes it: "ssh-ed25519 AAAA...".
   std::string host_key() const;
+
+  /// Gives `port` to session `sid`: opens it, or takes it over from the
+  /// session that holds it (which is closed). False when the session is
+  /// gone or the port cannot be opened. See ssh_policy::forward.
+  bool claim_port(std::uint64_t sid, int port);
 
   /// Stops forwarding `port`: closes its listening socket and the session
   /// that holds it. Used when a token is deleted.

@@ -251,20 +251,19 @@ bool tunnel_session::grant_forward(const char* address, int port) {
   if (!authenticated_ || closing_ || port <= 0 || port > 65535
       || !ctx_.policy.forward(id_, base_, port))
     return false;
+  // Granted and claimed (see ssh_policy::forward).
   forwarded_[port] = address ? address : "";
-  if (ctx_.ports.claim(port, shared_from_this()))
-    return true;
-  forwarded_.erase(port);
-  return false;
+  return true;
 }
 
 // ---------------------------------------------------------------------------
 // the end
 
 void tunnel_session::tear_down() {
+  closing_ = true; // from now on no port is claimed for this session
   forwarding_.close_all();
-  for (auto& [port, address] : forwarded_)
-    ctx_.ports.release(port, this);
+  // Also a port claimed for a grant whose answer came too late.
+  ctx_.ports.release_all(this);
   forwarded_.clear();
   {
     // Nobody hands this session visitors any more: it holds no port.

@@ -33,7 +33,7 @@ struct session_context {
   public_ports& ports;
 };
 
-class tunnel_session : public std::enable_shared_from_this<tunnel_session> {
+class tunnel_session {
 public:
   /// Makes `socket`, accepted on the SSH port, a server session of `bind`.
   /// nullptr (and the connection closed) when libssh or the kernel refuses.
@@ -54,6 +54,11 @@ public:
 
   /// Asks the session to end. Thread-safe; returns at once.
   void close();
+
+  /// Asked to end, or ending. Thread-safe.
+  bool closing() const {
+    return closing_;
+  }
 
   /// A visitor for one of the session's ports. Thread-safe.
   void hand_visitor(visitor v);

@@ -264,6 +264,56 @@ class TunnelTest(unittest.TestCase):
                          b"hello from a")
 
 
+class PortTheftTest(unittest.TestCase):
+    def test_a_deleted_port_is_never_kept_by_a_session(self):
+        # An instance asks for a named port and deletes its token at the
+        # same moment: whatever the order, once the allocator says the port
+        # is free, nobody may listen on it any more.
+        low, high = free_port_range(4)
+        t = start_tunnel(self, tunnel_section(low, high))
+        t.register("thief", SECRET_A)
+        key = make_key(t.workspace, "k")
+        t.call("POST", "/token/thief/key", body=read_pub(key), secret=SECRET_A)
+        svc = Service(self, "thief")
+        for attempt in range(20):
+            status, text = t.call("POST", "/token/thief-x", secret=SECRET_A)
+            self.assertEqual(status, 200, text)
+            port = int(text.split(":")[0])
+            ssh = subprocess.Popen(
+                ["ssh", "-v", "-N", "-F", "/dev/null", "-i", key,
+                 "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes",
+                 "-o", "StrictHostKeyChecking=no",
+                 "-o", "UserKnownHostsFile=/dev/null",
+                 "-p", str(t.ssh_port),
+                 "-R", f"127.0.0.1:{port}:127.0.0.1:{svc.port}",
+                 "thief-x@127.0.0.1"],
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE, text=True)
+            self.addCleanup(lambda p=ssh: p.poll() is None and p.kill())
+            # The client has just sent its tcpip-forward request: delete.
+            for line in ssh.stderr:
+                if "Remote connections from" in line:
+                    break
+            status, _ = t.call("DELETE", f"/token/thief-x/{port}",
+                               secret=SECRET_A)
+            self.assertEqual(status, 200)
+            self.assertEqual(t.call("GET", "/token/thief-x",
+                                    secret=MANAGER_SECRET)[0], 404)
+            wait_until(lambda: not port_listens(port), 10,
+                       message=f"port {port} to close (attempt {attempt})")
+            ssh.kill()
+            ssh.wait()
+            ssh.stderr.close()
+
+
+def port_listens(port):
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=2).close()
+        return True
+    except OSError:
+        return False
+
+
 class IdleExpiryTest(unittest.TestCase):
     def test_idle_families_expire_connected_ones_stay(self):
         low, high = free_port_range(4)

@@ -11,6 +11,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -168,6 +169,50 @@ TEST_CASE_FIXTURE(allocator_fixture,
   REQUIRE(ask<atom::ok>(atom::erase_v, std::string{"a"}, 100));
   CHECK_FALSE(ask<int>(atom::get_v, std::string{"a-web"}));
   CHECK(*closed == std::vector<int>{100, web});
+}
+
+TEST_CASE_FIXTURE(allocator_fixture,
+                  "tunnel allocator: a port is claimed only while it is granted") {
+  // The SSH server's table: who holds which port.
+  auto held = std::make_shared<std::map<int, std::uint64_t>>();
+  auto can_open = std::make_shared<bool>(true);
+  self->send_exit(aut, caf::exit_reason::user_shutdown);
+  run();
+  auto c = config();
+  c.claim_port = [held, can_open](std::uint64_t sid, int port) {
+    if (*can_open)
+      (*held)[port] = sid;
+    return *can_open;
+  };
+  c.close_port = [held](int port) { held->erase(port); };
+  aut = sys.spawn(tunnel_allocator, path, c);
+  run();
+  reg("a", secret_a);
+  int web = *ask<int>(atom::tunnel_allocate_v, std::string{"a-web"});
+  // Granted: the port is the session's when the answer leaves.
+  REQUIRE(ask<bool>(atom::tunnel_forward_v, std::uint64_t{1},
+                    std::string{"a"}, web)
+          == true);
+  CHECK(*held == std::map<int, std::uint64_t>{{web, 1}});
+  // Deleted right after: closed again.
+  REQUIRE(ask<atom::ok>(atom::erase_v, std::string{"a-web"}, web));
+  CHECK(held->empty());
+  // Asked for after the deletion: refused, nothing claimed.
+  CHECK(ask<bool>(atom::tunnel_forward_v, std::uint64_t{1}, std::string{"a"},
+                  web)
+        == false);
+  CHECK(held->empty());
+  // A port that cannot be opened is not granted (and the family not live).
+  self->send(aut, atom::tunnel_closed_v, std::uint64_t{1}, std::string{"a"});
+  run();
+  *can_open = false;
+  CHECK(ask<bool>(atom::tunnel_forward_v, std::uint64_t{2}, std::string{"a"},
+                  100)
+        == false);
+  auto tokens = ask<std::vector<tunnel_token_info>>(atom::list_v);
+  REQUIRE(tokens);
+  REQUIRE(tokens->size() == 1);
+  CHECK_FALSE(tokens->front().active);
 }
 
 TEST_CASE_FIXTURE(allocator_fixture,
