@@ -411,8 +411,8 @@ fogbow_config parse_config(const std::string& text, const std::string& origin) {
   if (auto m = sub_table(root, "manager", "", origin)) {
     const std::string w = "manager.";
     check_keys(*m, {"member_id", "max_orders_per_request", "retry_initial_ms",
-                    "retry_max_ms", "max_in_flight", "driver", "tunnel",
-                    "federation"},
+                    "retry_max_ms", "max_in_flight", "driver_timeout_ms",
+                    "driver", "tunnel", "federation"},
                w, origin);
     read_string(*m, "member_id", c.member_id, w, origin);
     if (c.member_id.empty() || c.member_id.find('@') != std::string::npos)
@@ -423,6 +423,8 @@ fogbow_config parse_config(const std::string& text, const std::string& origin) {
              origin);
     read_int(*m, "retry_max_ms", c.retry_max_ms, 10, 86400000, w, origin);
     read_int(*m, "max_in_flight", c.max_in_flight, 1, 100000, w, origin);
+    read_int(*m, "driver_timeout_ms", c.driver_timeout_ms, 100, 3600000, w,
+             origin);
     if (c.retry_max_ms < c.retry_initial_ms)
       fail(origin, "'manager.retry_max_ms' must be >= 'retry_initial_ms'");
     if (auto d = sub_table(*m, "driver", w, origin))
