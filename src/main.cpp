@@ -9,6 +9,8 @@
 #include "roles/config.hpp"
 #include "roles/config_command.hpp"
 #include "roles/manager_role.hpp"
+#include "roles/startup.hpp"
+#include "roles/test_faults.hpp"
 #include "roles/rendezvous_role.hpp"
 #include "roles/tunnel_role.hpp"
 #include "xmpp/xmpp_bridge.hpp"
@@ -232,7 +234,9 @@ int main(int argc, char** argv) {
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGINT);
   sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  sigset_t blocked = stop_signals;
+  fogbow::add_test_fault_signals(blocked);
+  pthread_sigmask(SIG_BLOCK, &blocked, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
 
   caf::actor_system_config caf_config;
@@ -274,6 +278,10 @@ int main(int argc, char** argv) {
       manager->stop();
   }
   tunnel.stop();
+  if (fogbow::fatal_exit_requested()) {
+    spdlog::error("stopped after a fatal failure (see above)");
+    return 1;
+  }
   spdlog::info("stopped");
   return exit_code;
 }

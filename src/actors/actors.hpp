@@ -13,11 +13,13 @@
 #include "domain/order.hpp"
 #include "federation/xml.hpp"
 
+#include <caf/actor.hpp>
 #include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/fwd.hpp>
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -118,12 +120,24 @@ using order_scheduler_actor = cloud_events_actor::extend<
   /// Internal: a validity boundary (valid_from/valid_until) was reached.
   caf::reacts_to<atom::validity>>;
 
+/// How long a driver that wraps another one (router, tunnel driver) waits
+/// for it. Only a backstop so that no promise waits forever: the caller's
+/// own, shorter timeout (the scheduler's driver_timeout) decides first.
+constexpr std::chrono::minutes wrapped_driver_timeout{15};
+
 /// Settings of the order scheduler, filled in by src/roles/.
 struct order_scheduler_config {
   std::string member_id;        ///< this manager's member id
   std::int32_t max_in_flight = 64; ///< placements sent to the driver at once
   std::int64_t retry_initial_ms = 1000; ///< first back-off after "no room"
   std::int64_t retry_max_ms = 60000;    ///< back-off ceiling
+  /// How long a write to the store may take; past it the user's request
+  /// fails (and the order is not acknowledged) or the write is logged.
+  std::chrono::milliseconds store_timeout{30000};
+  /// How long one driver call (create, erase, resources) may take; a create
+  /// that times out is retried like any failed create (the driver's create
+  /// is idempotent per order id, so a late instance is adopted, not doubled).
+  std::chrono::milliseconds driver_timeout{120000};
   /// The wall clock; tests replace it to move through validity windows.
   std::function<millis()> clock = now_millis;
 };
@@ -332,5 +346,39 @@ struct member_registry_config {
 
 /// "user@domain/resource" → "user@domain".
 std::string bare_jid(std::string_view jid);
+
+} // namespace fogbow
+
+// --- supervision ---------------------------------------------------------------
+
+namespace fogbow {
+
+/// The SUPERVISOR interface: one per role (after VAST's node actor and its
+/// component registry). It monitors every actor of the role, grouped into
+/// named components (actors that live and die together, e.g. the cloud
+/// router and the drivers linked under it), and reacts to a death by the
+/// component's policy:
+///   - restart: the component's dependents are stopped, then it and they are
+///     built again exactly as at process start-up (the scheduler reloads its
+///     orders from the store and re-adopts the cloud's instances through the
+///     driver), dependencies first. More than `max_restarts` restarts within
+///     `restart_window` count as a crash loop and stop the process instead.
+///   - exit_process: a critical log line names the component and the reason,
+///     and the process stops with exit code 1, so that systemd (or whoever
+///     runs it) starts it afresh from the persisted state.
+/// Manager: store, tunnel client and member registry exit the process (the
+/// store owns the only database connection; the others are held by the REST
+/// API); the cloud driver stack and the order scheduler restart. Rendezvous:
+/// the rendezvous restarts (members re-announce themselves). Tunnel: the
+/// allocator exits the process (the SSH server and the HTTP API hold it).
+/// Whoever talks to a restartable component holds a stable handle: a
+/// forwarder (actors/supervisor.hpp) that the restart points at the new
+/// instance; requests reaching it while there is none fail with
+/// errc::unavailable.
+using supervisor_actor = caf::typed_actor<
+  /// The actors of the named component, the one others talk to first.
+  /// errc::not_found for an unknown name; errc::unavailable while the
+  /// component is being restarted.
+  caf::replies_to<atom::get, std::string>::with<std::vector<caf::actor>>>;
 
 } // namespace fogbow

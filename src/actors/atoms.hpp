@@ -30,6 +30,8 @@ FOGBOW_ADD_ATOM(retry, "retry")
 FOGBOW_ADD_ATOM(validity, "validity")
 FOGBOW_ADD_ATOM(process_exit, "proc_exit")
 FOGBOW_ADD_ATOM(reconcile, "reconcile")
+// --- supervision ---
+FOGBOW_ADD_ATOM(route, "route")
 
 // --- tunnel ---
 FOGBOW_ADD_ATOM(tunnel_register, "tun_reg")

@@ -33,11 +33,23 @@ millis now(self_ptr self) {
 /// the last state written is the last state decided.
 void persist(self_ptr self, const order& o) {
   auto id = o.id;
-  self->request(self->state.store, caf::infinite, atom::put_v,
-                std::vector<order>{o})
+  self->request(self->state.store, self->state.config.store_timeout,
+                atom::put_v, std::vector<order>{o})
     .then([](atom::ok) {},
           [id](const caf::error& e) {
             log()->error("could not store order {}: {}", id, message_of(e));
+          });
+}
+
+/// Removes a cloud instance no order wants (fire-and-forget: a failure
+/// leaves a leak that the next start's reconcile removes).
+void discard_instance(self_ptr self, const std::string& local_id) {
+  self->request(self->state.driver, self->state.config.driver_timeout,
+                atom::erase_v, local_id)
+    .then([](atom::ok) {},
+          [local_id](const caf::error& e) {
+            log()->warn("could not remove instance {}: {}", local_id,
+                        message_of(e));
           });
 }
 
@@ -109,7 +121,7 @@ void forget(self_ptr self, const std::string& order_id) {
   }
   st.instances.erase(order_id);
   st.removals.erase(order_id);
-  self->request(st.store, caf::infinite, atom::erase_v, order_id)
+  self->request(st.store, st.config.store_timeout, atom::erase_v, order_id)
     .then([](atom::ok) {},
           [order_id](const caf::error& e) {
             log()->error("could not erase order {}: {}", order_id,
@@ -169,7 +181,8 @@ void remove_instance(self_ptr self, const order& o, F then) {
     return;
   }
   auto order_id = o.id;
-  self->request(self->state.driver, caf::infinite, atom::erase_v, local->first)
+  self->request(self->state.driver, self->state.config.driver_timeout,
+                atom::erase_v, local->first)
     .then([then](atom::ok) mutable { then(); },
           [self, then, order_id](const caf::error& e) mutable {
             if (code_of(e) == errc::not_found) {
@@ -209,7 +222,7 @@ void on_created(self_ptr self, const std::string& order_id, instance inst) {
   if (it == st.orders.end()) {
     // Cannot happen while orders are only forgotten after their instance
     // is gone; remove the instance rather than leak it.
-    self->request(st.driver, caf::infinite, atom::erase_v, inst.id);
+    discard_instance(self, inst.id);
     pump(self);
     return;
   }
@@ -357,7 +370,8 @@ void place(self_ptr self, order& o) {
   ++o.attempts;
   update(self, o, order_state::spawning, o.last_error);
   auto id = o.id;
-  self->request(st.driver, caf::infinite, atom::create_v, std::move(spec))
+  self->request(st.driver, st.config.driver_timeout, atom::create_v,
+                std::move(spec))
     .then([self, id](instance& inst) { on_created(self, id, std::move(inst)); },
           [self, id](const caf::error& e) { on_create_failed(self, id, e); });
 }
@@ -428,7 +442,7 @@ void reconcile(self_ptr self, std::vector<order> stored,
     if (!keep) {
       log()->info("removing instance {} left over by order {}", inst.id,
                   inst.order_id);
-      self->request(st.driver, caf::infinite, atom::erase_v, inst.id);
+      discard_instance(self, inst.id);
       continue;
     }
     auto& o = it->second;
@@ -539,6 +553,280 @@ instance user_view(self_ptr self, const order& o, instance inst) {
   return inst;
 }
 
+// -- message handlers, one per message of order_scheduler_actor -----------
+
+/// An attachment order may only name live orders or instances of its user.
+caf::error check_attachment_targets(self_ptr self, const order& tmpl) {
+  for (auto [kind, ref] :
+       {std::pair{resource_kind::compute, &tmpl.attach_compute},
+        std::pair{resource_kind::volume, &tmpl.attach_volume}}) {
+    auto target = find_reference(self, tmpl.user_id, kind, *ref);
+    if (!target || target->state == order_state::deleted
+        || is_terminal(target->state))
+      return make_error(errc::invalid_argument,
+                        "no live " + std::string{to_string(kind)}
+                          + " order or instance " + *ref + " of this user");
+  }
+  return {};
+}
+
+/// `count` new open orders from a validated template.
+std::vector<order> make_batch(self_ptr self, order tmpl, std::int32_t count) {
+  auto t = now(self);
+  std::vector<order> batch;
+  batch.reserve(count);
+  tmpl.batch_id = make_uuid();
+  tmpl.state = order_state::open;
+  tmpl.requesting_member = self->state.config.member_id;
+  tmpl.providing_member.clear();
+  tmpl.instance_id.clear();
+  tmpl.created_at = tmpl.updated_at = t;
+  tmpl.fulfilled_at = 0;
+  tmpl.attempts = 0;
+  tmpl.last_error.clear();
+  for (std::int32_t i = 0; i < count; ++i) {
+    batch.push_back(tmpl);
+    batch.back().id = make_uuid();
+  }
+  return batch;
+}
+
+/// Persists the batch, acknowledges it once committed, then places it.
+caf::result<std::vector<order>>
+create_orders(self_ptr self, order tmpl, std::int32_t count) {
+  if (count < 1)
+    return make_error(errc::invalid_argument, "count must be at least 1");
+  if (tmpl.kind == resource_kind::attachment) {
+    if (count != 1)
+      return make_error(errc::invalid_argument,
+                        "count must be 1 for attachment orders");
+    if (auto e = check_attachment_targets(self, tmpl))
+      return e;
+  }
+  auto batch = make_batch(self, std::move(tmpl), count);
+  auto rp = self->make_response_promise<std::vector<order>>();
+  self->request(self->state.store, self->state.config.store_timeout,
+                atom::put_v, batch)
+    .then(
+      [self, rp, batch](atom::ok) mutable {
+        for (auto& o : batch) {
+          self->state.orders.emplace(o.id, o);
+          add_validity_events(self, o);
+          enqueue(self, o);
+        }
+        arm_validity_timer(self);
+        rp.deliver(batch);
+        pump(self);
+      },
+      [rp](caf::error& e) mutable { rp.deliver(std::move(e)); });
+  return rp;
+}
+
+std::vector<order> list_orders(self_ptr self, const std::string& user_id) {
+  std::vector<order> result;
+  for (auto& [id, o] : self->state.orders)
+    if (o.user_id == user_id)
+      result.push_back(o);
+  std::sort(result.begin(), result.end(), [](auto& a, auto& b) {
+    return std::tie(a.created_at, a.id) < std::tie(b.created_at, b.id);
+  });
+  return result;
+}
+
+caf::result<order> get_order(self_ptr self, const std::string& user_id,
+                             const std::string& order_id) {
+  if (auto o = find_owned(self, user_id, order_id))
+    return *o;
+  return make_error(errc::not_found, "no order " + order_id);
+}
+
+/// Marks the order deleted, acknowledges once committed, then removes its
+/// instance.
+caf::result<order> delete_order(self_ptr self, const std::string& user_id,
+                                const std::string& order_id) {
+  auto o = find_owned(self, user_id, order_id);
+  if (!o)
+    return make_error(errc::not_found, "no order " + order_id);
+  if (o->state == order_state::deleted)
+    return *o;
+  if (auto e = in_use_by_attachment(self, *o))
+    return e;
+  auto previous = o->state;
+  dequeue(self, *o);
+  o->state = order_state::deleted;
+  o->updated_at = now(self);
+  auto rp = self->make_response_promise<order>();
+  self->request(self->state.store, self->state.config.store_timeout,
+                atom::put_v, std::vector<order>{*o})
+    .then(
+      [self, rp, previous, copy = *o](atom::ok) mutable {
+        rp.deliver(copy);
+        // A spawning order finishes its deletion when the driver
+        // answers the create.
+        if (previous != order_state::spawning)
+          finish_deletion(self, copy.id);
+      },
+      [rp](caf::error& e) mutable { rp.deliver(std::move(e)); });
+  return rp;
+}
+
+std::vector<instance> list_instances(self_ptr self, const std::string& user_id,
+                                     resource_kind kind) {
+  std::vector<instance> result;
+  for (auto& [order_id, inst] : self->state.instances) {
+    auto it = self->state.orders.find(order_id);
+    if (it != self->state.orders.end() && it->second.user_id == user_id
+        && it->second.kind == kind && !it->second.instance_id.empty())
+      result.push_back(user_view(self, it->second, inst));
+  }
+  std::sort(result.begin(), result.end(), [](auto& a, auto& b) {
+    return std::tie(a.created_at, a.id) < std::tie(b.created_at, b.id);
+  });
+  return result;
+}
+
+caf::result<instance> get_instance(self_ptr self, const std::string& user_id,
+                                   const std::string& global_id) {
+  auto o = find_by_instance(self, user_id, global_id);
+  if (!o || !self->state.instances.count(o->id))
+    return make_error(errc::not_found, "no instance " + global_id);
+  return user_view(self, *o, self->state.instances[o->id]);
+}
+
+/// Removes the instance; its order then reacts as to a lost instance.
+caf::result<atom::ok> delete_instance(self_ptr self,
+                                      const std::string& user_id,
+                                      const std::string& global_id) {
+  auto o = find_by_instance(self, user_id, global_id);
+  if (!o)
+    return make_error(errc::not_found, "no instance " + global_id);
+  if (auto e = in_use_by_attachment(self, *o))
+    return e;
+  auto rp = self->make_response_promise<atom::ok>();
+  auto local = split_instance_id(global_id);
+  auto order_id = o->id;
+  self->request(self->state.driver, self->state.config.driver_timeout,
+                atom::erase_v, local->first)
+    .then(
+      [self, rp, order_id, global_id](atom::ok) mutable {
+        auto it = self->state.orders.find(order_id);
+        if (it != self->state.orders.end()
+            && it->second.instance_id == global_id)
+          instance_gone(self, it->second, "instance deleted by its user");
+        rp.deliver(atom::ok_v);
+      },
+      [rp](caf::error& e) mutable { rp.deliver(std::move(e)); });
+  return rp;
+}
+
+/// The user's use of this member's cloud, with the cloud's capacity.
+caf::result<quota_report> quota_of(self_ptr self, const std::string& user_id,
+                                   const std::string& member_id) {
+  if (member_id != self->state.config.member_id)
+    return make_error(errc::not_found, "no member " + member_id);
+  quota_report report;
+  report.member_id = member_id;
+  for (auto& [order_id, inst] : self->state.instances) {
+    auto it = self->state.orders.find(order_id);
+    if (it == self->state.orders.end() || it->second.user_id != user_id
+        || it->second.kind != resource_kind::compute
+        || inst.state == instance_state::failed
+        || inst.state == instance_state::lost)
+      continue;
+    report.user_vcpu += inst.size.vcpu;
+    report.user_memory_mb += inst.size.memory_mb;
+    report.user_instances += 1;
+  }
+  auto rp = self->make_response_promise<quota_report>();
+  self->request(self->state.driver, std::chrono::seconds(30),
+                atom::resources_v)
+    .then(
+      [rp, report](const cloud_resources& res) mutable {
+        report.cloud = res;
+        rp.deliver(report);
+      },
+      [rp](caf::error& e) mutable { rp.deliver(std::move(e)); });
+  return rp;
+}
+
+std::vector<member_info> member_list(self_ptr self) {
+  member_info me;
+  me.id = self->state.config.member_id;
+  me.alive = true;
+  me.last_seen = now(self);
+  me.is_self = true;
+  return std::vector<member_info>{me};
+}
+
+status_report status_of(self_ptr self) {
+  status_report report;
+  report.member_id = self->state.config.member_id;
+  report.started_at = self->state.started_at;
+  std::map<std::string, int> counts;
+  for (auto s : {order_state::open, order_state::spawning,
+                 order_state::pending, order_state::fulfilled,
+                 order_state::failed, order_state::closed,
+                 order_state::deleted})
+    counts[std::string{to_string(s)}] = 0;
+  for (auto& [id, o] : self->state.orders)
+    ++counts[std::string{to_string(o.state)}];
+  report.orders_by_state.assign(counts.begin(), counts.end());
+  report.instances = static_cast<int>(self->state.instances.size());
+  return report;
+}
+
+/// The driver reports an instance that changed by itself.
+void instance_changed(self_ptr self, const instance& inst) {
+  auto& st = self->state;
+  auto it = st.orders.find(inst.order_id);
+  if (it == st.orders.end())
+    return;
+  auto& o = it->second;
+  auto gid = global_instance_id(inst.id, st.config.member_id);
+  if (o.state == order_state::spawning && o.instance_id.empty()) {
+    st.early_failures[o.id] = inst;
+    return;
+  }
+  if (o.instance_id != gid)
+    return;
+  st.instances[o.id] = inst;
+  st.instances[o.id].kind = o.kind;
+  if (inst.state == instance_state::running && !st.awaiting.empty()) {
+    wake_awaiting(self);
+    pump(self);
+  }
+  if (inst.state != instance_state::failed
+      && inst.state != instance_state::lost)
+    return;
+  log()->info("instance {} of order {} is {}: {}", inst.id, o.id,
+              to_string(inst.state), inst.fault);
+  drop_failed_instance(self, o, inst.fault);
+}
+
+/// Validity boundaries that are due: open windows, close expired orders.
+void validity_due(self_ptr self) {
+  auto& st = self->state;
+  st.validity_timer_at = 0;
+  auto t = now(self);
+  while (!st.validity_events.empty()
+         && st.validity_events.begin()->first <= t) {
+    auto id = st.validity_events.begin()->second;
+    st.validity_events.erase(st.validity_events.begin());
+    auto it = st.orders.find(id);
+    if (it == st.orders.end() || it->second.state != order_state::open)
+      continue;
+    auto& o = it->second;
+    if (is_expired_at(o, t)) {
+      dequeue(self, o);
+      update(self, o, order_state::closed, "validity window ended");
+    } else if (is_valid_at(o, t)) {
+      enqueue(self, o);
+    }
+  }
+  arm_validity_timer(self);
+  pump(self);
+}
+
 } // namespace
 
 order_scheduler_actor::behavior_type
@@ -555,223 +843,39 @@ order_scheduler(self_ptr self, store_actor store, cloud_driver_actor driver,
   reconcile(self, std::move(stored_orders), std::move(cloud_instances));
   pump(self);
   return {
-    [self](atom::create, order tmpl,
-           std::int32_t count) -> caf::result<std::vector<order>> {
-      if (count < 1)
-        return make_error(errc::invalid_argument, "count must be at least 1");
-      auto& st = self->state;
-      if (tmpl.kind == resource_kind::attachment) {
-        if (count != 1)
-          return make_error(errc::invalid_argument,
-                            "count must be 1 for attachment orders");
-        for (auto [kind, ref] : {std::pair{resource_kind::compute,
-                                           &tmpl.attach_compute},
-                                 std::pair{resource_kind::volume,
-                                           &tmpl.attach_volume}}) {
-          auto target = find_reference(self, tmpl.user_id, kind, *ref);
-          if (!target || target->state == order_state::deleted
-              || is_terminal(target->state))
-            return make_error(errc::invalid_argument,
-                              "no live " + std::string{to_string(kind)}
-                                + " order or instance " + *ref
-                                + " of this user");
-        }
-      }
-      auto t = now(self);
-      std::vector<order> batch;
-      batch.reserve(count);
-      tmpl.batch_id = make_uuid();
-      tmpl.state = order_state::open;
-      tmpl.requesting_member = st.config.member_id;
-      tmpl.providing_member.clear();
-      tmpl.instance_id.clear();
-      tmpl.created_at = tmpl.updated_at = t;
-      tmpl.fulfilled_at = 0;
-      tmpl.attempts = 0;
-      tmpl.last_error.clear();
-      for (std::int32_t i = 0; i < count; ++i) {
-        batch.push_back(tmpl);
-        batch.back().id = make_uuid();
-      }
-      auto rp = self->make_response_promise<std::vector<order>>();
-      self->request(st.store, caf::infinite, atom::put_v, batch)
-        .then(
-          [self, rp, batch](atom::ok) mutable {
-            for (auto& o : batch) {
-              self->state.orders.emplace(o.id, o);
-              add_validity_events(self, o);
-              enqueue(self, o);
-            }
-            arm_validity_timer(self);
-            rp.deliver(batch);
-            pump(self);
-          },
-          [rp](caf::error& e) mutable { rp.deliver(std::move(e)); });
-      return rp;
+    [self](atom::create, order tmpl, std::int32_t count) {
+      return create_orders(self, std::move(tmpl), count);
     },
     [self](atom::list, const std::string& user_id) {
-      std::vector<order> result;
-      for (auto& [id, o] : self->state.orders)
-        if (o.user_id == user_id)
-          result.push_back(o);
-      std::sort(result.begin(), result.end(), [](auto& a, auto& b) {
-        return std::tie(a.created_at, a.id) < std::tie(b.created_at, b.id);
-      });
-      return result;
+      return list_orders(self, user_id);
     },
     [self](atom::get, const std::string& user_id,
-           const std::string& order_id) -> caf::result<order> {
-      if (auto o = find_owned(self, user_id, order_id))
-        return *o;
-      return make_error(errc::not_found, "no order " + order_id);
+           const std::string& order_id) {
+      return get_order(self, user_id, order_id);
     },
     [self](atom::erase, const std::string& user_id,
-           const std::string& order_id) -> caf::result<order> {
-      auto o = find_owned(self, user_id, order_id);
-      if (!o)
-        return make_error(errc::not_found, "no order " + order_id);
-      if (o->state == order_state::deleted)
-        return *o;
-      if (auto e = in_use_by_attachment(self, *o))
-        return e;
-      auto previous = o->state;
-      dequeue(self, *o);
-      o->state = order_state::deleted;
-      o->updated_at = now(self);
-      auto rp = self->make_response_promise<order>();
-      self->request(self->state.store, caf::infinite, atom::put_v,
-                    std::vector<order>{*o})
-        .then(
-          [self, rp, previous, copy = *o](atom::ok) mutable {
-            rp.deliver(copy);
-            // A spawning order finishes its deletion when the driver
-            // answers the create.
-            if (previous != order_state::spawning)
-              finish_deletion(self, copy.id);
-          },
-          [rp](caf::error& e) mutable { rp.deliver(std::move(e)); });
-      return rp;
+           const std::string& order_id) {
+      return delete_order(self, user_id, order_id);
     },
     [self](atom::instances, const std::string& user_id, resource_kind kind) {
-      std::vector<instance> result;
-      for (auto& [order_id, inst] : self->state.instances) {
-        auto it = self->state.orders.find(order_id);
-        if (it != self->state.orders.end() && it->second.user_id == user_id
-            && it->second.kind == kind && !it->second.instance_id.empty())
-          result.push_back(user_view(self, it->second, inst));
-      }
-      std::sort(result.begin(), result.end(), [](auto& a, auto& b) {
-        return std::tie(a.created_at, a.id) < std::tie(b.created_at, b.id);
-      });
-      return result;
+      return list_instances(self, user_id, kind);
     },
     [self](atom::instance, const std::string& user_id,
-           const std::string& global_id) -> caf::result<instance> {
-      auto o = find_by_instance(self, user_id, global_id);
-      if (!o || !self->state.instances.count(o->id))
-        return make_error(errc::not_found, "no instance " + global_id);
-      return user_view(self, *o, self->state.instances[o->id]);
+           const std::string& global_id) {
+      return get_instance(self, user_id, global_id);
     },
     [self](atom::erase_instance, const std::string& user_id,
-           const std::string& global_id) -> caf::result<atom::ok> {
-      auto o = find_by_instance(self, user_id, global_id);
-      if (!o)
-        return make_error(errc::not_found, "no instance " + global_id);
-      if (auto e = in_use_by_attachment(self, *o))
-        return e;
-      auto rp = self->make_response_promise<atom::ok>();
-      auto local = split_instance_id(global_id);
-      auto order_id = o->id;
-      self->request(self->state.driver, caf::infinite, atom::erase_v,
-                    local->first)
-        .then(
-          [self, rp, order_id, global_id](atom::ok) mutable {
-            auto it = self->state.orders.find(order_id);
-            if (it != self->state.orders.end()
-                && it->second.instance_id == global_id)
-              instance_gone(self, it->second, "instance deleted by its user");
-            rp.deliver(atom::ok_v);
-          },
-          [rp](caf::error& e) mutable { rp.deliver(std::move(e)); });
-      return rp;
+           const std::string& global_id) {
+      return delete_instance(self, user_id, global_id);
     },
     [self](atom::quota, const std::string& user_id,
-           const std::string& member_id) -> caf::result<quota_report> {
-      if (member_id != self->state.config.member_id)
-        return make_error(errc::not_found, "no member " + member_id);
-      quota_report report;
-      report.member_id = member_id;
-      for (auto& [order_id, inst] : self->state.instances) {
-        auto it = self->state.orders.find(order_id);
-        if (it == self->state.orders.end() || it->second.user_id != user_id
-            || it->second.kind != resource_kind::compute
-            || inst.state == instance_state::failed
-            || inst.state == instance_state::lost)
-          continue;
-        report.user_vcpu += inst.size.vcpu;
-        report.user_memory_mb += inst.size.memory_mb;
-        report.user_instances += 1;
-      }
-      auto rp = self->make_response_promise<quota_report>();
-      self->request(self->state.driver, std::chrono::seconds(30),
-                    atom::resources_v)
-        .then(
-          [rp, report](const cloud_resources& res) mutable {
-            report.cloud = res;
-            rp.deliver(report);
-          },
-          [rp](caf::error& e) mutable { rp.deliver(std::move(e)); });
-      return rp;
+           const std::string& member_id) {
+      return quota_of(self, user_id, member_id);
     },
-    [self](atom::members) {
-      member_info me;
-      me.id = self->state.config.member_id;
-      me.alive = true;
-      me.last_seen = now(self);
-      me.is_self = true;
-      return std::vector<member_info>{me};
-    },
-    [self](atom::status) {
-      status_report report;
-      report.member_id = self->state.config.member_id;
-      report.started_at = self->state.started_at;
-      std::map<std::string, int> counts;
-      for (auto s : {order_state::open, order_state::spawning,
-                     order_state::pending, order_state::fulfilled,
-                     order_state::failed, order_state::closed,
-                     order_state::deleted})
-        counts[std::string{to_string(s)}] = 0;
-      for (auto& [id, o] : self->state.orders)
-        ++counts[std::string{to_string(o.state)}];
-      report.orders_by_state.assign(counts.begin(), counts.end());
-      report.instances = static_cast<int>(self->state.instances.size());
-      return report;
-    },
+    [self](atom::members) { return member_list(self); },
+    [self](atom::status) { return status_of(self); },
     [self](atom::instance_changed, const instance& inst) {
-      auto& st = self->state;
-      auto it = st.orders.find(inst.order_id);
-      if (it == st.orders.end())
-        return;
-      auto& o = it->second;
-      auto gid = global_instance_id(inst.id, st.config.member_id);
-      if (o.state == order_state::spawning && o.instance_id.empty()) {
-        st.early_failures[o.id] = inst;
-        return;
-      }
-      if (o.instance_id != gid)
-        return;
-      st.instances[o.id] = inst;
-      st.instances[o.id].kind = o.kind;
-      if (inst.state == instance_state::running && !st.awaiting.empty()) {
-        wake_awaiting(self);
-        pump(self);
-      }
-      if (inst.state != instance_state::failed
-          && inst.state != instance_state::lost)
-        return;
-      log()->info("instance {} of order {} is {}: {}", inst.id, o.id,
-                  to_string(inst.state), inst.fault);
-      drop_failed_instance(self, o, inst.fault);
+      instance_changed(self, inst);
     },
     [self](atom::capacity_freed) {
       self->state.backoff_ms = 0;
@@ -781,28 +885,7 @@ order_scheduler(self_ptr self, store_actor store, cloud_driver_actor driver,
       self->state.retry_armed = false;
       wake_up(self);
     },
-    [self](atom::validity) {
-      auto& st = self->state;
-      st.validity_timer_at = 0;
-      auto t = now(self);
-      while (!st.validity_events.empty()
-             && st.validity_events.begin()->first <= t) {
-        auto id = st.validity_events.begin()->second;
-        st.validity_events.erase(st.validity_events.begin());
-        auto it = st.orders.find(id);
-        if (it == st.orders.end() || it->second.state != order_state::open)
-          continue;
-        auto& o = it->second;
-        if (is_expired_at(o, t)) {
-          dequeue(self, o);
-          update(self, o, order_state::closed, "validity window ended");
-        } else if (is_valid_at(o, t)) {
-          enqueue(self, o);
-        }
-      }
-      arm_validity_timer(self);
-      pump(self);
-    },
+    [self](atom::validity) { validity_due(self); },
   };
 }
 

@@ -356,7 +356,9 @@ struct rest_api::impl {
     return u;
   }
 
-  api_error to_api_error(const caf::error& e) const {
+  /// `who`: the actor that was asked, as the user reads it.
+  api_error to_api_error(const caf::error& e,
+                         std::string_view who = "the order scheduler") const {
     switch (code_of(e)) {
       case errc::not_found: return {404, "not_found", message_of(e)};
       case errc::invalid_argument:
@@ -376,12 +378,11 @@ struct rest_api::impl {
     }
     if (e == caf::sec::request_timeout)
       return {504, "timeout",
-              "the order scheduler did not answer within "
+              std::string{who} + " did not answer within "
                 + std::to_string(cfg.actor_timeout.count()) + " ms"};
     if (e == caf::sec::request_receiver_down)
-      return {503, "unavailable", "the order scheduler is not running"};
-    log->error("unexpected error from the order scheduler: {}",
-               sys.render(e));
+      return {503, "unavailable", std::string{who} + " is not running"};
+    log->error("unexpected error from {}: {}", who, sys.render(e));
     return {500, "internal", "internal error"};
   }
 
@@ -549,8 +550,9 @@ struct rest_api::impl {
     }
     caf::scoped_actor self{sys};
     self->request(cfg.members, cfg.actor_timeout, atom::members_v)
-      .receive(on_reply,
-               [&](const caf::error& e) { reply_error(res, to_api_error(e)); });
+      .receive(on_reply, [&](const caf::error& e) {
+        reply_error(res, to_api_error(e, "the member registry"));
+      });
   }
 
   void get_quota(const call& c, httplib::Response& res) {

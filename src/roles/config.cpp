@@ -82,7 +82,12 @@ const section_spec<manager_settings> manager_spec{
    {"retry_max_ms", &manager_settings::retry_max_ms,
     "Ceiling of that back-off (>= retry_initial_ms).", 10, day_ms},
    {"max_in_flight", &manager_settings::max_in_flight,
-    "Placements sent to the cloud driver at the same time.", 1, 100000}},
+    "Placements sent to the cloud driver at the same time.", 1, 100000},
+   {"driver_timeout_ms", &manager_settings::driver_timeout_ms,
+    "How long one cloud driver call (create, delete, capacity) may take "
+    "before the scheduler gives up on it: a create that timed out is "
+    "retried like any failed one and never doubles an instance.",
+    100, 3600000}},
   {"driver", "tunnel", "federation"}};
 
 const section_spec<driver_settings> driver_spec{

@@ -112,6 +112,8 @@ struct manager_settings {
   std::int64_t retry_initial_ms = 1000;
   std::int64_t retry_max_ms = 60000;
   int max_in_flight = 64;
+  /// How long the scheduler waits for one cloud driver call.
+  std::int64_t driver_timeout_ms = 120000;
   driver_settings driver;
   manager_tunnel_settings tunnel;
   federation_settings federation;

@@ -4,6 +4,7 @@
 #include "actors/member_registry.hpp"
 #include "actors/order_scheduler.hpp"
 #include "actors/store.hpp"
+#include "actors/supervisor.hpp"
 #include "auth/authorization.hpp"
 #include "auth/identity.hpp"
 #include "auth/keystone_identity.hpp"
@@ -17,14 +18,17 @@
 #include "drivers/router/cloud_router.hpp"
 #include "http/rest_api.hpp"
 #include "roles/startup.hpp"
+#include "roles/test_faults.hpp"
 
 #include <caf/actor_system.hpp>
+#include <caf/after.hpp>
 #include <caf/scoped_actor.hpp>
 #include <caf/send.hpp>
 #include <caf/system_messages.hpp>
 #include <caf/typed_event_based_actor.hpp>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -35,8 +39,12 @@ namespace fogbow {
 
 namespace {
 
-/// How long start-up waits for the store and the cloud driver.
+/// How long start-up (and a restart) waits for the store and the cloud
+/// driver.
 constexpr auto startup_timeout = std::chrono::seconds(60);
+
+/// How long stop() waits for the supervisor, which may be in a restart.
+constexpr auto shutdown_timeout = std::chrono::seconds(90);
 
 /// What local instances run in: everything of the manager's stays out of
 /// their sight (its data, its configuration, the tunnel's host key and,
@@ -71,31 +79,6 @@ int manager_role::start() {
   namespace fs = std::filesystem;
   create_data_dir(data_dir_);
   store_ = sys_.spawn(store, (fs::path{data_dir_} / "manager.db").string());
-  auto orders = startup_ask<std::vector<order>>(
-    sys_, store_, startup_timeout, "cannot open the store", atom::load_v);
-  if (config_.manager.driver.kind == "instant") {
-    driver_ = sys_.spawn(instant_driver, config_.manager.driver.capacity(), config_.manager.driver.flavors);
-    for (auto kind : {resource_kind::volume, resource_kind::attachment,
-                      resource_kind::network})
-      resource_drivers_[kind] = driver_;
-  } else if (config_.manager.driver.kind == "openstack") {
-    driver_ = spawn_openstack_driver();
-  } else {
-    local_cloud_config lc;
-    lc.root_dir = config_.manager.driver.instances_dir.empty()
-                    ? (fs::path{data_dir_} / "instances").string()
-                    : config_.manager.driver.instances_dir;
-    lc.capacity = config_.manager.driver.capacity();
-    lc.flavors = config_.manager.driver.flavors;
-    lc.ip = config_.manager.driver.ip;
-    lc.sandbox = sandbox_for(config_, data_dir_);
-    // A host where instances cannot be confined stops the manager here,
-    // saying what is missing, rather than in the driver actor.
-    check_sandbox(lc.sandbox);
-    // Forks and kills processes (erase may wait seconds for a process to
-    // exit): it gets a thread of its own rather than a scheduler worker.
-    driver_ = sys_.spawn<caf::detached>(local_driver, lc);
-  }
   if (config_.manager.tunnel.configured) {
     // Every compute order gets a tunnel token and an agent in its user
     // data; GET /v1/computes shows the instance's public addresses.
@@ -104,45 +87,15 @@ int manager_role::start() {
     tc.secret = config_.manager.tunnel.secret;
     tc.public_host = config_.manager.tunnel.public_host;
     tunnel_ = sys_.spawn<caf::detached>(tunnel_client, tc);
-    tunnel_agent_settings as;
-    as.api_url = config_.manager.tunnel.url;
-    as.ssh_host = config_.manager.tunnel.ssh_host;
-    as.local_port = config_.manager.tunnel.local_port;
-    driver_ = sys_.spawn(tunnel_driver, driver_, tunnel_, as);
     spdlog::info("instances are published through the tunnel at {}",
                  config_.manager.tunnel.url);
   }
-  // One driver for the scheduler: kinds without a driver are refused.
-  auto by_kind = resource_drivers_;
-  by_kind[resource_kind::compute] = driver_;
-  driver_ = sys_.spawn(cloud_router, std::move(by_kind));
-  std::vector<instance> instances;
-  try {
-    instances = startup_ask<std::vector<instance>>(
-      sys_, driver_, startup_timeout, "cannot list the cloud's instances",
-      atom::list_v);
-  } catch (const std::runtime_error& e) {
-    // A remote cloud may be unreachable or refuse the credentials at start.
-    // Without stored instances there is nothing to reconcile, so the
-    // manager starts and its orders say what is wrong; with some, starting
-    // blind could replace instances that still exist: refuse.
-    bool any = false;
-    for (auto& o : orders)
-      any = any || (!o.instance_id.empty() && !is_terminal(o.state));
-    if (config_.manager.driver.kind != "openstack" || any)
-      throw;
-    spdlog::error("{} (starting anyway: no stored order has an instance)",
-                  e.what());
-  }
-  spdlog::info("loaded {} orders and {} instances ({} driver)", orders.size(),
-               instances.size(), config_.manager.driver.kind);
-  order_scheduler_config sc;
-  sc.member_id = config_.manager.member_id;
-  sc.max_in_flight = config_.manager.max_in_flight;
-  sc.retry_initial_ms = config_.manager.retry_initial_ms;
-  sc.retry_max_ms = config_.manager.retry_max_ms;
-  scheduler_ = sys_.spawn(order_scheduler, store_, driver_, sc,
-                          std::move(orders), std::move(instances));
+  auto drivers = spawn_drivers();
+  auto scheduler = spawn_scheduler();
+  // The REST API talks to the scheduler through this stable handle, which
+  // a restart points at the new scheduler.
+  scheduler_front_ = sys_.spawn(forwarder, std::string{"order scheduler"},
+                                caf::actor_cast<caf::actor>(scheduler));
 
   std::shared_ptr<const identity_plugin> identity;
   if (config_.identity.plugin == "keystone-v3") {
@@ -186,9 +139,138 @@ int manager_role::start() {
     spdlog::info("federation: member {} via rendezvous {}", mc.self_id,
                  mc.rendezvous_jid);
   }
-  api_ = std::make_unique<rest_api>(sys_, scheduler_, identity, authorization,
-                                    hc);
+  supervisor_ = sys_.spawn<caf::detached>(
+    supervisor, supervision(std::move(drivers), std::move(scheduler)));
+  if (test_faults_enabled())
+    faults_ = std::make_unique<test_fault_injector>(sys_, supervisor_);
+  api_ = std::make_unique<rest_api>(
+    sys_, caf::actor_cast<order_scheduler_actor>(scheduler_front_), identity,
+    authorization, hc);
   return api_->start();
+}
+
+supervisor_config
+manager_role::supervision(std::vector<caf::actor> drivers,
+                          order_scheduler_actor scheduler) {
+  supervisor_config sc;
+  sc.role = "manager";
+  sc.on_fatal = [](const std::string&) { request_fatal_exit(); };
+  auto add = [&](std::string name, failure_policy policy,
+                 std::vector<caf::actor> actors) -> supervised_component& {
+    auto& c = sc.components.emplace_back();
+    c.name = std::move(name);
+    c.policy = policy;
+    c.actors = std::move(actors);
+    return c;
+  };
+  // The only database connection: nothing can go on without it.
+  add("store", failure_policy::exit_process,
+      {caf::actor_cast<caf::actor>(store_)});
+  if (tunnel_)
+    add("tunnel client", failure_policy::exit_process,
+        {caf::actor_cast<caf::actor>(tunnel_)});
+  auto& cloud = add("cloud driver", failure_policy::restart, std::move(drivers));
+  cloud.respawn = [this] { return spawn_drivers(); };
+  auto& sched = add("order scheduler", failure_policy::restart,
+                    {caf::actor_cast<caf::actor>(scheduler)});
+  sched.depends_on = {"cloud driver"};
+  sched.respawn = [this] {
+    auto fresh = spawn_scheduler();
+    caf::anon_send(scheduler_front_, atom::route_v,
+                   caf::actor_cast<caf::actor>(fresh));
+    return std::vector<caf::actor>{caf::actor_cast<caf::actor>(fresh)};
+  };
+  add("order scheduler forwarder", failure_policy::exit_process,
+      {scheduler_front_});
+  if (registry_)
+    add("member registry", failure_policy::exit_process,
+        {caf::actor_cast<caf::actor>(registry_)});
+  return sc;
+}
+
+std::vector<caf::actor> manager_role::spawn_drivers() {
+  namespace fs = std::filesystem;
+  resource_drivers_.clear();
+  cloud_driver_actor compute;
+  if (config_.manager.driver.kind == "instant") {
+    compute = sys_.spawn(instant_driver, config_.manager.driver.capacity(), config_.manager.driver.flavors);
+    for (auto kind : {resource_kind::volume, resource_kind::attachment,
+                      resource_kind::network})
+      resource_drivers_[kind] = compute;
+  } else if (config_.manager.driver.kind == "openstack") {
+    compute = spawn_openstack_driver();
+  } else {
+    local_cloud_config lc;
+    lc.root_dir = config_.manager.driver.instances_dir.empty()
+                    ? (fs::path{data_dir_} / "instances").string()
+                    : config_.manager.driver.instances_dir;
+    lc.capacity = config_.manager.driver.capacity();
+    lc.flavors = config_.manager.driver.flavors;
+    lc.ip = config_.manager.driver.ip;
+    lc.sandbox = sandbox_for(config_, data_dir_);
+    // A host where instances cannot be confined stops the manager here,
+    // saying what is missing, rather than in the driver actor.
+    check_sandbox(lc.sandbox);
+    // Forks and kills processes (erase may wait seconds for a process to
+    // exit): it gets a thread of its own rather than a scheduler worker.
+    compute = sys_.spawn<caf::detached>(local_driver, lc);
+  }
+  // Listed in the order the test fault injector relies on: the router (what
+  // the scheduler talks to) first, then the cloud's own compute driver.
+  std::vector<caf::actor> actors{caf::actor_cast<caf::actor>(compute)};
+  if (tunnel_) {
+    tunnel_agent_settings as;
+    as.api_url = config_.manager.tunnel.url;
+    as.ssh_host = config_.manager.tunnel.ssh_host;
+    as.local_port = config_.manager.tunnel.local_port;
+    compute = sys_.spawn(tunnel_driver, compute, tunnel_, as);
+    actors.push_back(caf::actor_cast<caf::actor>(compute));
+  }
+  for (auto& [kind, d] : resource_drivers_) {
+    auto hdl = caf::actor_cast<caf::actor>(d);
+    if (std::find(actors.begin(), actors.end(), hdl) == actors.end())
+      actors.push_back(hdl);
+  }
+  // One driver for the scheduler: kinds without a driver are refused. It
+  // links to every driver under it, so they live and die together.
+  auto by_kind = resource_drivers_;
+  by_kind[resource_kind::compute] = compute;
+  router_ = sys_.spawn(cloud_router, std::move(by_kind));
+  actors.insert(actors.begin(), caf::actor_cast<caf::actor>(router_));
+  return actors;
+}
+
+order_scheduler_actor manager_role::spawn_scheduler() {
+  auto orders = startup_ask<std::vector<order>>(
+    sys_, store_, startup_timeout, "cannot open the store", atom::load_v);
+  std::vector<instance> instances;
+  try {
+    instances = startup_ask<std::vector<instance>>(
+      sys_, router_, startup_timeout, "cannot list the cloud's instances",
+      atom::list_v);
+  } catch (const std::runtime_error& e) {
+    // A remote cloud may be unreachable or refuse the credentials at start.
+    // Without stored instances there is nothing to reconcile, so the
+    // manager starts and its orders say what is wrong; with some, starting
+    // blind could replace instances that still exist: refuse.
+    bool any = false;
+    for (auto& o : orders)
+      any = any || (!o.instance_id.empty() && !is_terminal(o.state));
+    if (config_.manager.driver.kind != "openstack" || any)
+      throw;
+    spdlog::error("{} (starting anyway: no stored order has an instance)",
+                  e.what());
+  }
+  spdlog::info("loaded {} orders and {} instances ({} driver)", orders.size(),
+               instances.size(), config_.manager.driver.kind);
+  order_scheduler_config sc;
+  sc.member_id = config_.manager.member_id;
+  sc.max_in_flight = config_.manager.max_in_flight;
+  sc.retry_initial_ms = config_.manager.retry_initial_ms;
+  sc.retry_max_ms = config_.manager.retry_max_ms;
+  sc.driver_timeout = std::chrono::milliseconds{config_.manager.driver_timeout_ms};
+  return sys_.spawn(order_scheduler, store_, router_, sc, std::move(orders),
+                    std::move(instances));
 }
 
 cloud_driver_actor manager_role::spawn_openstack_driver() {
@@ -249,16 +331,31 @@ void manager_role::stop() {
     api_->stop();
     api_.reset();
   }
-  for (auto& hdl : {caf::actor_cast<caf::actor>(registry_),
-                    caf::actor_cast<caf::actor>(scheduler_),
-                    caf::actor_cast<caf::actor>(driver_),
-                    caf::actor_cast<caf::actor>(tunnel_),
-                    caf::actor_cast<caf::actor>(store_)})
-    if (hdl)
-      caf::anon_send_exit(hdl, caf::exit_reason::user_shutdown);
+  faults_.reset();
+  if (supervisor_) {
+    // The supervisor takes every component with it; waiting for it means
+    // no restart still runs (and uses this object) once stop() returns.
+    caf::scoped_actor self{sys_};
+    self->monitor(supervisor_);
+    self->send_exit(supervisor_, caf::exit_reason::user_shutdown);
+    self->receive([](const caf::down_msg&) {},
+                  caf::after(shutdown_timeout) >> [] {
+                    spdlog::warn("the supervisor did not stop in time");
+                  });
+  } else {
+    // start() failed before the supervisor existed.
+    for (auto& hdl : {caf::actor_cast<caf::actor>(registry_),
+                      caf::actor_cast<caf::actor>(router_),
+                      scheduler_front_,
+                      caf::actor_cast<caf::actor>(tunnel_),
+                      caf::actor_cast<caf::actor>(store_)})
+      if (hdl)
+        caf::anon_send_exit(hdl, caf::exit_reason::user_shutdown);
+  }
+  supervisor_ = nullptr;
   registry_ = nullptr;
-  scheduler_ = nullptr;
-  driver_ = nullptr;
+  scheduler_front_ = nullptr;
+  router_ = nullptr;
   tunnel_ = nullptr;
   store_ = nullptr;
 }

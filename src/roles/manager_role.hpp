@@ -5,6 +5,7 @@
 #include "actors/actors.hpp"
 #include "roles/config.hpp"
 
+#include <caf/actor.hpp>
 #include <caf/fwd.hpp>
 
 #include <map>
@@ -15,6 +16,8 @@
 namespace fogbow {
 
 class rest_api;
+class test_fault_injector;
+struct supervisor_config;
 
 class manager_role {
 public:
@@ -24,11 +27,13 @@ public:
   ~manager_role();
 
   /// Opens the store, reads the cloud's instances, spawns the scheduler
-  /// and starts the REST API. Returns the HTTP port. Throws
+  /// and the supervisor that watches them (docs/supervision.md), and starts
+  /// the REST API. Returns the HTTP port. Throws
   /// std::runtime_error with a message for the operator when it cannot.
   int start();
 
-  /// Stops the REST API, then the actors. Idempotent.
+  /// Stops the REST API, then the supervisor and every actor with it.
+  /// Idempotent.
   void stop();
 
   /// Federation: call before start() to run a member registry
@@ -36,6 +41,14 @@ public:
   void enable_federation(xmpp_bridge_actor bridge);
 
 private:
+  /// The cloud router and every driver under it (router first, then the
+  /// compute driver); sets router_. Also how a restart rebuilds them.
+  std::vector<caf::actor> spawn_drivers();
+  /// Loads the orders and lists the cloud's instances, as at start-up, and
+  /// spawns a scheduler on them. Also how a restart rebuilds it.
+  order_scheduler_actor spawn_scheduler();
+  supervisor_config supervision(std::vector<caf::actor> drivers,
+                                order_scheduler_actor scheduler);
   cloud_driver_actor spawn_openstack_driver();
 
   caf::actor_system& sys_;
@@ -43,11 +56,14 @@ private:
   std::string data_dir_;
   std::vector<std::string> roles_;
   store_actor store_;
-  cloud_driver_actor driver_; ///< the router, once start() wired it
-  /// Drivers of volumes/attachments and networks, by kind; the compute
-  /// driver is driver_ before the router wraps it.
+  /// What the scheduler talks to. Written by start() and then only by the
+  /// supervisor's restarts (one thread at a time).
+  cloud_driver_actor router_;
+  /// Drivers of volumes/attachments and networks, by kind.
   std::map<resource_kind, cloud_driver_actor> resource_drivers_;
-  order_scheduler_actor scheduler_;
+  caf::actor scheduler_front_; ///< forwarder to the current scheduler
+  supervisor_actor supervisor_;
+  std::unique_ptr<test_fault_injector> faults_; ///< FOGBOW_TEST_FAULTS=1 only
   tunnel_client_actor tunnel_; ///< null unless [manager.tunnel]
   std::unique_ptr<rest_api> api_;
   xmpp_bridge_actor bridge_;          ///< null: no federation

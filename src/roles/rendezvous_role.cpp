@@ -1,7 +1,9 @@
 #include "roles/rendezvous_role.hpp"
 
 #include "actors/rendezvous.hpp"
+#include "actors/supervisor.hpp"
 #include "federation/rendezvous_protocol.hpp"
+#include "roles/startup.hpp"
 
 #include <caf/actor_system.hpp>
 #include <caf/send.hpp>
@@ -33,6 +35,20 @@ std::set<std::string> load_whitelist(const std::string& path) {
   return ids;
 }
 
+namespace {
+
+rendezvous_actor serve(caf::actor_system& sys, const xmpp_bridge_actor& bridge,
+                       const rendezvous_config& rc) {
+  auto hdl = sys.spawn(rendezvous, bridge, rc);
+  // Replaces the handler of a rendezvous that died.
+  auto handler = caf::actor_cast<iq_handler_actor>(hdl);
+  for (auto ns : {rdv::ns_iamalive, rdv::ns_whoisalive, rdv::ns_sync})
+    caf::anon_send(bridge, atom::iq_serve_v, std::string{ns}, handler);
+  return hdl;
+}
+
+} // namespace
+
 rendezvous_role::rendezvous_role(caf::actor_system& sys, fogbow_config config)
   : sys_(sys), config_(std::move(config)) {
 }
@@ -58,10 +74,21 @@ void rendezvous_role::start(xmpp_bridge_actor bridge) {
                    "be refused");
     rc.whitelist = std::make_shared<const std::set<std::string>>(std::move(ids));
   }
-  rendezvous_ = sys_.spawn(rendezvous, bridge, std::move(rc));
-  auto handler = caf::actor_cast<iq_handler_actor>(rendezvous_);
-  for (auto ns : {rdv::ns_iamalive, rdv::ns_whoisalive, rdv::ns_sync})
-    caf::anon_send(bridge, atom::iq_serve_v, std::string{ns}, handler);
+  rendezvous_ = serve(sys_, bridge, rc);
+  // The directory is rebuilt from heartbeats within one period, so a
+  // rendezvous that dies is simply started again.
+  supervisor_config sup;
+  sup.role = "rendezvous";
+  sup.on_fatal = [](const std::string&) { request_fatal_exit(); };
+  auto& c = sup.components.emplace_back();
+  c.name = "rendezvous";
+  c.policy = failure_policy::restart;
+  c.actors = {caf::actor_cast<caf::actor>(rendezvous_)};
+  c.respawn = [&sys = sys_, bridge, rc] {
+    return std::vector<caf::actor>{
+      caf::actor_cast<caf::actor>(serve(sys, bridge, rc))};
+  };
+  supervisor_ = sys_.spawn(supervisor, std::move(sup));
   spdlog::info("rendezvous {} serving (heartbeat every {} ms, expiry after "
                "{} ms, {} neighbour(s))",
                config_.rendezvous.jid, config_.rendezvous.period_ms,
@@ -70,8 +97,10 @@ void rendezvous_role::start(xmpp_bridge_actor bridge) {
 }
 
 void rendezvous_role::stop() {
-  if (rendezvous_)
-    caf::anon_send_exit(rendezvous_, caf::exit_reason::user_shutdown);
+  // The supervisor takes the rendezvous with it.
+  if (supervisor_)
+    caf::anon_send_exit(supervisor_, caf::exit_reason::user_shutdown);
+  supervisor_ = nullptr;
   rendezvous_ = nullptr;
 }
 

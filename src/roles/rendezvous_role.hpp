@@ -28,9 +28,10 @@ public:
   /// spawns the rendezvous and has `bridge` route its namespaces to it.
   void start(xmpp_bridge_actor bridge);
 
-  /// Stops the rendezvous actor. Idempotent.
+  /// Stops the supervisor and the rendezvous with it. Idempotent.
   void stop();
 
+  /// The rendezvous start() spawned (a restart replaces it).
   rendezvous_actor handle() const {
     return rendezvous_;
   }
@@ -39,6 +40,7 @@ private:
   caf::actor_system& sys_;
   fogbow_config config_;
   rendezvous_actor rendezvous_;
+  supervisor_actor supervisor_;
 };
 
 } // namespace fogbow

@@ -44,4 +44,12 @@ Result startup_ask(caf::actor_system& sys, const Handle& hdl,
 /// Creates the data directory `dir` (and its parents) or throws.
 void create_data_dir(const std::string& dir);
 
+/// A supervisor gave up: asks main() to shut the process down as on
+/// SIGTERM (it raises SIGTERM, which main waits for) and to exit with 1.
+/// Callable from any thread; the caller has logged why.
+void request_fatal_exit();
+
+/// True once request_fatal_exit() was called: main() exits with 1.
+bool fatal_exit_requested();
+
 } // namespace fogbow

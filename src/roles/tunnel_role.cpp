@@ -1,6 +1,7 @@
 #include "roles/tunnel_role.hpp"
 
 #include "actors/errors.hpp"
+#include "actors/supervisor.hpp"
 #include "actors/tunnel_allocator.hpp"
 #include "http/tunnel_api.hpp"
 #include "roles/startup.hpp"
@@ -112,6 +113,16 @@ void tunnel_role::start() {
   startup_ask<std::vector<tunnel_token_info>>(
     sys_, allocator_, std::chrono::seconds(30),
     "tunnel: cannot open the token database", atom::list_v);
+  // The SSH server and the HTTP API hold the allocator: when it dies the
+  // process stops and is started again from the token database.
+  supervisor_config sup;
+  sup.role = "tunnel";
+  sup.on_fatal = [](const std::string&) { request_fatal_exit(); };
+  auto& alloc = sup.components.emplace_back();
+  alloc.name = "tunnel allocator";
+  alloc.policy = failure_policy::exit_process;
+  alloc.actors = {caf::actor_cast<caf::actor>(allocator_)};
+  supervisor_ = sys_.spawn(supervisor, std::move(sup));
   tunnel::ssh_server_config sc;
   sc.bind_address = c.tunnel.ssh_bind;
   sc.port = c.tunnel.ssh_port;
@@ -150,10 +161,13 @@ void tunnel_role::stop() {
   if (server_) {
     server_->stop();
   }
-  if (allocator_) {
+  // The supervisor takes the allocator with it.
+  if (supervisor_)
+    caf::anon_send_exit(supervisor_, caf::exit_reason::user_shutdown);
+  else if (allocator_)
     caf::anon_send_exit(allocator_, caf::exit_reason::user_shutdown);
-    allocator_ = nullptr;
-  }
+  supervisor_ = nullptr;
+  allocator_ = nullptr;
 }
 
 void use_local_tunnel(fogbow_config& config, const tunnel_role& tunnel) {

@@ -45,6 +45,7 @@ private:
   fogbow_config config_;
   std::string data_dir_;
   tunnel_allocator_actor allocator_;
+  supervisor_actor supervisor_;
   std::shared_ptr<tunnel::ssh_server> server_;
   std::unique_ptr<tunnel_api> api_;
   int ssh_port_ = 0;

@@ -93,11 +93,12 @@ def fogbow(*args, env=None, timeout=60):
 
 
 def spawn_fogbow(workspace, roles, config_text, data_dir, log_path,
-                 extra_args=()):
+                 extra_args=(), env=None):
     """Writes `config_text` to WORKSPACE/config.toml and starts
     `fogbow --role=ROLES --config … --data-dir DATA_DIR EXTRA_ARGS…` in
     `workspace`, in a process group of its own (so that its leftovers can be
-    killed together), its output going to `log_path`. Returns the Popen."""
+    killed together), its output going to `log_path`, with `env` added to
+    this process's environment. Returns the Popen."""
     config_path = os.path.join(workspace, "config.toml")
     with open(config_path, "w") as f:
         f.write(config_text)
@@ -106,7 +107,8 @@ def spawn_fogbow(workspace, roles, config_text, data_dir, log_path,
             [binary(), f"--role={roles}", "--config", config_path,
              "--data-dir", data_dir, *map(str, extra_args)],
             stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-            cwd=workspace, start_new_session=True)
+            cwd=workspace, start_new_session=True,
+            env={**os.environ, **(env or {})})
 
 
 def wait_for_log(process, read_log, ready, timeout):
@@ -128,8 +130,9 @@ def wait_for_log(process, read_log, ready, timeout):
 class Manager:
     """One `fogbow --role=all` process listening on a free loopback port."""
 
-    def __init__(self, roles="all"):
+    def __init__(self, roles="all", env=None):
         self.roles = roles
+        self.env = env or {}  # added to the process's environment
         self.workspace = tempfile.mkdtemp(prefix="fogbow-test-")
         self.process = None
         self.url = None
@@ -173,7 +176,8 @@ class Manager:
         self._starts += 1
         self.log_path = os.path.join(self.workspace, f"server-{self._starts}.log")
         self.process = spawn_fogbow(self.workspace, self.roles, config_text,
-                                    self.data_dir, self.log_path, args)
+                                    self.data_dir, self.log_path, args,
+                                    self.env)
         self._process_groups.append(self.process.pid)
 
     def log(self):

@@ -36,6 +36,10 @@ struct outcome {
   caf::error error;
 };
 
+/// How long a task may wait for and run on its worker (queued behind
+/// others included) before the driver treats it as failed.
+constexpr std::chrono::minutes worker_task_timeout{30};
+
 /// Runs `work` (blocking) on one of the driver's workers (round robin over
 /// `self->state.workers`), then `done(outcome<T>&)` in the driver.
 /// cloud_failure and other exceptions become the outcome's error.
@@ -54,7 +58,8 @@ void run_async(Self self, Work work, Done done) {
     });
   auto& st = self->state;
   auto worker = st.workers[st.next_worker++ % st.workers.size()];
-  self->request(worker, caf::infinite, atom::run_v, std::move(task))
+  // A backstop only: every HTTP call of a task has its own timeout.
+  self->request(worker, worker_task_timeout, atom::run_v, std::move(task))
     .then([out, done](atom::ok) mutable { done(*out); },
           [done](const caf::error& e) mutable {
             outcome<T> o;

@@ -50,7 +50,7 @@ cloud_router(self_ptr self, std::map<resource_kind, cloud_driver_actor> drivers)
       if (it == self->state.drivers.end())
         return unsupported(kind);
       auto rp = self->make_response_promise<instance>();
-      self->request(it->second, caf::infinite, atom::create_v, std::move(spec))
+      self->request(it->second, wrapped_driver_timeout, atom::create_v, std::move(spec))
         .then(
           [self, rp, kind](instance& x) mutable {
             x.kind = kind;
@@ -73,7 +73,7 @@ cloud_router(self_ptr self, std::map<resource_kind, cloud_driver_actor> drivers)
       if (it == self->state.drivers.end())
         return make_error(errc::not_found, "no instance " + id);
       auto rp = self->make_response_promise<atom::ok>();
-      self->request(it->second, caf::infinite, atom::erase_v, id)
+      self->request(it->second, wrapped_driver_timeout, atom::erase_v, id)
         .then(
           [self, rp, id](atom::ok) mutable {
             self->state.kind_of.erase(id);
@@ -93,7 +93,7 @@ cloud_router(self_ptr self, std::map<resource_kind, cloud_driver_actor> drivers)
       g->pending = targets.size();
       auto rp = self->make_response_promise<std::vector<instance>>();
       for (auto& d : targets)
-        self->request(d, caf::infinite, atom::list_v)
+        self->request(d, wrapped_driver_timeout, atom::list_v)
           .then(
             [self, rp, g](std::vector<instance>& xs) mutable {
               for (auto& x : xs) {

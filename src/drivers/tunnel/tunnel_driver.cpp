@@ -43,7 +43,7 @@ tunnel_driver(self_ptr self, cloud_driver_actor inner,
           [self, rp, spec](const tunnel_access& access) mutable {
             spec.user_data = tunnel_user_data(self->state.agent, access,
                                               spec.user_data);
-            self->request(self->state.inner, caf::infinite, atom::create_v,
+            self->request(self->state.inner, wrapped_driver_timeout, atom::create_v,
                           std::move(spec))
               .then(
                 [self, rp](instance& x) mutable {
@@ -57,7 +57,7 @@ tunnel_driver(self_ptr self, cloud_driver_actor inner,
     },
     [self](atom::get, const std::string& id) -> caf::result<instance> {
       auto rp = self->make_response_promise<instance>();
-      self->request(self->state.inner, caf::infinite, atom::get_v, id)
+      self->request(self->state.inner, wrapped_driver_timeout, atom::get_v, id)
         .then(
           [self, rp](instance& x) mutable {
             self->state.order_of[x.id] = x.order_id;
@@ -69,7 +69,7 @@ tunnel_driver(self_ptr self, cloud_driver_actor inner,
     [self](atom::erase, const std::string& id) -> caf::result<atom::ok> {
       auto rp = self->make_response_promise<atom::ok>();
       auto erase = [self, rp, id](std::string order_id) mutable {
-        self->request(self->state.inner, caf::infinite, atom::erase_v, id)
+        self->request(self->state.inner, wrapped_driver_timeout, atom::erase_v, id)
           .then(
             [self, rp, id, order_id](atom::ok) mutable {
               self->state.order_of.erase(id);
@@ -83,7 +83,7 @@ tunnel_driver(self_ptr self, cloud_driver_actor inner,
       if (it != self->state.order_of.end()) {
         erase(it->second);
       } else {
-        self->request(self->state.inner, caf::infinite, atom::get_v, id)
+        self->request(self->state.inner, wrapped_driver_timeout, atom::get_v, id)
           .then([erase](instance& x) mutable { erase(x.order_id); },
                 [erase](caf::error&) mutable { erase({}); });
       }
@@ -91,7 +91,7 @@ tunnel_driver(self_ptr self, cloud_driver_actor inner,
     },
     [self](atom::list) -> caf::result<std::vector<instance>> {
       auto rp = self->make_response_promise<std::vector<instance>>();
-      self->request(self->state.inner, caf::infinite, atom::list_v)
+      self->request(self->state.inner, wrapped_driver_timeout, atom::list_v)
         .then(
           [self, rp](std::vector<instance>& xs) mutable {
             for (auto& x : xs)
