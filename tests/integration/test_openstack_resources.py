@@ -13,8 +13,8 @@ import os
 import time
 import unittest
 
-from openstack_harness import (TOKEN, KeystoneCounter, _call, manager_for, openstack_config,
-                               order_state, require_openstack, wait_order, wait_until)
+from openstack_harness import (CLOUD_TIMEOUT, TOKEN, KeystoneCounter, _call, manager_for,
+                               openstack_config, order_state, require_openstack, wait_order, wait_until)
 
 MEMBER = "site-os.localhost"
 CINDER_SKIP = ("volume tests skipped: the test OpenStack runs without Cinder "
@@ -169,7 +169,7 @@ class OpenStackResourcesTest(unittest.TestCase):
 
         status, body = manager.request("DELETE", f"/v1/orders/{order_id}", token=TOKEN)
         self.assertIn(status, (200, 202, 204), body)
-        wait_until(lambda: clouds.volume(volume_id) is None, timeout=60,
+        wait_until(lambda: clouds.volume(volume_id) is None, timeout=CLOUD_TIMEOUT,
                    message="Cinder volume deleted")
         self.assertEqual([v["id"] for v in clouds.volumes()], [])
 
@@ -220,7 +220,7 @@ class OpenStackResourcesTest(unittest.TestCase):
         self.assertIn(status, (200, 202, 204), body)
         wait_until(lambda: (lambda v: v if v["status"] == "available" and not v["attachments"]
                             else None)(clouds.volume(volume_id)),
-                   timeout=60, message="volume detached (available)")
+                   timeout=CLOUD_TIMEOUT, message="volume detached (available)")
         print(f"attachment order DELETE → volume available: "
               f"{time.monotonic() - started:.2f} s", flush=True)
         wait_until(lambda: "fogbow-attachment-order" not in clouds.volume(volume_id)["metadata"],
@@ -236,7 +236,7 @@ class OpenStackResourcesTest(unittest.TestCase):
             return status in (200, 202, 204, 404)
 
         wait_until(deleted_volume_order, timeout=30, message="volume order deleted")
-        wait_until(lambda: clouds.volume(volume_id) is None, timeout=60,
+        wait_until(lambda: clouds.volume(volume_id) is None, timeout=CLOUD_TIMEOUT,
                    message="volume deleted in Cinder")
 
     def test_server_deleted_in_openstack_ends_its_attachment(self):
@@ -255,7 +255,7 @@ class OpenStackResourcesTest(unittest.TestCase):
         # Behind Fogbow's back: Nova deletes the server and detaches.
         self.admin.call("DELETE", "compute", f"/servers/{local_id(compute['instance_id'])}")
         wait_until(lambda: (lambda v: v if v["status"] == "available" else None)(
-            clouds.volume(volume_id)), timeout=60, message="Nova detached the volume")
+            clouds.volume(volume_id)), timeout=CLOUD_TIMEOUT, message="Nova detached the volume")
 
         def attachment_ended():
             o = order_state(manager, attach_id)
@@ -309,7 +309,7 @@ class OpenStackResourcesTest(unittest.TestCase):
 
         status, body = manager.request("DELETE", f"/v1/orders/{order_id}", token=TOKEN)
         self.assertIn(status, (200, 202, 204), body)
-        wait_until(lambda: clouds.network(network_id) is None, timeout=60,
+        wait_until(lambda: clouds.network(network_id) is None, timeout=CLOUD_TIMEOUT,
                    message="Neutron network deleted")
         self.assertIsNotNone(clouds.network(local_id(static["instance_id"])))
 
@@ -353,7 +353,7 @@ class OpenStackResourcesTest(unittest.TestCase):
         self.assertEqual(len(clouds.volumes()), 1)
 
         clouds.set_volume_quota(volumes=2)
-        wait_order(manager, second, "fulfilled", timeout=60)
+        wait_order(manager, second, "fulfilled", timeout=CLOUD_TIMEOUT)
         self.assertEqual(len(clouds.volumes()), 2)
 
     def test_network_quota_exhausted_keeps_order_open_until_raised(self):
@@ -378,7 +378,7 @@ class OpenStackResourcesTest(unittest.TestCase):
         self.assertEqual(len(clouds.networks()), 1)
 
         clouds.set_network_quota(network=2)
-        wait_order(manager, second, "fulfilled", timeout=60)
+        wait_order(manager, second, "fulfilled", timeout=CLOUD_TIMEOUT)
         self.assertEqual(len(clouds.networks()), 2)
 
     def test_restart_after_kill_adopts_volumes_networks_and_attachments(self):
