@@ -14,7 +14,8 @@ import time
 import unittest
 
 from openstack_harness import (CLOUD_TIMEOUT, TOKEN, KeystoneCounter, _call, manager_for,
-                               openstack_config, order_state, require_openstack, wait_order, wait_until)
+                               openstack_config, order_state, require_openstack,
+                               wait_order, wait_until)
 
 MEMBER = "site-os.localhost"
 CINDER_SKIP = ("volume tests skipped: the test OpenStack runs without Cinder "
