@@ -77,7 +77,7 @@ class OpenStackDriverTest(unittest.TestCase):
                    message="server deleted in Nova")
         wait_until(lambda: manager.request("GET", f"/v1/orders/{order_id}",
                                            token=TOKEN)[0] == 404,
-                   timeout=30, message="order gone")
+                   timeout=CLOUD_TIMEOUT, message="order gone")
 
     def test_server_deleted_behind_fogbows_back_is_replaced(self):
         tenant = self.admin.make_tenant(self)
@@ -106,7 +106,7 @@ class OpenStackDriverTest(unittest.TestCase):
             return o and o["state"] == "open" and "Quota exceeded" in (o["last_error"] or "")
 
         wait_until(lambda: open_with_quota_error(second) and open_with_quota_error(third),
-                   timeout=30, message="orders open with the quota message")
+                   timeout=CLOUD_TIMEOUT, message="orders open with the quota message")
         self.assertIn("Quota exceeded", manager.log())
         self.assertEqual(len(self.admin.servers(tenant)), 1)
 
@@ -134,7 +134,7 @@ class OpenStackDriverTest(unittest.TestCase):
             o = order_state(manager, order_id)
             return o if o and "Keystone refused the credentials" in (o["last_error"] or "") else None
 
-        order = wait_until(refused, timeout=30, message="credential error in the order")
+        order = wait_until(refused, timeout=CLOUD_TIMEOUT, message="credential error in the order")
         self.assertEqual(order["state"], "open")
         self.assertIn(tenant.username, order["last_error"])
         self.assertIn("401", order["last_error"])
@@ -240,7 +240,7 @@ class OpenStackDriverTest(unittest.TestCase):
                    message="a DELETE of a failed server answered 500")
         failed_server = nova.failed[0][1].rsplit("/", 1)[-1]
         wait_until(lambda: f"could not delete failed server {failed_server}" in manager.log(),
-                   timeout=30, message="the failed delete in the log")
+                   timeout=CLOUD_TIMEOUT, message="the failed delete in the log")
         wait_until(lambda: self.admin.server(failed_server) is None, timeout=CLOUD_TIMEOUT,
                    message="the failed server deleted after all")
         self.assertTrue(nova.requests("DELETE", "/servers/" + failed_server),
@@ -305,7 +305,7 @@ class OpenStackDriverTest(unittest.TestCase):
             o = order_state(manager, order_id)
             return o if o and missing in (o["last_error"] or "") else None
 
-        order = wait_until(refused, timeout=30, message="network error in the order")
+        order = wait_until(refused, timeout=CLOUD_TIMEOUT, message="network error in the order")
         self.assertEqual(order["state"], "open")
         self.assertIn("create server failed (HTTP 400)", order["last_error"])
         self.assertEqual(self.admin.servers(tenant), [])
@@ -331,7 +331,7 @@ class OpenStackDriverTest(unittest.TestCase):
                    message="server deleted")
         wait_until(lambda: self.admin.call(
             "GET", "compute", f"/os-keypairs/{name}?user_id={tenant.user_id}")[0] == 404,
-            timeout=30, message="keypair deleted")
+            timeout=CLOUD_TIMEOUT, message="keypair deleted")
 
     def admin_image(self):
         status, body = self.admin.call("GET", "image", "/v2/images?name=cirros-fake")
