@@ -34,6 +34,11 @@ SKIP_MESSAGE = ("OpenStack tests skipped: no OpenStack answers at {url} ({why}).
                 "stop it with scripts/openstack-down.sh DIR), then run "
                 "`ctest -L openstack`.")
 NOVA_VERSION = "2.47"
+# The test cloud shares a small machine with builds: how often an admin
+# call that the cloud failed is tried, and how long a test waits for the
+# cloud to reach a state (a bound, not a timing assertion).
+CLOUD_ATTEMPTS = 5
+CLOUD_TIMEOUT = 180
 
 
 def _call(method, url, body=None, headers=None, timeout=30):
@@ -103,12 +108,26 @@ class Admin:
         return self._token
 
     def call(self, method, service, path, body=None):
+        """(status, body) of an admin call. The test cloud fails now and
+        then under load (a 5xx, no answer in time): a call that may safely
+        be repeated (not POST) is tried up to CLOUD_ATTEMPTS times, so that
+        a test fails for what it tests, not for the cloud's own hiccups."""
         base = AUTH_URL.rstrip("/") if service == "identity" else self.endpoints[service]
-        headers = {"X-Auth-Token": self.token()}
-        if service == "compute":
-            headers["X-OpenStack-Nova-API-Version"] = NOVA_VERSION
-        status, data, _ = _call(method, base + path, body, headers)
-        return status, data
+        attempts = 1 if method == "POST" else CLOUD_ATTEMPTS
+        for attempt in range(1, attempts + 1):
+            headers = {"X-Auth-Token": self.token()}
+            if service == "compute":
+                headers["X-OpenStack-Nova-API-Version"] = NOVA_VERSION
+            try:
+                status, data, _ = _call(method, base + path, body, headers)
+            except OSError:  # no answer (refused, reset, timed out)
+                if attempt == attempts:
+                    raise
+                time.sleep(attempt)
+                continue
+            if status < 500 or attempt == attempts:
+                return status, data
+            time.sleep(attempt)
 
     def _role_id(self, name):
         status, data = self.call("GET", "identity", "/roles?name=" + name)
@@ -159,7 +178,7 @@ class Admin:
     def remove_tenant(self, tenant):
         for s in self.servers(tenant):
             self.call("DELETE", "compute", f"/servers/{s['id']}")
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + CLOUD_TIMEOUT
         while self.servers(tenant) and time.monotonic() < deadline:
             time.sleep(0.5)
         self.call("DELETE", "identity", f"/users/{tenant.user_id}")
@@ -234,42 +253,52 @@ refresh_interval_ms = {refresh_interval_ms}
 """
 
 
-class KeystoneCounter:
-    """A loopback HTTP proxy in front of Keystone that counts the password
-    token requests (POST /v3/auth/tokens) passing through it. Point a
-    driver's auth_url at `url`; the catalog still names the real services."""
+class ForwardingProxy:
+    """A loopback HTTP proxy that forwards every request to `target` (a base
+    URL such as Keystone's or Nova's) and answers what the target answered.
+    `url` is the proxy's base URL (same path as the target). Subclasses look
+    at requests (`on_request`) and responses (`on_response`), and may answer
+    a request themselves (`on_request` returns (status, body))."""
 
-    def __init__(self, target=AUTH_URL):
+    def __init__(self, target):
         parsed = urllib.parse.urlsplit(target)
         self.target_host, self.target_port = parsed.hostname, parsed.port or 80
         self.prefix = parsed.path.rstrip("/")
-        self.token_requests = 0
-        counter = self
+        self.lock = threading.Lock()
+        proxy = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def log_message(self, *args):
                 pass
 
-            def _forward(self):
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length else None
-                if self.command == "POST" and self.path.rstrip("/").endswith("/auth/tokens"):
-                    counter.token_requests += 1
-                conn = http.client.HTTPConnection(counter.target_host,
-                                                  counter.target_port, timeout=30)
-                headers = {k: v for k, v in self.headers.items()
-                           if k.lower() not in ("host", "connection")}
-                conn.request(self.command, self.path, body, headers)
-                res = conn.getresponse()
-                data = res.read()
-                self.send_response(res.status)
-                for k, v in res.getheaders():
+            def _answer(self, status, headers, data):
+                self.send_response(status)
+                for k, v in headers:
                     if k.lower() not in ("transfer-encoding", "connection",
                                          "content-length"):
                         self.send_header(k, v)
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
+
+            def _forward(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else None
+                own = proxy.on_request(self.command, self.path)
+                if own is not None:
+                    status, answer = own
+                    data = json.dumps(answer).encode()
+                    self._answer(status, [("Content-Type", "application/json")], data)
+                    return
+                conn = http.client.HTTPConnection(proxy.target_host,
+                                                  proxy.target_port, timeout=60)
+                headers = {k: v for k, v in self.headers.items()
+                           if k.lower() not in ("host", "connection")}
+                conn.request(self.command, self.path, body, headers)
+                res = conn.getresponse()
+                data = res.read()
+                proxy.on_response(self.command, self.path, res.status, res.getheaders())
+                self._answer(res.status, res.getheaders(), data)
                 conn.close()
 
             do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _forward
@@ -282,9 +311,76 @@ class KeystoneCounter:
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 
+    def on_request(self, method, path):
+        return None
+
+    def on_response(self, method, path, status, headers):
+        pass
+
     def close(self):
         self.server.shutdown()
         self.server.server_close()
+
+
+class KeystoneCounter(ForwardingProxy):
+    """A proxy in front of Keystone that counts the password token requests
+    (POST /v3/auth/tokens) passing through it. Point a driver's auth_url at
+    `url`; the catalog still names the real services."""
+
+    def __init__(self, target=AUTH_URL):
+        self.token_requests = 0
+        super().__init__(target)
+
+    def on_request(self, method, path):
+        if method == "POST" and path.rstrip("/").endswith("/auth/tokens"):
+            with self.lock:
+                self.token_requests += 1
+        return None
+
+
+class FaultProxy(ForwardingProxy):
+    """A proxy in front of a cloud service (Nova, Cinder, Neutron: point the
+    driver's [manager.driver.openstack.endpoints] entry for it at `url`)
+    that answers chosen requests with an error instead of forwarding them.
+
+        proxy = FaultProxy(admin.endpoints["compute"])
+        proxy.fail("DELETE", "/servers/", times=1)   # the first DELETE → 500
+
+    `failed` lists the (method, path) answered with an error, `seen` every
+    (method, path, status) forwarded."""
+
+    def __init__(self, target):
+        self.rules = []
+        self.failed = []
+        self.seen = []
+        super().__init__(target)
+
+    def fail(self, method, path_part, times=1, status=500,
+             message="injected by the test's fault proxy"):
+        """Answers the next `times` `method` requests whose path contains
+        `path_part` with `status` (a Nova-style JSON fault)."""
+        with self.lock:
+            self.rules.append({"method": method, "part": path_part, "left": times,
+                               "status": status, "message": message})
+
+    def on_request(self, method, path):
+        with self.lock:
+            for rule in self.rules:
+                if rule["left"] > 0 and rule["method"] == method and rule["part"] in path:
+                    rule["left"] -= 1
+                    self.failed.append((method, path))
+                    return rule["status"], {"computeFault": {
+                        "code": rule["status"], "message": rule["message"]}}
+        return None
+
+    def on_response(self, method, path, status, headers):
+        with self.lock:
+            self.seen.append((method, path, status))
+
+    def requests(self, method, path_part):
+        """The forwarded (method, path, status) matching `method`/`path_part`."""
+        with self.lock:
+            return [r for r in self.seen if r[0] == method and path_part in r[1]]
 
 
 def user_data_of(server):
@@ -320,7 +416,7 @@ def order_state(manager, order_id):
     return body if status == 200 else None
 
 
-def wait_order(manager, order_id, state, timeout=60):
+def wait_order(manager, order_id, state, timeout=CLOUD_TIMEOUT):
     return wait_until(lambda: (lambda o: o if o and o["state"] == state else None)(
         order_state(manager, order_id)), timeout=timeout, interval=0.1,
         message=f"order {order_id} {state}")

@@ -13,9 +13,9 @@ import time
 import unittest
 import uuid
 
-from openstack_harness import (AUTH_URL, TOKEN, KeystoneCounter, _call, manager_for,
-                               openstack_config, order_state, require_openstack,
-                               user_data_of, wait_order, wait_until)
+from openstack_harness import (AUTH_URL, CLOUD_TIMEOUT, TOKEN, FaultProxy, KeystoneCounter,
+                               _call, manager_for, openstack_config, order_state,
+                               require_openstack, user_data_of, wait_order, wait_until)
 
 USER_DATA = "#!/bin/sh\necho 'hello from fogbow' > /tmp/fogbow-hello\n"
 
@@ -73,11 +73,11 @@ class OpenStackDriverTest(unittest.TestCase):
 
         status, _ = manager.request("DELETE", f"/v1/orders/{order_id}", token=TOKEN)
         self.assertEqual(status, 200)
-        wait_until(lambda: self.admin.server(server_id) is None, timeout=60,
+        wait_until(lambda: self.admin.server(server_id) is None, timeout=CLOUD_TIMEOUT,
                    message="server deleted in Nova")
         wait_until(lambda: manager.request("GET", f"/v1/orders/{order_id}",
                                            token=TOKEN)[0] == 404,
-                   timeout=30, message="order gone")
+                   timeout=CLOUD_TIMEOUT, message="order gone")
 
     def test_server_deleted_behind_fogbows_back_is_replaced(self):
         tenant = self.admin.make_tenant(self)
@@ -89,7 +89,7 @@ class OpenStackDriverTest(unittest.TestCase):
         # gets a new server.
         wait_until(lambda: (lambda o: o and o["state"] == "fulfilled"
                             and o["instance_id"] != first)(order_state(manager, order_id)),
-                   timeout=60, interval=0.3, message="replacement server")
+                   timeout=CLOUD_TIMEOUT, interval=0.3, message="replacement server")
         servers = self.admin.servers(tenant)
         self.assertEqual(len(servers), 1, [s["id"] for s in servers])
 
@@ -106,7 +106,7 @@ class OpenStackDriverTest(unittest.TestCase):
             return o and o["state"] == "open" and "Quota exceeded" in (o["last_error"] or "")
 
         wait_until(lambda: open_with_quota_error(second) and open_with_quota_error(third),
-                   timeout=30, message="orders open with the quota message")
+                   timeout=CLOUD_TIMEOUT, message="orders open with the quota message")
         self.assertIn("Quota exceeded", manager.log())
         self.assertEqual(len(self.admin.servers(tenant)), 1)
 
@@ -115,14 +115,14 @@ class OpenStackDriverTest(unittest.TestCase):
         self.admin.set_quota(tenant, instances=2)
         wait_until(lambda: sum(order_state(manager, o)["state"] == "fulfilled"
                                for o in (second, third)) == 1,
-                   timeout=60, message="one waiting order served after the quota grew")
+                   timeout=CLOUD_TIMEOUT, message="one waiting order served after the quota grew")
         waiting = [o for o in (second, third) if order_state(manager, o)["state"] != "fulfilled"]
         self.assertEqual(len(waiting), 1)
 
         # Deleting the first order frees its place for the last one.
         manager.request("DELETE", f"/v1/orders/{first}", token=TOKEN)
-        wait_order(manager, waiting[0], "fulfilled", timeout=60)
-        wait_until(lambda: len(self.admin.servers(tenant)) == 2, timeout=60,
+        wait_order(manager, waiting[0], "fulfilled", timeout=CLOUD_TIMEOUT)
+        wait_until(lambda: len(self.admin.servers(tenant)) == 2, timeout=CLOUD_TIMEOUT,
                    message="two servers in the project")
 
     def test_wrong_password_is_a_clear_error_in_order_and_log(self):
@@ -134,7 +134,7 @@ class OpenStackDriverTest(unittest.TestCase):
             o = order_state(manager, order_id)
             return o if o and "Keystone refused the credentials" in (o["last_error"] or "") else None
 
-        order = wait_until(refused, timeout=30, message="credential error in the order")
+        order = wait_until(refused, timeout=CLOUD_TIMEOUT, message="credential error in the order")
         self.assertEqual(order["state"], "open")
         self.assertIn(tenant.username, order["last_error"])
         self.assertIn("401", order["last_error"])
@@ -176,23 +176,32 @@ class OpenStackDriverTest(unittest.TestCase):
         wait_order(manager, first, "fulfilled")
         self.assertEqual(counter.token_requests, 1)
         # Keystone revokes a user's tokens when the password is set (here
-        # to the same value); Nova notices once its 5 s token cache expired.
+        # to the same value); Nova notices once its token cache (5 s) let
+        # the token go, and the driver's next call (its poll lists the
+        # servers every 2 s) is answered 401. Wait for that, not for a time
+        # that a loaded machine may exceed.
         self.admin.change_password(tenant, tenant.password)
-        time.sleep(7)
+        wait_until(lambda: "answered 401" in manager.log(), timeout=CLOUD_TIMEOUT,
+                   message="Nova refused the revoked token")
         [second] = post_orders(manager)
         wait_order(manager, second, "fulfilled")
         self.assertIn("answered 401", manager.log())
         self.assertEqual(counter.token_requests, 2)
 
-    def test_no_valid_host_keeps_the_order_open(self):
-        # A flavor larger than the fake hypervisor (800 GB of RAM): Nova's
-        # scheduler finds no host and the server ends in ERROR.
+    def huge_flavor(self):
+        """A flavor larger than the fake hypervisor (800 GB of RAM): Nova's
+        scheduler finds no host and the server ends in ERROR. Removed at
+        cleanup."""
         status, body = self.admin.call("POST", "compute", "/flavors", {"flavor": {
             "name": "fbt-huge-" + uuid.uuid4().hex[:6], "vcpus": 1,
             "ram": 900000, "disk": 1}})
         self.assertEqual(status, 200, body)
         flavor_id = body["flavor"]["id"]
         self.addCleanup(self.admin.call, "DELETE", "compute", f"/flavors/{flavor_id}")
+        return flavor_id
+
+    def test_no_valid_host_keeps_the_order_open(self):
+        self.huge_flavor()
         tenant = self.admin.make_tenant(self, quota={"instances": 10, "cores": 40,
                                                      "ram": 2000000})
         manager = manager_for(self, openstack_config(tenant))
@@ -202,16 +211,49 @@ class OpenStackDriverTest(unittest.TestCase):
             o = order_state(manager, order_id)
             return o if o and "No valid host" in (o["last_error"] or "") else None
 
-        order = wait_until(no_host, timeout=60, message="'No valid host' in the order")
+        order = wait_until(no_host, timeout=CLOUD_TIMEOUT, message="'No valid host' in the order")
         self.assertIn(order["state"], ("open", "spawning"))
         # The failed server is removed again, nothing is left behind.
-        wait_until(lambda: not self.admin.servers(tenant), timeout=60,
+        wait_until(lambda: not self.admin.servers(tenant), timeout=CLOUD_TIMEOUT,
                    message="failed server deleted")
         self.assertIn("No valid host", manager.log())
         # Retried with back-off (200 ms doubling to 2 s here), not in a loop.
         before = manager.log().count("created (flavor")
         time.sleep(4)
         self.assertLessEqual(manager.log().count("created (flavor") - before, 4)
+
+    def test_failed_delete_is_retried_until_the_server_is_gone(self):
+        # A server that went to ERROR is deleted by the driver; Nova answers
+        # that DELETE with a 500 (as it does under load). The driver tries
+        # again until the server is gone, so it does not hold the project's
+        # only instance and later orders are served.
+        self.huge_flavor()
+        tenant = self.admin.make_tenant(self, quota={"instances": 1, "cores": 40,
+                                                     "ram": 2000000})
+        nova = FaultProxy(self.admin.endpoints["compute"])
+        self.addCleanup(nova.close)
+        nova.fail("DELETE", "/servers/", times=1)
+        manager = manager_for(self, openstack_config(tenant, extra=(
+            f'[manager.driver.openstack.endpoints]\ncompute = "{nova.url}"')))
+        [doomed] = post_orders(manager, memory_mb=900000)
+        wait_until(lambda: nova.failed, timeout=CLOUD_TIMEOUT,
+                   message="a DELETE of a failed server answered 500")
+        failed_server = nova.failed[0][1].rsplit("/", 1)[-1]
+        wait_until(lambda: f"could not delete failed server {failed_server}" in manager.log(),
+                   timeout=CLOUD_TIMEOUT, message="the failed delete in the log")
+        wait_until(lambda: self.admin.server(failed_server) is None, timeout=CLOUD_TIMEOUT,
+                   message="the failed server deleted after all")
+        self.assertTrue(nova.requests("DELETE", "/servers/" + failed_server),
+                        "the delete was tried again through the proxy")
+        self.assertEqual(len(nova.failed), 1)
+
+        manager.request("DELETE", f"/v1/orders/{doomed}", token=TOKEN)
+        wait_until(lambda: order_state(manager, doomed) is None, timeout=CLOUD_TIMEOUT,
+                   message="the doomed order gone")
+        [later] = post_orders(manager)
+        server_id = wait_order(manager, later, "fulfilled")["instance_id"].split("@")[0]
+        wait_until(lambda: [s["id"] for s in self.admin.servers(tenant)] == [server_id],
+                   timeout=CLOUD_TIMEOUT, message="only the later order's server is left")
 
     def test_per_member_mapper_uses_the_mapped_account(self):
         first = self.admin.make_tenant(self)
@@ -224,7 +266,7 @@ class OpenStackDriverTest(unittest.TestCase):
         self.assertEqual([s["id"] for s in self.admin.servers(second)], [server_id])
         self.assertEqual(self.admin.servers(first), [])
         manager.request("DELETE", f"/v1/orders/{order_id}", token=TOKEN)
-        wait_until(lambda: self.admin.server(server_id) is None, timeout=60,
+        wait_until(lambda: self.admin.server(server_id) is None, timeout=CLOUD_TIMEOUT,
                    message="server deleted")
 
     def test_restart_after_kill_adopts_servers_without_duplicates(self):
@@ -247,7 +289,7 @@ class OpenStackDriverTest(unittest.TestCase):
         manager.start(config, data_dir=manager.data_dir)
         order = wait_order(manager, order_id, "fulfilled")
         self.assertEqual(order["instance_id"], instance_id)
-        wait_until(lambda: self.admin.server(stray) is None, timeout=60,
+        wait_until(lambda: self.admin.server(stray) is None, timeout=CLOUD_TIMEOUT,
                    message="stray server removed")
         ids = [s["id"] for s in self.admin.servers(tenant)]
         self.assertEqual(ids, [instance_id.split("@")[0]])
@@ -263,7 +305,7 @@ class OpenStackDriverTest(unittest.TestCase):
             o = order_state(manager, order_id)
             return o if o and missing in (o["last_error"] or "") else None
 
-        order = wait_until(refused, timeout=30, message="network error in the order")
+        order = wait_until(refused, timeout=CLOUD_TIMEOUT, message="network error in the order")
         self.assertEqual(order["state"], "open")
         self.assertIn("create server failed (HTTP 400)", order["last_error"])
         self.assertEqual(self.admin.servers(tenant), [])
@@ -285,11 +327,11 @@ class OpenStackDriverTest(unittest.TestCase):
         self.assertEqual(status, 200, body)
         self.assertEqual(body["keypair"]["public_key"].strip(), public_key)
         manager.request("DELETE", f"/v1/orders/{order_id}", token=TOKEN)
-        wait_until(lambda: self.admin.server(server_id) is None, timeout=60,
+        wait_until(lambda: self.admin.server(server_id) is None, timeout=CLOUD_TIMEOUT,
                    message="server deleted")
         wait_until(lambda: self.admin.call(
             "GET", "compute", f"/os-keypairs/{name}?user_id={tenant.user_id}")[0] == 404,
-            timeout=30, message="keypair deleted")
+            timeout=CLOUD_TIMEOUT, message="keypair deleted")
 
     def admin_image(self):
         status, body = self.admin.call("GET", "image", "/v2/images?name=cirros-fake")

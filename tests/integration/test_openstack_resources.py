@@ -13,8 +13,9 @@ import os
 import time
 import unittest
 
-from openstack_harness import (TOKEN, KeystoneCounter, _call, manager_for, openstack_config,
-                               order_state, require_openstack, wait_order, wait_until)
+from openstack_harness import (CLOUD_TIMEOUT, TOKEN, KeystoneCounter, _call, manager_for,
+                               openstack_config, order_state, require_openstack,
+                               wait_order, wait_until)
 
 MEMBER = "site-os.localhost"
 CINDER_SKIP = ("volume tests skipped: the test OpenStack runs without Cinder "
@@ -169,7 +170,7 @@ class OpenStackResourcesTest(unittest.TestCase):
 
         status, body = manager.request("DELETE", f"/v1/orders/{order_id}", token=TOKEN)
         self.assertIn(status, (200, 202, 204), body)
-        wait_until(lambda: clouds.volume(volume_id) is None, timeout=60,
+        wait_until(lambda: clouds.volume(volume_id) is None, timeout=CLOUD_TIMEOUT,
                    message="Cinder volume deleted")
         self.assertEqual([v["id"] for v in clouds.volumes()], [])
 
@@ -208,7 +209,7 @@ class OpenStackResourcesTest(unittest.TestCase):
         wait_until(lambda: [v for v in manager.request("GET", "/v1/volumes", token=TOKEN)[1]
                             ["volumes"] if v["order_id"] == volume_order
                             and v["attached_to"] == compute["instance_id"]],
-                   timeout=30, message="volume shows the server it is attached to")
+                   timeout=CLOUD_TIMEOUT, message="volume shows the server it is attached to")
 
         # An order a live attachment refers to cannot go.
         status, body = manager.request("DELETE", f"/v1/orders/{volume_order}", token=TOKEN)
@@ -220,14 +221,14 @@ class OpenStackResourcesTest(unittest.TestCase):
         self.assertIn(status, (200, 202, 204), body)
         wait_until(lambda: (lambda v: v if v["status"] == "available" and not v["attachments"]
                             else None)(clouds.volume(volume_id)),
-                   timeout=60, message="volume detached (available)")
+                   timeout=CLOUD_TIMEOUT, message="volume detached (available)")
         print(f"attachment order DELETE → volume available: "
               f"{time.monotonic() - started:.2f} s", flush=True)
         wait_until(lambda: "fogbow-attachment-order" not in clouds.volume(volume_id)["metadata"],
-                   timeout=30, message="attachment mark removed from the volume")
+                   timeout=CLOUD_TIMEOUT, message="attachment mark removed from the volume")
         wait_until(lambda: order_state(manager, attach_id) is None
                    or order_state(manager, attach_id)["state"] in ("deleted", "closed"),
-                   timeout=30, message="attachment order gone")
+                   timeout=CLOUD_TIMEOUT, message="attachment order gone")
 
         # Now the volume order can go, and its volume with it.
         def deleted_volume_order():
@@ -235,8 +236,8 @@ class OpenStackResourcesTest(unittest.TestCase):
                                            token=TOKEN)
             return status in (200, 202, 204, 404)
 
-        wait_until(deleted_volume_order, timeout=30, message="volume order deleted")
-        wait_until(lambda: clouds.volume(volume_id) is None, timeout=60,
+        wait_until(deleted_volume_order, timeout=CLOUD_TIMEOUT, message="volume order deleted")
+        wait_until(lambda: clouds.volume(volume_id) is None, timeout=CLOUD_TIMEOUT,
                    message="volume deleted in Cinder")
 
     def test_server_deleted_in_openstack_ends_its_attachment(self):
@@ -255,7 +256,7 @@ class OpenStackResourcesTest(unittest.TestCase):
         # Behind Fogbow's back: Nova deletes the server and detaches.
         self.admin.call("DELETE", "compute", f"/servers/{local_id(compute['instance_id'])}")
         wait_until(lambda: (lambda v: v if v["status"] == "available" else None)(
-            clouds.volume(volume_id)), timeout=60, message="Nova detached the volume")
+            clouds.volume(volume_id)), timeout=CLOUD_TIMEOUT, message="Nova detached the volume")
 
         def attachment_ended():
             o = order_state(manager, attach_id)
@@ -265,7 +266,7 @@ class OpenStackResourcesTest(unittest.TestCase):
             return [a for a in body["attachments"] if a["id"] == attachment["instance_id"]
                     and a["state"] == "lost"] or None
 
-        wait_until(attachment_ended, timeout=30, message="attachment reported lost")
+        wait_until(attachment_ended, timeout=CLOUD_TIMEOUT, message="attachment reported lost")
         # The volume itself is untouched and still its order's.
         self.assertEqual(order_state(manager, volume_order)["state"], "fulfilled")
         self.assertEqual(clouds.volume(volume_id)["metadata"]["fogbow-order-id"],
@@ -309,7 +310,7 @@ class OpenStackResourcesTest(unittest.TestCase):
 
         status, body = manager.request("DELETE", f"/v1/orders/{order_id}", token=TOKEN)
         self.assertIn(status, (200, 202, 204), body)
-        wait_until(lambda: clouds.network(network_id) is None, timeout=60,
+        wait_until(lambda: clouds.network(network_id) is None, timeout=CLOUD_TIMEOUT,
                    message="Neutron network deleted")
         self.assertIsNotNone(clouds.network(local_id(static["instance_id"])))
 
@@ -324,12 +325,12 @@ class OpenStackResourcesTest(unittest.TestCase):
             o = order_state(manager, order_id)
             return o if o and o["last_error"] else None
 
-        o = wait_until(refused, timeout=30, message="subnet error in the order")
+        o = wait_until(refused, timeout=CLOUD_TIMEOUT, message="subnet error in the order")
         self.assertEqual(o["state"], "open")
         self.assertIn("create subnet 224.0.0.0/24 failed (HTTP 400)", o["last_error"])
         self.assertIn("Multicast", o["last_error"])
         # The network made before the subnet was refused is removed again.
-        wait_until(lambda: clouds.networks() == [], timeout=30,
+        wait_until(lambda: clouds.networks() == [], timeout=CLOUD_TIMEOUT,
                    message="half-made network removed")
 
     def test_volume_quota_exhausted_keeps_order_open_until_raised(self):
@@ -346,14 +347,14 @@ class OpenStackResourcesTest(unittest.TestCase):
             return o if o and o["state"] == "open" and "VolumeLimitExceeded" in (
                 o["last_error"] or "") else None
 
-        wait_until(open_with_quota_error, timeout=30, message="order open with quota error")
+        wait_until(open_with_quota_error, timeout=CLOUD_TIMEOUT, message="order open with quota error")
         time.sleep(2)
         # Retried on the back-off timer (briefly `spawning`), never served.
         self.assertIn(order_state(manager, second)["state"], ("open", "spawning"))
         self.assertEqual(len(clouds.volumes()), 1)
 
         clouds.set_volume_quota(volumes=2)
-        wait_order(manager, second, "fulfilled", timeout=60)
+        wait_order(manager, second, "fulfilled", timeout=CLOUD_TIMEOUT)
         self.assertEqual(len(clouds.volumes()), 2)
 
     def test_network_quota_exhausted_keeps_order_open_until_raised(self):
@@ -371,14 +372,14 @@ class OpenStackResourcesTest(unittest.TestCase):
             return o if o and o["state"] == "open" and "Quota exceeded" in (
                 o["last_error"] or "") else None
 
-        wait_until(open_with_quota_error, timeout=30, message="order open with quota error")
+        wait_until(open_with_quota_error, timeout=CLOUD_TIMEOUT, message="order open with quota error")
         time.sleep(2)
         # Retried on the back-off timer (briefly `spawning`), never served.
         self.assertIn(order_state(manager, second)["state"], ("open", "spawning"))
         self.assertEqual(len(clouds.networks()), 1)
 
         clouds.set_network_quota(network=2)
-        wait_order(manager, second, "fulfilled", timeout=60)
+        wait_order(manager, second, "fulfilled", timeout=CLOUD_TIMEOUT)
         self.assertEqual(len(clouds.networks()), 2)
 
     def test_restart_after_kill_adopts_volumes_networks_and_attachments(self):
@@ -445,7 +446,7 @@ class OpenStackResourcesTest(unittest.TestCase):
             o = order_state(manager, volume_order)
             return o if o and "no volumev3 endpoint" in (o["last_error"] or "") else None
 
-        o = wait_until(refused, timeout=30, message="volume order refused")
+        o = wait_until(refused, timeout=CLOUD_TIMEOUT, message="volume order refused")
         self.assertEqual(o["state"], "open")
         self.assertIn("this OpenStack has no volumev3 endpoint", o["last_error"])
         wait_order(manager, compute_id, "fulfilled")
@@ -461,7 +462,7 @@ class OpenStackResourcesTest(unittest.TestCase):
             o = order_state(manager, order_id)
             return o if o and "switched off" in (o["last_error"] or "") else None
 
-        o = wait_until(refused, timeout=30, message="volume order refused")
+        o = wait_until(refused, timeout=CLOUD_TIMEOUT, message="volume order refused")
         self.assertEqual(o["state"], "open")
         if self.cinder:
             self.assertEqual(clouds.volumes(), [])

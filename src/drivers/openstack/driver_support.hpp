@@ -1,11 +1,15 @@
-// What the openstack driver actors (compute, volume, network) share: their
-// logger, running blocking cloud calls on worker actors, and the poll timer.
+// What the openstack driver actors (compute, volume, network) share on the
+// actor side: running blocking cloud calls on worker actors, the poll timer,
+// listing every account, deleting (with retries until the resource is gone)
+// and applying a listing through the one reconcile loop (reconcile.hpp).
 // Included only by those drivers' .cpp files (it pulls in all of CAF).
 #pragma once
 
 #include "actors/actors.hpp"
 #include "actors/errors.hpp"
 #include "domain/errors.hpp"
+#include "drivers/openstack/openstack_driver.hpp" // openstack_worker
+#include "drivers/openstack/reconcile.hpp"
 
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
@@ -21,14 +25,6 @@
 #include <vector>
 
 namespace fogbow::openstack_support {
-
-inline std::shared_ptr<spdlog::logger> log() {
-  static auto logger = [] {
-    auto existing = spdlog::get("openstack");
-    return existing ? existing : spdlog::default_logger()->clone("openstack");
-  }();
-  return logger;
-}
 
 template <class T>
 struct outcome {
@@ -89,10 +85,10 @@ void arm_poll(Self self, std::int64_t delay_ms) {
 /// never spend more than a third of the API's time on it, however short
 /// poll_interval_ms is.
 template <class Self>
-void arm_next_poll(Self self, bool busy) {
+void arm_next_poll(Self self) {
   auto& st = self->state;
-  auto fast = std::max(st.cfg.poll_interval_ms, 2 * st.last_poll_ms);
-  arm_poll(self, busy ? fast : std::max(fast, st.cfg.refresh_interval_ms));
+  auto fast = std::max(st.timing.poll_interval_ms, 2 * st.last_poll_ms);
+  arm_poll(self, st.busy() ? fast : std::max(fast, st.timing.refresh_interval_ms));
 }
 
 template <class Self>
@@ -123,12 +119,60 @@ auto candidate_clouds(Self self, const std::string& id) {
   return out;
 }
 
+/// Records that deleting `id` (`attempt`) failed with `e`: it runs again
+/// after a back-off, until the resource is gone.
+template <class Self>
+void retry_delete_later(Self self, const std::string& id, const std::string& what,
+                        std::function<void()> attempt, const caf::error& e) {
+  auto delay = schedule_delete_retry(self->state, id, what, std::move(attempt),
+                                     now_millis());
+  log()->warn("could not delete {} {}: {}; trying again in {} ms", what, id,
+              message_of(e), delay);
+  arm_poll(self, delay);
+}
+
+/// Runs the delete retries that are due after a listing (`now_seen`, begun
+/// at `started_at`). Once a retry went through, the listing sees the
+/// resource go as for any delete of ours.
+template <class Self>
+void retry_deletes(Self self, const std::map<std::string, instance>& now_seen,
+                   millis started_at) {
+  auto& st = self->state;
+  for (auto& id : due_delete_retries(st, now_seen, started_at, now_millis())) {
+    auto attempt = st.retrying[id].remove;
+    run_async<bool>(
+      self,
+      [attempt] {
+        attempt();
+        return true;
+      },
+      [self, id, attempt](outcome<bool>& o) {
+        auto& st = self->state;
+        auto it = st.retrying.find(id);
+        if (it == st.retrying.end())
+          return; // another delete finished it meanwhile
+        auto what = it->second.what;
+        if (o.error && code_of(o.error) != errc::not_found) {
+          retry_delete_later(self, id, what, attempt, o.error);
+          return;
+        }
+        log()->info("{} {} deleted after {} failed attempt(s)", what, id,
+                    it->second.failures);
+        st.retrying.erase(it);
+        arm_poll(self, st.timing.poll_interval_ms);
+      });
+  }
+}
+
 /// Deletes `id` through the first candidate cloud that knows it
 /// (`remove(cloud, id)` throws cloud_failure(not_found) where it does not)
 /// with the bookkeeping every driver shares: marked `deleting` before the
 /// call, so a poll that no longer sees it does not report it lost;
 /// forgotten when no cloud knows it (errc::not_found); a create still
-/// waiting for it answered with an error. `what` names it ("server").
+/// waiting for it answered with an error. When the cloud fails (it did not
+/// answer, or 5xx) the caller gets the error and the driver keeps trying
+/// until it is gone; a refusal that stays (e.g. conflict) ends the delete.
+/// `what` names it ("server").
 template <class Self, class Remove>
 caf::result<atom::ok> delete_resource(Self self, const std::string& id,
                                       std::string what, Remove remove) {
@@ -136,21 +180,25 @@ caf::result<atom::ok> delete_resource(Self self, const std::string& id,
   auto clouds = candidate_clouds(self, id);
   auto rp = self->template make_response_promise<atom::ok>();
   bool was_deleting = !st.deleting.insert(id).second;
+  std::function<void()> attempt = [clouds, id, what, remove] {
+    for (auto& [account, cloud] : clouds) {
+      try {
+        remove(*cloud, id);
+        return;
+      } catch (const cloud_failure& e) {
+        if (e.code != errc::not_found)
+          throw;
+      }
+    }
+    throw cloud_failure(errc::not_found, "no " + what + " " + id);
+  };
   run_async<bool>(
     self,
-    [clouds, id, what, remove] {
-      for (auto& [account, cloud] : clouds) {
-        try {
-          remove(*cloud, id);
-          return true;
-        } catch (const cloud_failure& e) {
-          if (e.code != errc::not_found)
-            throw;
-        }
-      }
-      throw cloud_failure(errc::not_found, "no " + what + " " + id);
+    [attempt] {
+      attempt();
+      return true;
     },
-    [self, rp, id, what, was_deleting](outcome<bool>& o) mutable {
+    [self, rp, id, what, was_deleting, attempt](outcome<bool>& o) mutable {
       auto& st = self->state;
       if (o.error) {
         if (code_of(o.error) == errc::not_found) {
@@ -158,6 +206,9 @@ caf::result<atom::ok> delete_resource(Self self, const std::string& id,
           st.account_of.erase(id);
           st.since.erase(id);
           st.deleting.erase(id);
+          st.retrying.erase(id);
+        } else if (transient(o.error)) {
+          retry_delete_later(self, id, what, attempt, o.error);
         } else if (!was_deleting) {
           st.deleting.erase(id);
         }
@@ -165,19 +216,21 @@ caf::result<atom::ok> delete_resource(Self self, const std::string& id,
         return;
       }
       log()->info("{} {} deleted", what, id);
+      st.retrying.erase(id);
       if (auto it = st.creating.find(id); it != st.creating.end()) {
         it->second.rp.deliver(make_error(
           errc::cloud_error, what + " " + id + " was deleted before it was ready"));
         st.creating.erase(it);
       }
       rp.deliver(atom::ok_v);
-      arm_poll(self, st.cfg.poll_interval_ms);
+      arm_poll(self, st.timing.poll_interval_ms);
     });
   return rp;
 }
 
 /// Deletes `id`, which failed to become ready, through its account's cloud
-/// (`remove(cloud, id)`); the next listing sees it go. It never served
+/// (`remove(cloud, id)`), trying again after a back-off for as long as the
+/// cloud fails, until it is gone; the listings see it go. It never served
 /// anyone, so its going away frees nothing the scheduler waits for (a
 /// capacity_freed would retry a failing create at once): `discarded`.
 template <class Self, class Remove>
@@ -190,19 +243,56 @@ void discard_resource(Self self, const std::string& id, std::string what,
   auto cloud = it->second;
   st.deleting.insert(id);
   st.discarded.insert(id);
+  std::function<void()> attempt = [cloud, id, remove] { remove(*cloud, id); };
   run_async<bool>(
     self,
-    [cloud, id, remove] {
-      remove(*cloud, id);
+    [attempt] {
+      attempt();
       return true;
     },
-    [self, id, what](outcome<bool>& o) {
-      if (o.error && code_of(o.error) == errc::not_found)
-        self->state.deleting.erase(id);
-      else if (o.error)
-        log()->warn("could not delete failed {} {}: {}", what, id,
-                    message_of(o.error));
+    [self, id, what, attempt](outcome<bool>& o) {
+      auto& st = self->state;
+      if (!o.error)
+        return;
+      if (code_of(o.error) == errc::not_found) {
+        st.deleting.erase(id);
+        st.discarded.erase(id);
+        return;
+      }
+      retry_delete_later(self, id, "failed " + what, attempt, o.error);
     });
+}
+
+/// Brings the driver up to date with a listing through the one reconcile
+/// loop: `on_failed(x)` removes each create that failed, the subscriber
+/// gets the changes, `on_gone(x)` runs for each known resource that
+/// vanished, and due delete retries run. True when capacity was freed.
+template <class Self, class OnFailed, class OnGone>
+bool apply_listing(Self self, const std::map<std::string, instance>& now_seen,
+                   millis started_at, const reconcile_policy& policy,
+                   OnFailed on_failed, OnGone on_gone) {
+  auto r = reconcile(self->state, now_seen, started_at, now_millis(), policy);
+  for (auto& x : r.failed)
+    on_failed(x);
+  for (auto& x : r.events)
+    notify(self, x);
+  for (auto& x : r.gone)
+    on_gone(x);
+  retry_deletes(self, now_seen, started_at);
+  return r.freed;
+}
+
+/// Copies a driver config's timing into the shared state and spawns its
+/// workers.
+template <class Self, class Config>
+void init_driver(Self self, const Config& cfg) {
+  auto& st = self->state;
+  st.timing.poll_interval_ms = cfg.poll_interval_ms;
+  st.timing.refresh_interval_ms = cfg.refresh_interval_ms;
+  st.timing.build_timeout_ms = cfg.build_timeout_ms;
+  for (int i = 0; i < std::max(1, cfg.workers); ++i)
+    st.workers.push_back(
+      self->template spawn<caf::detached + caf::linked>(openstack_worker));
 }
 
 /// One listing of every account's resources, with the quota of the

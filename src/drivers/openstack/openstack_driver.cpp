@@ -2,6 +2,7 @@
 
 #include "domain/placement.hpp"
 #include "drivers/openstack/driver_support.hpp"
+#include "drivers/openstack/policies.hpp"
 
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
@@ -16,13 +17,6 @@ using self_ptr = openstack_driver_actor::stateful_pointer<openstack_driver_state
 
 using namespace openstack_support;
 
-void arm_next_poll(self_ptr self) {
-  auto& st = self->state;
-  openstack_support::arm_next_poll(
-    self, !st.creating.empty() || !st.deleting.empty()
-            || !st.quota_blocked.empty());
-}
-
 std::shared_ptr<openstack_cloud> cloud_of(self_ptr self, const std::string& account) {
   auto it = self->state.clouds.find(account);
   return it == self->state.clouds.end() ? nullptr : it->second;
@@ -30,170 +24,6 @@ std::shared_ptr<openstack_cloud> cloud_of(self_ptr self, const std::string& acco
 
 std::string default_account(self_ptr self) {
   return self->state.cfg.mapper->default_account();
-}
-
-/// Deletes a server we gave up on (ERROR while building) and its keypair.
-void discard_server(self_ptr self, const std::string& id) {
-  std::string order_id;
-  if (auto k = self->state.known.find(id); k != self->state.known.end())
-    order_id = k->second.order_id;
-  discard_resource(self, id, "server",
-                   [order_id](openstack_cloud& c, const std::string& server) {
-                     c.delete_server(server);
-                     if (!order_id.empty())
-                       c.delete_keypair(order_id);
-                   });
-}
-
-using poll_result = account_listing<instance, cloud_resources>;
-
-void on_poll(self_ptr self, poll_result& res) {
-  auto& st = self->state;
-  std::map<std::string, instance> now_seen;
-  for (auto& [account, list] : res.items)
-    for (auto& x : list) {
-      st.account_of[x.id] = account;
-      now_seen.emplace(x.id, x);
-    }
-  auto t = now_millis();
-  // A server created after the listing began may be missing from it.
-  auto too_new = [&](const std::string& id) {
-    auto it = st.since.find(id);
-    return it != st.since.end() && it->second >= res.started_at;
-  };
-  // Creates waiting for their server to leave BUILD.
-  for (auto it = st.creating.begin(); it != st.creating.end();) {
-    auto& [id, b] = *it;
-    auto seen = now_seen.find(id);
-    if (seen == now_seen.end() && too_new(id)) {
-      ++it;
-      continue;
-    }
-    if (seen == now_seen.end()) {
-      b.rp.deliver(make_error(errc::cloud_error,
-                              "server " + id + " vanished while it was being built"));
-      st.known.erase(id);
-      it = st.creating.erase(it);
-      continue;
-    }
-    auto& x = seen->second;
-    st.known[id] = x;
-    if (x.state == instance_state::running) {
-      log()->info("server {} of order {} is ACTIVE", id, b.order_id);
-      b.rp.deliver(x);
-      it = st.creating.erase(it);
-    } else if (x.state == instance_state::failed || x.state == instance_state::lost) {
-      auto code = is_no_valid_host(x.fault) ? errc::no_capacity : errc::cloud_error;
-      log()->warn("server {} of order {} failed: {}", id, b.order_id, x.fault);
-      b.rp.deliver(make_error(code, "server failed to build: " + x.fault));
-      discard_server(self, id);
-      st.known.erase(id);
-      it = st.creating.erase(it);
-    } else if (t >= b.deadline) {
-      log()->warn("server {} of order {} still building after {} ms", id,
-                  b.order_id, st.cfg.build_timeout_ms);
-      b.rp.deliver(x);
-      it = st.creating.erase(it);
-    } else {
-      ++it;
-    }
-  }
-  // Everything else we know: changes become events.
-  bool freed = false;
-  for (auto it = st.known.begin(); it != st.known.end();) {
-    auto& [id, before] = *it;
-    if (st.creating.count(id)) {
-      ++it;
-      continue;
-    }
-    auto seen = now_seen.find(id);
-    if (seen == now_seen.end() && too_new(id)) {
-      ++it;
-      continue;
-    }
-    if (seen == now_seen.end()) {
-      st.since.erase(id);
-      if (!st.deleting.erase(id)) {
-        auto lost = before;
-        lost.state = instance_state::lost;
-        lost.fault = "the server no longer exists in the cloud";
-        log()->info("server {} of order {} is gone", id, before.order_id);
-        notify(self, lost);
-      }
-      freed = true;
-      st.account_of.erase(id);
-      it = st.known.erase(it);
-      continue;
-    }
-    if (!st.deleting.count(id) && !(seen->second == before)) {
-      if (seen->second.state != before.state)
-        log()->info("server {} of order {}: {} → {}", id, before.order_id,
-                    to_string(before.state), to_string(seen->second.state));
-      before = seen->second;
-      notify(self, before);
-    }
-    ++it;
-  }
-  // Deleted by us but never known (e.g. discarded): drop once gone.
-  for (auto it = st.deleting.begin(); it != st.deleting.end();) {
-    if (!now_seen.count(*it) && !st.known.count(*it)) {
-      if (!st.discarded.erase(*it))
-        freed = true;
-      it = st.deleting.erase(it);
-    } else {
-      ++it;
-    }
-  }
-  // Servers we did not know (adopted after a restart, or created before
-  // the first list): remember them.
-  for (auto& [id, x] : now_seen)
-    if (!st.known.count(id) && !st.deleting.count(id))
-      st.known.emplace(id, x);
-  // Quota headroom.
-  for (auto& [account, lim] : res.limits) {
-    auto before = st.blocked_limits.find(account);
-    if (before == st.blocked_limits.end()) {
-      st.blocked_limits[account] = lim;
-      continue;
-    }
-    auto& b = before->second;
-    auto more = [](int total_now, int used_now, int total_b, int used_b) {
-      auto free_now = total_now < 0 ? 1 << 30 : total_now - used_now;
-      auto free_b = total_b < 0 ? 1 << 30 : total_b - used_b;
-      return free_now > free_b;
-    };
-    if (more(lim.instances_total, lim.instances_used, b.instances_total, b.instances_used)
-        || more(lim.vcpu_total, lim.vcpu_used, b.vcpu_total, b.vcpu_used)
-        || more(lim.memory_mb_total, lim.memory_mb_used, b.memory_mb_total,
-                b.memory_mb_used)) {
-      log()->info("the quota of account '{}' has room again", account);
-      st.quota_blocked.erase(account);
-      st.blocked_limits.erase(account);
-      freed = true;
-    }
-  }
-  if (freed)
-    send_capacity_freed(self);
-}
-
-void poll(self_ptr self) {
-  poll_accounts<instance, cloud_resources>(
-    self, "servers", [](openstack_cloud& c) { return c.list_servers(); },
-    [self](poll_result& res) { on_poll(self, res); },
-    [self] {
-      // Creates waiting past their deadline are answered as they are.
-      auto& st = self->state;
-      auto t = now_millis();
-      for (auto it = st.creating.begin(); it != st.creating.end();) {
-        if (t >= it->second.deadline) {
-          it->second.rp.deliver(st.known[it->first]);
-          it = st.creating.erase(it);
-        } else {
-          ++it;
-        }
-      }
-    },
-    [self] { arm_next_poll(self); });
 }
 
 struct created {
@@ -226,8 +56,7 @@ openstack_driver(self_ptr self, openstack_driver_config cfg) {
                               std::move(session), st.cfg.member_id,
                               st.cfg.network_id, st.cfg.default_image));
   }
-  for (int i = 0; i < std::max(1, st.cfg.workers); ++i)
-    st.workers.push_back(self->spawn<caf::detached + caf::linked>(openstack_worker));
+  init_driver(self, st.cfg);
   return {
     [self](atom::create, const instance_spec& spec) -> caf::result<instance> {
       auto& st = self->state;
@@ -292,7 +121,7 @@ openstack_driver(self_ptr self, openstack_driver_config cfg) {
           st.account_of[c.id] = account;
           st.creating[c.id] = {spec.order_id, rp,
                                now_millis() + st.cfg.build_timeout_ms};
-          arm_poll(self, st.cfg.poll_interval_ms);
+          arm_poll(self, st.timing.poll_interval_ms);
         });
       return rp;
     },
@@ -380,11 +209,11 @@ openstack_driver(self_ptr self, openstack_driver_config cfg) {
     },
     [self](atom::subscribe, cloud_events_actor sub) {
       self->state.subscriber = std::move(sub);
-      arm_poll(self, self->state.cfg.poll_interval_ms);
+      arm_poll(self, self->state.timing.poll_interval_ms);
     },
     [self](atom::poll) {
       self->state.poll_armed_at = 0;
-      poll(self);
+      poll_servers(self);
     },
   };
 }

@@ -22,19 +22,22 @@
 // (refresh_interval_ms) otherwise. Changes go to the
 // subscriber as instance_changed (failed, lost, running again), and
 // capacity_freed when a deleted server is really gone or the quota grew.
+// A delete the cloud fails (no answer, 5xx) is tried again with back-off
+// (from a second, doubling, up to a minute) until the server is gone.
+// The listing is reconciled by the loop the volume and network drivers
+// share (reconcile.hpp); what is particular to servers is compute_policy.cpp.
 #pragma once
 
 #include "actors/actors.hpp"
 #include "domain/mapper.hpp"
+#include "drivers/openstack/reconcile.hpp"
 #include "openstack/openstack_api.hpp"
 
 #include <caf/typed_response_promise.hpp>
 
 #include <map>
 #include <memory>
-#include <set>
 #include <string>
-#include <vector>
 
 namespace fogbow {
 
@@ -57,32 +60,11 @@ struct openstack_driver_config {
   std::int64_t build_timeout_ms = 600000;
 };
 
-struct openstack_driver_state {
+/// The compute driver: the shared reconcile bookkeeping over Nova.
+struct openstack_driver_state
+  : openstack_support::cloud_driver_state<openstack_cloud, cloud_resources> {
   static inline const char* name = "openstack-driver";
-
-  struct building {
-    std::string order_id;
-    caf::typed_response_promise<instance> rp;
-    millis deadline = 0;
-  };
-
   openstack_driver_config cfg;
-  std::map<std::string, std::shared_ptr<openstack_cloud>> clouds;
-  std::vector<openstack_worker_actor> workers;
-  size_t next_worker = 0;
-  cloud_events_actor subscriber;
-  std::map<std::string, instance> known;         ///< server id → last seen
-  std::map<std::string, std::string> account_of; ///< server id → account
-  std::map<std::string, millis> since; ///< server id → when we created it
-  std::map<std::string, building> creating;      ///< server id → waiting create
-  std::set<std::string> deleting; ///< deleted by us, still listed by Nova
-  std::set<std::string> discarded; ///< failed builds we deleted
-  std::set<std::string> quota_blocked; ///< accounts that hit their quota
-  std::map<std::string, cloud_resources> blocked_limits;
-  bool poll_in_flight = false;
-  std::int64_t last_poll_ms = 0; ///< how long the last listing took
-  millis poll_armed_at = 0;
-  std::string last_poll_error;
 };
 
 /// The worker: runs openstack_tasks on its own thread. Spawn detached.

@@ -1,7 +1,7 @@
 #include "drivers/openstack/openstack_resource_drivers.hpp"
 
 #include "drivers/openstack/driver_support.hpp"
-#include "drivers/openstack/openstack_driver.hpp" // openstack_worker
+#include "drivers/openstack/policies.hpp"
 
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
@@ -14,179 +14,6 @@ namespace fogbow {
 namespace {
 
 using namespace openstack_support;
-
-template <class Self>
-void arm_next_poll(Self self) {
-  auto& st = self->state;
-  openstack_support::arm_next_poll(
-    self, !st.creating.empty() || !st.deleting.empty() || !st.erasing.empty()
-            || !st.quota_blocked.empty());
-}
-
-/// What a pending create should do after a listing.
-struct verdict {
-  enum kind { wait, ready, failed };
-  kind what = wait;
-  errc code = errc::cloud_error;
-  std::string message;
-  verdict(kind k, errc c = errc::cloud_error, std::string msg = {})
-    : what(k), code(c), message(std::move(msg)) {
-  }
-};
-
-/// Brings `known` up to date with a listing (`now_seen`, taken from
-/// `started_at` on): answers pending creates as `judge(id, seen or null)`
-/// says (`discard(id)` removes what failed), answers erases whose instance
-/// is gone, reports changes and losses as events (`on_gone(x)` for each
-/// known instance that vanished, removed by us or not). True when something
-/// that frees capacity went away (`frees(x)`).
-template <class Self, class Judge, class Discard, class Frees, class Gone>
-bool reconcile(Self self, std::map<std::string, instance>& now_seen,
-               millis started_at, Judge judge, Discard discard, Frees frees,
-               Gone on_gone) {
-  auto& st = self->state;
-  auto t = now_millis();
-  auto too_new = [&](const std::string& id) {
-    auto it = st.since.find(id);
-    return it != st.since.end() && it->second >= started_at;
-  };
-  for (auto it = st.creating.begin(); it != st.creating.end();) {
-    auto& [id, w] = *it;
-    auto seen = now_seen.find(id);
-    const instance* x = seen == now_seen.end() ? nullptr : &seen->second;
-    if (!x && too_new(id)) {
-      ++it;
-      continue;
-    }
-    if (x)
-      st.known[id] = *x;
-    auto v = judge(id, x);
-    if (v.what == verdict::ready) {
-      log()->info("{} {} of order {} is ready", to_string(st.known[id].kind), id,
-                  w.order_id);
-      w.rp.deliver(st.known[id]);
-      it = st.creating.erase(it);
-    } else if (v.what == verdict::failed) {
-      log()->warn("{} of order {} failed: {}", id, w.order_id, v.message);
-      w.rp.deliver(make_error(v.code, v.message));
-      discard(id);
-      st.known.erase(id);
-      it = st.creating.erase(it);
-    } else if (t >= w.deadline) {
-      log()->warn("{} of order {} is not ready after {} ms", id, w.order_id,
-                  st.cfg.build_timeout_ms);
-      w.rp.deliver(st.known[id]);
-      it = st.creating.erase(it);
-    } else {
-      ++it;
-    }
-  }
-  bool freed = false;
-  for (auto it = st.known.begin(); it != st.known.end();) {
-    auto& [id, before] = *it;
-    if (st.creating.count(id)) {
-      ++it;
-      continue;
-    }
-    auto seen = now_seen.find(id);
-    if (seen == now_seen.end() && too_new(id)) {
-      ++it;
-      continue;
-    }
-    if (seen == now_seen.end()) {
-      st.since.erase(id);
-      if (!st.deleting.erase(id)) {
-        auto lost = before;
-        lost.state = instance_state::lost;
-        lost.fault = "the " + std::string{to_string(before.kind)}
-                     + " no longer exists in the cloud";
-        log()->info("{} {} of order {} is gone", to_string(before.kind), id,
-                    before.order_id);
-        notify(self, lost);
-      }
-      on_gone(before);
-      freed = freed || frees(before);
-      st.account_of.erase(id);
-      it = st.known.erase(it);
-      continue;
-    }
-    if (!st.deleting.count(id) && !(seen->second == before)) {
-      if (seen->second.state != before.state)
-        log()->info("{} {} of order {}: {} → {}", to_string(before.kind), id,
-                    before.order_id, to_string(before.state),
-                    to_string(seen->second.state));
-      before = seen->second;
-      notify(self, before);
-    }
-    ++it;
-  }
-  for (auto it = st.deleting.begin(); it != st.deleting.end();) {
-    if (!now_seen.count(*it) && !st.known.count(*it)) {
-      if (!st.discarded.erase(*it))
-        freed = true;
-      it = st.deleting.erase(it);
-    } else {
-      ++it;
-    }
-  }
-  // Erases that answer when their instance is gone.
-  for (auto it = st.erasing.begin(); it != st.erasing.end();) {
-    if (!now_seen.count(it->first)) {
-      for (auto& w : it->second)
-        w.rp.deliver(atom::ok_v);
-      it = st.erasing.erase(it);
-      continue;
-    }
-    auto& ws = it->second;
-    for (auto w = ws.begin(); w != ws.end();) {
-      if (t >= w->deadline) {
-        w->rp.deliver(make_error(errc::cloud_error,
-                                 it->first + " is still there after "
-                                   + std::to_string(st.cfg.detach_timeout_ms / 1000)
-                                   + " s"));
-        w = ws.erase(w);
-      } else {
-        ++w;
-      }
-    }
-    it = ws.empty() ? st.erasing.erase(it) : std::next(it);
-  }
-  for (auto& [id, x] : now_seen)
-    if (!st.known.count(id) && !st.deleting.count(id))
-      st.known.emplace(id, x);
-  return freed;
-}
-
-/// When listing fails: creates past their deadline are answered as they
-/// are, erases past theirs with an error (the next listing may still
-/// answer the others).
-template <class Self>
-void expire_waiters(Self self) {
-  auto& st = self->state;
-  auto t = now_millis();
-  for (auto it = st.creating.begin(); it != st.creating.end();) {
-    if (t >= it->second.deadline) {
-      it->second.rp.deliver(st.known[it->first]);
-      it = st.creating.erase(it);
-    } else {
-      ++it;
-    }
-  }
-  for (auto it = st.erasing.begin(); it != st.erasing.end();) {
-    auto& ws = it->second;
-    for (auto w = ws.begin(); w != ws.end();) {
-      if (t >= w->deadline) {
-        w->rp.deliver(make_error(errc::cloud_error, "cannot tell whether "
-                                                      + it->first + " is gone: "
-                                                      + st.last_poll_error));
-        w = ws.erase(w);
-      } else {
-        ++w;
-      }
-    }
-    it = ws.empty() ? st.erasing.erase(it) : std::next(it);
-  }
-}
 
 /// The account of a request, or an error.
 template <class Self>
@@ -206,14 +33,6 @@ std::optional<std::string> account_for(Self self, const instance_spec& spec,
   return account;
 }
 
-template <class Self>
-void spawn_workers(Self self) {
-  auto& st = self->state;
-  for (int i = 0; i < std::max(1, st.cfg.workers); ++i)
-    st.workers.push_back(
-      self->template spawn<caf::detached + caf::linked>(openstack_worker));
-}
-
 caf::error disabled(const char* what) {
   return make_error(errc::unsupported,
                     std::string{what} + " orders are switched off for this OpenStack ("
@@ -223,144 +42,13 @@ caf::error disabled(const char* what) {
 
 // -- volumes and attachments -------------------------------------------------
 
-using vol_self = openstack_driver_actor::stateful_pointer<openstack_volume_driver_state>;
-
-using volume_listing = account_listing<cinder_volume, volume_limits>;
-
-/// Volumes and the attachments that carry an order id, as instances.
-void flatten(const std::vector<cinder_volume>& vs, std::vector<instance>& out) {
-  for (auto& c : vs) {
-    out.push_back(c.volume);
-    for (auto& a : c.attachments)
-      if (!a.order_id.empty())
-        out.push_back(a);
-  }
-}
-
-void remember_listing(vol_self self, const std::string& account,
-                      const std::vector<cinder_volume>& vs) {
-  auto& st = self->state;
-  for (auto& c : vs) {
-    st.volume_status[c.volume.id] = c.status;
-    st.account_of[c.volume.id] = account;
-    for (auto& a : c.attachments)
-      if (!a.order_id.empty())
-        st.account_of[a.id] = account;
-  }
-}
-
-void discard_volume(vol_self self, const std::string& id) {
-  discard_resource(self, id, "volume",
-                   [](openstack_volumes& c, const std::string& v) {
-                     c.delete_volume(v);
-                   });
-}
-
-/// Forgets the attachment order written into a volume's metadata, if it
-/// is still `order_id` and the volume is no longer attached.
-void clear_attachment_mark(vol_self self, const std::string& attachment_id,
-                           const std::string& order_id) {
-  auto& st = self->state;
-  auto ids = split_attachment_id(attachment_id);
-  if (!ids || order_id.empty())
-    return;
-  auto account = st.account_of.count(attachment_id) ? st.account_of[attachment_id]
-                                                    : st.account_of[ids->second];
-  auto it = st.clouds.find(account);
-  if (it == st.clouds.end())
-    return;
-  auto cloud = it->second;
-  auto volume = ids->second;
-  run_async<bool>(
-    self,
-    [cloud, volume, order_id] {
-      auto v = cloud->get_volume(volume);
-      if (v && v->attachments.empty() && v->attachment_order == order_id)
-        cloud->remove_metadata(volume, "fogbow-attachment-order");
-      return true;
-    },
-    [](outcome<bool>&) {});
-}
-
-void on_volume_poll(vol_self self, volume_listing& res) {
-  auto& st = self->state;
-  std::map<std::string, instance> now_seen;
-  st.volume_status.clear();
-  for (auto& [account, vs] : res.items) {
-    remember_listing(self, account, vs);
-    std::vector<instance> flat;
-    flatten(vs, flat);
-    for (auto& x : flat)
-      now_seen.emplace(x.id, x);
-  }
-  auto judge = [self](const std::string& id, const instance* x) -> verdict {
-    auto& st = self->state;
-    if (auto att = split_attachment_id(id)) {
-      if (x)
-        return {x->state == instance_state::running ? verdict::ready : verdict::wait};
-      auto s = st.volume_status.find(att->second);
-      if (s == st.volume_status.end())
-        return {verdict::failed, errc::cloud_error,
-                "volume " + att->second + " vanished while it was being attached"};
-      if (s->second == "reserved" || s->second == "attaching")
-        return {verdict::wait};
-      return {verdict::failed, errc::cloud_error,
-              "attaching volume " + att->second + " to server " + att->first
-                + " failed: the volume is " + s->second};
-    }
-    if (!x)
-      return {verdict::failed, errc::cloud_error,
-              "volume " + id + " vanished while it was being created"};
-    if (x->state == instance_state::running)
-      return {verdict::ready};
-    if (x->state == instance_state::failed)
-      return {verdict::failed, errc::cloud_error,
-              "volume " + id + " failed to be created: " + x->fault};
-    return {verdict::wait};
-  };
-  auto discard = [self](const std::string& id) {
-    if (split_attachment_id(id))
-      clear_attachment_mark(self, id, self->state.known[id].order_id);
-    else
-      discard_volume(self, id);
-  };
-  auto frees = [](const instance& x) { return x.kind == resource_kind::volume; };
-  auto gone = [self](const instance& x) {
-    if (x.kind == resource_kind::attachment)
-      clear_attachment_mark(self, x.id, x.order_id);
-  };
-  bool freed = reconcile(self, now_seen, res.started_at, judge, discard, frees, gone);
-  for (auto& [account, lim] : res.limits) {
-    auto before = st.blocked_limits.find(account);
-    if (before == st.blocked_limits.end()) {
-      st.blocked_limits[account] = lim;
-      continue;
-    }
-    if (more_room(lim, before->second)) {
-      log()->info("the volume quota of account '{}' has room again", account);
-      st.quota_blocked.erase(account);
-      st.blocked_limits.erase(account);
-      freed = true;
-    }
-  }
-  if (freed)
-    send_capacity_freed(self);
-}
-
-void poll_volumes(vol_self self) {
-  poll_accounts<cinder_volume, volume_limits>(
-    self, "volumes", [](openstack_volumes& c) { return c.list_volumes(); },
-    [self](volume_listing& res) { on_volume_poll(self, res); },
-    [self] { expire_waiters(self); }, [self] { arm_next_poll(self); });
-}
-
 /// What a create of a volume or an attachment found or made.
 struct volume_made {
   instance x;
   bool ready = false; ///< already in the wanted state
 };
 
-caf::result<instance> create_volume(vol_self self, const instance_spec& spec) {
+caf::result<instance> create_volume(volume_self self, const instance_spec& spec) {
   auto& st = self->state;
   for (auto& [id, x] : st.known)
     if (x.kind == resource_kind::volume && x.order_id == spec.order_id
@@ -412,12 +100,12 @@ caf::result<instance> create_volume(vol_self self, const instance_spec& spec) {
                   x.id, x.size_gb, account);
       st.since[x.id] = now_millis();
       st.creating[x.id] = {spec.order_id, rp, now_millis() + st.cfg.build_timeout_ms};
-      arm_poll(self, st.cfg.poll_interval_ms);
+      arm_poll(self, st.timing.poll_interval_ms);
     });
   return rp;
 }
 
-caf::result<instance> create_attachment(vol_self self, const instance_spec& spec) {
+caf::result<instance> create_attachment(volume_self self, const instance_spec& spec) {
   auto& st = self->state;
   if (spec.server_id.empty() || spec.volume_id.empty())
     return make_error(errc::invalid_argument,
@@ -498,12 +186,12 @@ caf::result<instance> create_attachment(vol_self self, const instance_spec& spec
                   x.device.empty() ? "?" : x.device);
       st.since[id] = now_millis();
       st.creating[id] = {spec.order_id, rp, now_millis() + st.cfg.build_timeout_ms};
-      arm_poll(self, st.cfg.poll_interval_ms);
+      arm_poll(self, st.timing.poll_interval_ms);
     });
   return rp;
 }
 
-caf::result<atom::ok> erase_attachment(vol_self self, const std::string& id,
+caf::result<atom::ok> erase_attachment(volume_self self, const std::string& id,
                                        const std::string& server,
                                        const std::string& volume) {
   auto& st = self->state;
@@ -547,13 +235,13 @@ caf::result<atom::ok> erase_attachment(vol_self self, const std::string& id,
           make_error(errc::cloud_error, "attachment " + id + " was removed while attaching"));
         st.creating.erase(it);
       }
-      st.erasing[id].push_back({rp, now_millis() + st.cfg.detach_timeout_ms});
-      arm_poll(self, st.cfg.poll_interval_ms);
+      st.erasing[id].push_back({rp, now_millis() + st.timing.detach_timeout_ms});
+      arm_poll(self, st.timing.poll_interval_ms);
     });
   return rp;
 }
 
-caf::result<atom::ok> erase_volume(vol_self self, const std::string& id) {
+caf::result<atom::ok> erase_volume(volume_self self, const std::string& id) {
   // Attached or busy: Cinder refuses, errc::conflict with its message.
   return delete_resource(self, id, "volume",
                          [](openstack_volumes& c, const std::string& v) {
@@ -563,81 +251,18 @@ caf::result<atom::ok> erase_volume(vol_self self, const std::string& id) {
 
 // -- networks ------------------------------------------------------------------
 
-using net_self = openstack_driver_actor::stateful_pointer<openstack_network_driver_state>;
-
-using network_listing = account_listing<neutron_network, network_limits>;
-
-void discard_network(net_self self, const std::string& id) {
-  discard_resource(self, id, "network",
-                   [](openstack_networks& c, const std::string& n) {
-                     c.delete_network(n);
-                   });
-}
-
-void on_network_poll(net_self self, network_listing& res) {
-  auto& st = self->state;
-  std::map<std::string, instance> now_seen;
-  for (auto& [account, ns] : res.items)
-    for (auto& n : ns) {
-      st.account_of[n.net.id] = account;
-      now_seen.emplace(n.net.id, n.net);
-    }
-  auto judge = [](const std::string& id, const instance* x) -> verdict {
-    if (!x)
-      return {verdict::failed, errc::cloud_error,
-              "network " + id + " vanished while it was being created"};
-    if (x->state == instance_state::running)
-      return {verdict::ready};
-    if (x->state == instance_state::failed)
-      return {verdict::failed, errc::cloud_error,
-              "network " + id + " failed: " + x->fault};
-    return {verdict::wait};
-  };
-  auto discard = [self](const std::string& id) { discard_network(self, id); };
-  auto frees = [](const instance&) { return true; };
-  auto gone = [](const instance&) {};
-  bool freed = reconcile(self, now_seen, res.started_at, judge, discard,
-                         frees, gone);
-  for (auto& [account, lim] : res.limits) {
-    auto before = st.blocked_limits.find(account);
-    // A network order needs one network and one subnet: room for
-    // both (e.g. the quota was raised right after the refusal) frees.
-    auto room = [](int total, int used) { return total < 0 || used < total; };
-    bool has_room = room(lim.networks_total, lim.networks_used)
-                    && room(lim.subnets_total, lim.subnets_used);
-    if (before == st.blocked_limits.end() && !has_room) {
-      st.blocked_limits[account] = lim;
-      continue;
-    }
-    if (has_room || more_room(lim, before->second)) {
-      log()->info("the network quota of account '{}' has room again", account);
-      st.quota_blocked.erase(account);
-      st.blocked_limits.erase(account);
-      freed = true;
-    }
-  }
-  if (freed)
-    send_capacity_freed(self);
-}
-
-void poll_networks(net_self self) {
-  poll_accounts<neutron_network, network_limits>(
-    self, "networks", [](openstack_networks& c) { return c.list_networks(); },
-    [self](network_listing& res) { on_network_poll(self, res); },
-    [self] { expire_waiters(self); }, [self] { arm_next_poll(self); });
-}
-
 } // namespace
 
 openstack_driver_actor::behavior_type
-openstack_volume_driver(vol_self self, openstack_resource_driver_config cfg) {
+openstack_volume_driver(volume_self self, openstack_resource_driver_config cfg) {
   auto& st = self->state;
   st.cfg = std::move(cfg);
   // Switched off: no cloud at all, so list() is empty and nothing polls.
   if (st.cfg.enabled)
     for (auto& [name, session] : st.cfg.sessions)
       st.clouds.emplace(name, std::make_shared<openstack_volumes>(session, st.cfg.member_id));
-  spawn_workers(self);
+  init_driver(self, st.cfg);
+  st.timing.detach_timeout_ms = st.cfg.detach_timeout_ms;
   return {
     [self](atom::create, const instance_spec& spec) -> caf::result<instance> {
       if (!self->state.cfg.enabled)
@@ -716,7 +341,7 @@ openstack_volume_driver(vol_self self, openstack_resource_driver_config cfg) {
     },
     [self](atom::subscribe, cloud_events_actor sub) {
       self->state.subscriber = std::move(sub);
-      arm_poll(self, self->state.cfg.poll_interval_ms);
+      arm_poll(self, self->state.timing.poll_interval_ms);
     },
     [self](atom::poll) {
       self->state.poll_armed_at = 0;
@@ -726,14 +351,15 @@ openstack_volume_driver(vol_self self, openstack_resource_driver_config cfg) {
 }
 
 openstack_driver_actor::behavior_type
-openstack_network_driver(net_self self, openstack_resource_driver_config cfg) {
+openstack_network_driver(network_self self, openstack_resource_driver_config cfg) {
   auto& st = self->state;
   st.cfg = std::move(cfg);
   // Switched off: no cloud at all, so list() is empty and nothing polls.
   if (st.cfg.enabled)
     for (auto& [name, session] : st.cfg.sessions)
       st.clouds.emplace(name, std::make_shared<openstack_networks>(session, st.cfg.member_id));
-  spawn_workers(self);
+  init_driver(self, st.cfg);
+  st.timing.detach_timeout_ms = st.cfg.detach_timeout_ms;
   return {
     [self](atom::create, const instance_spec& spec) -> caf::result<instance> {
       auto& st = self->state;
@@ -810,7 +436,7 @@ openstack_network_driver(net_self self, openstack_resource_driver_config cfg) {
           }
           st.since[x.id] = now_millis();
           st.creating[x.id] = {spec.order_id, rp, now_millis() + st.cfg.build_timeout_ms};
-          arm_poll(self, st.cfg.poll_interval_ms);
+          arm_poll(self, st.timing.poll_interval_ms);
         });
       return rp;
     },
@@ -867,7 +493,7 @@ openstack_network_driver(net_self self, openstack_resource_driver_config cfg) {
     },
     [self](atom::subscribe, cloud_events_actor sub) {
       self->state.subscriber = std::move(sub);
-      arm_poll(self, self->state.cfg.poll_interval_ms);
+      arm_poll(self, self->state.timing.poll_interval_ms);
     },
     [self](atom::poll) {
       self->state.poll_armed_at = 0;

@@ -41,15 +41,14 @@
 
 #include "actors/actors.hpp"
 #include "domain/mapper.hpp"
+#include "drivers/openstack/reconcile.hpp"
 #include "openstack/openstack_resources_api.hpp"
 
 #include <caf/typed_response_promise.hpp>
 
 #include <map>
 #include <memory>
-#include <set>
 #include <string>
-#include <vector>
 
 namespace fogbow {
 
@@ -67,48 +66,20 @@ struct openstack_resource_driver_config {
   std::int64_t detach_timeout_ms = 120000; ///< erase of an attachment
 };
 
-/// What both drivers keep: instances by local id and what waits on them.
-struct openstack_resource_state {
-  struct waiter {
-    std::string order_id;
-    caf::typed_response_promise<instance> rp;
-    millis deadline = 0;
-  };
-  struct erase_waiter {
-    caf::typed_response_promise<atom::ok> rp;
-    millis deadline = 0;
-  };
-
-  openstack_resource_driver_config cfg;
-  std::vector<openstack_worker_actor> workers;
-  size_t next_worker = 0;
-  cloud_events_actor subscriber;
-  std::map<std::string, instance> known;         ///< local id → last seen
-  std::map<std::string, std::string> account_of; ///< local id → account
-  std::map<std::string, millis> since; ///< local id → when we made it
-  std::map<std::string, waiter> creating; ///< creates waiting for a state
-  /// erases answered only once the instance is gone (detach).
-  std::map<std::string, std::vector<erase_waiter>> erasing;
-  std::set<std::string> deleting;  ///< removed by us, maybe still listed
-  std::set<std::string> discarded; ///< failed creates we removed
-  std::set<std::string> quota_blocked; ///< accounts that hit their quota
-  bool poll_in_flight = false;
-  std::int64_t last_poll_ms = 0;
-  millis poll_armed_at = 0;
-  std::string last_poll_error;
-};
-
-struct openstack_volume_driver_state : openstack_resource_state {
+/// The volume driver: the shared reconcile bookkeeping over Cinder (and
+/// Nova's attachments), plus Cinder's status of each volume last listed.
+struct openstack_volume_driver_state
+  : openstack_support::cloud_driver_state<openstack_volumes, volume_limits> {
   static inline const char* name = "openstack-volume-driver";
-  std::map<std::string, std::shared_ptr<openstack_volumes>> clouds;
+  openstack_resource_driver_config cfg;
   std::map<std::string, std::string> volume_status; ///< volume id → Cinder's
-  std::map<std::string, volume_limits> blocked_limits;
 };
 
-struct openstack_network_driver_state : openstack_resource_state {
+/// The network driver: the shared reconcile bookkeeping over Neutron.
+struct openstack_network_driver_state
+  : openstack_support::cloud_driver_state<openstack_networks, network_limits> {
   static inline const char* name = "openstack-network-driver";
-  std::map<std::string, std::shared_ptr<openstack_networks>> clouds;
-  std::map<std::string, network_limits> blocked_limits;
+  openstack_resource_driver_config cfg;
 };
 
 openstack_driver_actor::behavior_type openstack_volume_driver(
