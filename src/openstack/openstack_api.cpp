@@ -76,6 +76,21 @@ nlohmann::json parse_json_object(std::string_view body, std::string_view what) {
   return j;
 }
 
+void parse_absolute_limits(std::string_view body, std::string_view what,
+                           std::initializer_list<absolute_limit> limits) {
+  auto j = parse_json_object(body, what);
+  auto l = j.find("limits");
+  if (l == j.end() || !l->is_object() || !l->contains("absolute")
+      || !(*l)["absolute"].is_object())
+    throw cloud_failure(errc::cloud_error,
+                        std::string{what} + ": no 'absolute' limits in the answer");
+  auto& a = (*l)["absolute"];
+  for (auto& limit : limits) {
+    limit.total = json_int_or(a, limit.total_key, -1);
+    limit.used = json_int_or(a, limit.used_key, 0);
+  }
+}
+
 /// Nova and Keystone timestamps: "2026-11-24T22:05:27.000000Z" or without
 /// a zone ("2026-11-24T22:05:27Z" / "2026-11-24T22:05:27").
 millis parse_cloud_time(const std::string& text) {
@@ -320,7 +335,7 @@ bool keystone_session::has_endpoint(const std::string& service_type) {
 http_result
 keystone_session::call(const std::string& service_type, const std::string& method,
                        const std::string& path, const std::string& body,
-                       std::vector<std::pair<std::string, std::string>> headers) {
+                       const std::vector<std::pair<std::string, std::string>>& headers) {
   for (int attempt = 0;; ++attempt) {
     auto t = token();
     auto base = endpoint(service_type);
@@ -401,19 +416,12 @@ instance server_to_instance(const json& s) {
 }
 
 cloud_resources parse_limits(std::string_view body) {
-  auto j = parse_json_object(body, "limits");
-  auto l = j.find("limits");
-  if (l == j.end() || !l->is_object() || !l->contains("absolute")
-      || !(*l)["absolute"].is_object())
-    throw cloud_failure(errc::cloud_error, "limits: no 'absolute' limits in the answer");
-  auto& a = (*l)["absolute"];
   cloud_resources r;
-  r.vcpu_total = json_int_or(a, "maxTotalCores", -1);
-  r.vcpu_used = json_int_or(a, "totalCoresUsed", 0);
-  r.memory_mb_total = json_int_or(a, "maxTotalRAMSize", -1);
-  r.memory_mb_used = json_int_or(a, "totalRAMUsed", 0);
-  r.instances_total = json_int_or(a, "maxTotalInstances", -1);
-  r.instances_used = json_int_or(a, "totalInstancesUsed", 0);
+  parse_absolute_limits(
+    body, "limits",
+    {{"maxTotalCores", "totalCoresUsed", r.vcpu_total, r.vcpu_used},
+     {"maxTotalRAMSize", "totalRAMUsed", r.memory_mb_total, r.memory_mb_used},
+     {"maxTotalInstances", "totalInstancesUsed", r.instances_total, r.instances_used}});
   return r;
 }
 

@@ -24,6 +24,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <initializer_list>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -71,6 +72,19 @@ std::string json_string_or(const nlohmann::json& j, const char* key,
 /// The body as a JSON object; cloud_failure(cloud_error) naming `what`
 /// when it is not one.
 nlohmann::json parse_json_object(std::string_view body, std::string_view what);
+/// One quota in the `limits.absolute` object of a Nova or Cinder
+/// `GET /limits` answer: the keys of its limit and of its use, and where
+/// they go (a missing limit reads -1, unlimited; a missing use 0).
+struct absolute_limit {
+  const char* total_key;
+  const char* used_key;
+  int& total;
+  int& used;
+};
+/// Reads `limits` from a `GET /limits` answer; cloud_failure(cloud_error)
+/// naming `what` when the answer has no `limits.absolute` object.
+void parse_absolute_limits(std::string_view body, std::string_view what,
+                           std::initializer_list<absolute_limit> limits);
 /// Nova, Cinder, Neutron and Keystone timestamps, with or without a zone
 /// (no zone = UTC) and with any number of fraction digits; 0 if unparsable.
 millis parse_cloud_time(const std::string& text);
@@ -156,7 +170,7 @@ public:
   /// retries once. `path` is appended to the service's base URL.
   http_result call(const std::string& service_type, const std::string& method,
                    const std::string& path, const std::string& body = {},
-                   std::vector<std::pair<std::string, std::string>> headers = {});
+                   const std::vector<std::pair<std::string, std::string>>& headers = {});
 
   /// How many token requests Keystone has answered so far (any status).
   std::uint64_t token_requests() const {

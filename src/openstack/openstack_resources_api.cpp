@@ -117,18 +117,12 @@ std::vector<cinder_volume> parse_volume_list(std::string_view body,
 }
 
 volume_limits parse_volume_limits(std::string_view body) {
-  auto j = parse_json_object(body, "volume limits");
-  auto l = j.find("limits");
-  if (l == j.end() || !l->is_object() || !l->contains("absolute")
-      || !(*l)["absolute"].is_object())
-    throw cloud_failure(errc::cloud_error,
-                        "volume limits: no 'absolute' limits in the answer");
-  auto& a = (*l)["absolute"];
   volume_limits r;
-  r.volumes_total = json_int_or(a, "maxTotalVolumes", -1);
-  r.volumes_used = json_int_or(a, "totalVolumesUsed", 0);
-  r.gigabytes_total = json_int_or(a, "maxTotalVolumeGigabytes", -1);
-  r.gigabytes_used = json_int_or(a, "totalGigabytesUsed", 0);
+  parse_absolute_limits(
+    body, "volume limits",
+    {{"maxTotalVolumes", "totalVolumesUsed", r.volumes_total, r.volumes_used},
+     {"maxTotalVolumeGigabytes", "totalGigabytesUsed", r.gigabytes_total,
+      r.gigabytes_used}});
   return r;
 }
 

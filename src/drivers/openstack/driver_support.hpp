@@ -119,6 +119,117 @@ auto candidate_clouds(Self self, const std::string& id) {
   return out;
 }
 
+/// The first of `clouds` (as candidate_clouds gives them) that offers its
+/// service and where `get(cloud)` finds something; empty if none does.
+template <class Clouds, class Get>
+auto first_found(const Clouds& clouds, Get get) -> decltype(get(*clouds.front().second)) {
+  for (auto& [account, cloud] : clouds)
+    if (cloud->has_service())
+      if (auto found = get(*cloud))
+        return found;
+  return {};
+}
+
+/// The account the mapper chooses for a request, or the error the user
+/// sees: unauthorized when no account is mapped to the member, cloud_error
+/// when the mapper names one the driver does not have.
+template <class Self>
+caf::expected<std::string> account_for(Self self, const instance_spec& spec) {
+  auto& st = self->state;
+  auto account = st.cfg.mapper->account_for(spec.requesting_member, "");
+  if (!account)
+    return make_error(errc::unauthorized, "no cloud account is mapped to member '"
+                                            + spec.requesting_member + "'");
+  if (!st.clouds.count(*account))
+    return make_error(errc::cloud_error, "mapper chose unknown account '" + *account + "'");
+  return *account;
+}
+
+/// Answers a create the cloud refused with `err`. A full quota
+/// (no_capacity) blocks `account`: the polls then watch its limits until
+/// it has room again (and send capacity_freed).
+template <class Self>
+void fail_create(Self self, caf::typed_response_promise<instance>& rp,
+                 const caf::error& err, const std::string& order_id,
+                 const std::string& account) {
+  auto& st = self->state;
+  if (code_of(err) == errc::no_capacity) {
+    st.quota_blocked.insert(account);
+    st.blocked_limits.erase(account);
+    arm_next_poll(self);
+  }
+  log()->warn("order {}: {}", order_id, message_of(err));
+  rp.deliver(err);
+}
+
+/// The create every openstack driver makes once the request is checked:
+/// on the cloud of the account the mapper chooses, `make(cloud)` runs on
+/// a worker (it finds the order's resource or makes it) and gives `Made`;
+/// then, in the driver, `on_made(made, account, rp)` records it and
+/// answers `rp` or leaves it to await_ready. A refusal goes to fail_create.
+template <class Made, class Self, class Make, class OnMade>
+caf::result<instance> create_on_account(Self self, const instance_spec& spec, Make make,
+                                        OnMade on_made) {
+  auto account = account_for(self, spec);
+  if (!account)
+    return account.error();
+  auto cloud = self->state.clouds[*account];
+  auto rp = self->template make_response_promise<instance>();
+  run_async<Made>(
+    self, [cloud, make] { return make(*cloud); },
+    [self, rp, order_id = spec.order_id, account = *account,
+     on_made](outcome<Made>& o) mutable {
+      if (o.error)
+        fail_create(self, rp, o.error, order_id, account);
+      else
+        on_made(*o.value, account, rp);
+    });
+  return rp;
+}
+
+/// Answers a get with what a worker found: its error, not_found for `id`,
+/// or the instance `to_instance(found)`.
+template <class T, class ToInstance>
+void deliver_found(caf::typed_response_promise<instance>& rp, const std::string& id,
+                   outcome<std::optional<T>>& o, ToInstance to_instance) {
+  if (o.error)
+    rp.deliver(o.error);
+  else if (!*o.value)
+    rp.deliver(make_error(errc::not_found, "no instance " + id));
+  else
+    rp.deliver(to_instance(**o.value));
+}
+
+/// Leaves the create of `id` (order `order_id`) to the listings: they
+/// answer `rp` when it is ready or failed, or at the build deadline.
+template <class Self>
+void await_ready(Self self, const std::string& id, const std::string& order_id,
+                 caf::typed_response_promise<instance> rp) {
+  auto& st = self->state;
+  st.since[id] = now_millis();
+  st.creating[id] = {order_id, std::move(rp), now_millis() + st.timing.build_timeout_ms};
+  arm_poll(self, st.timing.poll_interval_ms);
+}
+
+/// The handlers every openstack driver has for its events: atom::subscribe
+/// (the subscriber gets instance_changed and capacity_freed; polling starts)
+/// and atom::poll (the timer's: `poll(self)` lists and reconciles).
+template <class Self>
+auto subscribe_handler(Self self) {
+  return [self](atom::subscribe, const cloud_events_actor& sub) {
+    self->state.subscriber = sub;
+    arm_poll(self, self->state.timing.poll_interval_ms);
+  };
+}
+
+template <class Self, class Poll>
+auto poll_handler(Self self, Poll poll) {
+  return [self, poll](atom::poll) {
+    self->state.poll_armed_at = 0;
+    poll(self);
+  };
+}
+
 /// Records that deleting `id` (`attempt`) failed with `e`: it runs again
 /// after a back-off, until the resource is gone.
 template <class Self>
@@ -234,7 +345,7 @@ caf::result<atom::ok> delete_resource(Self self, const std::string& id,
 /// anyone, so its going away frees nothing the scheduler waits for (a
 /// capacity_freed would retry a failing create at once): `discarded`.
 template <class Self, class Remove>
-void discard_resource(Self self, const std::string& id, std::string what,
+void discard_resource(Self self, const std::string& id, const std::string& what,
                       Remove remove) {
   auto& st = self->state;
   auto it = st.clouds.find(st.account_of[id]);

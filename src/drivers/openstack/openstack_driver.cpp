@@ -32,6 +32,28 @@ struct created {
   std::string image;
 };
 
+/// Blocking: creates the order's server with the smallest flavor that
+/// satisfies it.
+created make_server(openstack_cloud& cloud, const instance_spec& spec) {
+  auto fls = cloud.flavors();
+  std::vector<flavor> sizes;
+  sizes.reserve(fls.size());
+  for (auto& f : fls)
+    sizes.push_back(f.size);
+  auto pick = pick_flavor(sizes, spec);
+  nova_flavor chosen;
+  for (auto& f : fls)
+    if (f.size == pick) {
+      chosen = f;
+      break;
+    }
+  created c;
+  c.image = cloud.image_id(spec.image);
+  c.id = cloud.create_server(spec, chosen);
+  c.f = chosen;
+  return c;
+}
+
 } // namespace
 
 openstack_worker_actor::behavior_type openstack_worker() {
@@ -59,54 +81,13 @@ openstack_driver(self_ptr self, openstack_driver_config cfg) {
   init_driver(self, st.cfg);
   return {
     [self](atom::create, const instance_spec& spec) -> caf::result<instance> {
-      auto& st = self->state;
-      // Idempotent per order id.
-      for (auto& [id, x] : st.known)
-        if (x.order_id == spec.order_id && !st.deleting.count(id)
-            && !st.creating.count(id))
-          return x;
-      auto account = st.cfg.mapper->account_for(spec.requesting_member, "");
-      if (!account)
-        return make_error(errc::unauthorized,
-                          "no cloud account is mapped to member '"
-                            + spec.requesting_member + "'");
-      auto cloud = cloud_of(self, *account);
-      if (!cloud)
-        return make_error(errc::cloud_error, "mapper chose unknown account '" + *account + "'");
-      auto rp = self->make_response_promise<instance>();
-      run_async<created>(
-        self,
-        [cloud, spec] {
-          auto fls = cloud->flavors();
-          std::vector<flavor> sizes;
-          for (auto& f : fls)
-            sizes.push_back(f.size);
-          auto pick = pick_flavor(sizes, spec);
-          nova_flavor chosen;
-          for (auto& f : fls)
-            if (f.size == pick) {
-              chosen = f;
-              break;
-            }
-          created c;
-          c.image = cloud->image_id(spec.image);
-          c.id = cloud->create_server(spec, chosen);
-          c.f = chosen;
-          return c;
-        },
-        [self, rp, spec, account = *account](outcome<created>& o) mutable {
+      if (auto made = made_for_order(self->state, spec.order_id))
+        return *made;
+      return create_on_account<created>(
+        self, spec, [spec](openstack_cloud& cloud) { return make_server(cloud, spec); },
+        [self, spec](const created& c, const std::string& account,
+                     caf::typed_response_promise<instance>& rp) {
           auto& st = self->state;
-          if (o.error) {
-            if (code_of(o.error) == errc::no_capacity) {
-              st.quota_blocked.insert(account);
-              st.blocked_limits.erase(account);
-              arm_next_poll(self);
-            }
-            log()->warn("order {}: {}", spec.order_id, message_of(o.error));
-            rp.deliver(o.error);
-            return;
-          }
-          auto& c = *o.value;
           log()->info("order {}: server {} created (flavor {}, account {})",
                       spec.order_id, c.id, c.f.size.name, account);
           instance x;
@@ -117,13 +98,9 @@ openstack_driver(self_ptr self, openstack_driver_config cfg) {
           x.image = c.image;
           x.created_at = now_millis();
           st.known[c.id] = x;
-          st.since[c.id] = now_millis();
           st.account_of[c.id] = account;
-          st.creating[c.id] = {spec.order_id, rp,
-                               now_millis() + st.cfg.build_timeout_ms};
-          arm_poll(self, st.timing.poll_interval_ms);
+          await_ready(self, c.id, spec.order_id, rp);
         });
-      return rp;
     },
     [self](atom::get, const std::string& id) -> caf::result<instance> {
       auto& st = self->state;
@@ -135,12 +112,7 @@ openstack_driver(self_ptr self, openstack_driver_config cfg) {
       run_async<std::optional<instance>>(
         self, [cloud, id] { return cloud->get_server(id); },
         [rp, id](outcome<std::optional<instance>>& o) mutable {
-          if (o.error)
-            rp.deliver(o.error);
-          else if (!*o.value)
-            rp.deliver(make_error(errc::not_found, "no instance " + id));
-          else
-            rp.deliver(**o.value);
+          deliver_found(rp, id, o, [](const instance& x) { return x; });
         });
       return rp;
     },
@@ -207,14 +179,8 @@ openstack_driver(self_ptr self, openstack_driver_config cfg) {
                         "an OpenStack's capacity is its project quota: change "
                         "it in OpenStack (openstack quota set)");
     },
-    [self](atom::subscribe, cloud_events_actor sub) {
-      self->state.subscriber = std::move(sub);
-      arm_poll(self, self->state.timing.poll_interval_ms);
-    },
-    [self](atom::poll) {
-      self->state.poll_armed_at = 0;
-      poll_servers(self);
-    },
+    subscribe_handler(self),
+    poll_handler(self, poll_servers),
   };
 }
 

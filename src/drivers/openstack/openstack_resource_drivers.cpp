@@ -15,29 +15,30 @@ namespace {
 
 using namespace openstack_support;
 
-/// The account of a request, or an error.
-template <class Self>
-std::optional<std::string> account_for(Self self, const instance_spec& spec,
-                                       caf::error& err) {
-  auto& st = self->state;
-  auto account = st.cfg.mapper->account_for(spec.requesting_member, "");
-  if (!account) {
-    err = make_error(errc::unauthorized, "no cloud account is mapped to member '"
-                                           + spec.requesting_member + "'");
-    return std::nullopt;
-  }
-  if (!st.clouds.count(*account)) {
-    err = make_error(errc::cloud_error, "mapper chose unknown account '" + *account + "'");
-    return std::nullopt;
-  }
-  return account;
-}
-
 caf::error disabled(const char* what) {
   return make_error(errc::unsupported,
                     std::string{what} + " orders are switched off for this OpenStack ("
                       + (std::string{what} == "network" ? "networks" : "volumes")
                       + " = false in [manager.driver.openstack])");
+}
+
+caf::error not_served(const char* driver, resource_kind kind) {
+  return make_error(errc::unsupported, std::string{"the OpenStack "} + driver
+                                         + " driver does not serve "
+                                         + std::string{to_string(kind)} + " orders");
+}
+
+/// Sets up a volume or network driver from its config (in the state): one
+/// `Cloud` API per account (none when switched off: list() is empty and
+/// nothing polls), the workers and the timing.
+template <class Cloud, class Self>
+void init_resource_driver(Self self) {
+  auto& st = self->state;
+  if (st.cfg.enabled)
+    for (auto& [name, session] : st.cfg.sessions)
+      st.clouds.emplace(name, std::make_shared<Cloud>(session, st.cfg.member_id));
+  init_driver(self, st.cfg);
+  st.timing.detach_timeout_ms = st.cfg.detach_timeout_ms;
 }
 
 // -- volumes and attachments -------------------------------------------------
@@ -50,59 +51,32 @@ struct volume_made {
 
 caf::result<instance> create_volume(volume_self self, const instance_spec& spec) {
   auto& st = self->state;
-  for (auto& [id, x] : st.known)
-    if (x.kind == resource_kind::volume && x.order_id == spec.order_id
-        && !st.deleting.count(id) && !st.creating.count(id))
-      return x;
+  if (auto made = made_for_order(st, spec.order_id, resource_kind::volume))
+    return *made;
   if (spec.size_gb < 1)
     return make_error(errc::invalid_argument, "a volume order needs size_gb >= 1");
-  caf::error err;
-  auto account = account_for(self, spec, err);
-  if (!account)
-    return err;
-  auto cloud = st.clouds[*account];
-  auto rp = self->make_response_promise<instance>();
-  run_async<volume_made>(
-    self,
-    [cloud, spec] {
-      cloud->require_service();
-      volume_made m;
-      if (auto found = cloud->find_volume(spec.order_id)) {
-        m.x = found->volume;
-        m.ready = m.x.state == instance_state::running;
-        return m;
-      }
-      m.x = cloud->create_volume(spec).volume;
-      m.ready = m.x.state == instance_state::running;
-      return m;
+  return create_on_account<instance>(
+    self, spec,
+    [spec](openstack_volumes& cloud) {
+      cloud.require_service();
+      if (auto found = cloud.find_volume(spec.order_id))
+        return found->volume;
+      return cloud.create_volume(spec).volume;
     },
-    [self, rp, spec, account = *account](outcome<volume_made>& o) mutable {
+    [self, spec](instance x, const std::string& account,
+                 caf::typed_response_promise<instance>& rp) {
       auto& st = self->state;
-      if (o.error) {
-        if (code_of(o.error) == errc::no_capacity) {
-          st.quota_blocked.insert(account);
-          st.blocked_limits.erase(account);
-          arm_next_poll(self);
-        }
-        log()->warn("order {}: {}", spec.order_id, message_of(o.error));
-        rp.deliver(o.error);
-        return;
-      }
-      auto x = o.value->x;
       x.order_id = spec.order_id;
       st.account_of[x.id] = account;
       st.known[x.id] = x;
-      if (o.value->ready) {
+      if (x.state == instance_state::running) {
         rp.deliver(x);
         return;
       }
       log()->info("order {}: volume {} ({} GB) created, account {}", spec.order_id,
                   x.id, x.size_gb, account);
-      st.since[x.id] = now_millis();
-      st.creating[x.id] = {spec.order_id, rp, now_millis() + st.cfg.build_timeout_ms};
-      arm_poll(self, st.timing.poll_interval_ms);
+      await_ready(self, x.id, spec.order_id, rp);
     });
-  return rp;
 }
 
 caf::result<instance> create_attachment(volume_self self, const instance_spec& spec) {
@@ -118,12 +92,11 @@ caf::result<instance> create_attachment(volume_self self, const instance_spec& s
     x.order_id = spec.order_id;
     return x;
   }
-  caf::error err;
   auto account = st.account_of.count(spec.volume_id)
-                   ? std::optional<std::string>{st.account_of[spec.volume_id]}
-                   : account_for(self, spec, err);
+                   ? caf::expected<std::string>{st.account_of[spec.volume_id]}
+                   : account_for(self, spec);
   if (!account)
-    return err;
+    return account.error();
   auto cloud = st.clouds[*account];
   auto rp = self->make_response_promise<instance>();
   run_async<volume_made>(
@@ -184,9 +157,7 @@ caf::result<instance> create_attachment(volume_self self, const instance_spec& s
       log()->info("order {}: attaching volume {} to server {} (device {})",
                   spec.order_id, spec.volume_id, spec.server_id,
                   x.device.empty() ? "?" : x.device);
-      st.since[id] = now_millis();
-      st.creating[id] = {spec.order_id, rp, now_millis() + st.cfg.build_timeout_ms};
-      arm_poll(self, st.timing.poll_interval_ms);
+      await_ready(self, id, spec.order_id, rp);
     });
   return rp;
 }
@@ -251,18 +222,39 @@ caf::result<atom::ok> erase_volume(volume_self self, const std::string& id) {
 
 // -- networks ------------------------------------------------------------------
 
+/// Blocking: the order's network with its subnet, found (a crash may have
+/// left it without subnet) or made. A subnet Neutron refuses takes the new
+/// network with it, as far as Neutron lets us.
+neutron_network make_network(openstack_networks& cloud, const instance_spec& spec) {
+  cloud.require_service();
+  auto n = cloud.find_network(spec.order_id);
+  if (!n)
+    n = cloud.create_network(spec);
+  if (n->subnet_id.empty()) {
+    try {
+      cloud.create_subnet(n->net.id, spec);
+    } catch (const cloud_failure&) {
+      try {
+        cloud.delete_network(n->net.id);
+      } catch (const cloud_failure&) {
+        // the poll lists it; the scheduler removes leftovers
+      }
+      throw;
+    }
+  }
+  auto now = cloud.get_network(n->net.id);
+  if (!now)
+    throw cloud_failure(errc::cloud_error,
+                        "network " + n->net.id + " vanished while it was being created");
+  return *now;
+}
+
 } // namespace
 
 openstack_driver_actor::behavior_type
 openstack_volume_driver(volume_self self, openstack_resource_driver_config cfg) {
-  auto& st = self->state;
-  st.cfg = std::move(cfg);
-  // Switched off: no cloud at all, so list() is empty and nothing polls.
-  if (st.cfg.enabled)
-    for (auto& [name, session] : st.cfg.sessions)
-      st.clouds.emplace(name, std::make_shared<openstack_volumes>(session, st.cfg.member_id));
-  init_driver(self, st.cfg);
-  st.timing.detach_timeout_ms = st.cfg.detach_timeout_ms;
+  self->state.cfg = std::move(cfg);
+  init_resource_driver<openstack_volumes>(self);
   return {
     [self](atom::create, const instance_spec& spec) -> caf::result<instance> {
       if (!self->state.cfg.enabled)
@@ -271,9 +263,7 @@ openstack_volume_driver(volume_self self, openstack_resource_driver_config cfg) 
         return create_attachment(self, spec);
       if (spec.kind == resource_kind::volume)
         return create_volume(self, spec);
-      return make_error(errc::unsupported, "the OpenStack volume driver does not serve "
-                                             + std::string{to_string(spec.kind)}
-                                             + " orders");
+      return not_served("volume", spec.kind);
     },
     [self](atom::get, const std::string& id) -> caf::result<instance> {
       auto att = split_attachment_id(id);
@@ -283,11 +273,7 @@ openstack_volume_driver(volume_self self, openstack_resource_driver_config cfg) 
       run_async<std::optional<cinder_volume>>(
         self,
         [cs, volume] {
-          for (auto& [name, c] : cs)
-            if (c->has_service())
-              if (auto v = c->get_volume(volume))
-                return v;
-          return std::optional<cinder_volume>{};
+          return first_found(cs, [&](openstack_volumes& c) { return c.get_volume(volume); });
         },
         [rp, id, att](outcome<std::optional<cinder_volume>>& o) mutable {
           if (o.error) {
@@ -339,91 +325,37 @@ openstack_volume_driver(volume_self self, openstack_resource_driver_config cfg) 
       return make_error(errc::unsupported, "an OpenStack's volume quota is set in "
                                            "OpenStack (openstack quota set --volumes)");
     },
-    [self](atom::subscribe, cloud_events_actor sub) {
-      self->state.subscriber = std::move(sub);
-      arm_poll(self, self->state.timing.poll_interval_ms);
-    },
-    [self](atom::poll) {
-      self->state.poll_armed_at = 0;
-      poll_volumes(self);
-    },
+    subscribe_handler(self),
+    poll_handler(self, poll_volumes),
   };
 }
 
 openstack_driver_actor::behavior_type
 openstack_network_driver(network_self self, openstack_resource_driver_config cfg) {
-  auto& st = self->state;
-  st.cfg = std::move(cfg);
-  // Switched off: no cloud at all, so list() is empty and nothing polls.
-  if (st.cfg.enabled)
-    for (auto& [name, session] : st.cfg.sessions)
-      st.clouds.emplace(name, std::make_shared<openstack_networks>(session, st.cfg.member_id));
-  init_driver(self, st.cfg);
-  st.timing.detach_timeout_ms = st.cfg.detach_timeout_ms;
+  self->state.cfg = std::move(cfg);
+  init_resource_driver<openstack_networks>(self);
   return {
     [self](atom::create, const instance_spec& spec) -> caf::result<instance> {
       auto& st = self->state;
       if (!st.cfg.enabled)
         return disabled("network");
       if (spec.kind != resource_kind::network)
-        return make_error(errc::unsupported, "the OpenStack network driver does not serve "
-                                               + std::string{to_string(spec.kind)}
-                                               + " orders");
-      for (auto& [id, x] : st.known)
-        if (x.order_id == spec.order_id && !st.deleting.count(id)
-            && !st.creating.count(id))
-          return x;
+        return not_served("network", spec.kind);
+      if (auto made = made_for_order(st, spec.order_id))
+        return *made;
       if (spec.network_cidr.empty())
         return make_error(errc::invalid_argument, "a network order needs network_cidr");
-      caf::error err;
-      auto account = account_for(self, spec, err);
-      if (!account)
-        return err;
-      auto cloud = st.clouds[*account];
-      auto rp = self->make_response_promise<instance>();
-      run_async<neutron_network>(
-        self,
-        [cloud, spec] {
-          cloud->require_service();
-          auto n = cloud->find_network(spec.order_id);
-          if (!n)
-            n = cloud->create_network(spec);
-          if (n->subnet_id.empty()) {
-            try {
-              cloud->create_subnet(n->net.id, spec);
-            } catch (const cloud_failure&) {
-              try {
-                cloud->delete_network(n->net.id);
-              } catch (const cloud_failure&) {
-                // the poll lists it; the scheduler removes leftovers
-              }
-              throw;
-            }
-          }
-          auto now = cloud->get_network(n->net.id);
-          if (!now)
-            throw cloud_failure(errc::cloud_error,
-                                "network " + n->net.id + " vanished while it was being created");
-          return *now;
-        },
-        [self, rp, spec, account = *account](outcome<neutron_network>& o) mutable {
+      return create_on_account<neutron_network>(
+        self, spec, [spec](openstack_networks& cloud) { return make_network(cloud, spec); },
+        [self, spec](const neutron_network& n, const std::string& account,
+                     caf::typed_response_promise<instance>& rp) {
           auto& st = self->state;
-          if (o.error) {
-            if (code_of(o.error) == errc::no_capacity) {
-              st.quota_blocked.insert(account);
-              st.blocked_limits.erase(account);
-              arm_next_poll(self);
-            }
-            log()->warn("order {}: {}", spec.order_id, message_of(o.error));
-            rp.deliver(o.error);
-            return;
-          }
-          auto x = o.value->net;
+          auto x = n.net;
           x.order_id = spec.order_id;
           st.account_of[x.id] = account;
           st.known[x.id] = x;
           log()->info("order {}: network {} ({}) is {}", spec.order_id, x.id,
-                      x.network_cidr, o.value->status);
+                      x.network_cidr, n.status);
           if (x.state == instance_state::running) {
             rp.deliver(x);
             return;
@@ -434,11 +366,8 @@ openstack_network_driver(network_self self, openstack_resource_driver_config cfg
             st.known.erase(x.id);
             return;
           }
-          st.since[x.id] = now_millis();
-          st.creating[x.id] = {spec.order_id, rp, now_millis() + st.cfg.build_timeout_ms};
-          arm_poll(self, st.timing.poll_interval_ms);
+          await_ready(self, x.id, spec.order_id, rp);
         });
-      return rp;
     },
     [self](atom::get, const std::string& id) -> caf::result<instance> {
       auto cs = candidate_clouds(self, id);
@@ -446,19 +375,10 @@ openstack_network_driver(network_self self, openstack_resource_driver_config cfg
       run_async<std::optional<neutron_network>>(
         self,
         [cs, id] {
-          for (auto& [name, c] : cs)
-            if (c->has_service())
-              if (auto n = c->get_network(id))
-                return n;
-          return std::optional<neutron_network>{};
+          return first_found(cs, [&](openstack_networks& c) { return c.get_network(id); });
         },
         [rp, id](outcome<std::optional<neutron_network>>& o) mutable {
-          if (o.error)
-            rp.deliver(o.error);
-          else if (!*o.value)
-            rp.deliver(make_error(errc::not_found, "no instance " + id));
-          else
-            rp.deliver((*o.value)->net);
+          deliver_found(rp, id, o, [](const neutron_network& n) { return n.net; });
         });
       return rp;
     },
@@ -491,14 +411,8 @@ openstack_network_driver(network_self self, openstack_resource_driver_config cfg
       return make_error(errc::unsupported, "an OpenStack's network quota is set in "
                                            "OpenStack");
     },
-    [self](atom::subscribe, cloud_events_actor sub) {
-      self->state.subscriber = std::move(sub);
-      arm_poll(self, self->state.timing.poll_interval_ms);
-    },
-    [self](atom::poll) {
-      self->state.poll_armed_at = 0;
-      poll_networks(self);
-    },
+    subscribe_handler(self),
+    poll_handler(self, poll_networks),
   };
 }
 

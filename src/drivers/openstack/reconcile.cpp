@@ -184,6 +184,16 @@ void expire_waiters(reconcile_state& st, millis now) {
   });
 }
 
+std::optional<instance> made_for_order(const reconcile_state& st,
+                                       const std::string& order_id,
+                                       std::optional<resource_kind> kind) {
+  for (auto& [id, x] : st.known)
+    if (x.order_id == order_id && (!kind || x.kind == *kind) && !st.deleting.count(id)
+        && !st.creating.count(id))
+      return x;
+  return std::nullopt;
+}
+
 bool transient(const caf::error& e) {
   switch (code_of(e)) {
     case errc::none: // not ours: e.g. the worker did not answer

@@ -20,6 +20,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -99,6 +100,13 @@ struct cloud_driver_state : reconcile_state {
   std::map<std::string, std::shared_ptr<Cloud>> clouds;
   std::map<std::string, Limits> blocked_limits;
 };
+
+/// What we made for order `order_id` and keep (neither being deleted nor
+/// still pending), of `kind` if one is given: a create of the same order
+/// answers with it, so that creates are idempotent per order id.
+std::optional<instance> made_for_order(const reconcile_state& st,
+                                       const std::string& order_id,
+                                       std::optional<resource_kind> kind = std::nullopt);
 
 /// What a pending create should do after a listing.
 struct verdict {
