@@ -6,6 +6,8 @@ set -euo pipefail
 packages=(
   # toolchain
   cmake ninja-build g++ pkg-config
+  # scripts/lint.sh (clang 14 on Debian 12)
+  clang-format clang-tidy
   # libraries
   libcaf-dev nlohmann-json3-dev libcpp-httplib-dev libsqlite3-dev
   libcli11-dev libspdlog-dev libtomlplusplus-dev doctest-dev
@@ -14,10 +16,10 @@ packages=(
   # local driver: the instance sandbox (setpriv and prlimit come with
   # util-linux)
   bubblewrap util-linux
-  # tunnel (issue 4): libssh server, OpenSSH clients in tests and agents,
+  # tunnel: libssh server, OpenSSH clients in tests and agents,
   # sshd and iperf3 for bench/tunnel
   libssh-dev libssl-dev openssh-client openssh-server iperf3
-  # federation (issue 3): XMPP bridge (Qt5 + QXmpp 1.4), Prosody for tests
+  # federation: XMPP bridge (Qt5 + QXmpp 1.4), Prosody for tests
   qtbase5-dev libqxmpp-dev prosody lua-unbound
 )
 

@@ -116,8 +116,11 @@ int run_with_xmpp(caf::actor_system& sys, const fogbow::fogbow_config& config,
       fogbow::qt_loop::quit();
     });
     loop.exec();
+    // SIGTERM is blocked everywhere and sigwait()ed by the waiter: it
+    // wakes that thread, it does not kill it.
     if (got_signal == 0)
-      pthread_kill(waiter.native_handle(), SIGTERM); // unblocks sigwait
+      // NOLINTNEXTLINE(bugprone-bad-signal-to-kill-thread): see above
+      pthread_kill(waiter.native_handle(), SIGTERM);
     waiter.join();
     spdlog::info("received {}, shutting down", signal_name(got_signal));
   } catch (const std::exception& e) {

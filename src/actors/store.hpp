@@ -26,6 +26,6 @@ struct store_state {
 /// Each handler answers errc::storage_failure when SQLite fails; nothing is
 /// then acknowledged, and a failed put stores none of its orders.
 store_actor::behavior_type store(store_actor::stateful_pointer<store_state> self,
-                                 std::string path);
+                                 const std::string& path);
 
 } // namespace fogbow

@@ -151,7 +151,7 @@ tunnel_family_of(const std::map<std::string, tunnel_token>& tokens,
 }
 
 tunnel_allocator_actor::behavior_type
-tunnel_allocator(self_ptr self, std::string db_path,
+tunnel_allocator(self_ptr self, const std::string& db_path,
                  tunnel_allocator_config config) {
   auto& st = self->state;
   st.config = std::move(config);

@@ -63,6 +63,6 @@ tunnel_family_of(const std::map<std::string, tunnel_token>& tokens,
 /// When that fails the actor quits with errc::storage_failure.
 tunnel_allocator_actor::behavior_type
 tunnel_allocator(tunnel_allocator_actor::stateful_pointer<tunnel_allocator_state> self,
-                 std::string db_path, tunnel_allocator_config config);
+                 const std::string& db_path, tunnel_allocator_config config);
 
 } // namespace fogbow

@@ -50,7 +50,7 @@ struct tunnel_api::impl {
   impl(caf::actor_system& sys, tunnel_allocator_actor allocator,
        tunnel_api_config cfg)
     : sys(sys), allocator(std::move(allocator)), cfg(std::move(cfg)) {
-    configure_server(server, this->cfg.threads, 64 * 1024);
+    configure_server(server, this->cfg.threads, std::size_t{64} * 1024);
     auto handler = [this](const httplib::Request& req,
                           httplib::Response& res) {
       try {

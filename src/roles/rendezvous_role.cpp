@@ -57,7 +57,7 @@ rendezvous_role::~rendezvous_role() {
   stop();
 }
 
-void rendezvous_role::start(xmpp_bridge_actor bridge) {
+void rendezvous_role::start(const xmpp_bridge_actor& bridge) {
   rendezvous_config rc;
   rc.period_ms = config_.rendezvous.period_ms;
   rc.max_lost = config_.rendezvous.max_lost;

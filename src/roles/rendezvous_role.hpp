@@ -26,7 +26,7 @@ public:
   /// Checks the whitelist (a missing or unreadable file throws
   /// std::runtime_error: the rendezvous never runs open by accident),
   /// spawns the rendezvous and has `bridge` route its namespaces to it.
-  void start(xmpp_bridge_actor bridge);
+  void start(const xmpp_bridge_actor& bridge);
 
   /// Stops the supervisor and the rendezvous with it. Idempotent.
   void stop();

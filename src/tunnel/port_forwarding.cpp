@@ -12,10 +12,10 @@ namespace {
 
 using clock_type = std::chrono::steady_clock;
 
-constexpr std::size_t io_buffer_size = 256 * 1024;
+constexpr std::size_t io_buffer_size = std::size_t{256} * 1024;
 /// Bytes a relay buffers from the channel before the channel is left to
 /// libssh (whose window then stops the client).
-constexpr std::size_t out_buffer_cap = 512 * 1024;
+constexpr std::size_t out_buffer_cap = std::size_t{512} * 1024;
 /// How often a channel still opening is asked about (asking polls the
 /// session socket).
 constexpr auto open_check_interval = std::chrono::milliseconds(100);

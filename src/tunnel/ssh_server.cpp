@@ -20,7 +20,7 @@ namespace {
 
 /// Sessions spend their time in epoll and libssh; small stacks let many
 /// of them run.
-constexpr std::size_t session_stack_size = 512 * 1024;
+constexpr std::size_t session_stack_size = std::size_t{512} * 1024;
 
 std::once_flag libssh_initialised;
 
@@ -136,7 +136,7 @@ void ssh_server::impl::set_up_bind() {
       != SSH_OK)
     throw std::runtime_error("cannot set up the SSH server: "
                              + std::string{ssh_get_error(bind.get())});
-  key.release(); // IMPORT_KEY hands the key to the bind
+  static_cast<void>(key.release()); // IMPORT_KEY hands the key to the bind
 }
 
 void ssh_server::impl::on_connection(unique_fd socket) {
@@ -181,7 +181,7 @@ bool ssh_server::impl::spawn_thread(std::shared_ptr<tunnel_session> session) {
     arg.get());
   if (rc != 0)
     return false;
-  arg.release(); // the thread's now
+  static_cast<void>(arg.release()); // the thread's now
   return true;
 }
 

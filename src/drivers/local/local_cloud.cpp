@@ -560,7 +560,7 @@ std::vector<std::string> local_cloud::sandbox_argv(const entry& e,
   r.home = dir_of(e.inst.id).string();
   r.manager_files = {"instance.json", "pid", "user-data", "console.log"};
   if (fs::exists(dir_of(e.inst.id) / "parts"))
-    r.manager_files.push_back("parts");
+    r.manager_files.emplace_back("parts");
   r.hostname = e.inst.id;
   r.switch_user = switch_user_;
   r.uid = e.uid;

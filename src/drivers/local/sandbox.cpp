@@ -21,7 +21,7 @@ namespace fogbow {
 
 namespace {
 
-constexpr std::uint64_t mib = 1024 * 1024;
+constexpr std::uint64_t mib = std::uint64_t{1024} * 1024;
 
 /// Empty tmpfs that hide host directories; nothing needs room there.
 constexpr std::uint64_t mask_bytes = mib;
@@ -211,11 +211,12 @@ namespace {
 std::string probe(const std::string& bwrap) {
   std::vector<std::string> words{bwrap};
   if (geteuid() != 0)
-    words.push_back("--unshare-user");
+    words.emplace_back("--unshare-user");
   for (auto w : {"--unshare-pid", "--ro-bind", "/", "/", "--proc", "/proc",
                  "--dev", "/dev", "--", "/bin/true"})
-    words.push_back(w);
+    words.emplace_back(w);
   std::vector<char*> argv;
+  argv.reserve(words.size() + 1);
   for (auto& w : words)
     argv.push_back(w.data());
   argv.push_back(nullptr);

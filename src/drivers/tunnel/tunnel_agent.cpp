@@ -57,7 +57,8 @@ while :; do
   ssh -N -F /dev/null -i "$dir/key" -o IdentitiesOnly=yes -o BatchMode=yes \
       -o ExitOnForwardFailure=yes -o ServerAliveInterval=10 -o ServerAliveCountMax=3 \
       -o StrictHostKeyChecking=yes -o UserKnownHostsFile="$dir/known_hosts" \
-      -p "$sshport" -R "0.0.0.0:$port:127.0.0.1:$lport" "$token@$FOGBOW_TUNNEL_SSH_HOST"
+      -p "$sshport" -R "0.0.0.0:$port:127.0.0.1:$lport" \
+      -l "$token" "$FOGBOW_TUNNEL_SSH_HOST"
   echo "$(date -u +%FT%TZ) ssh exited with $?, reconnecting"
   sleep 1
 done

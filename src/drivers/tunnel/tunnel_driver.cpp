@@ -68,7 +68,7 @@ tunnel_driver(self_ptr self, cloud_driver_actor inner,
     },
     [self](atom::erase, const std::string& id) -> caf::result<atom::ok> {
       auto rp = self->make_response_promise<atom::ok>();
-      auto erase = [self, rp, id](std::string order_id) mutable {
+      auto erase = [self, rp, id](const std::string& order_id) mutable {
         self->request(self->state.inner, wrapped_driver_timeout, atom::erase_v, id)
           .then(
             [self, rp, id, order_id](atom::ok) mutable {
