@@ -11,6 +11,7 @@
 
 #include "actors/atoms.hpp"
 #include "domain/order.hpp"
+#include "federation/member_policies.hpp"
 #include "federation/xml.hpp"
 
 #include <caf/actor.hpp>
@@ -83,10 +84,50 @@ using cloud_driver_actor = caf::typed_actor<
   /// Sends this actor every cloud event from now on (one subscriber).
   caf::reacts_to<atom::subscribe, cloud_events_actor>>;
 
+/// The MEMBERS LISTENER interface: told the federation's member list
+/// whenever it changes (who is listed, who is alive).
+using members_listener_actor = caf::typed_actor<
+  caf::reacts_to<atom::members_changed, std::vector<member_info>>>;
+
+/// The MEMBER PROXY interface (requester side of the manager-to-manager
+/// protocol, docs/protocol.md): one actor speaking for this manager to every
+/// other member over the XMPP bridge. The first argument of every call is
+/// the other member's id (its bare JID). Errors: errc::no_capacity (the
+/// member refused: no room, not allowed, or it does not know the thing),
+/// errc::not_found (getinstance/instancebeingused: not there),
+/// errc::unauthorized (it does not take us as a member), errc::timeout,
+/// errc::unavailable (no XMPP session, member offline), errc::cloud_error.
+using member_proxy_actor = caf::typed_actor<
+  /// Offers an order (`order` IQ); replies with the provider's local
+  /// instance id once the instance exists. Providers are idempotent per
+  /// (requesting member, order id): offering again returns the same one.
+  caf::replies_to<atom::create, std::string, order>::with<std::string>,
+  /// The instances with these local ids that the member holds for us
+  /// (getinstance, batched); ids it does not know are left out.
+  caf::replies_to<atom::get, std::string, std::vector<std::string>>::with<
+    std::vector<instance>>,
+  /// Removes one instance it holds for us (removeinstance).
+  caf::replies_to<atom::erase_instance, std::string, std::string>::with<
+    atom::ok>,
+  /// Tells the member an order is no longer wanted from it (removeorder):
+  /// it removes whatever it created for that order.
+  caf::replies_to<atom::erase, std::string, std::string>::with<atom::ok>,
+  /// The member's capacity and a user's use of it (getremoteuserquota):
+  /// (member, user id, user name).
+  caf::replies_to<atom::quota, std::string, std::string, std::string>::with<
+    quota_report>,
+  /// Asks a requesting member whether it still uses an instance we serve
+  /// (instancebeingused): (member, its order id, global instance id).
+  caf::replies_to<atom::probe, std::string, std::string, std::string>::with<
+    bool>>;
+
 /// The ORDER SCHEDULER interface: the order state machine of one manager.
 /// Calls carry the id of the authenticated user; an order or instance of
-/// another user is reported as errc::not_found.
-using order_scheduler_actor = cloud_events_actor::extend<
+/// another user is reported as errc::not_found. Orders this manager serves
+/// for other members ("served orders", `requesting_member` not this one)
+/// are never visible to local users.
+using order_scheduler_actor = cloud_events_actor::extend_with<
+  members_listener_actor>::extend<
   /// Creates `count` orders from a validated template (id, owner, batch
   /// and timestamps are filled in here), persists them, replies with them,
   /// and then tries to place each at once.
@@ -118,7 +159,55 @@ using order_scheduler_actor = cloud_events_actor::extend<
   /// Internal: the retry back-off timer fired.
   caf::reacts_to<atom::retry>,
   /// Internal: a validity boundary (valid_from/valid_until) was reached.
-  caf::reacts_to<atom::validity>>;
+  caf::reacts_to<atom::validity>,
+  /// Provider side: serves an order of another member. The order carries
+  /// `requesting_member` and the id `<its order id>@<member>`; the second
+  /// argument caps the instances that member may hold here (-1: no cap).
+  /// Idempotent per order id. Replies with the local instance as soon as it
+  /// exists; errc::no_capacity when there is no room (nothing is kept).
+  caf::replies_to<atom::serve, order, std::int32_t>::with<instance>,
+  /// Provider side: the instances with these local ids among the served
+  /// orders of the member: (member, local ids); unknown ids are left out.
+  caf::replies_to<atom::served_instances, std::string,
+                  std::vector<std::string>>::with<std::vector<instance>>,
+  /// Provider side: the member no longer wants its order (member, its order
+  /// id): its instance is removed. No error when there is no such order.
+  caf::replies_to<atom::unserve, std::string, std::string>::with<atom::ok>,
+  /// Provider side: removes one instance served to the member (member,
+  /// local id); errc::not_found when the member holds no such instance.
+  caf::replies_to<atom::unserve_instance, std::string, std::string>::with<
+    atom::ok>,
+  /// Provider side: the cloud's capacity and what a user of the member uses
+  /// of it here: (member, user id).
+  caf::replies_to<atom::served_quota, std::string, std::string>::with<
+    quota_report>,
+  /// Requester side: does this member still hold an instance we want?
+  /// (asking member, our order id, global instance id).
+  caf::replies_to<atom::probe, std::string, std::string, std::string>::with<
+    bool>,
+  /// Internal: time to refresh remote instances' state.
+  caf::reacts_to<atom::monitor>,
+  /// Internal: time to ask requesting members about served instances.
+  caf::reacts_to<atom::probe_tick>>;
+
+/// How the scheduler takes part in the federation (src/federation/
+/// member_policies.hpp holds the plugin interfaces).
+struct federation_scheduling {
+  member_proxy_actor proxy; ///< unset: standalone
+  std::shared_ptr<fed::member_picker> picker;
+  std::shared_ptr<const fed::member_validator> validator;
+  /// A member that has not answered an order in this time is skipped.
+  std::chrono::milliseconds forward_timeout{20000};
+  /// Offers in flight at once (each waits for a remote cloud).
+  std::int32_t max_forwards = 256;
+  /// Period of the state refresh of remote instances.
+  std::chrono::milliseconds monitor_interval{5000};
+  /// Period of the provider's instancebeingused questions.
+  std::chrono::milliseconds probe_interval{30000};
+  /// How long a requesting member may stay unreachable before the
+  /// instances served to it are reclaimed.
+  std::chrono::milliseconds requester_grace{300000};
+};
 
 /// How long a driver that wraps another one (router, tunnel driver) waits
 /// for it. Only a backstop so that no promise waits forever: the caller's
@@ -140,6 +229,8 @@ struct order_scheduler_config {
   std::chrono::milliseconds driver_timeout{120000};
   /// The wall clock; tests replace it to move through validity windows.
   std::function<millis()> clock = now_millis;
+  /// Federation; `proxy` unset: this manager runs standalone.
+  federation_scheduling federation;
 };
 
 // -- openstack driver ----------------------------------------------
@@ -293,11 +384,26 @@ using xmpp_bridge_actor = caf::typed_actor<
   /// not_found, bad-request: invalid_argument, not-authorized/forbidden:
   /// unauthorized, others: cloud_error), its text as message.
   caf::replies_to<atom::iq_request, std::string, xml::element>::with<xml::element>,
+  /// As above, with this deadline (ms) instead of the bridge's own.
+  caf::replies_to<atom::iq_request, std::string, xml::element,
+                  std::int64_t>::with<xml::element>,
+  /// As above, sent as an IQ set: for requests that change something at
+  /// the peer (RFC 6120 §8.2.3; the Java manager's order, removeinstance,
+  /// removeorder, storagelink and removestoragelink are sets).
+  caf::replies_to<atom::iq_set, std::string, xml::element,
+                  std::int64_t>::with<xml::element>,
   /// From now on, IQ get/set requests whose payload is in namespace `ns`
   /// go to `handler` (replaces an earlier handler of that namespace).
   caf::reacts_to<atom::iq_serve, std::string, iq_handler_actor>,
   /// True while the XMPP session is established.
   caf::replies_to<atom::xmpp_state>::with<bool>>;
+
+/// The FEDERATION SERVER interface: answers the manager-to-manager IQs of
+/// other members (provider side, actors/federation_server.hpp).
+using federation_server_actor = iq_handler_actor::extend_with<
+  members_listener_actor>::extend<
+  /// Internal: a delayed answer is due (test hook).
+  caf::reacts_to<atom::retry, std::uint64_t>>;
 
 /// The RENDEZVOUS actor interface: the member directory of a rendezvous
 /// (Java protocol: iamalive, whoisalive, synch/whoisalive; see
@@ -331,6 +437,9 @@ using member_registry_actor = caf::typed_actor<
   /// listed; `alive` is false once a member has not been confirmed for
   /// period × 3 (e.g. the rendezvous stopped answering).
   caf::replies_to<atom::members>::with<std::vector<member_info>>,
+  /// Sends `listener` the members now and whenever they change (several
+  /// listeners; a listener that terminates is dropped).
+  caf::reacts_to<atom::subscribe, members_listener_actor>,
   /// Internal: the heartbeat timer of this generation (a new period starts
   /// a new generation; older timers are ignored).
   caf::reacts_to<atom::heartbeat, std::uint64_t>>;

@@ -7,6 +7,7 @@
 #include <caf/typed_event_based_actor.hpp>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 #include <memory>
 
@@ -21,6 +22,40 @@ namespace {
 using self_ptr = member_registry_actor::stateful_pointer<member_registry_state>;
 
 constexpr auto backstop = std::chrono::seconds(60);
+
+std::vector<member_info> member_list(self_ptr self) {
+  auto& st = self->state;
+  auto now = st.config.clock();
+  auto stale_after = st.period_ms * 3;
+  std::vector<member_info> out;
+  member_info me{st.config.self_id, true, now, true};
+  out.push_back(me);
+  for (auto& [id, seen] : st.members) {
+    if (id == st.config.self_id)
+      continue;
+    out.push_back(member_info{id, now - seen <= stale_after, seen, false});
+  }
+  return out;
+}
+
+/// Tells the listeners when who is listed or alive changed. Not while our
+/// own rounds fail: cut off from the rendezvous, we cannot tell who else
+/// is alive, and declaring everyone dead would re-place all they serve.
+void tell_listeners(self_ptr self) {
+  auto& st = self->state;
+  if (st.failing)
+    return;
+  auto list = member_list(self);
+  std::vector<std::pair<std::string, bool>> summary;
+  summary.reserve(list.size());
+  for (auto& m : list)
+    summary.emplace_back(m.id, m.alive);
+  if (summary == st.last_told)
+    return;
+  st.last_told = std::move(summary);
+  for (auto& l : st.listeners)
+    self->send(l, atom::members_changed_v, list);
+}
 
 void round_failed(self_ptr self, const std::string& what,
                   const caf::error& e) {
@@ -54,8 +89,9 @@ void round_failed(self_ptr self, const std::string& what,
   st.failing = true;
 }
 
-void fetch_page(self_ptr self, std::optional<std::string> after, int pages,
-                std::shared_ptr<std::map<std::string, millis>> seen) {
+void fetch_page(self_ptr self, const std::optional<std::string>& after,
+                int pages,
+                const std::shared_ptr<std::map<std::string, millis>>& seen) {
   auto& st = self->state;
   rdv::page_request req{st.config.page_size, after};
   self
@@ -79,9 +115,15 @@ void fetch_page(self_ptr self, std::optional<std::string> after, int pages,
           fetch_page(self, p.last, pages + 1, seen);
           return;
         }
-        // Complete listing: it replaces the old one.
+        // Complete listing. A member missing from it may be a blip (the
+        // XMPP server restarting under the rendezvous): it stays listed,
+        // turns stale after 3 periods unconfirmed and goes after 6.
         auto before = st.members.size();
-        st.members = std::move(*seen);
+        for (auto& [id, t] : *seen)
+          st.members[id] = t;
+        std::erase_if(st.members, [&](const auto& entry) {
+          return now - entry.second > st.period_ms * 6;
+        });
         st.busy = false;
         ++st.rounds;
         if (st.rounds == 1)
@@ -96,6 +138,7 @@ void fetch_page(self_ptr self, std::optional<std::string> after, int pages,
           spdlog::info("member registry: {} members", st.members.size());
         st.failing = false;
         st.refused = false;
+        tell_listeners(self);
       },
       [self](caf::error& e) { round_failed(self, "whoisalive", e); });
 }
@@ -139,20 +182,20 @@ member_registry(member_registry_actor::stateful_pointer<member_registry_state> s
   self->state.bridge = std::move(bridge);
   self->state.period_ms = self->state.config.period_ms;
   self->send(self, atom::heartbeat_v, std::uint64_t{0});
+  self->set_down_handler([self](const caf::down_msg& msg) {
+    auto& ls = self->state.listeners;
+    ls.erase(std::remove_if(ls.begin(), ls.end(),
+                            [&](const members_listener_actor& l) {
+                              return l.address() == msg.source;
+                            }),
+             ls.end());
+  });
   return {
-    [self](atom::members) {
-      auto& st = self->state;
-      auto now = st.config.clock();
-      auto stale_after = st.period_ms * 3;
-      std::vector<member_info> out;
-      member_info me{st.config.self_id, true, now, true};
-      out.push_back(me);
-      for (auto& [id, seen] : st.members) {
-        if (id == st.config.self_id)
-          continue;
-        out.push_back(member_info{id, now - seen <= stale_after, seen, false});
-      }
-      return out;
+    [self](atom::members) { return member_list(self); },
+    [self](atom::subscribe, members_listener_actor listener) {
+      self->monitor(listener);
+      self->send(listener, atom::members_changed_v, member_list(self));
+      self->state.listeners.push_back(std::move(listener));
     },
     [self](atom::heartbeat, std::uint64_t generation) {
       auto& st = self->state;
@@ -162,6 +205,8 @@ member_registry(member_registry_actor::stateful_pointer<member_registry_state> s
       // whatever this round costs; a round still in flight skips a beat.
       self->delayed_send(self, std::chrono::milliseconds{st.period_ms},
                          atom::heartbeat_v, generation);
+      // Members go stale by the clock, not only by a round's answer.
+      tell_listeners(self);
       if (!st.busy)
         start_round(self);
     },

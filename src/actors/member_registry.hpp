@@ -10,6 +10,8 @@
 
 #include <map>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace fogbow {
 
@@ -25,6 +27,10 @@ struct member_registry_state {
   bool refused = false;         ///< the rendezvous refused our heartbeat
   std::int64_t rounds = 0;      ///< completed rounds
   std::uint64_t generation = 0; ///< of the heartbeat timer
+  /// Told the member list whenever it changes.
+  std::vector<members_listener_actor> listeners;
+  /// (id, alive) of the list last told, to tell only changes.
+  std::vector<std::pair<std::string, bool>> last_told;
 };
 
 member_registry_actor::behavior_type

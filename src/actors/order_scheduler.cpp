@@ -1,4 +1,4 @@
-#include "actors/order_scheduler.hpp"
+#include "actors/order_scheduler_impl.hpp"
 
 #include "actors/errors.hpp"
 #include "domain/requirements.hpp"
@@ -11,11 +11,7 @@
 #include <algorithm>
 #include <chrono>
 
-namespace fogbow {
-
-namespace {
-
-using self_ptr = order_scheduler_actor::stateful_pointer<order_scheduler_state>;
+namespace fogbow::scheduler {
 
 std::shared_ptr<spdlog::logger> log() {
   static auto logger = [] {
@@ -53,9 +49,6 @@ void discard_instance(self_ptr self, const std::string& local_id) {
           });
 }
 
-void pump(self_ptr self);
-void arm_retry(self_ptr self);
-
 void enqueue(self_ptr self, const order& o) {
   self->state.ready.emplace(o.created_at, o.id);
 }
@@ -76,17 +69,32 @@ void wake_awaiting(self_ptr self) {
   st.awaiting.clear();
 }
 
-/// The order of this user and kind that `ref` names, by order id or by
-/// global instance id; nullptr when there is none.
-order* find_reference(self_ptr self, const std::string& user_id,
-                      resource_kind kind, const std::string& ref) {
+/// A local user's order (orders served for other members belong to no
+/// local user, whatever their user id).
+bool owned_by(self_ptr self, const order& o, const std::string& user_id) {
+  return o.user_id == user_id && !is_served(self, o);
+}
+
+/// Both orders belong to the same user of the same member.
+bool same_owner(self_ptr self, const order& a, const order& b) {
+  auto member = [&](const order& x) {
+    return x.requesting_member.empty() ? self->state.config.member_id
+                                       : x.requesting_member;
+  };
+  return a.user_id == b.user_id && member(a) == member(b);
+}
+
+/// The order of the owner of `att` and of this kind that `ref` names, by
+/// order id or by global instance id; nullptr when there is none.
+order* find_reference(self_ptr self, const order& att, resource_kind kind,
+                      const std::string& ref) {
   auto& orders = self->state.orders;
   if (auto it = orders.find(ref); it != orders.end()) {
     auto& o = it->second;
-    return o.user_id == user_id && o.kind == kind ? &o : nullptr;
+    return same_owner(self, o, att) && o.kind == kind ? &o : nullptr;
   }
   for (auto& [id, o] : orders)
-    if (o.kind == kind && o.user_id == user_id && o.instance_id == ref)
+    if (o.kind == kind && same_owner(self, o, att) && o.instance_id == ref)
       return &o;
   return nullptr;
 }
@@ -101,7 +109,7 @@ bool refers_to(const order& att, const order& target) {
          && (names(att.attach_compute) || names(att.attach_volume));
 }
 
-void update(self_ptr self, order& o, order_state to, std::string why = {}) {
+void update(self_ptr self, order& o, order_state to, std::string why) {
   o.state = to;
   o.updated_at = now(self);
   o.last_error = std::move(why);
@@ -121,6 +129,12 @@ void forget(self_ptr self, const std::string& order_id) {
   }
   st.instances.erase(order_id);
   st.removals.erase(order_id);
+  st.refused.erase(order_id);
+  if (auto w = st.serve_waiters.find(order_id); w != st.serve_waiters.end()) {
+    for (auto& rp : w->second)
+      rp.deliver(make_error(errc::no_capacity, "the order was withdrawn"));
+    st.serve_waiters.erase(w);
+  }
   self->request(st.store, st.config.store_timeout, atom::erase_v, order_id)
     .then([](atom::ok) {},
           [order_id](const caf::error& e) {
@@ -156,12 +170,15 @@ void instance_gone(self_ptr self, order& o, const std::string& why) {
   auto& st = self->state;
   st.instances.erase(o.id);
   o.instance_id.clear();
-  if (o.state == order_state::deleted) {
+  // A served order ends with its instance: the requester hears "not found"
+  // and decides itself what comes next.
+  if (o.state == order_state::deleted || is_served(self, o)) {
     forget(self, o.id);
     return;
   }
   if (o.type == order_type::persistent && !is_expired_at(o, now(self))) {
     o.attempts = 0;
+    o.providing_member.clear();
     update(self, o, order_state::open, why);
     enqueue(self, o);
     pump(self);
@@ -175,14 +192,14 @@ void instance_gone(self_ptr self, order& o, const std::string& why) {
 /// cloud no longer knows the instance).
 template <class F>
 void remove_instance(self_ptr self, const order& o, F then) {
-  auto local = split_instance_id(o.instance_id);
+  auto local = local_instance_id(o.instance_id, self->state.config.member_id);
   if (!local) {
     then();
     return;
   }
   auto order_id = o.id;
   self->request(self->state.driver, self->state.config.driver_timeout,
-                atom::erase_v, local->first)
+                atom::erase_v, *local)
     .then([then](atom::ok) mutable { then(); },
           [self, then, order_id](const caf::error& e) mutable {
             if (code_of(e) == errc::not_found) {
@@ -198,7 +215,8 @@ void remove_instance(self_ptr self, const order& o, F then) {
 
 /// Removes the failed instance of `o` (the driver keeps failed instances
 /// listed until erased), then lets the order react to its loss.
-void drop_failed_instance(self_ptr self, const order& o, std::string fault) {
+void drop_failed_instance(self_ptr self, const order& o,
+                          const std::string& fault) {
   remove_instance(self, o, [self, id = o.id, gid = o.instance_id, fault] {
     auto i = self->state.orders.find(id);
     if (i != self->state.orders.end() && i->second.instance_id == gid)
@@ -210,7 +228,15 @@ void finish_deletion(self_ptr self, const std::string& order_id) {
   auto it = self->state.orders.find(order_id);
   if (it == self->state.orders.end())
     return;
-  remove_instance(self, it->second, [self, order_id] {
+  auto& o = it->second;
+  // Every member it was offered to removes what it holds for it; one that
+  // misses the message reclaims it when we answer its probe "not used".
+  release_offers(self, o, "");
+  if (is_remote(self, o)) {
+    forget(self, order_id);
+    return;
+  }
+  remove_instance(self, o, [self, order_id] {
     forget(self, order_id);
   });
 }
@@ -228,6 +254,7 @@ void on_created(self_ptr self, const std::string& order_id, instance inst) {
   }
   auto& o = it->second;
   o.instance_id = global_instance_id(inst.id, st.config.member_id);
+  o.providing_member = st.config.member_id;
   auto early = st.early_failures.find(order_id);
   if (early != st.early_failures.end()) {
     if (early->second.id == inst.id)
@@ -245,10 +272,12 @@ void on_created(self_ptr self, const std::string& order_id, instance inst) {
     o.state = order_state::fulfilled;
     drop_failed_instance(self, o, fault);
   } else {
-    o.providing_member = st.config.member_id;
     o.fulfilled_at = now(self);
     st.backoff_ms = 0;
+    release_offers(self, o, "");
     update(self, o, order_state::fulfilled);
+    if (is_served(self, o))
+      served_created(self, o, st.instances[order_id]);
     wake_awaiting(self);
   }
   pump(self);
@@ -262,8 +291,19 @@ void on_create_failed(self_ptr self, const std::string& order_id,
   auto it = st.orders.find(order_id);
   if (it != st.orders.end()) {
     auto& o = it->second;
+    if (code_of(e) == errc::no_capacity)
+      st.blocked.insert(o.kind);
     if (o.state == order_state::deleted) {
+      release_offers(self, o, "");
       forget(self, order_id);
+    } else if (is_served(self, o)) {
+      served_failed(self, order_id, e);
+    } else if (federated(self) && o.kind != resource_kind::attachment
+               && (code_of(e) == errc::no_capacity
+                   || code_of(e) == errc::unsupported)) {
+      // This cloud cannot serve it: another member may.
+      o.last_error = message_of(e);
+      forward(self, o);
     } else {
       update(self, o, order_state::open, message_of(e));
       if (code_of(e) == errc::unsupported) {
@@ -272,7 +312,6 @@ void on_create_failed(self_ptr self, const std::string& order_id,
         return;
       }
       if (code_of(e) == errc::no_capacity) {
-        st.blocked.insert(o.kind);
         enqueue(self, o);
       } else {
         st.waiting.insert(order_id);
@@ -289,15 +328,20 @@ struct attachment_targets {
   std::string volume_id;
   std::string waiting_for; ///< set when one is not usable yet
   std::string failure;     ///< set when one will never be
+  std::string member;      ///< the other member holding both; empty: here
 };
 
 attachment_targets resolve_attachment(self_ptr self, const order& att) {
   attachment_targets out;
   auto& st = self->state;
+  std::vector<std::string> holders;
   auto check = [&](resource_kind kind, const std::string& ref,
                    std::string& local) {
     auto kind_name = std::string{to_string(kind)};
-    auto target = find_reference(self, att.user_id, kind, ref);
+    auto target = find_reference(self, att, kind, ref);
+    if (target)
+      holders.push_back(is_remote(self, *target) ? target->providing_member
+                                                 : std::string{});
     if (!target || target->state == order_state::deleted
         || is_terminal(target->state)) {
       if (out.failure.empty())
@@ -307,7 +351,10 @@ attachment_targets resolve_attachment(self_ptr self, const order& att) {
       return;
     }
     auto inst = st.instances.find(target->id);
-    auto split = split_instance_id(target->instance_id);
+    auto split = local_instance_id(target->instance_id,
+                                   is_remote(self, *target)
+                                     ? target->providing_member
+                                     : st.config.member_id);
     if (target->state != order_state::fulfilled || !split
         || inst == st.instances.end()
         || inst->second.state != instance_state::running) {
@@ -317,10 +364,20 @@ attachment_targets resolve_attachment(self_ptr self, const order& att) {
                                                             : "ready");
       return;
     }
-    local = split->first;
+    local = *split;
   };
   check(resource_kind::compute, att.attach_compute, out.server_id);
   check(resource_kind::volume, att.attach_volume, out.volume_id);
+  if (holders.size() == 2 && holders[0] != holders[1] && out.failure.empty()) {
+    auto where = [&](const std::string& m) {
+      return m.empty() ? st.config.member_id : m;
+    };
+    out.failure = "the compute is at " + where(holders[0])
+                  + " and the volume at " + where(holders[1])
+                  + ": an attachment needs both on one member";
+  } else if (!holders.empty()) {
+    out.member = holders[0];
+  }
   return out;
 }
 
@@ -350,8 +407,22 @@ void place(self_ptr self, order& o) {
       break;
     case resource_kind::attachment: {
       auto targets = resolve_attachment(self, o);
+      if (is_served(self, o)
+          && !(targets.failure + targets.waiting_for).empty()) {
+        // The requester asks again when both are ready.
+        served_failed(self, o.id,
+                      make_error(targets.failure.empty() ? errc::no_capacity
+                                                         : errc::invalid_argument,
+                                 targets.failure + targets.waiting_for));
+        return;
+      }
       if (!targets.failure.empty()) {
         update(self, o, order_state::failed, targets.failure);
+        return;
+      }
+      if (targets.waiting_for.empty() && !targets.member.empty()) {
+        offer_attachment(self, o, targets.member, targets.server_id,
+                         targets.volume_id);
         return;
       }
       if (!targets.waiting_for.empty()) {
@@ -393,7 +464,20 @@ void pump(self_ptr self) {
     }
     if (!is_valid_at(o, t))
       continue; // its valid_from event puts it back
-    if (st.blocked.count(o.kind)) {
+    bool full = st.blocked.count(o.kind) > 0;
+    if (is_served(self, o) && full) {
+      served_failed(self, id, make_error(errc::no_capacity,
+                                         "no room for it here now"));
+      continue;
+    }
+    // Attachments go where their instances are (place() decides).
+    if (federated(self) && !is_served(self, o)
+        && o.kind != resource_kind::attachment
+        && (full || !may_run_locally(self, o))) {
+      forward(self, o);
+      continue;
+    }
+    if (full) {
       st.waiting.insert(id);
       continue;
     }
@@ -428,6 +512,49 @@ void wake_up(self_ptr self) {
   pump(self);
 }
 
+/// After a start, resumes an order that has no instance in our cloud.
+/// False: the order is to be forgotten.
+bool resume_without_instance(self_ptr self, order& o) {
+  auto& st = self->state;
+  if (is_served(self, o) && o.state != order_state::fulfilled) {
+    // Nobody waits for its answer any more; the requester offers it
+    // again if it still wants it.
+    return false;
+  }
+  if (is_remote(self, o) && o.state == order_state::fulfilled) {
+    // Held by another member: its state comes with the next refresh.
+    instance remote;
+    remote.id = split_instance_id(o.instance_id)->first;
+    remote.order_id = o.id;
+    remote.kind = o.kind;
+    remote.state = instance_state::unknown;
+    st.instances[o.id] = remote;
+    return true;
+  }
+  if (o.state == order_state::pending && is_remote(self, o)) {
+    reoffer(self, o);
+    return true;
+  }
+  switch (o.state) {
+    case order_state::fulfilled:
+      instance_gone(self, o, "instance lost while the manager was down");
+      break;
+    case order_state::spawning:
+    case order_state::pending:
+      update(self, o, order_state::open, o.last_error);
+      enqueue(self, o);
+      break;
+    case order_state::open:
+      enqueue(self, o);
+      break;
+    case order_state::deleted:
+      return false;
+    default:
+      break;
+  }
+  return true;
+}
+
 /// Brings the stored orders and the cloud's instances into agreement after
 /// a start (also after kill -9): adopt, replace, or remove leaks.
 void reconcile(self_ptr self, std::vector<order> stored,
@@ -438,7 +565,9 @@ void reconcile(self_ptr self, std::vector<order> stored,
   std::set<std::string> with_instance;
   for (auto& inst : cloud) {
     auto it = st.orders.find(inst.order_id);
-    bool keep = it != st.orders.end() && !is_terminal(it->second.state);
+    bool keep = it != st.orders.end() && !is_terminal(it->second.state)
+                && !(is_remote(self, it->second)
+                     && it->second.state == order_state::fulfilled);
     if (!keep) {
       log()->info("removing instance {} left over by order {}", inst.id,
                   inst.order_id);
@@ -470,30 +599,21 @@ void reconcile(self_ptr self, std::vector<order> stored,
     }
   }
   std::vector<std::string> to_forget;
-  for (auto& [id, o] : st.orders) {
-    if (with_instance.count(id))
-      continue;
-    switch (o.state) {
-      case order_state::fulfilled:
-        instance_gone(self, o, "instance lost while the manager was down");
-        break;
-      case order_state::spawning:
-      case order_state::pending:
-        update(self, o, order_state::open, o.last_error);
-        enqueue(self, o);
-        break;
-      case order_state::open:
-        enqueue(self, o);
-        break;
-      case order_state::deleted:
+  // A snapshot of the ids: resuming an order may forget it (a served
+  // order whose instance is lost ends), which would invalidate iterators.
+  std::vector<std::string> ids;
+  ids.reserve(st.orders.size());
+  for (auto& entry : st.orders)
+    if (!with_instance.count(entry.first))
+      ids.push_back(entry.first);
+  for (auto& id : ids)
+    if (auto it = st.orders.find(id); it != st.orders.end())
+      if (!resume_without_instance(self, it->second))
         to_forget.push_back(id);
-        break;
-      default:
-        break;
-    }
-  }
-  for (auto& id : to_forget)
+  for (auto& id : to_forget) {
+    release_offers(self, st.orders.at(id), "");
     forget(self, id);
+  }
   for (auto& [id, o] : st.orders)
     if (!is_terminal(o.state))
       add_validity_events(self, o);
@@ -517,7 +637,7 @@ caf::error in_use_by_attachment(self_ptr self, const order& o) {
 order* find_owned(self_ptr self, const std::string& user_id,
                   const std::string& order_id) {
   auto it = self->state.orders.find(order_id);
-  if (it == self->state.orders.end() || it->second.user_id != user_id)
+  if (it == self->state.orders.end() || !owned_by(self, it->second, user_id))
     return nullptr;
   return &it->second;
 }
@@ -525,24 +645,25 @@ order* find_owned(self_ptr self, const std::string& user_id,
 order* find_by_instance(self_ptr self, const std::string& user_id,
                         const std::string& global_id) {
   for (auto& [id, o] : self->state.orders)
-    if (o.instance_id == global_id && o.user_id == user_id)
+    if (o.instance_id == global_id && owned_by(self, o, user_id))
       return &o;
   return nullptr;
 }
 
 /// The instance as its owner sees it: every id global.
 instance user_view(self_ptr self, const order& o, instance inst) {
-  auto& member = self->state.config.member_id;
+  auto member = is_remote(self, o) ? o.providing_member
+                                   : self->state.config.member_id;
   inst.id = o.instance_id;
   inst.kind = o.kind;
-  if (o.kind == resource_kind::volume) {
+  if (o.kind == resource_kind::volume && !is_remote(self, o)) {
     // The scheduler's own attachments say where a volume is attached; the
     // volume's last report from the cloud may predate them.
     inst.server_id.clear();
-    auto local = split_instance_id(o.instance_id);
+    auto local = local_instance_id(o.instance_id, member);
     for (auto& [id, x] : self->state.instances)
       if (x.kind == resource_kind::attachment && local
-          && x.volume_id == local->first
+          && x.volume_id == *local
           && x.state == instance_state::running)
         inst.server_id = x.server_id;
   }
@@ -560,7 +681,7 @@ caf::error check_attachment_targets(self_ptr self, const order& tmpl) {
   for (auto [kind, ref] :
        {std::pair{resource_kind::compute, &tmpl.attach_compute},
         std::pair{resource_kind::volume, &tmpl.attach_volume}}) {
-    auto target = find_reference(self, tmpl.user_id, kind, *ref);
+    auto target = find_reference(self, tmpl, kind, *ref);
     if (!target || target->state == order_state::deleted
         || is_terminal(target->state))
       return make_error(errc::invalid_argument,
@@ -625,7 +746,7 @@ create_orders(self_ptr self, order tmpl, std::int32_t count) {
 std::vector<order> list_orders(self_ptr self, const std::string& user_id) {
   std::vector<order> result;
   for (auto& [id, o] : self->state.orders)
-    if (o.user_id == user_id)
+    if (owned_by(self, o, user_id))
       result.push_back(o);
   std::sort(result.begin(), result.end(), [](auto& a, auto& b) {
     return std::tie(a.created_at, a.id) < std::tie(b.created_at, b.id);
@@ -642,6 +763,29 @@ caf::result<order> get_order(self_ptr self, const std::string& user_id,
 
 /// Marks the order deleted, acknowledges once committed, then removes its
 /// instance.
+void delete_order_now(self_ptr self, order& o,
+                      const std::function<void(caf::expected<order>)>& done) {
+  auto previous = o.state;
+  dequeue(self, o);
+  o.state = order_state::deleted;
+  o.updated_at = now(self);
+  self->request(self->state.store, self->state.config.store_timeout,
+                atom::put_v, std::vector<order>{o})
+    .then(
+      [self, done, previous, copy = o](atom::ok) {
+        if (done)
+          done(copy);
+        // A spawning order finishes its deletion when the driver
+        // answers the create.
+        if (previous != order_state::spawning)
+          finish_deletion(self, copy.id);
+      },
+      [done](caf::error& e) {
+        if (done)
+          done(std::move(e));
+      });
+}
+
 caf::result<order> delete_order(self_ptr self, const std::string& user_id,
                                 const std::string& order_id) {
   auto o = find_owned(self, user_id, order_id);
@@ -651,22 +795,13 @@ caf::result<order> delete_order(self_ptr self, const std::string& user_id,
     return *o;
   if (auto e = in_use_by_attachment(self, *o))
     return e;
-  auto previous = o->state;
-  dequeue(self, *o);
-  o->state = order_state::deleted;
-  o->updated_at = now(self);
   auto rp = self->make_response_promise<order>();
-  self->request(self->state.store, self->state.config.store_timeout,
-                atom::put_v, std::vector<order>{*o})
-    .then(
-      [self, rp, previous, copy = *o](atom::ok) mutable {
-        rp.deliver(copy);
-        // A spawning order finishes its deletion when the driver
-        // answers the create.
-        if (previous != order_state::spawning)
-          finish_deletion(self, copy.id);
-      },
-      [rp](caf::error& e) mutable { rp.deliver(std::move(e)); });
+  delete_order_now(self, *o, [rp](caf::expected<order> x) mutable {
+    if (x)
+      rp.deliver(std::move(*x));
+    else
+      rp.deliver(std::move(x.error()));
+  });
   return rp;
 }
 
@@ -675,7 +810,7 @@ std::vector<instance> list_instances(self_ptr self, const std::string& user_id,
   std::vector<instance> result;
   for (auto& [order_id, inst] : self->state.instances) {
     auto it = self->state.orders.find(order_id);
-    if (it != self->state.orders.end() && it->second.user_id == user_id
+    if (it != self->state.orders.end() && owned_by(self, it->second, user_id)
         && it->second.kind == kind && !it->second.instance_id.empty())
       result.push_back(user_view(self, it->second, inst));
   }
@@ -702,11 +837,15 @@ caf::result<atom::ok> delete_instance(self_ptr self,
     return make_error(errc::not_found, "no instance " + global_id);
   if (auto e = in_use_by_attachment(self, *o))
     return e;
+  if (is_remote(self, *o))
+    return delete_remote_instance(self, *o);
+  auto local = local_instance_id(global_id, self->state.config.member_id);
+  if (!local)
+    return make_error(errc::not_found, "no instance " + global_id);
   auto rp = self->make_response_promise<atom::ok>();
-  auto local = split_instance_id(global_id);
   auto order_id = o->id;
   self->request(self->state.driver, self->state.config.driver_timeout,
-                atom::erase_v, local->first)
+                atom::erase_v, *local)
     .then(
       [self, rp, order_id, global_id](atom::ok) mutable {
         auto it = self->state.orders.find(order_id);
@@ -723,12 +862,13 @@ caf::result<atom::ok> delete_instance(self_ptr self,
 caf::result<quota_report> quota_of(self_ptr self, const std::string& user_id,
                                    const std::string& member_id) {
   if (member_id != self->state.config.member_id)
-    return make_error(errc::not_found, "no member " + member_id);
+    return remote_quota(self, user_id, member_id);
   quota_report report;
   report.member_id = member_id;
   for (auto& [order_id, inst] : self->state.instances) {
     auto it = self->state.orders.find(order_id);
-    if (it == self->state.orders.end() || it->second.user_id != user_id
+    if (it == self->state.orders.end() || !owned_by(self, it->second, user_id)
+        || is_remote(self, it->second)
         || it->second.kind != resource_kind::compute
         || inst.state == instance_state::failed
         || inst.state == instance_state::lost)
@@ -771,7 +911,12 @@ status_report status_of(self_ptr self) {
   for (auto& [id, o] : self->state.orders)
     ++counts[std::string{to_string(o.state)}];
   report.orders_by_state.assign(counts.begin(), counts.end());
-  report.instances = static_cast<int>(self->state.instances.size());
+  // This member's cloud only: served instances count, remote ones do not.
+  for (auto& [order_id, inst] : self->state.instances) {
+    auto it = self->state.orders.find(order_id);
+    if (it == self->state.orders.end() || !is_remote(self, it->second))
+      ++report.instances;
+  }
   return report;
 }
 
@@ -827,7 +972,11 @@ void validity_due(self_ptr self) {
   pump(self);
 }
 
-} // namespace
+} // namespace fogbow::scheduler
+
+namespace fogbow {
+
+using namespace scheduler;
 
 order_scheduler_actor::behavior_type
 order_scheduler(self_ptr self, store_actor store, cloud_driver_actor driver,
@@ -841,6 +990,7 @@ order_scheduler(self_ptr self, store_actor store, cloud_driver_actor driver,
   self->send(st.driver, atom::subscribe_v,
              caf::actor_cast<cloud_events_actor>(self));
   reconcile(self, std::move(stored_orders), std::move(cloud_instances));
+  start_federation(self);
   pump(self);
   return {
     [self](atom::create, order tmpl, std::int32_t count) {
@@ -886,6 +1036,34 @@ order_scheduler(self_ptr self, store_actor store, cloud_driver_actor driver,
       wake_up(self);
     },
     [self](atom::validity) { validity_due(self); },
+    [self](atom::members_changed, std::vector<member_info> members) {
+      on_members(self, std::move(members));
+    },
+    [self](atom::serve, order o, std::int32_t cap) {
+      return serve(self, std::move(o), cap);
+    },
+    [self](atom::served_instances, const std::string& member,
+           const std::vector<std::string>& ids) {
+      return served_instances(self, member, ids);
+    },
+    [self](atom::unserve, const std::string& member,
+           const std::string& order_id) {
+      return unserve(self, member, order_id);
+    },
+    [self](atom::unserve_instance, const std::string& member,
+           const std::string& local_id) {
+      return unserve_instance(self, member, local_id);
+    },
+    [self](atom::served_quota, const std::string& member,
+           const std::string& user_id) {
+      return served_quota(self, member, user_id);
+    },
+    [self](atom::probe, const std::string& member, const std::string& order_id,
+           const std::string& global_id) {
+      return still_used(self, member, order_id, global_id);
+    },
+    [self](atom::monitor) { monitor_remote(self); },
+    [self](atom::probe_tick) { probe_requesters(self); },
   };
 }
 

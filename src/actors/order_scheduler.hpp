@@ -15,8 +15,10 @@
 #include "actors/actors.hpp"
 
 #include <caf/stateful_actor.hpp>
+#include <caf/typed_response_promise.hpp>
 
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <set>
 #include <string>
@@ -65,6 +67,24 @@ struct order_scheduler_state {
   millis validity_timer_at = 0; ///< 0 = no timer armed
 
   millis started_at = 0;
+
+  // -- federation, requester side --------------------------------------
+  /// The member list as the registry last sent it.
+  std::vector<member_info> members;
+  /// Members that refused (or did not answer) an order in its current
+  /// round of offers, by order id; the round ends when no member is left.
+  std::map<std::string, std::set<std::string>> refused;
+  std::int32_t forwards_in_flight = 0;
+  /// Orders waiting for a free offer slot (`max_forwards`), oldest first.
+  std::deque<std::string> forward_backlog;
+  std::int32_t monitor_pending = 0; ///< refresh answers still awaited
+
+  // -- federation, provider side ---------------------------------------
+  /// Requests of members waiting for a served order's instance, by order id.
+  std::map<std::string, std::vector<caf::typed_response_promise<instance>>>
+    serve_waiters;
+  /// Requesting members that did not answer a probe, and since when.
+  std::map<std::string, millis> unreachable_since;
 };
 
 /// Spawned with what the store and the driver hold at start (read by the

@@ -211,6 +211,7 @@ std::string format_cell(const json& value, std::string_view key) {
 std::string format_table(const std::vector<std::string>& header,
                          const std::vector<std::vector<std::string>>& rows) {
   std::vector<size_t> widths;
+  widths.reserve(header.size());
   for (const auto& cell : header)
     widths.push_back(cell.size());
   for (const auto& row : rows)
@@ -516,12 +517,27 @@ int run_client(int argc, char** argv) {
     }));
   }
 
-  auto* member = noun("member", "Federation members");
-  verb(member, "list", "List the members this manager knows", [&] {
-    print(g, call(g, "GET", "/v1/members"), [](const json& a) {
-      return format_members_table(a.at("members"));
+  auto* member = noun("member", "Federation members: who is there and what "
+                                 "each can give you");
+  verb(member, "list", "List the members this manager knows (alive or not)",
+       [&] {
+         print(g, call(g, "GET", "/v1/members"), [](const json& a) {
+           return format_members_table(a.at("members"));
+         });
+       });
+  // A remote member's figures come from that member itself (the manager
+  // asks it over XMPP), so this can fail when the member is unreachable.
+  auto* member_quota = verb(
+    member, "quota",
+    "Show a member's capacity and your share of it (a remote member is "
+    "asked through this manager)",
+    [&] {
+      print(g, call(g, "GET", "/v1/members/" + encode_segment(id) + "/quota"),
+            format_quota_table);
     });
-  });
+  member_quota
+    ->add_option("member-id", id, "Member id, e.g. site-b@xmpp.example.org")
+    ->required();
 
   auto* quota = noun("quota", "Capacity of a member");
   std::string member_id;

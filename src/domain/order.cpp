@@ -123,8 +123,9 @@ std::optional<millis> parse_iso8601(std::string_view s) {
   if (month == 2 && day == 29 && !leap)
     return std::nullopt;
   std::int64_t days = days_from_civil(year, month, day);
-  std::int64_t secs = days * 86400 + hour * 3600 + minute * 60 + second
-                      - offset_minutes * 60;
+  std::int64_t secs = days * 86400 + std::int64_t{hour} * 3600
+                      + std::int64_t{minute} * 60 + second
+                      - std::int64_t{offset_minutes} * 60;
   return secs * 1000 + frac_ms;
 }
 
@@ -189,12 +190,13 @@ constexpr std::array<std::pair<std::string_view, resource_kind>, 4>
     {"attachment", resource_kind::attachment},
   }};
 
-constexpr std::array<std::pair<std::string_view, instance_state>, 4>
+constexpr std::array<std::pair<std::string_view, instance_state>, 5>
   instance_state_names{{
     {"spawning", instance_state::spawning},
     {"running", instance_state::running},
     {"failed", instance_state::failed},
     {"lost", instance_state::lost},
+    {"unknown", instance_state::unknown},
   }};
 
 } // namespace
@@ -246,11 +248,24 @@ std::string global_instance_id(std::string_view local_id,
 
 std::optional<std::pair<std::string, std::string>>
 split_instance_id(std::string_view global_id) {
-  auto at = global_id.rfind('@');
+  // Member ids are bare JIDs (`site-a@xmpp.example.org`) and cloud ids
+  // never hold an '@': the first one separates them.
+  auto at = global_id.find('@');
   if (at == std::string_view::npos || at == 0 || at + 1 == global_id.size())
     return std::nullopt;
   return std::pair{std::string{global_id.substr(0, at)},
                    std::string{global_id.substr(at + 1)}};
+}
+
+std::optional<std::string> local_instance_id(std::string_view global_id,
+                                             std::string_view member_id) {
+  if (member_id.empty() || global_id.size() < member_id.size() + 2
+      || !global_id.ends_with(member_id))
+    return std::nullopt;
+  auto at = global_id.size() - member_id.size() - 1;
+  if (global_id[at] != '@')
+    return std::nullopt;
+  return std::string{global_id.substr(0, at)};
 }
 
 std::string attachment_local_id(std::string_view server_id,

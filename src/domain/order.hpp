@@ -99,6 +99,9 @@ struct order {
   millis fulfilled_at = 0;
   std::string last_error; ///< why it is not (or no longer) served
   int attempts = 0;       ///< placement attempts since it last became open
+  /// Members this order was offered to (remote placement), so that each of
+  /// them hears when the order is served elsewhere or deleted.
+  std::vector<std::string> offered_to;
 
   friend bool operator==(const order&, const order&) = default;
 };
@@ -123,6 +126,7 @@ enum class instance_state : std::uint8_t {
   running,  ///< up
   failed,   ///< crashed or could not boot
   lost,     ///< the cloud does not know it (anymore)
+  unknown,  ///< its state cannot be told now (e.g. its member is unreachable)
 };
 
 std::string_view to_string(instance_state x);
@@ -170,6 +174,9 @@ struct instance {
   std::string device;    ///< attachment: the device the cloud reports
   millis created_at = 0;
   std::string fault; ///< why it failed
+  std::string ssh_public_address; ///< compute: "host:port" through a tunnel
+  /// compute: other published services, (name, "host:port"), names unique
+  std::vector<std::pair<std::string, std::string>> extra_ports;
   friend bool operator==(const instance&, const instance&) = default;
 };
 
@@ -214,9 +221,14 @@ struct status_report {
 /// Global instance id helpers: `<local id>@<member id>`.
 std::string global_instance_id(std::string_view local_id,
                                std::string_view member_id);
-/// Splits at the last '@'; nullopt when there is none.
+/// Splits at the first '@' (a member id is a bare JID and holds one
+/// itself); nullopt when there is none.
 std::optional<std::pair<std::string, std::string>>
 split_instance_id(std::string_view global_id);
+/// The local id of `global_id` when it names an instance of `member_id`
+/// (`<local id>@<member_id>`, local id not empty); nullopt otherwise.
+std::optional<std::string> local_instance_id(std::string_view global_id,
+                                             std::string_view member_id);
 
 /// Local id of an attachment: `<server id>:<volume id>` (a volume is
 /// attached to one server at a time, so the pair names the attachment in

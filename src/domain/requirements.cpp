@@ -434,7 +434,50 @@ bool eval(const node& n, const bindings& b) {
   }
 }
 
+/// Three-valued evaluation where only the member id is known: the sizes
+/// are not (they depend on the flavors of the member's cloud).
+enum class maybe : std::uint8_t { no, yes, unknown };
+
+maybe eval_location(const node& n, const std::string& member_id) {
+  switch (n.type) {
+    case node::kind::constant:
+      return n.value ? maybe::yes : maybe::no;
+    case node::kind::negation: {
+      auto x = eval_location(n.children.front(), member_id);
+      return x == maybe::unknown ? x : (x == maybe::yes ? maybe::no
+                                                        : maybe::yes);
+    }
+    case node::kind::conjunction:
+    case node::kind::disjunction: {
+      // and: one "no" decides; or: one "yes" decides.
+      auto decisive = n.type == node::kind::conjunction ? maybe::no : maybe::yes;
+      auto out = n.type == node::kind::conjunction ? maybe::yes : maybe::no;
+      for (auto& c : n.children) {
+        auto x = eval_location(c, member_id);
+        if (x == decisive)
+          return x;
+        if (x == maybe::unknown)
+          out = x;
+      }
+      return out;
+    }
+    default:
+      if (!is_string(n.lhs))
+        return maybe::unknown;
+      bindings b;
+      b.member_id = member_id;
+      return compare(n.op, string_of(n.lhs, b), string_of(n.rhs, b))
+               ? maybe::yes
+               : maybe::no;
+  }
+}
+
 } // namespace
+
+bool allows_member(const expression& e, const std::string& member_id) {
+  return e.root() == nullptr
+         || eval_location(*e.root(), member_id) != maybe::no;
+}
 
 std::variant<expression, parse_error> parse(std::string_view text) {
   if (text.size() > max_length)
@@ -458,7 +501,7 @@ bool evaluate(const expression& e, const bindings& b) {
 std::string combine(std::string_view user_requirements, int vcpu,
                     int memory_mb, int disk_gb) {
   std::string out;
-  auto add = [&](std::string term) {
+  auto add = [&](const std::string& term) {
     if (!out.empty())
       out += " && ";
     out += term;

@@ -62,6 +62,11 @@ struct bindings {
 
 bool evaluate(const expression& e, const bindings& b);
 
+/// False when `e` cannot hold on member `member_id` whatever the flavor
+/// (its Glue2CloudComputeManagerID terms rule the member out); this is what
+/// decides where an order may be placed or forwarded.
+bool allows_member(const expression& e, const std::string& member_id);
+
 /// The expression a driver evaluates for an order: the user's own
 /// requirements AND the sizes asked for (`Glue2vCPU >= vcpu`, and RAM/disk
 /// when > 0). The user's text must already have parsed.

@@ -14,8 +14,8 @@ namespace {
 using json = nlohmann::json;
 
 constexpr size_t max_image_bytes = 255;
-constexpr size_t max_public_key_bytes = 16 * 1024;
-constexpr size_t max_user_data_bytes = 64 * 1024;
+constexpr size_t max_public_key_bytes = size_t{16} * 1024;
+constexpr size_t max_user_data_bytes = size_t{64} * 1024;
 constexpr size_t max_requirements_bytes = 4096;
 constexpr size_t max_echoed_name_bytes = 64;
 
@@ -307,7 +307,8 @@ parse_order_request(std::string_view body, const order_limits& limits) {
                          "compute, volume, network, attachment", o.kind))
     return *e;
 
-  for (auto& [name, value] : obj.items()) {
+  for (auto& item : obj.items()) {
+    const auto& name = item.key();
     auto spec = std::find_if(field_specs.begin(), field_specs.end(),
                              [&](auto& s) { return s.name == name; });
     if (spec == field_specs.end())

@@ -454,16 +454,26 @@ struct rest_api::impl {
       atom::erase_v, c.caller.id, c.target.id);
   }
 
-  // With a tunnel: the public addresses of these instances. A tunnel that
-  // does not answer leaves them null rather than failing the request.
+  // The public addresses of compute instances, always present (null
+  // until known): a remote instance brings the ones of its provider's
+  // tunnel; local ones come from ours. A tunnel that does not answer
+  // leaves them null rather than failing the request.
   json with_tunnel(const std::vector<instance>& xs) {
     json out = json::array();
     std::vector<std::string> ids;
     for (auto& x : xs) {
-      out.push_back(instance_to_json(x));
-      ids.push_back(x.order_id);
+      auto j = instance_to_json(x);
+      j["ssh_public_address"] = x.ssh_public_address.empty()
+                                  ? json(nullptr)
+                                  : json(x.ssh_public_address);
+      j["extra_ports"] = json::object();
+      for (auto& [name, addr] : x.extra_ports)
+        j["extra_ports"][name] = addr;
+      if (x.ssh_public_address.empty())
+        ids.push_back(x.order_id);
+      out.push_back(std::move(j));
     }
-    if (!cfg.tunnel)
+    if (!cfg.tunnel || ids.empty())
       return out;
     tunnel_addresses found;
     caf::scoped_actor self{sys};
@@ -472,16 +482,13 @@ struct rest_api::impl {
                [&](const caf::error& e) {
                  log->warn("tunnel addresses unavailable: {}", message_of(e));
                });
-    for (auto& j : out) {
-      j["ssh_public_address"] = nullptr;
-      j["extra_ports"] = json::object();
+    for (auto& j : out)
       for (auto& e : found.entries)
         if (e.order_id == j["order_id"]) {
           j["ssh_public_address"] = e.ssh_public_address;
           for (auto& [name, addr] : e.extra_ports)
             j["extra_ports"][name] = addr;
         }
-    }
     return out;
   }
 

@@ -45,11 +45,28 @@ const string_rule plain_http_url{
   "must be an http:// URL"};
 const string_rule full_jid{is_full_jid, "must be a full JID like "
                                         "\"user@xmpp.example/fogbow\""};
+/// A bare JID "user@domain": one '@' with text on both sides, no resource.
+bool is_bare_jid(const std::string& jid) {
+  auto at = jid.find('@');
+  return at != std::string::npos && at != 0 && at + 1 != jid.size()
+         && jid.find('@', at + 1) == std::string::npos
+         && jid.find('/') == std::string::npos
+         && jid.find_first_of(" \t\r\n") == std::string::npos;
+}
+
+/// The bare part of a full JID.
+std::string bare_jid_of(const std::string& jid) {
+  return jid.substr(0, jid.find('/'));
+}
+
 const string_rule member_id_rule{
   [](const std::string& s) {
-    return !s.empty() && s.find('@') == std::string::npos;
+    return !s.empty() && s.find_first_of(" \t\r\n") == std::string::npos
+           && (s.find('@') == std::string::npos || is_bare_jid(s));
   },
-  "must be non-empty and contain no '@'"};
+  "must be a name without '@' or a bare JID (user@domain, no '/')"};
+const string_rule bare_jid{is_bare_jid, "must be bare JIDs like "
+                                        "\"site-b@xmpp.example.org\""};
 const string_rule secret_length{
   [](const std::string& s) { return s.size() >= 16; },
   "must have at least 16 characters"};
@@ -70,8 +87,9 @@ const section_spec<manager_settings> manager_spec{
   "manager", "The manager: takes orders and fulfils them on its cloud.",
   false, false,
   {{"member_id", &manager_settings::member_id,
-    "This site's member id in the federation (no '@'). Instance ids are "
-    "\"<local id>@<member_id>\".",
+    "This site's member id: a name without '@', or a bare JID. Instance ids "
+    "are \"<local id>@<member_id>\". With [manager.federation] it is the "
+    "bare JID of its jid: leave it out (or write exactly that).",
     0, 0, {}, &member_id_rule},
    {"max_orders_per_request", &manager_settings::max_orders_per_request,
     "Largest `count` one POST /v1/orders may ask for.", 1, 10000},
@@ -261,7 +279,9 @@ const section_spec<federation_settings> federation_spec{
   true, false,
   {{"jid", &federation_settings::jid,
     "This manager's XMPP account, a full JID (user@domain/resource); its "
-    "bare JID is its member id in the federation.",
+    "bare JID is its member id in the federation. Other members are "
+    "addressed with the same resource: use one resource (fogbow) "
+    "federation-wide.",
     0, 0, {}, &full_jid, nullptr, "\"site-a@xmpp.example.org/fogbow\""},
    {"password", &federation_settings::password, "Its password.", 0, 0, {},
     nullptr, nullptr, "\"change-me\""},
@@ -272,7 +292,50 @@ const section_spec<federation_settings> federation_spec{
     "Heartbeat period until the rendezvous names its own.", 100, day_ms},
    {"page_size", &federation_settings::page_size,
     "<max> of each whoisalive page (the rendezvous may cap it lower).", 1,
-    10000}}};
+    10000},
+   {"forward_timeout_s", &federation_settings::forward_timeout_s,
+    "A member that has not answered a forwarded order in this time is "
+    "skipped for that order, and the next one is tried.",
+    1, 3600},
+   {"member_picker", &federation_settings::member_picker,
+    "Which member an order that does not fit here is forwarded to: "
+    "\"round-robin\" takes the members in id order, one after the other.",
+    0, 0, {"round-robin"}},
+   {"member_validator", &federation_settings::member_validator,
+    "\"accept-any\": serve and forward to every member. \"whitelist\": "
+    "serve only the members in donate_to, forward only to those in "
+    "receive_from.",
+    0, 0, {"accept-any", "whitelist"}},
+   {"donate_to", &federation_settings::donate_to,
+    "whitelist: members whose orders this site serves.", 0, 0, {},
+    &bare_jid, nullptr, "[\"site-b@xmpp.example.org\"]"},
+   {"receive_from", &federation_settings::receive_from,
+    "whitelist: members this site forwards its orders to.", 0, 0, {},
+    &bare_jid, nullptr, "[\"site-b@xmpp.example.org\"]"},
+   {"capacity_controller", &federation_settings::capacity_controller,
+    "How many instances another member may hold here at once: "
+    "\"unlimited\", or \"fixed\": donated_caps per member, max_donated for "
+    "the others.",
+    0, 0, {"unlimited", "fixed"}},
+   {"max_donated", &federation_settings::max_donated,
+    "fixed: the cap of members not listed in donated_caps (0 = serve them "
+    "nothing).",
+    0, 1000000},
+   {"donated_caps", &federation_settings::donated_caps,
+    "fixed: bare JID = the most instances that member may hold here.", 0,
+    1000000, {}, nullptr, nullptr, "{ \"site-b@xmpp.example.org\" = 4 }"},
+   {"monitor_interval_ms", &federation_settings::monitor_interval_ms,
+    "How often the state of instances other members serve for this one is "
+    "refreshed (getinstance).",
+    100, 3600000},
+   {"probe_interval_s", &federation_settings::probe_interval_s,
+    "How often this site asks the members it serves whether they still use "
+    "their instances (instancebeingused).",
+    1, 86400},
+   {"requester_grace_s", &federation_settings::requester_grace_s,
+    "Instances served for a member that has been unreachable this long are "
+    "removed.",
+    1, 604800}}};
 
 const section_spec<http_settings> http_spec{
   "http", "The manager's REST API.", false, false,
@@ -554,6 +617,34 @@ void read_optional(const toml::table& parent, const char* key, S& out,
   }
 }
 
+/// The plugins' keys agree with the plugins chosen, and the member id is
+/// the bare JID of the federation account.
+void check_federation(const toml::table& manager, manager_settings& m,
+                      error_list& errors) {
+  auto& f = m.federation;
+  const std::string w = "manager.federation.";
+  if (f.member_validator != "whitelist"
+      && (!f.donate_to.empty() || !f.receive_from.empty()))
+    errors.add("'" + w + "donate_to' and '" + w
+               + "receive_from' are for member_validator = \"whitelist\"");
+  if (f.capacity_controller != "fixed"
+      && (f.max_donated != 0 || !f.donated_caps.empty()))
+    errors.add("'" + w + "max_donated' and '" + w
+               + "donated_caps' are for capacity_controller = \"fixed\"");
+  for (auto& [member, cap] : f.donated_caps)
+    if (!is_bare_jid(member))
+      errors.add("'" + w + "donated_caps' names '" + member
+                 + "', which is not a bare JID (user@domain)");
+  auto bare = bare_jid_of(f.jid);
+  if (manager.get("member_id") && m.member_id != bare)
+    errors.add("'manager.member_id' is \"" + m.member_id
+               + "\" but this member's id in the federation is \"" + bare
+               + "\" (the bare JID of 'manager.federation.jid'): remove "
+                 "member_id or set it to \"" + bare + "\"");
+  else
+    m.member_id = bare;
+}
+
 void read_manager(const toml::table& t, manager_settings& m,
                   error_list& errors) {
   if (read_section(t, m, manager_spec, errors)
@@ -567,8 +658,11 @@ void read_manager(const toml::table& t, manager_settings& m,
   if (errors.size() == before && m.tunnel.configured
       && (m.tunnel.ssh_host.empty() || m.tunnel.public_host.empty()))
     errors.add("'manager.tunnel' needs 'ssh_host' and 'public_host'");
+  before = errors.size();
   read_optional(t, "federation", m.federation, federation_spec, prefix,
                 errors);
+  if (errors.size() == before && m.federation.configured)
+    check_federation(t, m, errors);
 }
 
 void check_users(identity_settings& id, error_list& errors) {

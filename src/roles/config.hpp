@@ -95,7 +95,9 @@ struct manager_tunnel_settings {
   int local_port = 22;     ///< instance port published as "ssh"
 };
 
-/// [manager.federation]: the manager's XMPP account and its rendezvous.
+/// [manager.federation]: the manager's XMPP account, its rendezvous, and
+/// how it serves and forwards orders (the policy plugins of
+/// federation/member_policies.hpp).
 struct federation_settings {
   bool configured = false;
   std::string jid;
@@ -103,10 +105,34 @@ struct federation_settings {
   std::string rendezvous;
   std::int64_t heartbeat_ms = 3000;
   std::int64_t page_size = 100;
+  /// 1..3600: a member that has not answered an order in this time is
+  /// skipped
+  std::int64_t forward_timeout_s = 20;
+  std::string member_picker = "round-robin";   ///< round-robin
+  std::string member_validator = "accept-any"; ///< accept-any | whitelist
+  /// whitelist: members whose orders this site serves (bare JIDs)
+  std::vector<std::string> donate_to;
+  /// whitelist: members this site forwards to (bare JIDs)
+  std::vector<std::string> receive_from;
+  std::string capacity_controller = "unlimited"; ///< unlimited | fixed
+  /// fixed: cap for members not listed in donated_caps
+  std::int64_t max_donated = 0;
+  /// fixed: bare JID -> most instances it may hold here
+  std::map<std::string, std::int64_t> donated_caps;
+  /// 100..3600000: refresh of remote instances' state
+  std::int64_t monitor_interval_ms = 5000;
+  /// 1..86400: provider asks requesters instancebeingused
+  std::int64_t probe_interval_s = 30;
+  /// 1..604800: reclaim a requester's instances after it was unreachable
+  /// this long
+  std::int64_t requester_grace_s = 300;
 };
 
 /// [manager]
 struct manager_settings {
+  /// This member's id: a name without '@', or a bare JID. With
+  /// [manager.federation] it is the bare JID of federation.jid (parse_config
+  /// sets it; an explicit different value is an error).
   std::string member_id = "manager.localhost";
   int max_orders_per_request = 100;
   std::int64_t retry_initial_ms = 1000;

@@ -49,7 +49,8 @@ struct string_rule {
 template <class S>
 using member = std::variant<std::string S::*, int S::*, std::int64_t S::*,
                             bool S::*, std::vector<std::string> S::*,
-                            std::map<std::string, std::string> S::*>;
+                            std::map<std::string, std::string> S::*,
+                            std::map<std::string, std::int64_t> S::*>;
 
 /// One key: its TOML name, the field it fills (whose initializer is the
 /// default) and what a value must be.
@@ -58,7 +59,7 @@ struct key_spec {
   const char* name;
   member<S> field;
   const char* help;
-  std::int64_t lo = 0; ///< integers: inclusive range
+  std::int64_t lo = 0; ///< integers (and tables of them): inclusive range
   std::int64_t hi = 0;
   std::vector<std::string> allowed = {}; ///< strings: the only values
   const string_rule* rule = nullptr;
@@ -150,12 +151,9 @@ bool read_value(const toml::node& node, T& out, const std::string& name,
     bool ok = true;
     for (auto& [k, v] : *table) {
       std::string key{k.str()};
-      if (!v.is_string()) {
-        errors.add("'" + name + "." + key + "' must be a string");
-        ok = false;
-        continue;
-      }
-      out.emplace(key, *v.template value<std::string>());
+      typename T::mapped_type item{};
+      ok = read_value(v, item, name + "." + key, lo, hi, errors) && ok;
+      out.emplace(key, std::move(item));
     }
     return ok;
   }
@@ -264,12 +262,22 @@ config_section_doc describe(const section_spec<S>& spec, const S& defaults) {
           for (auto& item : value)
             list += (list.empty() ? "" : ", ") + quote(item);
           k.default_value = "[" + list + "]";
-        } else {
+        } else if constexpr (std::is_same_v<T, std::map<std::string,
+                                                       std::string>>) {
           k.type = "table of strings";
           std::string list;
           for (auto& [key, item] : value)
             list += (list.empty() ? "" : ", ") + quote(key) + " = " + quote(item);
           k.default_value = list.empty() ? "{}" : "{ " + list + " }";
+        } else {
+          k.type = "table of integers";
+          std::string list;
+          for (auto& [key, item] : value)
+            list += (list.empty() ? "" : ", ") + quote(key) + " = "
+                    + std::to_string(item);
+          k.default_value = list.empty() ? "{}" : "{ " + list + " }";
+          k.allowed = "values " + std::to_string(ks.lo) + ".."
+                      + std::to_string(ks.hi);
         }
       },
       ks.field);

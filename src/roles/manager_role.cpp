@@ -1,6 +1,8 @@
 #include "roles/manager_role.hpp"
 
 #include "actors/errors.hpp"
+#include "actors/federation_server.hpp"
+#include "actors/member_proxy.hpp"
 #include "actors/member_registry.hpp"
 #include "actors/order_scheduler.hpp"
 #include "actors/store.hpp"
@@ -16,6 +18,7 @@
 #include "drivers/openstack/openstack_driver.hpp"
 #include "drivers/openstack/openstack_resource_drivers.hpp"
 #include "drivers/router/cloud_router.hpp"
+#include "federation/manager_protocol.hpp"
 #include "http/rest_api.hpp"
 #include "roles/startup.hpp"
 #include "roles/test_faults.hpp"
@@ -61,6 +64,21 @@ sandbox_settings sandbox_for(const fogbow_config& c,
   return s;
 }
 
+std::shared_ptr<const fed::member_validator>
+make_validator(const federation_settings& f) {
+  if (f.member_validator != "whitelist")
+    return fed::make_accept_any_validator();
+  return fed::make_whitelist_validator(
+    {f.donate_to.begin(), f.donate_to.end()},
+    {f.receive_from.begin(), f.receive_from.end()});
+}
+
+/// "user@domain/resource" → "resource".
+std::string jid_resource(const std::string& jid) {
+  auto slash = jid.find('/');
+  return slash == std::string::npos ? std::string{} : jid.substr(slash + 1);
+}
+
 } // namespace
 
 manager_role::manager_role(caf::actor_system& sys, fogbow_config config,
@@ -91,11 +109,29 @@ int manager_role::start() {
                  config_.manager.tunnel.url);
   }
   auto drivers = spawn_drivers();
+  if (bridge_) {
+    member_registry_config mc;
+    mc.self_id = config_.manager.member_id;
+    mc.rendezvous_jid = config_.manager.federation.rendezvous;
+    mc.period_ms = config_.manager.federation.heartbeat_ms;
+    mc.page_size = config_.manager.federation.page_size;
+    registry_ = sys_.spawn(member_registry, bridge_, mc);
+    member_proxy_config pc;
+    pc.self_id = config_.manager.member_id;
+    pc.resource = jid_resource(config_.manager.federation.jid);
+    pc.forward_timeout
+      = std::chrono::seconds{config_.manager.federation.forward_timeout_s};
+    proxy_ = sys_.spawn(member_proxy, bridge_, pc);
+    spdlog::info("federation: member {} via rendezvous {}", mc.self_id,
+                 mc.rendezvous_jid);
+  }
   auto scheduler = spawn_scheduler();
   // The REST API talks to the scheduler through this stable handle, which
   // a restart points at the new scheduler.
   scheduler_front_ = sys_.spawn(forwarder, std::string{"order scheduler"},
                                 caf::actor_cast<caf::actor>(scheduler));
+  if (bridge_)
+    start_federation();
 
   std::shared_ptr<const identity_plugin> identity;
   if (config_.identity.plugin == "keystone-v3") {
@@ -128,19 +164,10 @@ int manager_role::start() {
   hc.threads = config_.http.threads;
   hc.roles = roles_;
   hc.tunnel = tunnel_;
-  if (bridge_) {
-    member_registry_config mc;
-    mc.self_id = bare_jid(config_.manager.federation.jid);
-    mc.rendezvous_jid = config_.manager.federation.rendezvous;
-    mc.period_ms = config_.manager.federation.heartbeat_ms;
-    mc.page_size = config_.manager.federation.page_size;
-    registry_ = sys_.spawn(member_registry, bridge_, mc);
+  if (registry_)
     hc.members = registry_;
-    spdlog::info("federation: member {} via rendezvous {}", mc.self_id,
-                 mc.rendezvous_jid);
-  }
   supervisor_ = sys_.spawn<caf::detached>(
-    supervisor, supervision(std::move(drivers), std::move(scheduler)));
+    supervisor, supervision(std::move(drivers), scheduler));
   if (test_faults_enabled())
     faults_ = std::make_unique<test_fault_injector>(sys_, supervisor_);
   api_ = std::make_unique<rest_api>(
@@ -151,7 +178,7 @@ int manager_role::start() {
 
 supervisor_config
 manager_role::supervision(std::vector<caf::actor> drivers,
-                          order_scheduler_actor scheduler) {
+                          const order_scheduler_actor& scheduler) {
   supervisor_config sc;
   sc.role = "manager";
   sc.on_fatal = [](const std::string&) { request_fatal_exit(); };
@@ -185,6 +212,14 @@ manager_role::supervision(std::vector<caf::actor> drivers,
   if (registry_)
     add("member registry", failure_policy::exit_process,
         {caf::actor_cast<caf::actor>(registry_)});
+  // Stateless, but the scheduler and the bridge hold them: a failure ends
+  // the process rather than leave federation half-working.
+  if (proxy_)
+    add("member proxy", failure_policy::exit_process,
+        {caf::actor_cast<caf::actor>(proxy_)});
+  if (fed_server_)
+    add("federation server", failure_policy::exit_process,
+        {caf::actor_cast<caf::actor>(fed_server_)});
   return sc;
 }
 
@@ -269,8 +304,59 @@ order_scheduler_actor manager_role::spawn_scheduler() {
   sc.retry_initial_ms = config_.manager.retry_initial_ms;
   sc.retry_max_ms = config_.manager.retry_max_ms;
   sc.driver_timeout = std::chrono::milliseconds{config_.manager.driver_timeout_ms};
-  return sys_.spawn(order_scheduler, store_, router_, sc, std::move(orders),
-                    std::move(instances));
+  if (proxy_)
+    sc.federation = scheduler_federation();
+  auto scheduler = sys_.spawn(order_scheduler, store_, router_, sc,
+                              std::move(orders), std::move(instances));
+  if (registry_)
+    caf::anon_send(registry_, atom::subscribe_v,
+                   caf::actor_cast<members_listener_actor>(scheduler));
+  return scheduler;
+}
+
+federation_scheduling manager_role::scheduler_federation() const {
+  auto& f = config_.manager.federation;
+  federation_scheduling fs;
+  fs.proxy = proxy_;
+  fs.picker = fed::make_round_robin_picker();
+  fs.validator = make_validator(f);
+  fs.forward_timeout = std::chrono::seconds{f.forward_timeout_s};
+  fs.monitor_interval = std::chrono::milliseconds{f.monitor_interval_ms};
+  fs.probe_interval = std::chrono::seconds{f.probe_interval_s};
+  fs.requester_grace = std::chrono::seconds{f.requester_grace_s};
+  return fs;
+}
+
+void manager_role::start_federation() {
+  auto& f = config_.manager.federation;
+  federation_server_config fc;
+  fc.self_id = config_.manager.member_id;
+  fc.validator = make_validator(f);
+  if (f.capacity_controller == "fixed") {
+    std::map<std::string, int, std::less<>> caps;
+    for (auto& [member, cap] : f.donated_caps)
+      caps.emplace(member, static_cast<int>(cap));
+    fc.capacity
+      = fed::make_fixed_capacity(std::move(caps), static_cast<int>(f.max_donated));
+  } else {
+    fc.capacity = fed::make_unlimited_capacity();
+  }
+  fc.serve_timeout
+    = std::chrono::milliseconds{config_.manager.driver_timeout_ms};
+  if (test_faults_enabled())
+    if (auto delay = std::getenv("FOGBOW_TEST_SERVE_DELAY_MS"))
+      fc.answer_delay = std::chrono::milliseconds{std::atoll(delay)};
+  fed_server_ = sys_.spawn(
+    federation_server, caf::actor_cast<order_scheduler_actor>(scheduler_front_),
+    tunnel_, fc);
+  caf::anon_send(registry_, atom::subscribe_v,
+                 caf::actor_cast<members_listener_actor>(fed_server_));
+  for (auto ns : {fed::ns_order, fed::ns_getinstance, fed::ns_removeinstance,
+                  fed::ns_removeorder, fed::ns_instancebeingused,
+                  fed::ns_getremoteuserquota, fed::ns_storagelink,
+                  fed::ns_removestoragelink})
+    caf::anon_send(bridge_, atom::iq_serve_v, std::string{ns},
+                   caf::actor_cast<iq_handler_actor>(fed_server_));
 }
 
 cloud_driver_actor manager_role::spawn_openstack_driver() {
@@ -345,6 +431,8 @@ void manager_role::stop() {
   } else {
     // start() failed before the supervisor existed.
     for (auto& hdl : {caf::actor_cast<caf::actor>(registry_),
+                      caf::actor_cast<caf::actor>(proxy_),
+                      caf::actor_cast<caf::actor>(fed_server_),
                       caf::actor_cast<caf::actor>(router_),
                       scheduler_front_,
                       caf::actor_cast<caf::actor>(tunnel_),
@@ -354,6 +442,8 @@ void manager_role::stop() {
   }
   supervisor_ = nullptr;
   registry_ = nullptr;
+  proxy_ = nullptr;
+  fed_server_ = nullptr;
   scheduler_front_ = nullptr;
   router_ = nullptr;
   tunnel_ = nullptr;

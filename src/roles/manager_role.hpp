@@ -47,8 +47,11 @@ private:
   /// Loads the orders and lists the cloud's instances, as at start-up, and
   /// spawns a scheduler on them. Also how a restart rebuilds it.
   order_scheduler_actor spawn_scheduler();
+  /// Registry, member proxy and federation server (with a bridge).
+  void start_federation();
+  federation_scheduling scheduler_federation() const;
   supervisor_config supervision(std::vector<caf::actor> drivers,
-                                order_scheduler_actor scheduler);
+                                const order_scheduler_actor& scheduler);
   cloud_driver_actor spawn_openstack_driver();
 
   caf::actor_system& sys_;
@@ -68,6 +71,8 @@ private:
   std::unique_ptr<rest_api> api_;
   xmpp_bridge_actor bridge_;          ///< null: no federation
   member_registry_actor registry_;
+  member_proxy_actor proxy_;          ///< null: no federation
+  federation_server_actor fed_server_; ///< null: no federation
 };
 
 } // namespace fogbow

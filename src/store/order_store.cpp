@@ -17,7 +17,7 @@ struct migration {
   const char* sql;
 };
 
-constexpr std::array<migration, 3> migrations{{
+constexpr std::array<migration, 4> migrations{{
   {1, R"sql(
     CREATE TABLE orders (
       id TEXT PRIMARY KEY NOT NULL,
@@ -58,20 +58,23 @@ constexpr std::array<migration, 3> migrations{{
     ALTER TABLE orders ADD COLUMN attach_volume TEXT NOT NULL DEFAULT '';
     ALTER TABLE orders ADD COLUMN attach_device TEXT NOT NULL DEFAULT '';
   )sql"},
+  {4, R"sql(
+    ALTER TABLE orders ADD COLUMN offered_to TEXT NOT NULL DEFAULT '';
+  )sql"},
 }};
 
 static_assert(migrations.back().version == order_store::latest_version);
 
 // The one list of columns: bind_order binds and read_order reads in exactly
 // this order.
-constexpr std::array<std::string_view, 31> columns{
+constexpr std::array<std::string_view, 32> columns{
   "id", "batch_id", "user_id", "user_name", "kind", "type", "state",
   "vcpu", "memory_mb", "disk_gb", "image", "requirements", "public_key",
   "user_data", "size_gb", "network_cidr", "network_gateway",
   "network_allocation", "valid_from", "valid_until", "instance_id",
   "requesting_member", "providing_member", "created_at", "updated_at",
   "fulfilled_at", "last_error", "attempts", "attach_compute",
-  "attach_volume", "attach_device",
+  "attach_volume", "attach_device", "offered_to",
 };
 
 std::string column_list() {
@@ -191,6 +194,28 @@ void bind_optional(sqlite3_stmt* s, int i, const std::optional<millis>& x) {
     sqlite3_bind_null(s, i);
 }
 
+// Member ids are JIDs, which hold no spaces: one space separates them.
+std::string join_members(const std::vector<std::string>& members) {
+  std::string out;
+  for (auto& m : members)
+    out += (out.empty() ? "" : " ") + m;
+  return out;
+}
+
+std::vector<std::string> split_members(const std::string& text) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    auto end = text.find(' ', start);
+    if (end == std::string::npos)
+      end = text.size();
+    if (end > start)
+      out.push_back(text.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
+}
+
 void bind_order(sqlite3_stmt* s, const order& o) {
   int i = 0;
   bind_text(s, ++i, o.id);
@@ -224,6 +249,7 @@ void bind_order(sqlite3_stmt* s, const order& o) {
   bind_text(s, ++i, o.attach_compute);
   bind_text(s, ++i, o.attach_volume);
   bind_text(s, ++i, o.attach_device);
+  bind_text(s, ++i, join_members(o.offered_to));
 }
 
 std::string column_text(sqlite3_stmt* s, int i) {
@@ -284,6 +310,7 @@ order read_order(sqlite3_stmt* s) {
   o.attach_compute = column_text(s, i++);
   o.attach_volume = column_text(s, i++);
   o.attach_device = column_text(s, i++);
+  o.offered_to = split_members(column_text(s, i++));
   return o;
 }
 

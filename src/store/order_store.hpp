@@ -30,7 +30,7 @@ public:
 class order_store {
 public:
   /// The schema version this build creates and understands.
-  static constexpr int latest_version = 3;
+  static constexpr int latest_version = 4;
 
   /// Opens (creating if needed) the database at `path` and migrates it to
   /// `latest_version`, one transaction per migration step. `":memory:"`

@@ -72,7 +72,9 @@ private:
   void on_connected();
   void fail_all_pending(const std::string& why);
   caf::result<xml::element> send_request(const std::string& to,
-                                         const xml::element& payload);
+                                         const xml::element& payload,
+                                         std::int64_t timeout_ms,
+                                         QXmppIq::Type type = QXmppIq::Get);
   void send_result(const QString& id, const QString& to,
                    const xml::element& payload);
   void send_error(const QString& id, const QString& to,

@@ -7,6 +7,8 @@
 #include <caf/send.hpp>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include <QCoreApplication>
 #include <QtGlobal>
 #include <QDomElement>
@@ -15,6 +17,7 @@
 #include <QXmppConfiguration.h>
 #include <QXmppStanza.h>
 
+#include <algorithm>
 #include <chrono>
 
 namespace fogbow {
@@ -146,7 +149,16 @@ bridge_object::bridge_object(caf::actor_system& sys, xmpp_account account)
   self()->become(
     [this](atom::iq_request, const std::string& to,
            const xml::element& payload) -> caf::result<xml::element> {
-      return send_request(to, payload);
+      return send_request(to, payload, account_.request_timeout_ms);
+    },
+    [this](atom::iq_request, const std::string& to,
+           const xml::element& payload,
+           std::int64_t timeout_ms) -> caf::result<xml::element> {
+      return send_request(to, payload, timeout_ms);
+    },
+    [this](atom::iq_set, const std::string& to, const xml::element& payload,
+           std::int64_t timeout_ms) -> caf::result<xml::element> {
+      return send_request(to, payload, timeout_ms, QXmppIq::Set);
     },
     [this](atom::iq_serve, const std::string& ns, iq_handler_actor handler) {
       handlers_[ns] = std::move(handler);
@@ -270,13 +282,14 @@ void bridge_object::fail_all_pending(const std::string& why) {
 
 caf::result<xml::element>
 bridge_object::send_request(const std::string& to,
-                            const xml::element& payload) {
+                            const xml::element& payload,
+                            std::int64_t timeout_ms, QXmppIq::Type type) {
   if (!connected_)
     return make_error(errc::unavailable, "not connected to the XMPP server "
                                            + account_.host + ":"
                                            + std::to_string(account_.port));
   payload_iq iq;
-  iq.setType(QXmppIq::Get);
+  iq.setType(type);
   iq.setTo(qs(to));
   iq.payload = payload;
   auto id = ss(iq.id());
@@ -284,8 +297,8 @@ bridge_object::send_request(const std::string& to,
     return make_error(errc::unavailable, "cannot send to the XMPP server");
   auto rp = self()->make_response_promise<xml::element>();
   pending_.emplace(id, pending_request{rp, to});
-  QTimer::singleShot(static_cast<int>(account_.request_timeout_ms), this,
-                     [this, id] {
+  QTimer::singleShot(static_cast<int>(timeout_ms), this,
+                     [this, id, timeout_ms] {
                        auto it = pending_.find(id);
                        if (it == pending_.end())
                          return;
@@ -294,8 +307,7 @@ bridge_object::send_request(const std::string& to,
                        p.promise.deliver(make_error(
                          errc::timeout,
                          p.to + " did not answer within "
-                           + std::to_string(account_.request_timeout_ms)
-                           + " ms"));
+                           + std::to_string(timeout_ms) + " ms"));
                      });
   return rp;
 }
@@ -345,7 +357,10 @@ bool bridge_object::handle_stanza(const QDomElement& stanza) {
   }
   // The companion cannot request(); a short-lived helper asks the handler
   // and sends the outcome back to the companion (see become() above).
-  auto timeout = std::chrono::milliseconds{account_.request_timeout_ms};
+  // Handlers answer by their own deadlines (serving an order waits for a
+  // cloud); this is only the backstop that keeps no helper forever.
+  auto timeout = std::max(std::chrono::milliseconds{account_.request_timeout_ms},
+                          std::chrono::milliseconds{wrapped_driver_timeout});
   sys_.spawn([handler = it->second, back = caf::actor_cast<caf::actor>(companion_),
               id, from, query = std::move(query),
               timeout](caf::event_based_actor* helper) {

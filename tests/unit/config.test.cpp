@@ -50,7 +50,8 @@ TEST_CASE("wrong types and ranges are refused") {
   CHECK(mentions(error_of("[http]\nport = \"80\"\n"), "'http.port' must be an integer"));
   CHECK(mentions(error_of("[http]\nport = 70000\n"), "between 0 and 65535"));
   CHECK(mentions(error_of("[manager.driver]\nkind = \"ec2\"\n"), "manager.driver.kind"));
-  CHECK(mentions(error_of("[manager]\nmember_id = \"a@b\"\n"), "no '@'"));
+  CHECK(mentions(error_of("[manager]\nmember_id = \"a@b/c\"\n"),
+                 "'manager.member_id' must be a name without '@' or a bare JID"));
   CHECK(mentions(error_of("[manager]\nretry_initial_ms = 5000\nretry_max_ms = 1000\n"),
                  "retry_max_ms"));
   CHECK(mentions(error_of("[authorization]\nplugin = \"deny\"\n"), "authorization.plugin"));

@@ -30,14 +30,15 @@ std::string read_file(const std::string& path) {
   return buf.str();
 }
 
-/// "section.key" of every key of the table; table-of-strings keys also in
-/// `free_form` (their sub-keys are the operator's own names).
+/// "section.key" of every key of the table; table keys (of strings or
+/// integers) also in `free_form` (their sub-keys are the operator's own
+/// names).
 std::set<std::string> table_keys(std::set<std::string>* free_form = nullptr) {
   std::set<std::string> keys;
   for (auto& section : config_sections())
     for (auto& key : section.keys) {
       keys.insert(section.path + "." + key.name);
-      if (free_form && key.type == "table of strings")
+      if (free_form && key.type.starts_with("table of"))
         free_form->insert(section.path + "." + key.name);
     }
   return keys;

@@ -5,6 +5,8 @@
 #include <random>
 #include <set>
 #include <string>
+#include <utility>
+#include <vector>
 
 using namespace fogbow;
 
@@ -118,13 +120,15 @@ TEST_CASE("order: enum names round trip") {
                  resource_kind::network, resource_kind::attachment})
     CHECK(parse_resource_kind(to_string(k)) == k);
   for (auto s : {instance_state::spawning, instance_state::running,
-                 instance_state::failed, instance_state::lost})
+                 instance_state::failed, instance_state::lost,
+                 instance_state::unknown})
     CHECK(parse_instance_state(to_string(s)) == s);
 
   CHECK(to_string(order_state::fulfilled) == "fulfilled");
   CHECK(to_string(order_type::one_time) == "one-time");
   CHECK(to_string(resource_kind::network) == "network");
   CHECK(to_string(instance_state::lost) == "lost");
+  CHECK(to_string(instance_state::unknown) == "unknown");
 }
 
 TEST_CASE("order: unknown enum names are refused") {
@@ -134,7 +138,7 @@ TEST_CASE("order: unknown enum names are refused") {
     CHECK_MESSAGE(!parse_order_type(name), name);
   for (auto name : {"", "Compute", "storage", "computes"})
     CHECK_MESSAGE(!parse_resource_kind(name), name);
-  for (auto name : {"", "active", "RUNNING", "deleted"})
+  for (auto name : {"", "active", "RUNNING", "deleted", "Unknown"})
     CHECK_MESSAGE(!parse_instance_state(name), name);
 }
 
@@ -177,14 +181,33 @@ TEST_CASE("order: global instance ids") {
   CHECK(parts->first == "vm-1");
   CHECK(parts->second == "site-a");
 
-  // Local ids may contain '@'; member ids are split at the last one.
-  auto odd = split_instance_id(global_instance_id("a@b", "site-a"));
-  REQUIRE(odd);
-  CHECK(odd->first == "a@b");
-  CHECK(odd->second == "site-a");
+  // Member ids are bare JIDs and hold an '@' themselves; cloud ids never
+  // do, so the first '@' separates the two.
+  auto jid = split_instance_id(global_instance_id("vm-1", "b@site-a"));
+  REQUIRE(jid);
+  CHECK(jid->first == "vm-1");
+  CHECK(jid->second == "b@site-a");
 
   for (auto bad : {"", "vm-1", "@site-a", "vm-1@", "@"})
     CHECK_MESSAGE(!split_instance_id(bad), bad);
+}
+
+TEST_CASE("order: local ids of a member's instances, member ids with '@'") {
+  auto jid = "site-a@xmpp.example.org";
+  CHECK(local_instance_id(global_instance_id("vm-1", jid), jid) == "vm-1");
+  CHECK(local_instance_id("a@b@site-a", "site-a") == "a@b");
+  CHECK(local_instance_id("vm-1@site-a", "site-a") == "vm-1");
+  for (auto [global, member] :
+       std::vector<std::pair<std::string, std::string>>{
+         {"vm-1@site-b@xmpp.example.org", jid}, // another member
+         {"vm-1@xmpp.example.org", jid},        // only the domain matches
+         {"@site-a@xmpp.example.org", jid},     // empty local id
+         {"vm-1site-a@xmpp.example.org", jid},  // no separator
+         {"vm-1@site-a", ""},
+         {"", "site-a"}}) {
+    CAPTURE(global);
+    CHECK_FALSE(local_instance_id(global, member));
+  }
 }
 
 TEST_CASE("order: make_uuid gives distinct version-4 UUIDs") {

@@ -71,6 +71,7 @@ order full_order(const std::string& id, millis created) {
   o.attach_compute = "compute-order-1";
   o.attach_volume = "vol-1@site-a";
   o.attach_device = "/dev/vdb";
+  o.offered_to = {"site-b@xmpp.example.org", "site-c@xmpp.example.org"};
   o.valid_from = -86'400'000; // before the epoch: negative values survive
   o.valid_until = 4'102'444'800'123;
   o.instance_id = "vm-" + id + "@site-b";
@@ -126,10 +127,10 @@ TEST_CASE("order_store: a new database is at the latest schema version") {
   auto path = dir.file("orders.db");
   auto store = order_store::open(path);
   CHECK(store.schema_version() == order_store::latest_version);
-  CHECK(store.schema_version() == 3);
+  CHECK(store.schema_version() == 4);
   CHECK(store.load_all().empty());
   raw_db raw{path};
-  CHECK(raw.text("PRAGMA user_version") == "3");
+  CHECK(raw.text("PRAGMA user_version") == "4");
 }
 
 TEST_CASE("order_store: every field of every enum value round-trips") {
@@ -203,7 +204,7 @@ TEST_CASE("order_store: orders survive closing and reopening the file") {
     store.erase("b");
   }
   auto store = order_store::open(path);
-  CHECK(store.schema_version() == 3);
+  CHECK(store.schema_version() == 4);
   CHECK(store.load_all() == std::vector<order>{orders.front()});
 }
 
@@ -251,7 +252,7 @@ TEST_CASE("order_store: a version-1 database is migrated to the latest") {
              "1000, 1001, 0)");
   }
   auto store = order_store::open(path);
-  CHECK(store.schema_version() == 3);
+  CHECK(store.schema_version() == 4);
   order expected;
   expected.id = "old";
   expected.batch_id = "batch";
@@ -271,7 +272,7 @@ TEST_CASE("order_store: a version-1 database is migrated to the latest") {
   expected.attempts = 0;
   CHECK(store.load_all() == std::vector<order>{expected}); // attach_* empty
   raw_db raw{path};
-  CHECK(raw.text("PRAGMA user_version") == "3");
+  CHECK(raw.text("PRAGMA user_version") == "4");
   CHECK(raw.text("SELECT sql FROM sqlite_master WHERE name = 'orders_by_user'")
         == "CREATE INDEX orders_by_user ON orders (user_id, created_at)");
 }
@@ -281,13 +282,13 @@ TEST_CASE("order_store: a database newer than this build is refused") {
   auto path = dir.file("orders.db");
   {
     raw_db raw{path};
-    raw.exec("CREATE TABLE future (x INTEGER); PRAGMA user_version = 4");
+    raw.exec("CREATE TABLE future (x INTEGER); PRAGMA user_version = 5");
   }
   auto msg = open_error(path);
   CHECK(contains(msg, path));
-  CHECK(contains(msg, "schema version 4 is newer"));
+  CHECK(contains(msg, "schema version 5 is newer"));
   raw_db raw{path};
-  CHECK(raw.text("PRAGMA user_version") == "4");
+  CHECK(raw.text("PRAGMA user_version") == "5");
   CHECK(raw.text("PRAGMA journal_mode") == "delete"); // left untouched
 }
 

@@ -45,6 +45,21 @@ fake_bridge(xmpp_bridge_actor::stateful_pointer<fake_bridge_state> self,
       return self->delegate(it->second, atom::iq_request_v, self->state.jid,
                             payload);
     },
+    [self](atom::iq_request, const std::string& to,
+           const xml::element& payload,
+           std::int64_t) -> caf::result<xml::element> {
+      ++self->state.sent;
+      auto it = self->state.net->find(to);
+      if (it == self->state.net->end())
+        return make_error(errc::unavailable, to + " is offline");
+      return self->delegate(it->second, atom::iq_request_v, self->state.jid,
+                            payload);
+    },
+    [](atom::iq_set, const std::string&, const xml::element&,
+       std::int64_t) -> caf::result<xml::element> {
+      FAIL("the rendezvous protocol has no IQ set");
+      return make_error(errc::invalid_argument, "unexpected IQ set");
+    },
     [self](atom::iq_serve, const std::string&, iq_handler_actor h) {
       (*self->state.net)[self->state.jid] = h;
     },
@@ -242,11 +257,30 @@ TEST_CASE_FIXTURE(fixture, "member registry: managers discover each other, "
   CHECK(list[0].is_self);
   CHECK(list[1].alive);
   CHECK(state_of<member_registry_state>(registries[0]).period_ms == 1000);
-  // m3 stops: gone from the others' lists within period × 3 + one period.
+  // m3 stops. The rendezvous stops listing it after its own expiry; the
+  // others then keep it listed but not alive for 3 periods more (a blip of
+  // the XMPP server must not look like a death), and drop it after 6.
   caf::anon_send_exit(registries[2], caf::exit_reason::user_shutdown);
   run();
-  for (int i = 0; i < 5; ++i)
+  auto m3_listed_alive = [&]() -> std::pair<bool, bool> {
+    for (auto& m : members_of(registries[0]))
+      if (m.id == "m3@x")
+        return {true, m.alive};
+    return {false, false};
+  };
+  int periods = 0;
+  while (m3_listed_alive().second && periods < 30) {
     tick(1000ms);
+    ++periods;
+  }
+  CHECK(m3_listed_alive() == std::pair{true, false});
+  CHECK(periods >= 4); // not before the rendezvous's expiry + 3 periods
+  CHECK(periods <= 8);
+  while (m3_listed_alive().first && periods < 30) {
+    tick(1000ms);
+    ++periods;
+  }
+  CHECK(periods <= 11);
   CHECK(ids(members_of(registries[0])) == std::vector<std::string>{"m1@x", "m2@x"});
   // The rendezvous goes away: the list stays, liveness fades.
   net->erase("rdv@x/r");

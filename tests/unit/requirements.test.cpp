@@ -347,3 +347,27 @@ TEST_CASE("requirements: random garbage never crashes the parser") {
   CHECK(accepted > 10);
   CHECK(rejected > 100);
 }
+
+TEST_CASE("requirements: which members an expression allows") {
+  auto allows = [](const char* text, const char* member) {
+    return req::allows_member(parsed(text), member);
+  };
+  // No location term: every member.
+  CHECK(allows("", "site-b@x"));
+  CHECK(allows("Glue2vCPU >= 64", "site-b@x"));
+  // Pinned to one member.
+  auto pinned = R"(Glue2CloudComputeManagerID == "site-c@x" && Glue2RAM >= 512)";
+  CHECK(allows(pinned, "site-c@x"));
+  CHECK_FALSE(allows(pinned, "site-b@x"));
+  // Either of two, or anyone but one.
+  auto either = R"(Glue2CloudComputeManagerID == "a@x" || )"
+                R"(Glue2CloudComputeManagerID == "b@x")";
+  CHECK(allows(either, "b@x"));
+  CHECK_FALSE(allows(either, "c@x"));
+  CHECK_FALSE(allows(R"(!(Glue2CloudComputeManagerID == "a@x"))", "a@x"));
+  CHECK(allows(R"(Glue2CloudComputeManagerID != "a@x")", "b@x"));
+  // A size term can make the location irrelevant on one branch.
+  CHECK(allows(R"(Glue2vCPU >= 2 || Glue2CloudComputeManagerID == "a@x")",
+               "b@x"));
+  CHECK_FALSE(allows("false", "a@x"));
+}

@@ -159,6 +159,28 @@ fake_scheduler(order_scheduler_actor::pointer, std::shared_ptr<fake_db> db) {
     },
     [](atom::retry) {},
     [](atom::validity) {},
+    // The provider side is not reached through the REST API.
+    [](atom::members_changed, const std::vector<member_info>&) {},
+    [](atom::serve, const order&, std::int32_t) -> caf::result<instance> {
+      return make_error(errc::no_capacity, "not served here");
+    },
+    [](atom::served_instances, const std::string&,
+       const std::vector<std::string>&) { return std::vector<instance>{}; },
+    [](atom::unserve, const std::string&, const std::string&) {
+      return atom::ok_v;
+    },
+    [](atom::unserve_instance, const std::string&,
+       const std::string&) -> caf::result<atom::ok> {
+      return make_error(errc::not_found, "not served here");
+    },
+    [](atom::served_quota, const std::string&,
+       const std::string&) -> caf::result<quota_report> {
+      return make_error(errc::not_found, "not served here");
+    },
+    [](atom::probe, const std::string&, const std::string&,
+       const std::string&) { return false; },
+    [](atom::monitor) {},
+    [](atom::probe_tick) {},
   };
 }
 
