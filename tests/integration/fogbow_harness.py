@@ -30,6 +30,10 @@ import urllib.error
 import urllib.request
 
 LISTENING = re.compile(r"listening on (https?://[^\s:/]+:(\d+))")
+# What AddressSanitizer, LeakSanitizer and UBSan print (a build with
+# -DFOGBOW_SANITIZE=ON): such a report fails the test even when the process
+# printed it on its way out, where no request notices it.
+SANITIZER_REPORT = re.compile(r"runtime error: |ERROR: (Address|Leak)Sanitizer")
 
 
 def binary():
@@ -202,6 +206,9 @@ class Manager:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+        if SANITIZER_REPORT.search(self.log()):
+            raise AssertionError("fogbow printed a sanitizer report:\n"
+                                 + self.log_tail(80))
         return process.returncode
 
     def kill9(self):
@@ -214,7 +221,12 @@ class Manager:
 
     def cleanup(self):
         """Stops the process, kills its leftovers, removes the workspace."""
-        self.stop()
+        try:
+            self.stop()
+        finally:
+            self._remove_leftovers()
+
+    def _remove_leftovers(self):
         for group in self._process_groups:
             try:
                 os.killpg(group, signal.SIGKILL)

@@ -174,6 +174,16 @@ class CliAgainstManager(unittest.TestCase):
         self.assertEqual(rows["memory_mb"][1], "8192")
         self.assertEqual(rows["vcpu"][1], "8")
 
+        # `member quota ID` reads the same endpoint as `quota show --member`.
+        self.assertEqual(self.cli_json("member", "quota", "site-a.test"),
+                         self.cli_json("quota", "show"))
+        table = self.cli("member", "quota", "site-a.test").stdout
+        self.assertEqual(table.splitlines()[0], "member: site-a.test")
+        rows = {row[0]: row for row in table_rows(table)[1:]}
+        self.assertEqual(rows["instances"][1], "4")
+        result = self.cli("member", "quota", "nobody.test", expect=1)
+        self.assertIn("error: not found", result.stderr)
+
     def test_users_see_only_their_own_orders(self):
         order = self.cli_json("order", "create", "--kind", "compute")["orders"][0]
         self.delete_order_later(order["id"])
@@ -327,6 +337,42 @@ class CliAgainstStub(unittest.TestCase):
                          ["/v1/members", "/v1/members/site-a.test/quota"])
         self.assertIn(["vcpu", "4", "1", "1"], table_rows(result.stdout))
 
+    def test_member_quota_asks_for_the_named_member(self):
+        usage = {"total": 10, "in_use": 3, "in_use_by_user": 2}
+        self.stub.answers[("GET", "/v1/members/site-b@xmpp.test/quota")] = (
+            200, {"member_id": "site-b@xmpp.test", "vcpu": usage,
+                  "memory_mb": usage, "instances": usage})
+        result = self.cli("member", "quota", "site-b@xmpp.test")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertEqual([r["path"] for r in self.stub.requests],
+                         ["/v1/members/site-b@xmpp.test/quota"])
+        self.assertEqual(result.stdout.splitlines()[0],
+                         "member: site-b@xmpp.test")
+        self.assertIn(["instances", "10", "3", "2"], table_rows(result.stdout))
+        # An unreachable member is the manager's error, shown as such.
+        self.stub.answers[("GET", "/v1/members/site-c@xmpp.test/quota")] = (
+            502, {"error": {"code": "member_unreachable",
+                            "message": "site-c@xmpp.test did not answer"}})
+        result = self.cli("member", "quota", "site-c@xmpp.test")
+        self.assertEqual(result.returncode, 1)
+        self.assertEqual(result.stderr.strip(),
+                         "error: site-c@xmpp.test did not answer "
+                         "(member_unreachable, HTTP 502)")
+
+    def test_member_list_shows_every_member(self):
+        self.stub.answers[("GET", "/v1/members")] = (200, {"members": [
+            {"id": "site-a@xmpp.test", "alive": True,
+             "last_seen": "2026-11-25T10:00:00.000Z", "self": True},
+            {"id": "site-b@xmpp.test", "alive": False, "last_seen": None,
+             "self": False}]})
+        result = self.cli("member", "list")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertEqual(result.stdout.splitlines()[0].split(),
+                         ["ID", "ALIVE", "LAST-SEEN", "SELF"])
+        self.assertEqual(table_rows(result.stdout), [
+            ["site-a@xmpp.test", "yes", "2026-11-25T10:00:00.000Z", "yes"],
+            ["site-b@xmpp.test", "no", "-", "no"]])
+
 
 class CliWithoutManager(unittest.TestCase):
     """Errors the CLI reports before or instead of talking to a manager."""
@@ -355,11 +401,22 @@ class CliWithoutManager(unittest.TestCase):
                      ("order", "create", "--kind", "compute", "--count", "0"),
                      ("order", "create", "--kind", "compute",
                       "--valid-from", "tomorrow"),
-                     ("order", "show"), ("order", "list", "--url", "ftp://x")):
+                     ("order", "show"), ("order", "list", "--url", "ftp://x"),
+                     ("member",), ("member", "quota")):
             result = fogbow(*args, "--url", url) if "--url" not in args \
                 else fogbow(*args)
             self.assertEqual(result.returncode, 2, (args, result.stderr))
             self.assertNotEqual(result.stderr, "", args)
+
+    def test_member_help_names_both_verbs(self):
+        result = fogbow("member", "--help")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        for verb in ("list", "quota"):
+            self.assertRegex(result.stdout, rf"(?m)^\s+{verb}\s+\S")
+        result = fogbow("member", "quota", "--help")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertIn("member-id", result.stdout)
+        self.assertIn("asked through this manager", result.stdout)
 
     def test_unreadable_user_data_file_exits_2(self):
         missing = os.path.join(tempfile.gettempdir(), "fogbow-no-such-file")

@@ -163,9 +163,6 @@ password = "pw-{user}"
 
 def manager_config(prosody, user, rendezvous_jid, extra=""):
     return xmpp_section(prosody) + f"""
-[manager]
-member_id = "{user}.site"
-
 [manager.driver]
 kind = "instant"
 
