@@ -102,6 +102,57 @@ caf::result<T> ask(self_ptr self, const std::string& member,
   return rp;
 }
 
+/// getinstance for any number of ids: one IQ per getinstance_chunk ids,
+/// the answers merged; the first error fails the whole question.
+caf::result<std::vector<instance>>
+ask_instances(self_ptr self, const std::string& member,
+              const std::vector<std::string>& ids, std::int64_t timeout_ms) {
+  // One id asked for and not there: Java's item-not-found.
+  error_policy<std::vector<instance>> none = [](caf::error e) {
+    if (code_of(e) == errc::not_found)
+      return caf::expected<std::vector<instance>>{std::vector<instance>{}};
+    return caf::expected<std::vector<instance>>{std::move(e)};
+  };
+  auto ask_chunk = [&](std::vector<std::string> chunk) {
+    return ask<std::vector<instance>>(self, member,
+                                      fed::encode_getinstance(chunk),
+                                      timeout_ms, fed::decode_instances, none);
+  };
+  if (ids.size() <= fed::getinstance_chunk)
+    return ask_chunk(ids);
+  struct gathering {
+    std::vector<instance> found;
+    std::size_t missing = 0;
+    bool failed = false;
+  };
+  auto all = std::make_shared<gathering>();
+  auto rp = self->make_response_promise<std::vector<instance>>();
+  for (std::size_t i = 0; i < ids.size(); i += fed::getinstance_chunk) {
+    auto end = std::min(ids.size(), i + fed::getinstance_chunk);
+    std::vector<std::string> chunk(ids.begin() + static_cast<long>(i),
+                                   ids.begin() + static_cast<long>(end));
+    ++all->missing;
+    self
+      ->request(caf::actor_cast<member_proxy_actor>(self), bridge_backstop,
+                atom::get_v, member, std::move(chunk))
+      .then(
+        [all, rp](std::vector<instance>& part) mutable {
+          if (all->failed)
+            return;
+          std::move(part.begin(), part.end(), std::back_inserter(all->found));
+          if (--all->missing == 0)
+            rp.deliver(std::move(all->found));
+        },
+        [all, rp](caf::error& e) mutable {
+          if (all->failed)
+            return;
+          all->failed = true;
+          rp.deliver(std::move(e));
+        });
+  }
+  return rp;
+}
+
 /// Deadline of the short questions (everything but an offer).
 std::int64_t question_timeout(self_ptr self) {
   return std::min<std::int64_t>(self->state.config.forward_timeout.count(),
@@ -136,16 +187,7 @@ member_proxy(self_ptr self, xmpp_bridge_actor bridge,
     },
     [self](atom::get, const std::string& member,
            const std::vector<std::string>& ids) {
-      // One id asked for and not there: Java's item-not-found.
-      error_policy<std::vector<instance>> none = [](caf::error e) {
-        if (code_of(e) == errc::not_found)
-          return caf::expected<std::vector<instance>>{std::vector<instance>{}};
-        return caf::expected<std::vector<instance>>{std::move(e)};
-      };
-      return ask<std::vector<instance>>(self, member,
-                                        fed::encode_getinstance(ids),
-                                        question_timeout(self),
-                                        fed::decode_instances, none);
+      return ask_instances(self, member, ids, question_timeout(self));
     },
     [self, done](atom::erase_instance, const std::string& member,
                  const std::string& local_id) {

@@ -61,6 +61,10 @@ inline constexpr std::size_t max_requirements_bytes = 4096;
 inline constexpr std::size_t max_text_bytes = 4096;
 /// Most ids in one getinstance request, and instances in one reply.
 inline constexpr std::size_t max_batch = 500;
+/// Most ids a sender puts in one getinstance: the reply must fit the XMPP
+/// server's stanza limit (Prosody: 256 KiB) even when every instance
+/// carries a long fault (at most ~6 KiB each when encoded).
+inline constexpr std::size_t getinstance_chunk = 25;
 inline constexpr int max_volume_gb = 100000;
 
 /// The user of the requesting member an order belongs to.

@@ -11,6 +11,8 @@
 
 #include <functional>
 #include <optional>
+#include <set>
+#include <string>
 
 using namespace fogbow;
 using namespace std::chrono_literals;
@@ -184,6 +186,49 @@ TEST_CASE_FIXTURE(proxy_fixture,
     atom::get_v, std::string{"site-b@x"}, std::vector<std::string>{"gone"});
   REQUIRE(one);
   CHECK(one->empty());
+}
+
+TEST_CASE_FIXTURE(proxy_fixture,
+                  "member proxy: many ids go in chunks small enough for the "
+                  "XMPP server's stanza limit, answers merged") {
+  bridge_state().answer = [](const xml::element& q) {
+    std::vector<instance> found;
+    for (auto& id : fed::decode_getinstance(q))
+      if (id != "vm-7") { // one of them is gone
+        instance x;
+        x.id = id;
+        x.state = instance_state::running;
+        found.push_back(x);
+      }
+    return caf::expected<xml::element>{fed::encode_instances(found)};
+  };
+  std::vector<std::string> ids;
+  for (int i = 0; i < 60; ++i)
+    ids.push_back("vm-" + std::to_string(i));
+  auto r = call<std::vector<instance>>(atom::get_v, std::string{"site-b@x"},
+                                       ids);
+  REQUIRE(r);
+  CHECK(r->size() == 59);
+  auto& sent = bridge_state().sent;
+  REQUIRE(sent.size() == 3); // 25 + 25 + 10
+  std::set<std::string> asked;
+  for (auto& iq : sent) {
+    auto chunk = fed::decode_getinstance(iq.payload);
+    CHECK(chunk.size() <= fed::getinstance_chunk);
+    asked.insert(chunk.begin(), chunk.end());
+  }
+  CHECK(asked.size() == 60);
+  // One failing chunk fails the question: a partial list would make the
+  // missing instances look gone.
+  bridge_state().answer = [](const xml::element& q) {
+    if (fed::decode_getinstance(q).front() == "vm-25")
+      return caf::expected<xml::element>{make_error(errc::timeout, "slow")};
+    return caf::expected<xml::element>{fed::encode_instances({})};
+  };
+  auto failed = call<std::vector<instance>>(atom::get_v,
+                                            std::string{"site-b@x"}, ids);
+  REQUIRE_FALSE(failed);
+  CHECK(code_of(failed.error()) == errc::timeout);
 }
 
 TEST_CASE_FIXTURE(proxy_fixture,
