@@ -184,8 +184,13 @@ def main():
     cleanups = _Cleanups()
     try:
         fed = Federation(cleanups)
-        a = fed.site("a", instances=0, manager=MANAGER, extra=HTTP)
-        b = fed.site("b", instances=100_000, manager=MANAGER, extra=HTTP)
+        # The configuration's default refresh and probe periods, not the
+        # tests' short ones: each refresh of 1,000 remote instances and
+        # each probe round is traffic of its own through Prosody.
+        periods = {"monitor_interval_ms": 5000, "probe_interval_s": 30}
+        a = fed.site("a", instances=0, manager=MANAGER, extra=HTTP, **periods)
+        b = fed.site("b", instances=100_000, manager=MANAGER, extra=HTTP,
+                     **periods)
         fed.wait_all_see_each_other()
         ping_p50, ping_p99, ping_rate = asyncio.run(ping_baseline(fed.prosody))
         print(f"Prosody ping (baseline): one at a time p50 {ms(ping_p50)} "

@@ -178,10 +178,12 @@ class Federation:
         self.sites = []
 
     def site_config(self, user, instances=10, driver=None, federation="",
-                    manager="", extra=""):
+                    manager="", extra="", monitor_interval_ms=500,
+                    probe_interval_s=2):
         """The config of site `user`; `federation` lines go into
         [manager.federation], `manager` lines into [manager], `extra` is
-        appended (whole sections)."""
+        appended (whole sections). The refresh and probe periods are short
+        by default, so that tests see their effects within seconds."""
         driver = driver or instant_driver(instances)
         return xmpp_section(self.prosody) + f"""
 [manager]
@@ -195,8 +197,8 @@ class Federation:
 jid = "{user}@{DOMAIN}/fogbow"
 password = "pw-{user}"
 rendezvous = "{self.rdv.jid}"
-monitor_interval_ms = 500
-probe_interval_s = 2
+monitor_interval_ms = {monitor_interval_ms}
+probe_interval_s = {probe_interval_s}
 {federation}
 
 [identity]
