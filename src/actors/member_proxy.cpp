@@ -113,7 +113,7 @@ ask_instances(self_ptr self, const std::string& member,
       return caf::expected<std::vector<instance>>{std::vector<instance>{}};
     return caf::expected<std::vector<instance>>{std::move(e)};
   };
-  auto ask_chunk = [&](std::vector<std::string> chunk) {
+  auto ask_chunk = [&](const std::vector<std::string>& chunk) {
     return ask<std::vector<instance>>(self, member,
                                       fed::encode_getinstance(chunk),
                                       timeout_ms, fed::decode_instances, none);

@@ -220,6 +220,7 @@ void apply_refresh(self_ptr self, const std::string& member,
   for (auto& inst : found)
     by_id[inst.id] = &inst;
   std::vector<std::string> gone;
+  bool changed = false;
   for (auto& [id, o] : st.orders) {
     if (!is_remote(self, o) || o.providing_member != member
         || o.state != order_state::fulfilled)
@@ -235,12 +236,19 @@ void apply_refresh(self_ptr self, const std::string& member,
     auto inst = *hit->second;
     inst.order_id = id;
     inst.kind = o.kind;
-    st.instances[id] = std::move(inst);
+    auto& known = st.instances[id];
+    changed = changed || known.state != inst.state;
+    known = std::move(inst);
   }
   for (auto& id : gone)
     if (auto it = st.orders.find(id); it != st.orders.end())
       instance_gone(self, it->second,
                     "member " + member + " no longer has the instance");
+  if (changed) {
+    // An attachment may have waited for one of them to be running.
+    wake_awaiting(self);
+    pump(self);
+  }
 }
 
 void mark_unknown(self_ptr self, const std::string& member) {

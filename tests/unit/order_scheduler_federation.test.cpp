@@ -388,3 +388,23 @@ TEST_CASE_FIXTURE(federation_fixture,
   CHECK_FALSE(ask("site-c@x", id, "r1@site-c@x"));
   CHECK_FALSE(ask("site-b@x", "no-such-order", gid + "x"));
 }
+
+TEST_CASE_FIXTURE(federation_fixture,
+                  "an attachment waiting for remote targets is placed as soon "
+                  "as a refresh shows them running") {
+  start_full({{"site-b@x", provider::serves}});
+  auto compute = create(compute_order())[0].id;
+  auto vol = volume_order();
+  vol.requirements = R"(Glue2CloudComputeManagerID == "site-b@x")";
+  auto volume = create(vol)[0].id;
+  REQUIRE(get(compute).providing_member == "site-b@x");
+  REQUIRE(get(volume).providing_member == "site-b@x");
+  // Answered offers are spawning until the provider says otherwise.
+  auto att = create(attachment_order(compute, volume))[0].id;
+  CHECK(get(att).state == order_state::open);
+  CHECK(get(att).last_error.find("to be running") != std::string::npos);
+  tick(1s); // the refresh reports both running
+  auto o = get(att);
+  CHECK(o.state == order_state::fulfilled);
+  CHECK(o.providing_member == "site-b@x");
+}
