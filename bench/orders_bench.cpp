@@ -108,8 +108,8 @@ double rate(int port, int threads, double seconds, Op op) {
     });
   for (auto& w : workers)
     w.join();
-  double elapsed = std::chrono::duration<double>(clock_type::now() - start)
-                     .count();
+  double elapsed =
+    std::chrono::duration<double>(clock_type::now() - start).count();
   if (failed > 0)
     std::cerr << "  (" << failed << " requests failed)\n";
   return done / elapsed;
@@ -124,7 +124,8 @@ double percentile(std::vector<double> xs, double p) {
 
 int main(int argc, char** argv) {
   if (argc < 3) {
-    std::cerr << "usage: orders_bench FOGBOW_BINARY CONFIG [seconds] [threads]\n";
+    std::cerr
+      << "usage: orders_bench FOGBOW_BINARY CONFIG [seconds] [threads]\n";
     return 2;
   }
   double seconds = argc > 3 ? std::atof(argv[3]) : 5;
@@ -154,8 +155,8 @@ int main(int argc, char** argv) {
     auto r = cli.Post("/v1/orders", auth(), body, "application/json");
     if (!r || r->status != 201)
       continue;
-    auto id = nlohmann::json::parse(r->body)["orders"][0]["id"]
-                .get<std::string>();
+    auto id =
+      nlohmann::json::parse(r->body)["orders"][0]["id"].get<std::string>();
     bool fulfilled = false;
     while (clock_type::now() - t0 < std::chrono::seconds(5)) {
       auto g = cli.Get(("/v1/orders/" + id).c_str(), auth());
@@ -179,7 +180,8 @@ int main(int argc, char** argv) {
   std::printf("%-44s %12.0f req/s\n", "GET /v1/status (baseline)", status_rate);
   std::printf("%-44s %12.0f orders/s\n", "POST /v1/orders accepted (persisted)",
               order_rate);
-  std::printf("%-44s %12.2f\n", "ratio orders/status", order_rate / status_rate);
+  std::printf("%-44s %12.2f\n", "ratio orders/status",
+              order_rate / status_rate);
   if (!latencies_ms.empty()) {
     std::printf("%-44s %12.2f ms\n", "POST -> fulfilled p50",
                 percentile(latencies_ms, 0.50));

@@ -101,9 +101,9 @@ int load(int port, double seconds, int clients) {
   stop = true;
   for (auto& t : pool)
     t.join();
-  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now()
-                                              - t0)
-                  .count();
+  double secs =
+    std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
+      .count();
   std::printf("%.1f %ld\n", static_cast<double>(done) / secs, errors.load());
   return 0;
 }

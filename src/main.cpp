@@ -9,9 +9,9 @@
 #include "roles/config.hpp"
 #include "roles/config_command.hpp"
 #include "roles/manager_role.hpp"
+#include "roles/rendezvous_role.hpp"
 #include "roles/startup.hpp"
 #include "roles/test_faults.hpp"
-#include "roles/rendezvous_role.hpp"
 #include "roles/tunnel_role.hpp"
 #include "xmpp/xmpp_bridge.hpp"
 
@@ -99,14 +99,14 @@ int run_with_xmpp(caf::actor_system& sys, const fogbow::fogbow_config& config,
       manager.emplace(sys, config, data_dir,
                       std::vector<std::string>(roles.begin(), roles.end()));
       if (config.manager.federation.configured) {
-        manager_bridge.emplace(sys,
-                               xmpp_account_for(config, config.manager.federation.jid,
-                                                config.manager.federation.password));
+        manager_bridge.emplace(
+          sys, xmpp_account_for(config, config.manager.federation.jid,
+                                config.manager.federation.password));
         manager->enable_federation(manager_bridge->handle());
       }
       int port = manager->start();
-      spdlog::info("manager {} listening on http://{}:{}", config.manager.member_id,
-                   config.http.bind, port);
+      spdlog::info("manager {} listening on http://{}:{}",
+                   config.manager.member_id, config.http.bind, port);
     }
     std::atomic<int> got_signal = 0;
     std::thread waiter([&] {
@@ -152,31 +152,38 @@ int main(int argc, char** argv) {
   if (argc > 1 && fogbow::is_config_command(argv[1]))
     return fogbow::run_config_command(argc, argv);
 
-  CLI::App app{"Fogbow: federated private IaaS clouds. Runs the roles of a "
-               "site (--role), or acts as the user's client "
-               "(fogbow order|compute|volume|network|attachment|member|quota --help). "
-               "`fogbow config check FILE` checks a configuration file, "
-               "`fogbow config defaults` prints every key with its "
-               "default."};
+  CLI::App app{
+    "Fogbow: federated private IaaS clouds. Runs the roles of a "
+    "site (--role), or acts as the user's client "
+    "(fogbow order|compute|volume|network|attachment|member|quota --help). "
+    "`fogbow config check FILE` checks a configuration file, "
+    "`fogbow config defaults` prints every key with its "
+    "default."};
   app.name("fogbow");
   std::string role_text, config_path, data_dir = "fogbow-data", log_level;
   int http_port = -1;
-  app.add_option("--role", role_text,
-                 "Roles to run: manager, rendezvous, tunnel, or all "
-                 "(comma-separated)")
+  app
+    .add_option("--role", role_text,
+                "Roles to run: manager, rendezvous, tunnel, or all "
+                "(comma-separated)")
     ->required();
-  app.add_option("--config", config_path, "TOML configuration file "
-                                          "(see config/*.toml)")
+  app
+    .add_option("--config", config_path,
+                "TOML configuration file "
+                "(see config/*.toml)")
     ->check(CLI::ExistingFile);
-  app.add_option("--data-dir", data_dir,
-                 "Directory for databases and local instances")
+  app
+    .add_option("--data-dir", data_dir,
+                "Directory for databases and local instances")
     ->capture_default_str();
-  app.add_option("--http-port", http_port,
-                 "REST API port; 0 picks a free port (overrides [http] port)")
+  app
+    .add_option("--http-port", http_port,
+                "REST API port; 0 picks a free port (overrides [http] port)")
     ->check(CLI::Range(0, 65535));
-  app.add_option("--log-level", log_level,
-                 "trace, debug, info, warn, error or off (overrides [log] "
-                 "level)")
+  app
+    .add_option("--log-level", log_level,
+                "trace, debug, info, warn, error or off (overrides [log] "
+                "level)")
     ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
   app.set_version_flag("--version", std::string{"fogbow " FOGBOW_VERSION});
   CLI11_PARSE(app, argc, argv);
@@ -209,8 +216,9 @@ int main(int argc, char** argv) {
   }
   if (roles.count("rendezvous") && !config.rendezvous.configured) {
     if (!all || named("rendezvous")) {
-      std::cerr << "fogbow: the rendezvous role needs [xmpp] and [rendezvous] "
-                   "sections in the configuration (see config/federation-*.toml)\n";
+      std::cerr
+        << "fogbow: the rendezvous role needs [xmpp] and [rendezvous] "
+           "sections in the configuration (see config/federation-*.toml)\n";
       return 2;
     }
     roles.erase("rendezvous");
@@ -223,14 +231,16 @@ int main(int argc, char** argv) {
     for (auto& r : roles)
       running += (running.empty() ? "" : ", ") + r;
     spdlog::info("--role=all runs: {}{}{}{}", running,
-                 config.rendezvous.configured ? "" : " (no [rendezvous] section)",
+                 config.rendezvous.configured ? ""
+                                              : " (no [rendezvous] section)",
                  config.tunnel.configured ? "" : " (no [tunnel] section)",
                  config.manager.federation.configured
                    ? ""
                    : "; the manager runs standalone (no [manager.federation])");
   }
-  bool need_xmpp = roles.count("rendezvous")
-                   || (roles.count("manager") && config.manager.federation.configured);
+  bool need_xmpp =
+    roles.count("rendezvous")
+    || (roles.count("manager") && config.manager.federation.configured);
 
   // Every thread inherits this mask, so SIGINT/SIGTERM reach only sigwait.
   sigset_t stop_signals;
@@ -267,8 +277,8 @@ int main(int argc, char** argv) {
       if (roles.count("manager")) {
         manager.emplace(sys, config, data_dir, role_list);
         int port = manager->start();
-        spdlog::info("manager {} listening on http://{}:{}", config.manager.member_id,
-                     config.http.bind, port);
+        spdlog::info("manager {} listening on http://{}:{}",
+                     config.manager.member_id, config.http.bind, port);
       }
       int sig = 0;
       sigwait(&stop_signals, &sig);

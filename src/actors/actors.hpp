@@ -104,91 +104,93 @@ using member_proxy_actor = caf::typed_actor<
   caf::replies_to<atom::create, std::string, order>::with<std::string>,
   /// The instances with these local ids that the member holds for us
   /// (getinstance, batched); ids it does not know are left out.
-  caf::replies_to<atom::get, std::string, std::vector<std::string>>::with<
-    std::vector<instance>>,
+  caf::replies_to<atom::get, std::string,
+                  std::vector<std::string>>::with<std::vector<instance>>,
   /// Removes one instance it holds for us (removeinstance).
-  caf::replies_to<atom::erase_instance, std::string, std::string>::with<
-    atom::ok>,
+  caf::replies_to<atom::erase_instance, std::string,
+                  std::string>::with<atom::ok>,
   /// Tells the member an order is no longer wanted from it (removeorder):
   /// it removes whatever it created for that order.
   caf::replies_to<atom::erase, std::string, std::string>::with<atom::ok>,
   /// The member's capacity and a user's use of it (getremoteuserquota):
   /// (member, user id, user name).
-  caf::replies_to<atom::quota, std::string, std::string, std::string>::with<
-    quota_report>,
+  caf::replies_to<atom::quota, std::string, std::string,
+                  std::string>::with<quota_report>,
   /// Asks a requesting member whether it still uses an instance we serve
   /// (instancebeingused): (member, its order id, global instance id).
-  caf::replies_to<atom::probe, std::string, std::string, std::string>::with<
-    bool>>;
+  caf::replies_to<atom::probe, std::string, std::string,
+                  std::string>::with<bool>>;
 
 /// The ORDER SCHEDULER interface: the order state machine of one manager.
 /// Calls carry the id of the authenticated user; an order or instance of
 /// another user is reported as errc::not_found. Orders this manager serves
 /// for other members ("served orders", `requesting_member` not this one)
 /// are never visible to local users.
-using order_scheduler_actor = cloud_events_actor::extend_with<
-  members_listener_actor>::extend<
-  /// Creates `count` orders from a validated template (id, owner, batch
-  /// and timestamps are filled in here), persists them, replies with them,
-  /// and then tries to place each at once.
-  caf::replies_to<atom::create, order, std::int32_t>::with<std::vector<order>>,
-  /// The user's orders, oldest first.
-  caf::replies_to<atom::list, std::string>::with<std::vector<order>>,
-  /// One order of the user: (user id, order id).
-  caf::replies_to<atom::get, std::string, std::string>::with<order>,
-  /// Deletes an order of the user and removes its instance: (user id,
-  /// order id). Replies with the order as it is now (state `deleted`).
-  /// errc::conflict while a live attachment order uses its instance.
-  caf::replies_to<atom::erase, std::string, std::string>::with<order>,
-  /// The user's instances of one kind: (user id, kind). Every id in them
-  /// (`id`, an attachment's server and volume, a volume's server) is a
-  /// global instance id.
-  caf::replies_to<atom::instances, std::string, resource_kind>::with<
-    std::vector<instance>>,
-  /// One instance of the user, of any kind: (user id, global instance id).
-  caf::replies_to<atom::instance, std::string, std::string>::with<instance>,
-  /// Removes an instance of the user; its order reacts as to a lost
-  /// instance (persistent: replaced, one-time: closed).
-  caf::replies_to<atom::erase_instance, std::string, std::string>::with<atom::ok>,
-  /// Quota of a member as seen by a user: (user id, member id).
-  caf::replies_to<atom::quota, std::string, std::string>::with<quota_report>,
-  /// The members this manager knows (itself, until federation exists).
-  caf::replies_to<atom::members>::with<std::vector<member_info>>,
-  /// Health and counters.
-  caf::replies_to<atom::status>::with<status_report>,
-  /// Internal: the retry back-off timer fired.
-  caf::reacts_to<atom::retry>,
-  /// Internal: a validity boundary (valid_from/valid_until) was reached.
-  caf::reacts_to<atom::validity>,
-  /// Provider side: serves an order of another member. The order carries
-  /// `requesting_member` and the id `<its order id>@<member>`; the second
-  /// argument caps the instances that member may hold here (-1: no cap).
-  /// Idempotent per order id. Replies with the local instance as soon as it
-  /// exists; errc::no_capacity when there is no room (nothing is kept).
-  caf::replies_to<atom::serve, order, std::int32_t>::with<instance>,
-  /// Provider side: the instances with these local ids among the served
-  /// orders of the member: (member, local ids); unknown ids are left out.
-  caf::replies_to<atom::served_instances, std::string,
-                  std::vector<std::string>>::with<std::vector<instance>>,
-  /// Provider side: the member no longer wants its order (member, its order
-  /// id): its instance is removed. No error when there is no such order.
-  caf::replies_to<atom::unserve, std::string, std::string>::with<atom::ok>,
-  /// Provider side: removes one instance served to the member (member,
-  /// local id); errc::not_found when the member holds no such instance.
-  caf::replies_to<atom::unserve_instance, std::string, std::string>::with<
-    atom::ok>,
-  /// Provider side: the cloud's capacity and what a user of the member uses
-  /// of it here: (member, user id).
-  caf::replies_to<atom::served_quota, std::string, std::string>::with<
-    quota_report>,
-  /// Requester side: does this member still hold an instance we want?
-  /// (asking member, our order id, global instance id).
-  caf::replies_to<atom::probe, std::string, std::string, std::string>::with<
-    bool>,
-  /// Internal: time to refresh remote instances' state.
-  caf::reacts_to<atom::monitor>,
-  /// Internal: time to ask requesting members about served instances.
-  caf::reacts_to<atom::probe_tick>>;
+using order_scheduler_actor =
+  cloud_events_actor::extend_with<members_listener_actor>::extend<
+    /// Creates `count` orders from a validated template (id, owner, batch
+    /// and timestamps are filled in here), persists them, replies with them,
+    /// and then tries to place each at once.
+    caf::replies_to<atom::create, order,
+                    std::int32_t>::with<std::vector<order>>,
+    /// The user's orders, oldest first.
+    caf::replies_to<atom::list, std::string>::with<std::vector<order>>,
+    /// One order of the user: (user id, order id).
+    caf::replies_to<atom::get, std::string, std::string>::with<order>,
+    /// Deletes an order of the user and removes its instance: (user id,
+    /// order id). Replies with the order as it is now (state `deleted`).
+    /// errc::conflict while a live attachment order uses its instance.
+    caf::replies_to<atom::erase, std::string, std::string>::with<order>,
+    /// The user's instances of one kind: (user id, kind). Every id in them
+    /// (`id`, an attachment's server and volume, a volume's server) is a
+    /// global instance id.
+    caf::replies_to<atom::instances, std::string,
+                    resource_kind>::with<std::vector<instance>>,
+    /// One instance of the user, of any kind: (user id, global instance id).
+    caf::replies_to<atom::instance, std::string, std::string>::with<instance>,
+    /// Removes an instance of the user; its order reacts as to a lost
+    /// instance (persistent: replaced, one-time: closed).
+    caf::replies_to<atom::erase_instance, std::string,
+                    std::string>::with<atom::ok>,
+    /// Quota of a member as seen by a user: (user id, member id).
+    caf::replies_to<atom::quota, std::string, std::string>::with<quota_report>,
+    /// The members this manager knows (itself, until federation exists).
+    caf::replies_to<atom::members>::with<std::vector<member_info>>,
+    /// Health and counters.
+    caf::replies_to<atom::status>::with<status_report>,
+    /// Internal: the retry back-off timer fired.
+    caf::reacts_to<atom::retry>,
+    /// Internal: a validity boundary (valid_from/valid_until) was reached.
+    caf::reacts_to<atom::validity>,
+    /// Provider side: serves an order of another member. The order carries
+    /// `requesting_member` and the id `<its order id>@<member>`; the second
+    /// argument caps the instances that member may hold here (-1: no cap).
+    /// Idempotent per order id. Replies with the local instance as soon as it
+    /// exists; errc::no_capacity when there is no room (nothing is kept).
+    caf::replies_to<atom::serve, order, std::int32_t>::with<instance>,
+    /// Provider side: the instances with these local ids among the served
+    /// orders of the member: (member, local ids); unknown ids are left out.
+    caf::replies_to<atom::served_instances, std::string,
+                    std::vector<std::string>>::with<std::vector<instance>>,
+    /// Provider side: the member no longer wants its order (member, its order
+    /// id): its instance is removed. No error when there is no such order.
+    caf::replies_to<atom::unserve, std::string, std::string>::with<atom::ok>,
+    /// Provider side: removes one instance served to the member (member,
+    /// local id); errc::not_found when the member holds no such instance.
+    caf::replies_to<atom::unserve_instance, std::string,
+                    std::string>::with<atom::ok>,
+    /// Provider side: the cloud's capacity and what a user of the member uses
+    /// of it here: (member, user id).
+    caf::replies_to<atom::served_quota, std::string,
+                    std::string>::with<quota_report>,
+    /// Requester side: does this member still hold an instance we want?
+    /// (asking member, our order id, global instance id).
+    caf::replies_to<atom::probe, std::string, std::string,
+                    std::string>::with<bool>,
+    /// Internal: time to refresh remote instances' state.
+    caf::reacts_to<atom::monitor>,
+    /// Internal: time to ask requesting members about served instances.
+    caf::reacts_to<atom::probe_tick>>;
 
 /// How the scheduler takes part in the federation (src/federation/
 /// member_policies.hpp holds the plugin interfaces).
@@ -216,7 +218,7 @@ constexpr std::chrono::minutes wrapped_driver_timeout{15};
 
 /// Settings of the order scheduler, filled in by src/roles/.
 struct order_scheduler_config {
-  std::string member_id;        ///< this manager's member id
+  std::string member_id;           ///< this manager's member id
   std::int32_t max_in_flight = 64; ///< placements sent to the driver at once
   std::int64_t retry_initial_ms = 1000; ///< first back-off after "no room"
   std::int64_t retry_max_ms = 60000;    ///< back-off ceiling
@@ -331,11 +333,14 @@ using tunnel_allocator_actor = caf::typed_actor<
   /// Every token.
   caf::replies_to<atom::list>::with<std::vector<tunnel_token_info>>,
   /// (login or token, secret) → the family's base token.
-  caf::replies_to<atom::tunnel_auth, std::string, std::string>::with<std::string>,
+  caf::replies_to<atom::tunnel_auth, std::string,
+                  std::string>::with<std::string>,
   /// (login, OpenSSH key line) → the family's base token.
-  caf::replies_to<atom::tunnel_auth_key, std::string, std::string>::with<std::string>,
+  caf::replies_to<atom::tunnel_auth_key, std::string,
+                  std::string>::with<std::string>,
   /// SSH session `sid` of family `base` asks to forward `port`.
-  caf::replies_to<atom::tunnel_forward, std::uint64_t, std::string, int>::with<bool>,
+  caf::replies_to<atom::tunnel_forward, std::uint64_t, std::string,
+                  int>::with<bool>,
   /// SSH session `sid` of family `base` ended.
   caf::reacts_to<atom::tunnel_closed, std::uint64_t, std::string>,
   /// Internal: the idle-expiry sweep timer.
@@ -351,7 +356,8 @@ using tunnel_client_actor = caf::typed_actor<
   caf::replies_to<atom::tunnel_release, std::string>::with<atom::ok>,
   /// Addresses of these orders' instances (orders without a token are
   /// left out).
-  caf::replies_to<atom::tunnel_ports, std::vector<std::string>>::with<tunnel_addresses>>;
+  caf::replies_to<atom::tunnel_ports,
+                  std::vector<std::string>>::with<tunnel_addresses>>;
 
 } // namespace fogbow
 
@@ -371,7 +377,8 @@ using iq_handler_actor = caf::typed_actor<
   /// condition follows the errc (not_found: item-not-found,
   /// invalid_argument: bad-request, unauthorized: not-authorized, others:
   /// internal-server-error) and whose text is the message.
-  caf::replies_to<atom::iq_request, std::string, xml::element>::with<xml::element>>;
+  caf::replies_to<atom::iq_request, std::string,
+                  xml::element>::with<xml::element>>;
 
 /// The XMPP BRIDGE interface (src/xmpp/): one XMPP client account. Runs on
 /// the Qt thread; reconnects by itself.
@@ -383,7 +390,8 @@ using xmpp_bridge_actor = caf::typed_actor<
   /// unavailable), and the peer's IQ error mapped back (item-not-found:
   /// not_found, bad-request: invalid_argument, not-authorized/forbidden:
   /// unauthorized, others: cloud_error), its text as message.
-  caf::replies_to<atom::iq_request, std::string, xml::element>::with<xml::element>,
+  caf::replies_to<atom::iq_request, std::string,
+                  xml::element>::with<xml::element>,
   /// As above, with this deadline (ms) instead of the bridge's own.
   caf::replies_to<atom::iq_request, std::string, xml::element,
                   std::int64_t>::with<xml::element>,
@@ -400,10 +408,10 @@ using xmpp_bridge_actor = caf::typed_actor<
 
 /// The FEDERATION SERVER interface: answers the manager-to-manager IQs of
 /// other members (provider side, actors/federation_server.hpp).
-using federation_server_actor = iq_handler_actor::extend_with<
-  members_listener_actor>::extend<
-  /// Internal: a delayed answer is due (test hook).
-  caf::reacts_to<atom::retry, std::uint64_t>>;
+using federation_server_actor =
+  iq_handler_actor::extend_with<members_listener_actor>::extend<
+    /// Internal: a delayed answer is due (test hook).
+    caf::reacts_to<atom::retry, std::uint64_t>>;
 
 /// The RENDEZVOUS actor interface: the member directory of a rendezvous
 /// (Java protocol: iamalive, whoisalive, synch/whoisalive; see
@@ -418,9 +426,9 @@ using rendezvous_actor = iq_handler_actor::extend<
 
 /// Settings of the rendezvous, filled in by src/roles/.
 struct rendezvous_config {
-  std::int64_t period_ms = 3000;  ///< heartbeat period asked of members
-  std::int64_t max_lost = 3;      ///< expiry after period × max_lost
-  std::int64_t page_max = 100;    ///< whoisalive page cap
+  std::int64_t period_ms = 3000;    ///< heartbeat period asked of members
+  std::int64_t max_lost = 3;        ///< expiry after period × max_lost
+  std::int64_t page_max = 100;      ///< whoisalive page cap
   std::int64_t sync_page_max = 100; ///< synch/whoisalive page cap
   std::int64_t sync_interval_ms = 3000;
   std::vector<std::string> neighbors; ///< full JIDs of rendezvous to pull
@@ -446,8 +454,8 @@ using member_registry_actor = caf::typed_actor<
 
 /// Settings of the member registry, filled in by src/roles/.
 struct member_registry_config {
-  std::string self_id;        ///< this manager's bare JID
-  std::string rendezvous_jid; ///< full JID of the rendezvous
+  std::string self_id;           ///< this manager's bare JID
+  std::string rendezvous_jid;    ///< full JID of the rendezvous
   std::int64_t period_ms = 3000; ///< until the rendezvous names its own
   std::int64_t page_size = 100;  ///< whoisalive <max>
   std::function<millis()> clock = now_millis;
@@ -458,7 +466,8 @@ std::string bare_jid(std::string_view jid);
 
 } // namespace fogbow
 
-// --- supervision ---------------------------------------------------------------
+// --- supervision
+// ---------------------------------------------------------------
 
 namespace fogbow {
 

@@ -6,7 +6,8 @@
 #include <caf/atom.hpp>
 #include <caf/type_id.hpp>
 
-#define FOGBOW_ADD_ATOM(name, text) CAF_ADD_ATOM(fogbow, fogbow::atom, name, text)
+#define FOGBOW_ADD_ATOM(name, text)                                            \
+  CAF_ADD_ATOM(fogbow, fogbow::atom, name, text)
 
 FOGBOW_ADD_ATOM(ok, "ok")
 FOGBOW_ADD_ATOM(put, "put")

@@ -15,8 +15,8 @@ namespace fogbow {
 
 namespace {
 
-using self_ptr
-  = federation_server_actor::stateful_pointer<federation_server_state>;
+using self_ptr =
+  federation_server_actor::stateful_pointer<federation_server_state>;
 using reply = caf::result<xml::element>;
 using promise = caf::typed_response_promise<xml::element>;
 
@@ -31,15 +31,14 @@ xml::element empty_result(const std::string& ns) {
 /// Delivers the outcome of asking the scheduler, mapping it with `encode`.
 template <class T, class Encode>
 auto deliver_with(promise rp, Encode encode) {
-  return std::pair{
-    [rp, encode](T& value) mutable {
-      try {
-        rp.deliver(encode(value));
-      } catch (const fed::protocol_error& e) {
-        rp.deliver(make_error(errc::invalid_argument, e.what()));
-      }
-    },
-    [rp](caf::error& e) mutable { rp.deliver(std::move(e)); }};
+  return std::pair{[rp, encode](T& value) mutable {
+                     try {
+                       rp.deliver(encode(value));
+                     } catch (const fed::protocol_error& e) {
+                       rp.deliver(make_error(errc::invalid_argument, e.what()));
+                     }
+                   },
+                   [rp](caf::error& e) mutable { rp.deliver(std::move(e)); }};
 }
 
 template <class T, class Encode, class... Ts>
@@ -104,8 +103,8 @@ reply serve_order(self_ptr self, const std::string& member,
     return make_error(errc::not_found,
                       st.config.self_id + " does not serve " + member);
   auto o = order_from(fed::decode_order(query), member);
-  auto cap = st.config.capacity ? st.config.capacity->max_donated(member)
-                                : std::nullopt;
+  auto cap =
+    st.config.capacity ? st.config.capacity->max_donated(member) : std::nullopt;
   auto rp = self->make_response_promise<xml::element>();
   self
     ->request(st.scheduler, st.config.serve_timeout, atom::serve_v,

@@ -32,7 +32,7 @@ struct federation_server_state {
   static inline const char* name = "federation-server";
   federation_server_config config;
   order_scheduler_actor scheduler;
-  tunnel_client_actor tunnel; ///< unset: instances have no tunnel
+  tunnel_client_actor tunnel;    ///< unset: instances have no tunnel
   std::set<std::string> members; ///< alive members, by the last list
   /// Delayed answers (answer_delay), by ticket.
   std::map<std::uint64_t, std::pair<caf::typed_response_promise<xml::element>,

@@ -32,10 +32,10 @@ fed::order_request to_request(const order& o) {
   r.kind = o.kind;
   r.type = o.type;
   // The provider sees one expression: the user's own and the sizes.
-  r.requirements = o.kind == resource_kind::compute
-                     ? requirements::combine(o.requirements, o.vcpu,
-                                             o.memory_mb, o.disk_gb)
-                     : o.requirements;
+  r.requirements =
+    o.kind == resource_kind::compute
+      ? requirements::combine(o.requirements, o.vcpu, o.memory_mb, o.disk_gb)
+      : o.requirements;
   r.image = o.image;
   r.user_data = o.user_data;
   r.public_key = o.public_key;
@@ -66,39 +66,38 @@ using error_policy = std::function<caf::expected<T>(caf::error)>;
 /// Sends one IQ and decodes its answer with `decode`; a payload that does
 /// not decode is the member's fault (errc::cloud_error), never a crash.
 template <class T, class Decode>
-caf::result<T> ask(self_ptr self, const std::string& member,
-                   xml::element query, std::int64_t timeout_ms, Decode decode,
+caf::result<T> ask(self_ptr self, const std::string& member, xml::element query,
+                   std::int64_t timeout_ms, Decode decode,
                    error_policy<T> on_error = {}) {
   auto rp = self->make_response_promise<T>();
   auto to = address_of(self, member);
-  auto sent = fed::changes_state(query)
-                ? self->request(self->state.bridge, bridge_backstop,
-                                atom::iq_set_v, to, std::move(query),
-                                timeout_ms)
-                : self->request(self->state.bridge, bridge_backstop,
-                                atom::iq_request_v, to, std::move(query),
-                                timeout_ms);
+  auto sent =
+    fed::changes_state(query)
+      ? self->request(self->state.bridge, bridge_backstop, atom::iq_set_v, to,
+                      std::move(query), timeout_ms)
+      : self->request(self->state.bridge, bridge_backstop, atom::iq_request_v,
+                      to, std::move(query), timeout_ms);
   sent.then(
-      [rp, decode, member](const xml::element& reply) mutable {
-        try {
-          rp.deliver(decode(reply));
-        } catch (const fed::protocol_error& e) {
-          rp.deliver(make_error(errc::cloud_error,
-                                member + " answered a malformed payload: "
-                                  + e.what()));
-        }
-      },
-      [rp, on_error](caf::error& e) mutable {
-        if (!on_error) {
-          rp.deliver(std::move(e));
-          return;
-        }
-        auto x = on_error(std::move(e));
-        if (x)
-          rp.deliver(std::move(*x));
-        else
-          rp.deliver(std::move(x.error()));
-      });
+    [rp, decode, member](const xml::element& reply) mutable {
+      try {
+        rp.deliver(decode(reply));
+      } catch (const fed::protocol_error& e) {
+        rp.deliver(
+          make_error(errc::cloud_error,
+                     member + " answered a malformed payload: " + e.what()));
+      }
+    },
+    [rp, on_error](caf::error& e) mutable {
+      if (!on_error) {
+        rp.deliver(std::move(e));
+        return;
+      }
+      auto x = on_error(std::move(e));
+      if (x)
+        rp.deliver(std::move(*x));
+      else
+        rp.deliver(std::move(x.error()));
+    });
   return rp;
 }
 
@@ -161,9 +160,9 @@ std::int64_t question_timeout(self_ptr self) {
 
 } // namespace
 
-member_proxy_actor::behavior_type
-member_proxy(self_ptr self, xmpp_bridge_actor bridge,
-             member_proxy_config config) {
+member_proxy_actor::behavior_type member_proxy(self_ptr self,
+                                               xmpp_bridge_actor bridge,
+                                               member_proxy_config config) {
   self->state.bridge = std::move(bridge);
   self->state.config = std::move(config);
   auto done = [](const xml::element&) { return atom::ok_v; };
@@ -213,10 +212,10 @@ member_proxy(self_ptr self, xmpp_bridge_actor bridge,
           return caf::expected<bool>{false};
         return caf::expected<bool>{std::move(e)};
       };
-      return ask<bool>(self, member,
-                       fed::encode_instancebeingused({order_id, global_id}),
-                       question_timeout(self),
-                       [](const xml::element&) { return true; }, unused);
+      return ask<bool>(
+        self, member, fed::encode_instancebeingused({order_id, global_id}),
+        question_timeout(self), [](const xml::element&) { return true; },
+        unused);
     },
   };
 }

@@ -57,8 +57,7 @@ void tell_listeners(self_ptr self) {
     self->send(l, atom::members_changed_v, list);
 }
 
-void round_failed(self_ptr self, const std::string& what,
-                  const caf::error& e) {
+void round_failed(self_ptr self, const std::string& what, const caf::error& e) {
   auto& st = self->state;
   st.busy = false;
   if (code_of(e) == errc::unavailable
@@ -66,8 +65,8 @@ void round_failed(self_ptr self, const std::string& what,
     // Our own XMPP session is (re)connecting: cheap to ask again soon, so
     // the first round after a (re)connect does not wait a whole period.
     auto soon = std::min<std::int64_t>(st.period_ms, 250);
-    self->delayed_send(self, std::chrono::milliseconds{soon},
-                       atom::heartbeat_v, ++st.generation);
+    self->delayed_send(self, std::chrono::milliseconds{soon}, atom::heartbeat_v,
+                       ++st.generation);
     if (st.rounds == 0 && !st.failing) {
       spdlog::info("member registry: waiting for the XMPP connection");
       st.failing = true;
@@ -175,9 +174,9 @@ void start_round(self_ptr self) {
 
 } // namespace
 
-member_registry_actor::behavior_type
-member_registry(member_registry_actor::stateful_pointer<member_registry_state> self,
-                xmpp_bridge_actor bridge, member_registry_config config) {
+member_registry_actor::behavior_type member_registry(
+  member_registry_actor::stateful_pointer<member_registry_state> self,
+  xmpp_bridge_actor bridge, member_registry_config config) {
   self->state.config = std::move(config);
   self->state.bridge = std::move(bridge);
   self->state.period_ms = self->state.config.period_ms;

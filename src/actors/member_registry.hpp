@@ -20,10 +20,10 @@ struct member_registry_state {
 
   member_registry_config config;
   xmpp_bridge_actor bridge;
-  std::int64_t period_ms = 0;   ///< current heartbeat period
+  std::int64_t period_ms = 0;            ///< current heartbeat period
   std::map<std::string, millis> members; ///< id → last confirmed
-  bool busy = false;            ///< a round is in flight
-  bool failing = false;         ///< last round failed (logged once)
+  bool busy = false;                     ///< a round is in flight
+  bool failing = false;                  ///< last round failed (logged once)
   bool refused = false;         ///< the rendezvous refused our heartbeat
   std::int64_t rounds = 0;      ///< completed rounds
   std::uint64_t generation = 0; ///< of the heartbeat timer
@@ -33,8 +33,8 @@ struct member_registry_state {
   std::vector<std::pair<std::string, bool>> last_told;
 };
 
-member_registry_actor::behavior_type
-member_registry(member_registry_actor::stateful_pointer<member_registry_state> self,
-                xmpp_bridge_actor bridge, member_registry_config config);
+member_registry_actor::behavior_type member_registry(
+  member_registry_actor::stateful_pointer<member_registry_state> self,
+  xmpp_bridge_actor bridge, member_registry_config config);
 
 } // namespace fogbow

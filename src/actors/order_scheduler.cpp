@@ -29,8 +29,9 @@ millis now(self_ptr self) {
 /// the last state written is the last state decided.
 void persist(self_ptr self, const order& o) {
   auto id = o.id;
-  self->request(self->state.store, self->state.config.store_timeout,
-                atom::put_v, std::vector<order>{o})
+  self
+    ->request(self->state.store, self->state.config.store_timeout, atom::put_v,
+              std::vector<order>{o})
     .then([](atom::ok) {},
           [id](const caf::error& e) {
             log()->error("could not store order {}: {}", id, message_of(e));
@@ -40,8 +41,9 @@ void persist(self_ptr self, const order& o) {
 /// Removes a cloud instance no order wants (fire-and-forget: a failure
 /// leaves a leak that the next start's reconcile removes).
 void discard_instance(self_ptr self, const std::string& local_id) {
-  self->request(self->state.driver, self->state.config.driver_timeout,
-                atom::erase_v, local_id)
+  self
+    ->request(self->state.driver, self->state.config.driver_timeout,
+              atom::erase_v, local_id)
     .then([](atom::ok) {},
           [local_id](const caf::error& e) {
             log()->warn("could not remove instance {}: {}", local_id,
@@ -198,8 +200,9 @@ void remove_instance(self_ptr self, const order& o, F then) {
     return;
   }
   auto order_id = o.id;
-  self->request(self->state.driver, self->state.config.driver_timeout,
-                atom::erase_v, *local)
+  self
+    ->request(self->state.driver, self->state.config.driver_timeout,
+              atom::erase_v, *local)
     .then([then](atom::ok) mutable { then(); },
           [self, then, order_id](const caf::error& e) mutable {
             if (code_of(e) == errc::not_found) {
@@ -236,9 +239,7 @@ void finish_deletion(self_ptr self, const std::string& order_id) {
     forget(self, order_id);
     return;
   }
-  remove_instance(self, o, [self, order_id] {
-    forget(self, order_id);
-  });
+  remove_instance(self, o, [self, order_id] { forget(self, order_id); });
 }
 
 void on_created(self_ptr self, const std::string& order_id, instance inst) {
@@ -261,8 +262,8 @@ void on_created(self_ptr self, const std::string& order_id, instance inst) {
       inst = early->second;
     st.early_failures.erase(early);
   }
-  auto failed = inst.state == instance_state::failed
-                || inst.state == instance_state::lost;
+  auto failed =
+    inst.state == instance_state::failed || inst.state == instance_state::lost;
   auto fault = inst.fault;
   inst.kind = o.kind;
   st.instances[order_id] = std::move(inst);
@@ -351,17 +352,16 @@ attachment_targets resolve_attachment(self_ptr self, const order& att) {
       return;
     }
     auto inst = st.instances.find(target->id);
-    auto split = local_instance_id(target->instance_id,
-                                   is_remote(self, *target)
-                                     ? target->providing_member
-                                     : st.config.member_id);
+    auto split = local_instance_id(
+      target->instance_id, is_remote(self, *target) ? target->providing_member
+                                                    : st.config.member_id);
     if (target->state != order_state::fulfilled || !split
         || inst == st.instances.end()
         || inst->second.state != instance_state::running) {
       if (out.waiting_for.empty())
-        out.waiting_for = "waiting for the " + kind_name + " " + ref + " to be "
-                          + (kind == resource_kind::compute ? "running"
-                                                            : "ready");
+        out.waiting_for =
+          "waiting for the " + kind_name + " " + ref + " to be "
+          + (kind == resource_kind::compute ? "running" : "ready");
       return;
     }
     local = *split;
@@ -387,70 +387,70 @@ void place(self_ptr self, order& o) {
   spec.order_id = o.id;
   spec.kind = o.kind;
   spec.member_id = st.config.member_id;
-  spec.requesting_member = o.requesting_member.empty() ? st.config.member_id
-                                                       : o.requesting_member;
+  spec.requesting_member =
+    o.requesting_member.empty() ? st.config.member_id : o.requesting_member;
   switch (o.kind) {
-    case resource_kind::compute:
-      spec.requirements = requirements::combine(o.requirements, o.vcpu,
-                                                o.memory_mb, o.disk_gb);
-      spec.image = o.image;
-      spec.user_data = o.user_data;
-      spec.public_key = o.public_key;
-      break;
-    case resource_kind::volume:
-      spec.size_gb = o.size_gb;
-      break;
-    case resource_kind::network:
-      spec.network_cidr = o.network_cidr;
-      spec.network_gateway = o.network_gateway;
-      spec.network_allocation = o.network_allocation;
-      break;
-    case resource_kind::attachment: {
-      auto targets = resolve_attachment(self, o);
-      if (is_served(self, o)
-          && !(targets.failure + targets.waiting_for).empty()) {
-        // The requester asks again when both are ready.
-        served_failed(self, o.id,
-                      make_error(targets.failure.empty() ? errc::no_capacity
-                                                         : errc::invalid_argument,
-                                 targets.failure + targets.waiting_for));
-        return;
-      }
-      if (!targets.failure.empty()) {
-        update(self, o, order_state::failed, targets.failure);
-        return;
-      }
-      if (targets.waiting_for.empty() && !targets.member.empty()) {
-        offer_attachment(self, o, targets.member, targets.server_id,
-                         targets.volume_id);
-        return;
-      }
-      if (!targets.waiting_for.empty()) {
-        if (o.last_error != targets.waiting_for)
-          update(self, o, order_state::open, targets.waiting_for);
-        st.awaiting.insert(o.id);
-        return;
-      }
-      spec.server_id = targets.server_id;
-      spec.volume_id = targets.volume_id;
-      spec.device = o.attach_device;
-      break;
+  case resource_kind::compute:
+    spec.requirements =
+      requirements::combine(o.requirements, o.vcpu, o.memory_mb, o.disk_gb);
+    spec.image = o.image;
+    spec.user_data = o.user_data;
+    spec.public_key = o.public_key;
+    break;
+  case resource_kind::volume:
+    spec.size_gb = o.size_gb;
+    break;
+  case resource_kind::network:
+    spec.network_cidr = o.network_cidr;
+    spec.network_gateway = o.network_gateway;
+    spec.network_allocation = o.network_allocation;
+    break;
+  case resource_kind::attachment: {
+    auto targets = resolve_attachment(self, o);
+    if (is_served(self, o)
+        && !(targets.failure + targets.waiting_for).empty()) {
+      // The requester asks again when both are ready.
+      served_failed(self, o.id,
+                    make_error(targets.failure.empty() ? errc::no_capacity
+                                                       : errc::invalid_argument,
+                               targets.failure + targets.waiting_for));
+      return;
     }
+    if (!targets.failure.empty()) {
+      update(self, o, order_state::failed, targets.failure);
+      return;
+    }
+    if (targets.waiting_for.empty() && !targets.member.empty()) {
+      offer_attachment(self, o, targets.member, targets.server_id,
+                       targets.volume_id);
+      return;
+    }
+    if (!targets.waiting_for.empty()) {
+      if (o.last_error != targets.waiting_for)
+        update(self, o, order_state::open, targets.waiting_for);
+      st.awaiting.insert(o.id);
+      return;
+    }
+    spec.server_id = targets.server_id;
+    spec.volume_id = targets.volume_id;
+    spec.device = o.attach_device;
+    break;
+  }
   }
   ++st.in_flight;
   ++o.attempts;
   update(self, o, order_state::spawning, o.last_error);
   auto id = o.id;
-  self->request(st.driver, st.config.driver_timeout, atom::create_v,
-                std::move(spec))
+  self
+    ->request(st.driver, st.config.driver_timeout, atom::create_v,
+              std::move(spec))
     .then([self, id](instance& inst) { on_created(self, id, std::move(inst)); },
           [self, id](const caf::error& e) { on_create_failed(self, id, e); });
 }
 
 void pump(self_ptr self) {
   auto& st = self->state;
-  while (st.in_flight < st.config.max_in_flight
-         && !st.ready.empty()) {
+  while (st.in_flight < st.config.max_in_flight && !st.ready.empty()) {
     auto id = st.ready.begin()->second;
     st.ready.erase(st.ready.begin());
     auto it = st.orders.find(id);
@@ -466,8 +466,8 @@ void pump(self_ptr self) {
       continue; // its valid_from event puts it back
     bool full = st.blocked.count(o.kind) > 0;
     if (is_served(self, o) && full) {
-      served_failed(self, id, make_error(errc::no_capacity,
-                                         "no room for it here now"));
+      served_failed(self, id,
+                    make_error(errc::no_capacity, "no room for it here now"));
       continue;
     }
     // Attachments go where their instances are (place() decides).
@@ -536,21 +536,21 @@ bool resume_without_instance(self_ptr self, order& o) {
     return true;
   }
   switch (o.state) {
-    case order_state::fulfilled:
-      instance_gone(self, o, "instance lost while the manager was down");
-      break;
-    case order_state::spawning:
-    case order_state::pending:
-      update(self, o, order_state::open, o.last_error);
-      enqueue(self, o);
-      break;
-    case order_state::open:
-      enqueue(self, o);
-      break;
-    case order_state::deleted:
-      return false;
-    default:
-      break;
+  case order_state::fulfilled:
+    instance_gone(self, o, "instance lost while the manager was down");
+    break;
+  case order_state::spawning:
+  case order_state::pending:
+    update(self, o, order_state::open, o.last_error);
+    enqueue(self, o);
+    break;
+  case order_state::open:
+    enqueue(self, o);
+    break;
+  case order_state::deleted:
+    return false;
+  default:
+    break;
   }
   return true;
 }
@@ -627,10 +627,10 @@ caf::error in_use_by_attachment(self_ptr self, const order& o) {
   for (auto& [id, other] : self->state.orders)
     if (refers_to(other, o) && other.state != order_state::deleted
         && !is_terminal(other.state))
-      return make_error(errc::conflict,
-                        "the attachment order " + other.id + " uses this "
-                          + std::string{to_string(o.kind)}
-                          + "; delete it first");
+      return make_error(errc::conflict, "the attachment order " + other.id
+                                          + " uses this "
+                                          + std::string{to_string(o.kind)}
+                                          + "; delete it first");
   return {};
 }
 
@@ -652,8 +652,8 @@ order* find_by_instance(self_ptr self, const std::string& user_id,
 
 /// The instance as its owner sees it: every id global.
 instance user_view(self_ptr self, const order& o, instance inst) {
-  auto member = is_remote(self, o) ? o.providing_member
-                                   : self->state.config.member_id;
+  auto member =
+    is_remote(self, o) ? o.providing_member : self->state.config.member_id;
   inst.id = o.instance_id;
   inst.kind = o.kind;
   if (o.kind == resource_kind::volume && !is_remote(self, o)) {
@@ -662,8 +662,7 @@ instance user_view(self_ptr self, const order& o, instance inst) {
     inst.server_id.clear();
     auto local = local_instance_id(o.instance_id, member);
     for (auto& [id, x] : self->state.instances)
-      if (x.kind == resource_kind::attachment && local
-          && x.volume_id == *local
+      if (x.kind == resource_kind::attachment && local && x.volume_id == *local
           && x.state == instance_state::running)
         inst.server_id = x.server_id;
   }
@@ -713,8 +712,8 @@ std::vector<order> make_batch(self_ptr self, order tmpl, std::int32_t count) {
 }
 
 /// Persists the batch, acknowledges it once committed, then places it.
-caf::result<std::vector<order>>
-create_orders(self_ptr self, order tmpl, std::int32_t count) {
+caf::result<std::vector<order>> create_orders(self_ptr self, order tmpl,
+                                              std::int32_t count) {
   if (count < 1)
     return make_error(errc::invalid_argument, "count must be at least 1");
   if (tmpl.kind == resource_kind::attachment) {
@@ -726,8 +725,9 @@ create_orders(self_ptr self, order tmpl, std::int32_t count) {
   }
   auto batch = make_batch(self, std::move(tmpl), count);
   auto rp = self->make_response_promise<std::vector<order>>();
-  self->request(self->state.store, self->state.config.store_timeout,
-                atom::put_v, batch)
+  self
+    ->request(self->state.store, self->state.config.store_timeout, atom::put_v,
+              batch)
     .then(
       [self, rp, batch](atom::ok) mutable {
         for (auto& o : batch) {
@@ -769,8 +769,9 @@ void delete_order_now(self_ptr self, order& o,
   dequeue(self, o);
   o.state = order_state::deleted;
   o.updated_at = now(self);
-  self->request(self->state.store, self->state.config.store_timeout,
-                atom::put_v, std::vector<order>{o})
+  self
+    ->request(self->state.store, self->state.config.store_timeout, atom::put_v,
+              std::vector<order>{o})
     .then(
       [self, done, previous, copy = o](atom::ok) {
         if (done)
@@ -829,8 +830,7 @@ caf::result<instance> get_instance(self_ptr self, const std::string& user_id,
 }
 
 /// Removes the instance; its order then reacts as to a lost instance.
-caf::result<atom::ok> delete_instance(self_ptr self,
-                                      const std::string& user_id,
+caf::result<atom::ok> delete_instance(self_ptr self, const std::string& user_id,
                                       const std::string& global_id) {
   auto o = find_by_instance(self, user_id, global_id);
   if (!o)
@@ -844,8 +844,9 @@ caf::result<atom::ok> delete_instance(self_ptr self,
     return make_error(errc::not_found, "no instance " + global_id);
   auto rp = self->make_response_promise<atom::ok>();
   auto order_id = o->id;
-  self->request(self->state.driver, self->state.config.driver_timeout,
-                atom::erase_v, *local)
+  self
+    ->request(self->state.driver, self->state.config.driver_timeout,
+              atom::erase_v, *local)
     .then(
       [self, rp, order_id, global_id](atom::ok) mutable {
         auto it = self->state.orders.find(order_id);
@@ -878,8 +879,7 @@ caf::result<quota_report> quota_of(self_ptr self, const std::string& user_id,
     report.user_instances += 1;
   }
   auto rp = self->make_response_promise<quota_report>();
-  self->request(self->state.driver, std::chrono::seconds(30),
-                atom::resources_v)
+  self->request(self->state.driver, std::chrono::seconds(30), atom::resources_v)
     .then(
       [rp, report](const cloud_resources& res) mutable {
         report.cloud = res;
@@ -903,10 +903,9 @@ status_report status_of(self_ptr self) {
   report.member_id = self->state.config.member_id;
   report.started_at = self->state.started_at;
   std::map<std::string, int> counts;
-  for (auto s : {order_state::open, order_state::spawning,
-                 order_state::pending, order_state::fulfilled,
-                 order_state::failed, order_state::closed,
-                 order_state::deleted})
+  for (auto s : {order_state::open, order_state::spawning, order_state::pending,
+                 order_state::fulfilled, order_state::failed,
+                 order_state::closed, order_state::deleted})
     counts[std::string{to_string(s)}] = 0;
   for (auto& [id, o] : self->state.orders)
     ++counts[std::string{to_string(o.state)}];
@@ -999,8 +998,7 @@ order_scheduler(self_ptr self, store_actor store, cloud_driver_actor driver,
     [self](atom::list, const std::string& user_id) {
       return list_orders(self, user_id);
     },
-    [self](atom::get, const std::string& user_id,
-           const std::string& order_id) {
+    [self](atom::get, const std::string& user_id, const std::string& order_id) {
       return get_order(self, user_id, order_id);
     },
     [self](atom::erase, const std::string& user_id,

@@ -89,10 +89,9 @@ struct order_scheduler_state {
 
 /// Spawned with what the store and the driver hold at start (read by the
 /// role before spawning), so that no request can see a half-loaded state.
-order_scheduler_actor::behavior_type
-order_scheduler(order_scheduler_actor::stateful_pointer<order_scheduler_state> self,
-                store_actor store, cloud_driver_actor driver,
-                order_scheduler_config config, std::vector<order> stored_orders,
-                std::vector<instance> cloud_instances);
+order_scheduler_actor::behavior_type order_scheduler(
+  order_scheduler_actor::stateful_pointer<order_scheduler_state> self,
+  store_actor store, cloud_driver_actor driver, order_scheduler_config config,
+  std::vector<order> stored_orders, std::vector<instance> cloud_instances);
 
 } // namespace fogbow

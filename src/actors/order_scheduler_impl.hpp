@@ -88,7 +88,8 @@ void monitor_remote(self_ptr self);
 /// Removes a remote instance of a user.
 caf::result<atom::ok> delete_remote_instance(self_ptr self, order& o);
 /// A remote member's quota as seen by a user.
-caf::result<quota_report> remote_quota(self_ptr self, const std::string& user_id,
+caf::result<quota_report> remote_quota(self_ptr self,
+                                       const std::string& user_id,
                                        const std::string& member_id);
 /// instancebeingused: does `member` hold something we still want?
 bool still_used(self_ptr self, const std::string& member,

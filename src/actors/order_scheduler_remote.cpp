@@ -84,8 +84,9 @@ std::vector<std::string> candidates_for(self_ptr self, const order& o) {
 
 void send_removeorder(self_ptr self, const std::string& member,
                       const std::string& order_id) {
-  self->request(self->state.config.federation.proxy, proxy_backstop,
-                atom::erase_v, member, order_id)
+  self
+    ->request(self->state.config.federation.proxy, proxy_backstop,
+              atom::erase_v, member, order_id)
     .then([](atom::ok) {},
           [member, order_id](const caf::error& e) {
             // The member reclaims it when we answer its probe "not used".
@@ -294,8 +295,7 @@ bool federated(self_ptr self) {
 }
 
 bool is_served(self_ptr self, const order& o) {
-  return !o.requesting_member.empty()
-         && o.requesting_member != self_id(self);
+  return !o.requesting_member.empty() && o.requesting_member != self_id(self);
 }
 
 bool is_remote(self_ptr self, const order& o) {
@@ -409,8 +409,9 @@ void monitor_remote(self_ptr self) {
     }
     ++st.monitor_pending;
     std::vector<std::string> list(ids.begin(), ids.end());
-    self->request(st.config.federation.proxy, proxy_backstop, atom::get_v,
-                  member, std::move(list))
+    self
+      ->request(st.config.federation.proxy, proxy_backstop, atom::get_v, member,
+                std::move(list))
       .then(
         [self, member, ids](const std::vector<instance>& found) {
           --self->state.monitor_pending;
@@ -437,8 +438,9 @@ caf::result<atom::ok> delete_remote_instance(self_ptr self, order& o) {
       instance_gone(self, it->second, "instance deleted by its user");
     rp.deliver(atom::ok_v);
   };
-  self->request(self->state.config.federation.proxy, proxy_backstop,
-                atom::erase_instance_v, member, local)
+  self
+    ->request(self->state.config.federation.proxy, proxy_backstop,
+              atom::erase_instance_v, member, local)
     .then([gone](atom::ok) mutable { gone(); },
           [gone, rp](const caf::error& e) mutable {
             if (code_of(e) == errc::not_found)
@@ -455,8 +457,9 @@ caf::result<quota_report> remote_quota(self_ptr self,
   if (!federated(self) || !is_alive(self, member_id))
     return make_error(errc::not_found, "no member " + member_id);
   auto rp = self->make_response_promise<quota_report>();
-  self->request(self->state.config.federation.proxy, proxy_backstop,
-                atom::quota_v, member_id, user_id, user_id)
+  self
+    ->request(self->state.config.federation.proxy, proxy_backstop,
+              atom::quota_v, member_id, user_id, user_id)
     .then([rp](quota_report& q) mutable { rp.deliver(std::move(q)); },
           [rp](caf::error& e) mutable { rp.deliver(std::move(e)); });
   return rp;

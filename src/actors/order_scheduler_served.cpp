@@ -38,8 +38,8 @@ std::int32_t served_count(self_ptr self, const std::string& member) {
   std::int32_t n = 0;
   for (auto& [id, o] : self->state.orders)
     if (is_served(self, o) && o.requesting_member == member
-        && o.kind == resource_kind::compute
-        && o.state != order_state::deleted && !is_terminal(o.state))
+        && o.kind == resource_kind::compute && o.state != order_state::deleted
+        && !is_terminal(o.state))
       ++n;
   return n;
 }
@@ -63,7 +63,8 @@ order* find_served(self_ptr self, const std::string& member,
 void reclaim(self_ptr self, const std::string& order_id,
              const std::string& why) {
   auto it = self->state.orders.find(order_id);
-  if (it == self->state.orders.end() || it->second.state == order_state::deleted)
+  if (it == self->state.orders.end()
+      || it->second.state == order_state::deleted)
     return;
   log()->info("reclaiming order {} of {}: {}", remote_order_id(it->second),
               it->second.requesting_member, why);
@@ -97,8 +98,9 @@ void probe_failed(self_ptr self, const std::string& order_id,
 void admit(self_ptr self, const std::string& order_id) {
   auto& st = self->state;
   auto it = st.orders.find(order_id);
-  self->request(st.store, st.config.store_timeout, atom::put_v,
-                std::vector<order>{it->second})
+  self
+    ->request(st.store, st.config.store_timeout, atom::put_v,
+              std::vector<order>{it->second})
     .then(
       [self, order_id](atom::ok) {
         auto i = self->state.orders.find(order_id);
@@ -126,9 +128,8 @@ caf::result<instance> serve(self_ptr self, order o, std::int32_t cap) {
           inst != st.instances.end())
         return served_view(existing, inst->second);
     if (existing.state == order_state::deleted || is_terminal(existing.state))
-      return make_error(errc::no_capacity,
-                        "order " + remote_order_id(existing)
-                          + " is being removed here");
+      return make_error(errc::no_capacity, "order " + remote_order_id(existing)
+                                             + " is being removed here");
     auto rp = self->make_response_promise<instance>();
     st.serve_waiters[existing.id].push_back(rp);
     return rp;
@@ -264,13 +265,11 @@ void probe_requesters(self_ptr self) {
     self
       ->request(st.config.federation.proxy, probe_backstop, atom::probe_v,
                 requester, remote_order_id(o), o.instance_id)
-      .then(
-        [self, order_id, requester](bool used) {
-          probe_answered(self, order_id, requester, used);
-        },
-        [self, order_id, requester](const caf::error& e) {
-          probe_failed(self, order_id, requester, e);
-        });
+      .then([self, order_id, requester](
+              bool used) { probe_answered(self, order_id, requester, used); },
+            [self, order_id, requester](const caf::error& e) {
+              probe_failed(self, order_id, requester, e);
+            });
   }
 }
 

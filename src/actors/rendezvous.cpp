@@ -33,8 +33,8 @@ void pull_page(self_ptr self, const std::string& neighbor,
   // Each request waits at most the bridge's timeout; CAF's own timeout is
   // only a backstop.
   self
-    ->request(st.bridge, std::chrono::seconds(60), atom::iq_request_v,
-              neighbor, rdv::encode_sync(req))
+    ->request(st.bridge, std::chrono::seconds(60), atom::iq_request_v, neighbor,
+              rdv::encode_sync(req))
     .then(
       [self, neighbor, req, pages, merged](const xml::element& reply) mutable {
         auto& st = self->state;
@@ -53,8 +53,8 @@ void pull_page(self_ptr self, const std::string& neighbor,
             ++merged;
         // Until an empty page: a neighbour may cap pages below our <max>,
         // and the Java one reports the page size as <count>.
-        bool more = !p.items.empty() && p.last && p.last != req.after
-                    && pages < 100000;
+        bool more =
+          !p.items.empty() && p.last && p.last != req.after && pages < 100000;
         if (more) {
           req.after = p.last;
           pull_page(self, neighbor, req, pages + 1, merged);
@@ -152,8 +152,8 @@ rendezvous(rendezvous_actor::stateful_pointer<rendezvous_state> self,
       auto& st = self->state;
       for (auto& n : st.config.neighbors)
         if (st.syncing.insert(n).second)
-          pull_page(self, n, rdv::page_request{st.config.sync_page_max, {}},
-                    0, 0);
+          pull_page(self, n, rdv::page_request{st.config.sync_page_max, {}}, 0,
+                    0);
       self->delayed_send(self,
                          std::chrono::milliseconds{st.config.sync_interval_ms},
                          atom::sync_v);

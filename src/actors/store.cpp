@@ -6,8 +6,9 @@
 
 namespace fogbow {
 
-store_actor::behavior_type store(store_actor::stateful_pointer<store_state> self,
-                                 const std::string& path) {
+store_actor::behavior_type
+store(store_actor::stateful_pointer<store_state> self,
+      const std::string& path) {
   try {
     self->state.db.emplace(order_store::open(path));
   } catch (const store_error& e) {

@@ -25,7 +25,7 @@ struct store_state {
 /// so whoever monitors or links to it (the role's supervisor) sees why.
 /// Each handler answers errc::storage_failure when SQLite fails; nothing is
 /// then acknowledged, and a failed put stores none of its orders.
-store_actor::behavior_type store(store_actor::stateful_pointer<store_state> self,
-                                 const std::string& path);
+store_actor::behavior_type
+store(store_actor::stateful_pointer<store_state> self, const std::string& path);
 
 } // namespace fogbow

@@ -13,8 +13,7 @@ namespace fogbow {
 
 restart_budget::restart_budget(std::size_t max_restarts,
                                std::chrono::milliseconds window)
-  : max_restarts_(max_restarts), window_(window) {
-}
+    : max_restarts_(max_restarts), window_(window) {}
 
 bool restart_budget::try_spend(time_point now) {
   while (!recent_.empty() && now - recent_.front() >= window_)
@@ -155,8 +154,8 @@ void on_down(self_ptr self, const caf::down_msg& down) {
   auto& c = st.config.components[*index];
   if (!st.restarting[*index]) {
     if (c.policy == failure_policy::exit_process)
-      return fail(self, "the " + c.name + " stopped (" + describe(down.reason)
-                          + ")");
+      return fail(self,
+                  "the " + c.name + " stopped (" + describe(down.reason) + ")");
     log()->error("{}: the {} stopped ({}); restarting it", st.config.role,
                  c.name, describe(down.reason));
     stop_for_restart(self, *index);
@@ -177,8 +176,8 @@ void on_shutdown(self_ptr self, const caf::exit_msg& msg) {
 
 } // namespace
 
-supervisor_actor::behavior_type
-supervisor(self_ptr self, supervisor_config config) {
+supervisor_actor::behavior_type supervisor(self_ptr self,
+                                           supervisor_config config) {
   auto& st = self->state;
   st.budget = restart_budget{config.max_restarts, config.restart_window};
   st.config = std::move(config);
@@ -186,9 +185,9 @@ supervisor(self_ptr self, supervisor_config config) {
   st.restarting.assign(st.config.components.size(), false);
   for (std::size_t i = 0; i < st.config.components.size(); ++i)
     watch(self, i);
-  self->set_down_handler(
-    [self](caf::down_msg& down) { on_down(self, down); });
-  self->set_exit_handler([self](caf::exit_msg& msg) { on_shutdown(self, msg); });
+  self->set_down_handler([self](caf::down_msg& down) { on_down(self, down); });
+  self->set_exit_handler(
+    [self](caf::exit_msg& msg) { on_shutdown(self, msg); });
   return {
     [self](atom::get,
            const std::string& name) -> caf::result<std::vector<caf::actor>> {

@@ -71,8 +71,7 @@ struct supervisor_config {
 struct supervisor_state {
   static inline const char* name = "supervisor";
 
-  explicit supervisor_state(caf::local_actor*) : budget(0, {}) {
-  }
+  explicit supervisor_state(caf::local_actor*) : budget(0, {}) {}
 
   supervisor_config config;
   restart_budget budget;

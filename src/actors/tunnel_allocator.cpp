@@ -14,8 +14,8 @@ namespace fogbow {
 
 namespace {
 
-using self_ptr
-  = tunnel_allocator_actor::stateful_pointer<tunnel_allocator_state>;
+using self_ptr =
+  tunnel_allocator_actor::stateful_pointer<tunnel_allocator_state>;
 
 bool valid_token(const std::string& t) {
   if (t.empty() || t.size() > 200)
@@ -62,8 +62,7 @@ caf::result<int> ensure(self_ptr self, const std::string& id,
     return make_error(errc::no_capacity,
                       "Token [" + id + "] didn't get any port. All ports of "
                         + std::to_string(st.config.port_low) + ":"
-                        + std::to_string(st.config.port_high)
-                        + " are taken.");
+                        + std::to_string(st.config.port_high) + " are taken.");
   tunnel_token t;
   t.id = id;
   t.port = *port;
@@ -180,7 +179,8 @@ tunnel_allocator(self_ptr self, const std::string& db_path,
       return ensure(self, token, secret.empty() && base ? *base : token,
                     secret.empty() ? std::string{} : sha256_hex(secret));
     },
-    [self](atom::tunnel_allocate, const std::string& token) -> caf::result<int> {
+    [self](atom::tunnel_allocate,
+           const std::string& token) -> caf::result<int> {
       if (!valid_token(token))
         return make_error(errc::invalid_argument, "invalid token id");
       auto base = tunnel_family_of(self->state.tokens, token);
@@ -262,8 +262,8 @@ tunnel_allocator(self_ptr self, const std::string& db_path,
            const std::string& secret) -> caf::result<std::string> {
       auto& st = self->state;
       auto base = tunnel_family_of(st.tokens, login);
-      if (!base || !same_secret(st.tokens[*base].secret_sha256,
-                                sha256_hex(secret)))
+      if (!base
+          || !same_secret(st.tokens[*base].secret_sha256, sha256_hex(secret)))
         return make_error(errc::unauthorized, "wrong token or secret");
       return *base;
     },
@@ -272,8 +272,8 @@ tunnel_allocator(self_ptr self, const std::string& db_path,
       auto& st = self->state;
       auto base = tunnel_family_of(st.tokens, login);
       if (!base || key.empty() || st.tokens[*base].public_key != key)
-        return make_error(errc::unauthorized, "key not registered for "
-                                                + login);
+        return make_error(errc::unauthorized,
+                          "key not registered for " + login);
       return *base;
     },
     [self](atom::tunnel_forward, std::uint64_t sid, const std::string& base,
@@ -326,7 +326,8 @@ tunnel_allocator(self_ptr self, const std::string& db_path,
           expired.push_back(id);
       for (auto& base : expired) {
         spdlog::info("tunnel: token family {} idle for more than {} ms, "
-                     "deleting it", base, st.config.idle_timeout_ms);
+                     "deleting it",
+                     base, st.config.idle_timeout_ms);
         if (auto err = drop(self, family(st, base)))
           spdlog::error("tunnel: {}", message_of(err));
       }

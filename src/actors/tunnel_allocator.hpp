@@ -25,7 +25,7 @@
 namespace fogbow {
 
 struct tunnel_allocator_config {
-  int port_low = 20000;  ///< public range, both ends included
+  int port_low = 20000; ///< public range, both ends included
   int port_high = 30000;
   std::int64_t idle_timeout_ms = 86400000; ///< 0: never expire
   std::int64_t sweep_interval_ms = 30000;
@@ -45,7 +45,7 @@ struct tunnel_allocator_state {
   std::unique_ptr<tunnel_store> db;
   std::map<std::string, tunnel_token> tokens; ///< by id
   std::map<int, std::string> by_port;
-  std::map<std::uint64_t, std::string> sessions; ///< session → base
+  std::map<std::uint64_t, std::string> sessions;       ///< session → base
   std::map<std::string, std::set<std::uint64_t>> live; ///< base → sessions
 };
 
@@ -61,8 +61,8 @@ tunnel_family_of(const std::map<std::string, tunnel_token>& tokens,
 
 /// Opens the database at `db_path` (":memory:" in tests) and loads it.
 /// When that fails the actor quits with errc::storage_failure.
-tunnel_allocator_actor::behavior_type
-tunnel_allocator(tunnel_allocator_actor::stateful_pointer<tunnel_allocator_state> self,
-                 const std::string& db_path, tunnel_allocator_config config);
+tunnel_allocator_actor::behavior_type tunnel_allocator(
+  tunnel_allocator_actor::stateful_pointer<tunnel_allocator_state> self,
+  const std::string& db_path, tunnel_allocator_config config);
 
 } // namespace fogbow

@@ -43,9 +43,7 @@ public:
 class allow_all final : public authorization_plugin {
 public:
   bool is_authorized(const user& u, std::string_view action) const override;
-  std::string_view name() const override {
-    return "allow-all";
-  }
+  std::string_view name() const override { return "allow-all"; }
 };
 
 /// Only the listed user ids may do anything; the rest may do nothing.
@@ -53,9 +51,7 @@ class user_whitelist final : public authorization_plugin {
 public:
   explicit user_whitelist(std::set<std::string, std::less<>> user_ids);
   bool is_authorized(const user& u, std::string_view action) const override;
-  std::string_view name() const override {
-    return "user-whitelist";
-  }
+  std::string_view name() const override { return "user-whitelist"; }
 
 private:
   std::set<std::string, std::less<>> user_ids_;

@@ -24,11 +24,11 @@ bool constant_time_equal(std::string_view candidate, std::string_view secret) {
 } // namespace
 
 static_tokens_identity::static_tokens_identity(std::vector<static_token> tokens)
-  : tokens_(std::move(tokens)) {
+    : tokens_(std::move(tokens)) {
   for (size_t i = 0; i < tokens_.size(); ++i) {
     if (tokens_[i].token.empty())
-      throw std::invalid_argument("empty token for user '"
-                                  + tokens_[i].user_id + "'");
+      throw std::invalid_argument("empty token for user '" + tokens_[i].user_id
+                                  + "'");
     if (tokens_[i].user_id.empty())
       throw std::invalid_argument("token without a user id");
     for (size_t j = 0; j < i; ++j)
@@ -46,7 +46,8 @@ static_tokens_identity::authenticate(std::string_view token) const {
   // Select the match with a mask instead of a branch and never stop early.
   size_t match = tokens_.size();
   for (size_t i = 0; i < tokens_.size(); ++i) {
-    size_t mask = -static_cast<size_t>(constant_time_equal(token, tokens_[i].token));
+    size_t mask =
+      -static_cast<size_t>(constant_time_equal(token, tokens_[i].token));
     match = (match & ~mask) | (i & mask);
   }
   if (match == tokens_.size())

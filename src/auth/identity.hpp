@@ -52,9 +52,7 @@ public:
 
   std::optional<user> authenticate(std::string_view token) const override;
 
-  std::string_view name() const override {
-    return "static-tokens";
-  }
+  std::string_view name() const override { return "static-tokens"; }
 
 private:
   std::vector<static_token> tokens_;

@@ -8,7 +8,7 @@
 namespace fogbow {
 
 keystone_identity::keystone_identity(keystone_identity_config cfg)
-  : cfg_(std::move(cfg)) {
+    : cfg_(std::move(cfg)) {
   while (!cfg_.auth_url.empty() && cfg_.auth_url.back() == '/')
     cfg_.auth_url.pop_back();
 }
@@ -32,10 +32,10 @@ keystone_identity::authenticate(std::string_view token) const {
     }
   }
   std::string t{token};
-  auto r = http_call(cfg_.auth_url + "/auth/tokens", "GET",
-                     {{"X-Auth-Token", t}, {"X-Subject-Token", t}}, {},
-                     {std::chrono::milliseconds{cfg_.timeout_ms},
-                      cfg_.verify_tls, {}});
+  auto r = http_call(
+    cfg_.auth_url + "/auth/tokens", "GET",
+    {{"X-Auth-Token", t}, {"X-Subject-Token", t}}, {},
+    {std::chrono::milliseconds{cfg_.timeout_ms}, cfg_.verify_tls, {}});
   if (r.status == 401 || r.status == 403 || r.status == 404)
     return std::nullopt;
   if (r.status != 200) {

@@ -17,8 +17,8 @@
 namespace fogbow {
 
 struct keystone_identity_config {
-  std::string auth_url;          ///< Keystone v3, e.g. http://host:5000/v3
-  std::int64_t cache_s = 60;     ///< 0: validate every request
+  std::string auth_url;      ///< Keystone v3, e.g. http://host:5000/v3
+  std::int64_t cache_s = 60; ///< 0: validate every request
   std::int64_t timeout_ms = 10000;
   bool verify_tls = true;
   std::size_t max_cached = 10000;
@@ -30,9 +30,7 @@ public:
 
   std::optional<user> authenticate(std::string_view token) const override;
 
-  std::string_view name() const override {
-    return "keystone-v3";
-  }
+  std::string_view name() const override { return "keystone-v3"; }
 
 private:
   struct entry {

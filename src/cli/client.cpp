@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
-#include <cstdio>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <functional>
 #include <iostream>
@@ -52,23 +52,23 @@ std::string transport_error_message(const http_result& r,
                                     const global_options& g) {
   auto seconds = std::to_string(g.timeout_s);
   switch (r.failure) {
-    case transport_failure::refused:
-      return "error: cannot connect to the manager at " + g.url +
-             ": connection refused. Is `fogbow --role=manager` running? "
+  case transport_failure::refused:
+    return "error: cannot connect to the manager at " + g.url
+           + ": connection refused. Is `fogbow --role=manager` running? "
              "Set --url or FOGBOW_URL.";
-    case transport_failure::connect_timeout:
-      return "error: cannot connect to the manager at " + g.url +
-             ": no answer within " + seconds + " s. Set --url or FOGBOW_URL.";
-    case transport_failure::no_answer:
-      return "error: the manager at " + g.url +
-             " closed the connection or sent no answer within " + seconds +
-             " s (see --timeout).";
-    case transport_failure::tls:
-      return "error: TLS with the manager at " + g.url + " failed (" +
-             r.transport_error + ").";
-    default:
-      return "error: request to the manager at " + g.url + " failed (" +
-             r.transport_error + ").";
+  case transport_failure::connect_timeout:
+    return "error: cannot connect to the manager at " + g.url
+           + ": no answer within " + seconds + " s. Set --url or FOGBOW_URL.";
+  case transport_failure::no_answer:
+    return "error: the manager at " + g.url
+           + " closed the connection or sent no answer within " + seconds
+           + " s (see --timeout).";
+  case transport_failure::tls:
+    return "error: TLS with the manager at " + g.url + " failed ("
+           + r.transport_error + ").";
+  default:
+    return "error: request to the manager at " + g.url + " failed ("
+           + r.transport_error + ").";
   }
 }
 
@@ -76,8 +76,8 @@ std::string transport_error_message(const http_result& r,
 /// body). Prints the reason and throws command_failed on any failure.
 json call(const global_options& g, std::string_view method,
           const std::string& path, const json* body = nullptr) {
-  auto client = http_client::to(
-    g.url, {std::chrono::seconds{g.timeout_s}, true, {}});
+  auto client =
+    http_client::to(g.url, {std::chrono::seconds{g.timeout_s}, true, {}});
   if (!client) {
     std::cerr << "error: invalid --url '" << g.url
               << "': expected http://HOST[:PORT] or https://HOST[:PORT]\n";
@@ -158,10 +158,9 @@ rows_of(const json& items, const std::vector<std::string>& keys) {
 } // namespace
 
 bool is_client_command(std::string_view first_arg) {
-  return first_arg == "order" || first_arg == "compute"
-         || first_arg == "volume" || first_arg == "network"
-         || first_arg == "attachment" || first_arg == "member"
-         || first_arg == "quota";
+  return first_arg == "order" || first_arg == "compute" || first_arg == "volume"
+         || first_arg == "network" || first_arg == "attachment"
+         || first_arg == "member" || first_arg == "quota";
 }
 
 json build_order_body(const order_create_options& opts) {
@@ -235,15 +234,14 @@ std::string format_table(const std::vector<std::string>& header,
 }
 
 std::string format_orders_table(const json& orders) {
-  return format_table(
-    {"ID", "STATE", "TYPE", "KIND", "INSTANCE", "CREATED"},
-    rows_of(orders,
-            {"id", "state", "type", "kind", "instance_id", "created_at"}));
+  return format_table({"ID", "STATE", "TYPE", "KIND", "INSTANCE", "CREATED"},
+                      rows_of(orders, {"id", "state", "type", "kind",
+                                       "instance_id", "created_at"}));
 }
 
 std::string format_computes_table(const json& computes) {
-  auto rows = rows_of(computes,
-                      {"id", "state", "vcpu", "memory_mb", "ip", "order_id"});
+  auto rows =
+    rows_of(computes, {"id", "state", "vcpu", "memory_mb", "ip", "order_id"});
   for (auto& row : rows)
     if (row[3] != "-")
       row[3] += "MB";
@@ -310,21 +308,32 @@ std::string format_key_values(const json& object,
 }
 
 const std::vector<std::string>& order_fields() {
-  static const std::vector<std::string> fields{
-    "id",           "batch_id",          "state",
-    "type",         "kind",              "instance_id",
-    "requesting_member", "providing_member", "vcpu",
-    "memory_mb",    "disk_gb",           "image",
-    "requirements", "valid_from",        "valid_until",
-    "created_at",   "updated_at",        "fulfilled_at",
-    "last_error"};
+  static const std::vector<std::string> fields{"id",
+                                               "batch_id",
+                                               "state",
+                                               "type",
+                                               "kind",
+                                               "instance_id",
+                                               "requesting_member",
+                                               "providing_member",
+                                               "vcpu",
+                                               "memory_mb",
+                                               "disk_gb",
+                                               "image",
+                                               "requirements",
+                                               "valid_from",
+                                               "valid_until",
+                                               "created_at",
+                                               "updated_at",
+                                               "fulfilled_at",
+                                               "last_error"};
   return fields;
 }
 
 const std::vector<std::string>& compute_fields() {
   static const std::vector<std::string> fields{
-    "id",     "state",    "vcpu",     "memory_mb",  "disk_gb", "flavor",
-    "image",  "ip",       "ssh_public_address", "extra_ports",
+    "id",       "state",      "vcpu", "memory_mb",          "disk_gb",
+    "flavor",   "image",      "ip",   "ssh_public_address", "extra_ports",
     "order_id", "created_at", "fault"};
   return fields;
 }
@@ -344,8 +353,8 @@ std::string format_http_error(int status, std::string_view body) {
     message = body;
   }
   while (!message.empty()
-         && (message.back() == '.' || std::isspace(
-               static_cast<unsigned char>(message.back()))))
+         && (message.back() == '.'
+             || std::isspace(static_cast<unsigned char>(message.back()))))
     message.pop_back();
   if (message.empty())
     message = "the manager gave no reason";
@@ -355,8 +364,8 @@ std::string format_http_error(int status, std::string_view body) {
   if (status == 404)
     return "error: not found: " + message;
   std::string details = code.empty() ? "" : code + ", ";
-  return "error: " + message + " (" + details + "HTTP "
-         + std::to_string(status) + ")";
+  return "error: " + message + " (" + details + "HTTP " + std::to_string(status)
+         + ")";
 }
 
 int run_client(int argc, char** argv) {
@@ -391,7 +400,9 @@ int run_client(int argc, char** argv) {
     return sub;
   };
   std::string id;
-  auto add_id = [&](CLI::App* sub) { sub->add_option("id", id, "Id")->required(); };
+  auto add_id = [&](CLI::App* sub) {
+    sub->add_option("id", id, "Id")->required();
+  };
 
   auto* order = noun("order", "Create, list, show and delete orders");
   order_create_options create;
@@ -406,14 +417,14 @@ int run_client(int argc, char** argv) {
     print(g, call(g, "POST", "/v1/orders", &body),
           [](const json& a) { return format_orders_table(a.at("orders")); });
   });
-  const CLI::Validator iso8601{
-    [](std::string& text) {
-      return parse_iso8601(text) ? std::string{}
-                                 : "not an ISO-8601 date-time such as "
-                                   "2026-11-25T10:00:00Z: "
-                                     + text;
-    },
-    "ISO-8601"};
+  const CLI::Validator iso8601{[](std::string& text) {
+                                 return parse_iso8601(text)
+                                          ? std::string{}
+                                          : "not an ISO-8601 date-time such as "
+                                            "2026-11-25T10:00:00Z: "
+                                              + text;
+                               },
+                               "ISO-8601"};
   order_create->add_option("--kind", create.kind, "What to create")
     ->required()
     ->check(CLI::IsMember({"compute", "volume", "network", "attachment"}));
@@ -434,17 +445,21 @@ int run_client(int argc, char** argv) {
                            "SSH public key to install");
   order_create->add_option("--user-data-file", user_data_file,
                            "Script run on first boot");
-  order_create->add_option("--valid-from", create.valid_from, "Start of validity")
+  order_create
+    ->add_option("--valid-from", create.valid_from, "Start of validity")
     ->check(iso8601);
-  order_create->add_option("--valid-until", create.valid_until, "End of validity")
+  order_create
+    ->add_option("--valid-until", create.valid_until, "End of validity")
     ->check(iso8601);
   order_create->add_option("--size-gb", create.size_gb, "Volume size")
     ->check(CLI::PositiveNumber);
-  order_create->add_option("--network-cidr", create.network_cidr, "Network CIDR");
+  order_create->add_option("--network-cidr", create.network_cidr,
+                           "Network CIDR");
   order_create->add_option("--network-gateway", create.network_gateway,
                            "Network gateway");
-  order_create->add_option("--network-allocation", create.network_allocation,
-                           "Address allocation")
+  order_create
+    ->add_option("--network-allocation", create.network_allocation,
+                 "Address allocation")
     ->check(CLI::IsMember({"dynamic", "static"}));
   order_create->add_option("--compute", create.compute,
                            "Attachment: the compute's order or instance id");
@@ -490,15 +505,14 @@ int run_client(int argc, char** argv) {
     const char* description;
     const char* list_description;
   };
-  for (auto r : {resource_noun{"volume", "volumes",
-                               "List, show and delete volumes",
-                               "List your volumes"},
-                 resource_noun{"network", "networks",
-                               "List, show and delete networks",
-                               "List your networks"},
-                 resource_noun{"attachment", "attachments",
-                               "List, show and delete volume attachments",
-                               "List your attachments"}}) {
+  for (auto r :
+       {resource_noun{"volume", "volumes", "List, show and delete volumes",
+                      "List your volumes"},
+        resource_noun{"network", "networks", "List, show and delete networks",
+                      "List your networks"},
+        resource_noun{"attachment", "attachments",
+                      "List, show and delete volume attachments",
+                      "List your attachments"}}) {
     auto* sub = noun(r.kind, r.description);
     auto path = std::string{"/v1/"} + r.collection;
     verb(sub, "list", r.list_description, [&g, r, path] {
@@ -508,7 +522,9 @@ int run_client(int argc, char** argv) {
     });
     add_id(verb(sub, "show", "Show one", [&g, &id, path] {
       print(g, call(g, "GET", path + "/" + encode_segment(id)),
-            [](const json& a) { return format_key_values(a, {"id", "state"}); });
+            [](const json& a) {
+              return format_key_values(a, {"id", "state"});
+            });
     }));
     add_id(verb(sub, "delete", "Delete one", [&g, &id, r, path] {
       call(g, "DELETE", path + "/" + encode_segment(id));
@@ -518,7 +534,7 @@ int run_client(int argc, char** argv) {
   }
 
   auto* member = noun("member", "Federation members: who is there and what "
-                                 "each can give you");
+                                "each can give you");
   verb(member, "list", "List the members this manager knows (alive or not)",
        [&] {
          print(g, call(g, "GET", "/v1/members"), [](const json& a) {
@@ -554,8 +570,7 @@ int run_client(int argc, char** argv) {
       }
     }
     print(g,
-          call(g, "GET",
-               "/v1/members/" + encode_segment(member_id) + "/quota"),
+          call(g, "GET", "/v1/members/" + encode_segment(member_id) + "/quota"),
           format_quota_table);
   })->add_option("--member", member_id, "Member id (default: this manager)");
 

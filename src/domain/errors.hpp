@@ -33,8 +33,7 @@ std::string_view to_string(errc x);
 /// rules) throws; the driver actor answers make_error(code, what()).
 struct cloud_failure : std::runtime_error {
   cloud_failure(errc code, const std::string& message)
-    : std::runtime_error(message), code(code) {
-  }
+      : std::runtime_error(message), code(code) {}
   errc code;
 };
 

@@ -4,8 +4,7 @@ namespace fogbow {
 
 per_member_mapper::per_member_mapper(
   std::map<std::string, std::string, std::less<>> members, std::string fallback)
-  : members_(std::move(members)), fallback_(std::move(fallback)) {
-}
+    : members_(std::move(members)), fallback_(std::move(fallback)) {}
 
 std::optional<std::string>
 per_member_mapper::account_for(std::string_view requesting_member,

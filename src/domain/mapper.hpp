@@ -31,18 +31,13 @@ public:
 
 class single_mapper final : public mapper_plugin {
 public:
-  explicit single_mapper(std::string account) : account_(std::move(account)) {
-  }
+  explicit single_mapper(std::string account) : account_(std::move(account)) {}
   std::optional<std::string> account_for(std::string_view,
                                          std::string_view) const override {
     return account_;
   }
-  std::string default_account() const override {
-    return account_;
-  }
-  std::string_view name() const override {
-    return "single";
-  }
+  std::string default_account() const override { return account_; }
+  std::string_view name() const override { return "single"; }
 
 private:
   std::string account_;
@@ -58,9 +53,7 @@ public:
   account_for(std::string_view requesting_member,
               std::string_view user_id) const override;
   std::string default_account() const override;
-  std::string_view name() const override {
-    return "per-member";
-  }
+  std::string_view name() const override { return "per-member"; }
 
 private:
   std::map<std::string, std::string, std::less<>> members_;

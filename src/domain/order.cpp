@@ -116,8 +116,8 @@ std::optional<millis> parse_iso8601(std::string_view s) {
     return std::nullopt;
   static constexpr std::array<int, 12> mdays{31, 29, 31, 30, 31, 30,
                                              31, 31, 30, 31, 30, 31};
-  if (month < 1 || month > 12 || day < 1 || day > mdays[month - 1]
-      || hour > 23 || minute > 59 || second > 60)
+  if (month < 1 || month > 12 || day < 1 || day > mdays[month - 1] || hour > 23
+      || minute > 59 || second > 60)
     return std::nullopt;
   bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
   if (month == 2 && day == 29 && !leap)
@@ -182,13 +182,12 @@ constexpr std::array<std::pair<std::string_view, order_type>, 2> type_names{{
   {"persistent", order_type::persistent},
 }};
 
-constexpr std::array<std::pair<std::string_view, resource_kind>, 4>
-  kind_names{{
-    {"compute", resource_kind::compute},
-    {"volume", resource_kind::volume},
-    {"network", resource_kind::network},
-    {"attachment", resource_kind::attachment},
-  }};
+constexpr std::array<std::pair<std::string_view, resource_kind>, 4> kind_names{{
+  {"compute", resource_kind::compute},
+  {"volume", resource_kind::volume},
+  {"network", resource_kind::network},
+  {"attachment", resource_kind::attachment},
+}};
 
 constexpr std::array<std::pair<std::string_view, instance_state>, 5>
   instance_state_names{{
@@ -299,12 +298,11 @@ std::string make_uuid() {
   hi = (hi & 0xffffffffffff0fffULL) | 0x0000000000004000ULL;
   lo = (lo & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;
   char buf[37];
-  std::snprintf(buf, sizeof(buf), "%08x-%04x-%04x-%04x-%012llx",
-                static_cast<unsigned>(hi >> 32),
-                static_cast<unsigned>((hi >> 16) & 0xffff),
-                static_cast<unsigned>(hi & 0xffff),
-                static_cast<unsigned>(lo >> 48),
-                static_cast<unsigned long long>(lo & 0xffffffffffffULL));
+  std::snprintf(
+    buf, sizeof(buf), "%08x-%04x-%04x-%04x-%012llx",
+    static_cast<unsigned>(hi >> 32), static_cast<unsigned>((hi >> 16) & 0xffff),
+    static_cast<unsigned>(hi & 0xffff), static_cast<unsigned>(lo >> 48),
+    static_cast<unsigned long long>(lo & 0xffffffffffffULL));
   return buf;
 }
 

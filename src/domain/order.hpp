@@ -40,7 +40,12 @@ enum class order_type : std::uint8_t { one_time, persistent };
 
 /// What an order asks for. An attachment joins a volume to a compute
 /// instance of the same user (both served by this member).
-enum class resource_kind : std::uint8_t { compute, volume, network, attachment };
+enum class resource_kind : std::uint8_t {
+  compute,
+  volume,
+  network,
+  attachment
+};
 
 std::string_view to_string(order_state x);
 std::string_view to_string(order_type x);
@@ -146,7 +151,7 @@ struct instance_spec {
   /// map it to cloud credentials (openstack: the mapper plugin).
   std::string requesting_member;
 
-  int size_gb = 0; ///< volume
+  int size_gb = 0;                ///< volume
   std::string network_cidr;       ///< network
   std::string network_gateway;    ///< network; empty: the cloud chooses
   std::string network_allocation; ///< network: "dynamic" (DHCP) or "static"
@@ -163,17 +168,17 @@ struct instance {
   std::string order_id;
   resource_kind kind = resource_kind::compute;
   instance_state state = instance_state::spawning;
-  flavor size;       ///< compute
-  std::string image; ///< compute
-  std::string ip;    ///< compute
-  int size_gb = 0;   ///< volume
+  flavor size;                 ///< compute
+  std::string image;           ///< compute
+  std::string ip;              ///< compute
+  int size_gb = 0;             ///< volume
   std::string network_cidr;    ///< network
   std::string network_gateway; ///< network
-  std::string server_id; ///< attachment (local id); volume: attached to
-  std::string volume_id; ///< attachment (local id)
-  std::string device;    ///< attachment: the device the cloud reports
+  std::string server_id;       ///< attachment (local id); volume: attached to
+  std::string volume_id;       ///< attachment (local id)
+  std::string device;          ///< attachment: the device the cloud reports
   millis created_at = 0;
-  std::string fault; ///< why it failed
+  std::string fault;              ///< why it failed
   std::string ssh_public_address; ///< compute: "host:port" through a tunnel
   /// compute: other published services, (name, "host:port"), names unique
   std::vector<std::pair<std::string, std::string>> extra_ports;

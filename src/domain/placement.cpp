@@ -34,18 +34,18 @@ flavor pick_flavor(const std::vector<flavor>& flavors,
 
 void check_room(const cloud_resources& r, const flavor& f) {
   if (r.instances_used + 1 > r.instances_total)
-    fail(errc::no_capacity, "instance limit reached ("
-                              + std::to_string(r.instances_total) + ")");
+    fail(errc::no_capacity,
+         "instance limit reached (" + std::to_string(r.instances_total) + ")");
   if (r.vcpu_used + dim(f.vcpu) > r.vcpu_total)
     fail(errc::no_capacity,
          "not enough vCPUs: " + std::to_string(r.vcpu_total - r.vcpu_used)
            + " free, flavor " + f.name + " needs " + std::to_string(f.vcpu));
   if (r.memory_mb_used + dim(f.memory_mb) > r.memory_mb_total)
-    fail(errc::no_capacity, "not enough memory: "
-                              + std::to_string(r.memory_mb_total
-                                               - r.memory_mb_used)
-                              + " MB free, flavor " + f.name + " needs "
-                              + std::to_string(f.memory_mb) + " MB");
+    fail(errc::no_capacity,
+         "not enough memory: "
+           + std::to_string(r.memory_mb_total - r.memory_mb_used)
+           + " MB free, flavor " + f.name + " needs "
+           + std::to_string(f.memory_mb) + " MB");
 }
 
 void add_use(cloud_resources& r, const flavor& f) {

@@ -21,17 +21,16 @@ struct node {
     comparison,
   };
   kind type = kind::constant;
-  bool value = true;           // constant
-  std::vector<node> children;  // negation, conjunction, disjunction
+  bool value = true;          // constant
+  std::vector<node> children; // negation, conjunction, disjunction
   comparator op = comparator::eq;
-  operand lhs, rhs;            // comparison
+  operand lhs, rhs; // comparison
 };
 
 expression::expression() = default;
 
 expression::expression(std::shared_ptr<const node> root)
-  : root_(std::move(root)) {
-}
+    : root_(std::move(root)) {}
 
 namespace {
 
@@ -104,9 +103,7 @@ std::string describe(const token& t) {
 // parse_error and caught in parse(), which keeps every rule a plain return.
 class parser {
 public:
-  explicit parser(std::string_view text) : text_(text) {
-    advance();
-  }
+  explicit parser(std::string_view text) : text_(text) { advance(); }
 
   node parse_all() {
     node root = parse_or();
@@ -157,29 +154,29 @@ private:
 
   node parse_primary() {
     switch (cur_.kind) {
-      case tok::lparen: {
-        enter(cur_.pos);
+    case tok::lparen: {
+      enter(cur_.pos);
+      advance();
+      node inner = parse_or();
+      if (cur_.kind != tok::rparen)
+        fail("expected ')' but found " + describe(cur_), cur_.pos);
+      advance();
+      --depth_;
+      return inner;
+    }
+    case tok::word:
+      if (cur_.text == "true" || cur_.text == "false") {
+        node n;
+        n.value = cur_.text == "true";
         advance();
-        node inner = parse_or();
-        if (cur_.kind != tok::rparen)
-          fail("expected ')' but found " + describe(cur_), cur_.pos);
-        advance();
-        --depth_;
-        return inner;
+        return n;
       }
-      case tok::word:
-        if (cur_.text == "true" || cur_.text == "false") {
-          node n;
-          n.value = cur_.text == "true";
-          advance();
-          return n;
-        }
-        return parse_comparison();
-      case tok::number:
-      case tok::string:
-        return parse_comparison();
-      default:
-        fail("expected an expression but found " + describe(cur_), cur_.pos);
+      return parse_comparison();
+    case tok::number:
+    case tok::string:
+      return parse_comparison();
+    default:
+      fail("expected an expression but found " + describe(cur_), cur_.pos);
     }
   }
 
@@ -250,46 +247,45 @@ private:
       return;
     char c = text_[pos_];
     char next = pos_ + 1 < text_.size() ? text_[pos_ + 1] : '\0';
-    auto punct = [&](tok kind, size_t len,
-                     comparator op = comparator::eq) {
+    auto punct = [&](tok kind, size_t len, comparator op = comparator::eq) {
       cur_.kind = kind;
       cur_.op = op;
       cur_.text = text_.substr(pos_, len);
       pos_ += len;
     };
     switch (c) {
-      case '(':
-        return punct(tok::lparen, 1);
-      case ')':
-        return punct(tok::rparen, 1);
-      case '&':
-        if (next != '&')
-          fail("expected '&&' but found a single '&'", pos_);
-        return punct(tok::and_op, 2);
-      case '|':
-        if (next != '|')
-          fail("expected '||' but found a single '|'", pos_);
-        return punct(tok::or_op, 2);
-      case '!':
-        if (next == '=')
-          return punct(tok::cmp, 2, comparator::ne);
-        return punct(tok::not_op, 1);
-      case '=':
-        if (next != '=')
-          fail("expected '==' but found a single '='", pos_);
-        return punct(tok::cmp, 2, comparator::eq);
-      case '<':
-        if (next == '=')
-          return punct(tok::cmp, 2, comparator::le);
-        return punct(tok::cmp, 1, comparator::lt);
-      case '>':
-        if (next == '=')
-          return punct(tok::cmp, 2, comparator::ge);
-        return punct(tok::cmp, 1, comparator::gt);
-      case '"':
-        return lex_string();
-      default:
-        break;
+    case '(':
+      return punct(tok::lparen, 1);
+    case ')':
+      return punct(tok::rparen, 1);
+    case '&':
+      if (next != '&')
+        fail("expected '&&' but found a single '&'", pos_);
+      return punct(tok::and_op, 2);
+    case '|':
+      if (next != '|')
+        fail("expected '||' but found a single '|'", pos_);
+      return punct(tok::or_op, 2);
+    case '!':
+      if (next == '=')
+        return punct(tok::cmp, 2, comparator::ne);
+      return punct(tok::not_op, 1);
+    case '=':
+      if (next != '=')
+        fail("expected '==' but found a single '='", pos_);
+      return punct(tok::cmp, 2, comparator::eq);
+    case '<':
+      if (next == '=')
+        return punct(tok::cmp, 2, comparator::le);
+      return punct(tok::cmp, 1, comparator::lt);
+    case '>':
+      if (next == '=')
+        return punct(tok::cmp, 2, comparator::ge);
+      return punct(tok::cmp, 1, comparator::gt);
+    case '"':
+      return lex_string();
+    default:
+      break;
     }
     if (is_digit(c) || (c == '-' && is_digit(next)))
       return lex_number();
@@ -331,8 +327,8 @@ private:
     if (!ok || i != run.size())
       fail("invalid number '" + std::string{run} + "'", start);
     double value = 0;
-    auto [ptr, ec] = std::from_chars(run.data(), run.data() + run.size(),
-                                     value);
+    auto [ptr, ec] =
+      std::from_chars(run.data(), run.data() + run.size(), value);
     if (ec != std::errc{} || ptr != run.data() + run.size())
       fail("number '" + std::string{run} + "' is out of range", start);
     cur_.kind = tok::number;
@@ -381,12 +377,12 @@ double number_of(const operand& x, const bindings& b) {
   if (auto d = std::get_if<double>(&x))
     return *d;
   switch (std::get<attribute>(x)) {
-    case attribute::vcpu:
-      return b.vcpu;
-    case attribute::ram_mb:
-      return b.ram_mb;
-    default:
-      return b.disk_gb;
+  case attribute::vcpu:
+    return b.vcpu;
+  case attribute::ram_mb:
+    return b.ram_mb;
+  default:
+    return b.disk_gb;
   }
 }
 
@@ -399,38 +395,38 @@ std::string_view string_of(const operand& x, const bindings& b) {
 template <class T>
 bool compare(comparator op, const T& x, const T& y) {
   switch (op) {
-    case comparator::eq:
-      return x == y;
-    case comparator::ne:
-      return x != y;
-    case comparator::lt:
-      return x < y;
-    case comparator::le:
-      return x <= y;
-    case comparator::gt:
-      return x > y;
-    default:
-      return x >= y;
+  case comparator::eq:
+    return x == y;
+  case comparator::ne:
+    return x != y;
+  case comparator::lt:
+    return x < y;
+  case comparator::le:
+    return x <= y;
+  case comparator::gt:
+    return x > y;
+  default:
+    return x >= y;
   }
 }
 
 bool eval(const node& n, const bindings& b) {
   switch (n.type) {
-    case node::kind::constant:
-      return n.value;
-    case node::kind::negation:
-      return !eval(n.children.front(), b);
-    case node::kind::conjunction:
-      return std::all_of(n.children.begin(), n.children.end(),
-                         [&](const node& c) { return eval(c, b); });
-    case node::kind::disjunction:
-      return std::any_of(n.children.begin(), n.children.end(),
-                         [&](const node& c) { return eval(c, b); });
-    default:
-      // Operand types were checked when parsing: both sides agree.
-      if (is_string(n.lhs))
-        return compare(n.op, string_of(n.lhs, b), string_of(n.rhs, b));
-      return compare(n.op, number_of(n.lhs, b), number_of(n.rhs, b));
+  case node::kind::constant:
+    return n.value;
+  case node::kind::negation:
+    return !eval(n.children.front(), b);
+  case node::kind::conjunction:
+    return std::all_of(n.children.begin(), n.children.end(),
+                       [&](const node& c) { return eval(c, b); });
+  case node::kind::disjunction:
+    return std::any_of(n.children.begin(), n.children.end(),
+                       [&](const node& c) { return eval(c, b); });
+  default:
+    // Operand types were checked when parsing: both sides agree.
+    if (is_string(n.lhs))
+      return compare(n.op, string_of(n.lhs, b), string_of(n.rhs, b));
+    return compare(n.op, number_of(n.lhs, b), number_of(n.rhs, b));
   }
 }
 
@@ -440,35 +436,33 @@ enum class maybe : std::uint8_t { no, yes, unknown };
 
 maybe eval_location(const node& n, const std::string& member_id) {
   switch (n.type) {
-    case node::kind::constant:
-      return n.value ? maybe::yes : maybe::no;
-    case node::kind::negation: {
-      auto x = eval_location(n.children.front(), member_id);
-      return x == maybe::unknown ? x : (x == maybe::yes ? maybe::no
-                                                        : maybe::yes);
+  case node::kind::constant:
+    return n.value ? maybe::yes : maybe::no;
+  case node::kind::negation: {
+    auto x = eval_location(n.children.front(), member_id);
+    return x == maybe::unknown ? x : (x == maybe::yes ? maybe::no : maybe::yes);
+  }
+  case node::kind::conjunction:
+  case node::kind::disjunction: {
+    // and: one "no" decides; or: one "yes" decides.
+    auto decisive = n.type == node::kind::conjunction ? maybe::no : maybe::yes;
+    auto out = n.type == node::kind::conjunction ? maybe::yes : maybe::no;
+    for (auto& c : n.children) {
+      auto x = eval_location(c, member_id);
+      if (x == decisive)
+        return x;
+      if (x == maybe::unknown)
+        out = x;
     }
-    case node::kind::conjunction:
-    case node::kind::disjunction: {
-      // and: one "no" decides; or: one "yes" decides.
-      auto decisive = n.type == node::kind::conjunction ? maybe::no : maybe::yes;
-      auto out = n.type == node::kind::conjunction ? maybe::yes : maybe::no;
-      for (auto& c : n.children) {
-        auto x = eval_location(c, member_id);
-        if (x == decisive)
-          return x;
-        if (x == maybe::unknown)
-          out = x;
-      }
-      return out;
-    }
-    default:
-      if (!is_string(n.lhs))
-        return maybe::unknown;
-      bindings b;
-      b.member_id = member_id;
-      return compare(n.op, string_of(n.lhs, b), string_of(n.rhs, b))
-               ? maybe::yes
-               : maybe::no;
+    return out;
+  }
+  default:
+    if (!is_string(n.lhs))
+      return maybe::unknown;
+    bindings b;
+    b.member_id = member_id;
+    return compare(n.op, string_of(n.lhs, b), string_of(n.rhs, b)) ? maybe::yes
+                                                                   : maybe::no;
   }
 }
 
@@ -481,8 +475,8 @@ bool allows_member(const expression& e, const std::string& member_id) {
 
 std::variant<expression, parse_error> parse(std::string_view text) {
   if (text.size() > max_length)
-    return parse_error{"expression longer than "
-                         + std::to_string(max_length) + " bytes",
+    return parse_error{"expression longer than " + std::to_string(max_length)
+                         + " bytes",
                        max_length};
   if (text.find_first_not_of(blanks) == std::string_view::npos)
     return expression{};
@@ -498,8 +492,8 @@ bool evaluate(const expression& e, const bindings& b) {
   return e.root() == nullptr || eval(*e.root(), b);
 }
 
-std::string combine(std::string_view user_requirements, int vcpu,
-                    int memory_mb, int disk_gb) {
+std::string combine(std::string_view user_requirements, int vcpu, int memory_mb,
+                    int disk_gb) {
   std::string out;
   auto add = [&](const std::string& term) {
     if (!out.empty())

@@ -1,6 +1,7 @@
 // Order requirements: a boolean expression over the Glue2 attributes the
 // Java Fogbow used (there through Condor ClassAds), e.g.
-//   Glue2RAM >= 1024 && Glue2vCPU >= 2 && Glue2CloudComputeManagerID == "site-a"
+//   Glue2RAM >= 1024 && Glue2vCPU >= 2 && Glue2CloudComputeManagerID ==
+//   "site-a"
 // Grammar (precedence low → high):
 //   expr    := or
 //   or      := and ( "||" and )*
@@ -34,16 +35,15 @@ class expression {
 public:
   expression(); ///< the empty expression: always true
   explicit expression(std::shared_ptr<const node> root);
-  const node* root() const {
-    return root_.get();
-  }
+  const node* root() const { return root_.get(); }
 
 private:
   std::shared_ptr<const node> root_;
 };
 
 struct parse_error {
-  std::string message; ///< names what is wrong, e.g. "unknown attribute 'Glue2Foo'"
+  std::string
+    message; ///< names what is wrong, e.g. "unknown attribute 'Glue2Foo'"
   size_t position = 0; ///< byte offset in the input
 };
 

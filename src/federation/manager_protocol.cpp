@@ -20,22 +20,23 @@ namespace {
 
 // --- names of the Java Fogbow ----------------------------------------------
 
-constexpr std::string_view scheme_order = "http://schemas.fogbowcloud.org/order#";
-constexpr std::string_view scheme_os
-  = "http://schemas.fogbowcloud.org/template/os#";
-constexpr std::string_view scheme_credentials
-  = "http://schemas.fogbowcloud/credentials#";
+constexpr std::string_view scheme_order =
+  "http://schemas.fogbowcloud.org/order#";
+constexpr std::string_view scheme_os =
+  "http://schemas.fogbowcloud.org/template/os#";
+constexpr std::string_view scheme_credentials =
+  "http://schemas.fogbowcloud/credentials#";
 
-constexpr std::string_view attr_resource_kind
-  = "org.fogbowcloud.order.resource-kind";
+constexpr std::string_view attr_resource_kind =
+  "org.fogbowcloud.order.resource-kind";
 constexpr std::string_view attr_type = "org.fogbowcloud.order.type";
-constexpr std::string_view attr_requirements
-  = "org.fogbowcloud.order.requirements";
+constexpr std::string_view attr_requirements =
+  "org.fogbowcloud.order.requirements";
 constexpr std::string_view attr_user_data = "org.fogbowcloud.order.user-data";
-constexpr std::string_view attr_public_key
-  = "org.fogbowcloud.credentials.publickey.data";
-constexpr std::string_view attr_storage_size
-  = "org.fogbowcloud.order.storage-size";
+constexpr std::string_view attr_public_key =
+  "org.fogbowcloud.credentials.publickey.data";
+constexpr std::string_view attr_storage_size =
+  "org.fogbowcloud.order.storage-size";
 constexpr std::string_view attr_network_address = "occi.network.address";
 constexpr std::string_view attr_network_gateway = "occi.network.gateway";
 constexpr std::string_view attr_network_allocation = "occi.network.allocation";
@@ -45,25 +46,29 @@ constexpr std::string_view attr_core_id = "occi.core.id";
 constexpr std::string_view attr_cores = "occi.compute.cores";
 constexpr std::string_view attr_memory_gb = "occi.compute.memory";
 constexpr std::string_view attr_ip = "org.fogbowcloud.order.local-ip-address";
-constexpr std::string_view attr_ssh = "org.fogbowcloud.order.ssh-public-address";
-constexpr std::string_view attr_extra_ports = "org.fogbowcloud.order.extra-ports";
+constexpr std::string_view attr_ssh =
+  "org.fogbowcloud.order.ssh-public-address";
+constexpr std::string_view attr_extra_ports =
+  "org.fogbowcloud.order.extra-ports";
 constexpr std::string_view attr_volume_size = "occi.storage.size";
 constexpr std::string_view attr_source = "occi.core.source";
 constexpr std::string_view attr_target = "occi.core.target";
 constexpr std::string_view attr_device = "occi.storagelink.deviceid";
 constexpr std::string_view attr_state = "org.fogbowcloud.instance.state";
 constexpr std::string_view attr_flavor = "org.fogbowcloud.instance.flavor";
-constexpr std::string_view attr_memory_mb = "org.fogbowcloud.instance.memory-mb";
+constexpr std::string_view attr_memory_mb =
+  "org.fogbowcloud.instance.memory-mb";
 constexpr std::string_view attr_disk_gb = "org.fogbowcloud.instance.disk-gb";
 constexpr std::string_view attr_image = "org.fogbowcloud.instance.image";
-constexpr std::string_view attr_created_at
-  = "org.fogbowcloud.instance.created-at";
+constexpr std::string_view attr_created_at =
+  "org.fogbowcloud.instance.created-at";
 constexpr std::string_view attr_fault = "org.fogbowcloud.instance.fault";
 
 constexpr std::size_t max_extra_ports = 64;
 constexpr std::int64_t int_max = std::numeric_limits<int>::max();
 
-// --- reading untrusted elements ------------------------------------------------
+// --- reading untrusted elements
+// ------------------------------------------------
 
 [[noreturn]] void bad(const std::string& text) {
   throw protocol_error("bad-request", text);
@@ -95,8 +100,7 @@ const xml::element* one(const xml::element& parent, std::string_view name) {
     if (c.name != name)
       continue;
     if (found)
-      bad("<" + std::string{name} + "> appears twice in <" + parent.name
-          + ">");
+      bad("<" + std::string{name} + "> appears twice in <" + parent.name + ">");
     found = &c;
   }
   return found;
@@ -165,17 +169,16 @@ std::int64_t read_int(std::string_view raw, std::string_view what,
                       std::int64_t lo, std::int64_t hi) {
   auto s = trim(raw);
   std::int64_t v = 0;
-  bool digits_only = !s.empty() && s.size() <= 19
-                     && std::all_of(s.begin() + (s[0] == '-' && lo < 0),
-                                    s.end(), [](char c) {
-                                      return c >= '0' && c <= '9';
-                                    });
+  bool digits_only =
+    !s.empty() && s.size() <= 19
+    && std::all_of(s.begin() + (s[0] == '-' && lo < 0), s.end(),
+                   [](char c) { return c >= '0' && c <= '9'; });
   auto [end, err] = std::from_chars(s.data(), s.data() + s.size(), v);
   if (!digits_only || err != std::errc{} || end != s.data() + s.size())
     bad(std::string{what} + " must be an integer, not " + in_quotes(s));
   if (v < lo || v > hi)
-    bad(std::string{what} + " must be between " + std::to_string(lo)
-        + " and " + std::to_string(hi));
+    bad(std::string{what} + " must be between " + std::to_string(lo) + " and "
+        + std::to_string(hi));
   return v;
 }
 
@@ -184,8 +187,8 @@ double read_decimal(std::string_view raw, std::string_view what, double hi) {
   auto s = trim(raw);
   auto dot = s.find('.');
   auto whole = s.substr(0, dot);
-  auto frac = dot == std::string_view::npos ? std::string_view{}
-                                            : s.substr(dot + 1);
+  auto frac =
+    dot == std::string_view::npos ? std::string_view{} : s.substr(dot + 1);
   auto digits = [](std::string_view d) {
     return !d.empty() && d.size() <= 18
            && std::all_of(d.begin(), d.end(),
@@ -251,13 +254,14 @@ std::string decode_base64(std::string_view in, std::string_view what,
   return out;
 }
 
-// --- named attributes ------------------------------------------------------------
+// --- named attributes
+// ------------------------------------------------------------
 
 /// Attributes by name; a name given twice is an error.
 using attribute_map = std::map<std::string, std::string, std::less<>>;
 
-void put_attribute(attribute_map& m, const std::string* name,
-                   std::string value, std::string_view element) {
+void put_attribute(attribute_map& m, const std::string* name, std::string value,
+                   std::string_view element) {
   if (!name || name->empty())
     bad("<attribute> in <" + std::string{element} + "> has no name");
   if (!m.emplace(*name, std::move(value)).second)
@@ -303,7 +307,8 @@ std::int64_t int_of(const attribute_map& m, std::string_view name,
   return v ? read_int(*v, name, lo, hi) : absent;
 }
 
-// --- the user ----------------------------------------------------------------------
+// --- the user
+// ----------------------------------------------------------------------
 
 xml::element write_token(const remote_user& u, std::string_view ns) {
   xml::element token{"token", std::string{ns}};
@@ -335,16 +340,21 @@ xml::element id_element(std::string name, const std::string& id,
 
 } // namespace
 
-// --- order --------------------------------------------------------------------------
+// --- order
+// --------------------------------------------------------------------------
 
 namespace {
 
 std::string_view wire_kind(resource_kind k) {
   switch (k) {
-    case resource_kind::compute: return "compute";
-    case resource_kind::volume: return "storage";
-    case resource_kind::network: return "network";
-    case resource_kind::attachment: return "attachment";
+  case resource_kind::compute:
+    return "compute";
+  case resource_kind::volume:
+    return "storage";
+  case resource_kind::network:
+    return "network";
+  case resource_kind::attachment:
+    return "attachment";
   }
   return "compute";
 }
@@ -413,16 +423,16 @@ void read_kind_fields(const attribute_map& attrs, order_request& r) {
   if (r.kind == resource_kind::volume) {
     if (!find(attrs, attr_storage_size))
       bad("a storage order needs " + std::string{attr_storage_size});
-    r.size_gb = static_cast<int>(
-      int_of(attrs, attr_storage_size, 1, max_volume_gb));
+    r.size_gb =
+      static_cast<int>(int_of(attrs, attr_storage_size, 1, max_volume_gb));
   }
   if (r.kind == resource_kind::network) {
     r.network_cidr = std::string{trim(text_of(attrs, attr_network_address))};
     if (r.network_cidr.empty())
       bad("a network order needs " + std::string{attr_network_address});
     r.network_gateway = std::string{trim(text_of(attrs, attr_network_gateway))};
-    r.network_allocation
-      = std::string{trim(text_of(attrs, attr_network_allocation))};
+    r.network_allocation =
+      std::string{trim(text_of(attrs, attr_network_allocation))};
     if (!r.network_allocation.empty() && r.network_allocation != "dynamic"
         && r.network_allocation != "static")
       bad("network allocation " + in_quotes(r.network_allocation)
@@ -498,7 +508,8 @@ std::string decode_order_result(const xml::element& query) {
   return read_id_of(query, "instance", "instance id");
 }
 
-// --- getinstance --------------------------------------------------------------------
+// --- getinstance
+// --------------------------------------------------------------------
 
 xml::element encode_getinstance(const std::vector<std::string>& local_ids) {
   xml::element q{"query", std::string{ns_getinstance}};
@@ -531,11 +542,15 @@ namespace {
 /// Java's InstanceState names; Java reads "null" as "no state".
 std::string_view java_state(instance_state s) {
   switch (s) {
-    case instance_state::spawning: return "PENDING";
-    case instance_state::running: return "RUNNING";
-    case instance_state::failed:
-    case instance_state::lost: return "FAILED";
-    case instance_state::unknown: return "null";
+  case instance_state::spawning:
+    return "PENDING";
+  case instance_state::running:
+    return "RUNNING";
+  case instance_state::failed:
+  case instance_state::lost:
+    return "FAILED";
+  case instance_state::unknown:
+    return "null";
   }
   return "null";
 }
@@ -603,8 +618,7 @@ decode_extra_ports(const std::string& text) {
 
 class instance_writer {
 public:
-  explicit instance_writer(xml::element& e) : e_(e) {
-  }
+  explicit instance_writer(xml::element& e) : e_(e) {}
   void text(std::string_view name, const std::string& value) {
     if (!value.empty())
       e_.add_text("attribute", value).set_attr("val", std::string{name});
@@ -651,8 +665,8 @@ xml::element encode_instance(const instance& x, std::string_view ns) {
 /// Our exact attribute, else Java's <state>, else unknown.
 instance_state read_state(const xml::element& e, const attribute_map& attrs) {
   auto java = one(e, "state");
-  auto from_java = java ? from_java_state(trim(java->text))
-                        : instance_state::unknown;
+  auto from_java =
+    java ? from_java_state(trim(java->text)) : instance_state::unknown;
   auto exact = find(attrs, attr_state);
   if (!exact)
     return from_java;
@@ -710,8 +724,8 @@ instance decode_instance(const xml::element& e) {
   x.server_id = optional_id(attrs, attr_source);
   x.volume_id = optional_id(attrs, attr_target);
   x.device = text_of(attrs, attr_device);
-  x.created_at = int_of(attrs, attr_created_at, 0,
-                        std::numeric_limits<std::int64_t>::max());
+  x.created_at =
+    int_of(attrs, attr_created_at, 0, std::numeric_limits<std::int64_t>::max());
   x.fault = text_of(attrs, attr_fault);
   x.ssh_public_address = text_of(attrs, attr_ssh);
   if (auto ports = find(attrs, attr_extra_ports))
@@ -745,7 +759,8 @@ std::vector<instance> decode_instances(const xml::element& query) {
   return out;
 }
 
-// --- removeinstance, removeorder, instancebeingused ---------------------------------
+// --- removeinstance, removeorder, instancebeingused
+// ---------------------------------
 
 xml::element encode_removeinstance(const std::string& local_id) {
   xml::element q{"query", std::string{ns_removeinstance}};
@@ -783,12 +798,13 @@ usage_probe decode_instancebeingused(const xml::element& query) {
   usage_probe p;
   p.order_id = read_order_id(need(need(query, "order"), "id"));
   if (one(query, "instance"))
-    p.global_instance_id = read_id_of(query, "instance", "global instance id",
-                                      max_global_id_bytes);
+    p.global_instance_id =
+      read_id_of(query, "instance", "global instance id", max_global_id_bytes);
   return p;
 }
 
-// --- getremoteuserquota ----------------------------------------------------------------
+// --- getremoteuserquota
+// ----------------------------------------------------------------
 
 xml::element encode_quota_request(const remote_user& u) {
   xml::element q{"query", std::string{ns_getremoteuserquota}};
@@ -847,18 +863,19 @@ quota_report decode_quota(const xml::element& query) {
   c.vcpu_used = quantity(info, "cpuInUse");
   c.vcpu_total = total_of(quantity(info, "cpuIdle"), c.vcpu_used, "cpu");
   c.instances_used = quantity(info, "instancesInUse");
-  c.instances_total = total_of(quantity(info, "instancesIdle"),
-                               c.instances_used, "instances");
+  c.instances_total =
+    total_of(quantity(info, "instancesIdle"), c.instances_used, "instances");
   c.memory_mb_used = quantity(info, "memInUse");
-  c.memory_mb_total = total_of(quantity(info, "memIdle"), c.memory_mb_used,
-                               "memory");
+  c.memory_mb_total =
+    total_of(quantity(info, "memIdle"), c.memory_mb_used, "memory");
   r.user_vcpu = quantity(info, "cpuInUseByUser");
   r.user_instances = quantity(info, "instancesInUseByUser");
   r.user_memory_mb = quantity(info, "memInUseByUser");
   return r;
 }
 
-// --- storagelink, removestoragelink -------------------------------------------------------
+// --- storagelink, removestoragelink
+// -------------------------------------------------------
 
 xml::element encode_storagelink(const link_request& r) {
   xml::element q{"query", std::string{ns_storagelink}};

@@ -26,22 +26,22 @@ namespace fogbow::fed {
 
 using protocol_error = rdv::protocol_error;
 
-inline constexpr std::string_view ns_order
-  = "http://fogbowcloud.org/manager/order";
-inline constexpr std::string_view ns_getinstance
-  = "http://fogbowcloud.org/manager/getinstance";
-inline constexpr std::string_view ns_removeinstance
-  = "http://fogbowcloud.org/manager/removeinstance";
-inline constexpr std::string_view ns_removeorder
-  = "http://fogbowcloud.org/manager/removeorder";
-inline constexpr std::string_view ns_instancebeingused
-  = "http://fogbowcloud.org/manager/instancebeingused";
-inline constexpr std::string_view ns_getremoteuserquota
-  = "http://fogbowcloud.org/manager/getremoteuserquota";
-inline constexpr std::string_view ns_storagelink
-  = "http://fogbowcloud.org/manager/storagelink";
-inline constexpr std::string_view ns_removestoragelink
-  = "http://fogbowcloud.org/manager/removestoragelink";
+inline constexpr std::string_view ns_order =
+  "http://fogbowcloud.org/manager/order";
+inline constexpr std::string_view ns_getinstance =
+  "http://fogbowcloud.org/manager/getinstance";
+inline constexpr std::string_view ns_removeinstance =
+  "http://fogbowcloud.org/manager/removeinstance";
+inline constexpr std::string_view ns_removeorder =
+  "http://fogbowcloud.org/manager/removeorder";
+inline constexpr std::string_view ns_instancebeingused =
+  "http://fogbowcloud.org/manager/instancebeingused";
+inline constexpr std::string_view ns_getremoteuserquota =
+  "http://fogbowcloud.org/manager/getremoteuserquota";
+inline constexpr std::string_view ns_storagelink =
+  "http://fogbowcloud.org/manager/storagelink";
+inline constexpr std::string_view ns_removestoragelink =
+  "http://fogbowcloud.org/manager/removestoragelink";
 
 /// True for the requests that change something at the peer, which go as
 /// IQ set (order, removeinstance, removeorder, storagelink,
@@ -54,7 +54,8 @@ inline constexpr std::size_t max_order_id_bytes = 128;
 inline constexpr std::size_t max_id_bytes = 256; ///< local ids, user ids
 /// A global instance id: a local id, '@', a member id (a bare JID).
 inline constexpr std::size_t max_global_id_bytes = 1024;
-inline constexpr std::size_t max_user_data_bytes = std::size_t{64} * 1024; ///< decoded
+inline constexpr std::size_t max_user_data_bytes =
+  std::size_t{64} * 1024; ///< decoded
 inline constexpr std::size_t max_public_key_bytes = std::size_t{16} * 1024;
 inline constexpr std::size_t max_requirements_bytes = 4096;
 /// Any other text field (image, fault, addresses, names).

@@ -33,20 +33,16 @@ private:
 
 class accept_any final : public member_validator {
 public:
-  bool can_donate_to(std::string_view) const override {
-    return true;
-  }
-  bool can_receive_from(std::string_view) const override {
-    return true;
-  }
+  bool can_donate_to(std::string_view) const override { return true; }
+  bool can_receive_from(std::string_view) const override { return true; }
 };
 
 class whitelist final : public member_validator {
 public:
   whitelist(std::set<std::string, std::less<>> donate_to,
             std::set<std::string, std::less<>> receive_from)
-    : donate_to_(std::move(donate_to)), receive_from_(std::move(receive_from)) {
-  }
+      : donate_to_(std::move(donate_to)),
+        receive_from_(std::move(receive_from)) {}
   bool can_donate_to(std::string_view member) const override {
     return donate_to_.contains(member);
   }
@@ -69,8 +65,7 @@ public:
 class fixed final : public capacity_controller {
 public:
   fixed(std::map<std::string, int, std::less<>> per_member, int default_cap)
-    : per_member_(std::move(per_member)), default_cap_(default_cap) {
-  }
+      : per_member_(std::move(per_member)), default_cap_(default_cap) {}
   std::optional<int> max_donated(std::string_view member) const override {
     auto it = per_member_.find(member);
     return it == per_member_.end() ? default_cap_ : it->second;

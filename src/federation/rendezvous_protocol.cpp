@@ -177,7 +177,8 @@ page decode_whoisalive_reply(const xml::element& query) {
   return p;
 }
 
-// --- synch/whoisalive -----------------------------------------------------------
+// --- synch/whoisalive
+// -----------------------------------------------------------
 
 page_request decode_sync(const xml::element& query) {
   check_query(query, ns_sync);
@@ -239,7 +240,8 @@ page decode_sync_reply(const xml::element& query) {
   return p;
 }
 
-// --- directory ----------------------------------------------------------------
+// --- directory
+// ----------------------------------------------------------------
 
 void member_directory::heartbeat(const std::string& id,
                                  std::optional<std::string> cert,

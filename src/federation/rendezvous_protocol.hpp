@@ -19,12 +19,12 @@
 
 namespace fogbow::rdv {
 
-inline constexpr std::string_view ns_iamalive
-  = "http://fogbowcloud.org/rendezvous/iamalive";
-inline constexpr std::string_view ns_whoisalive
-  = "http://fogbowcloud.org/rendezvous/whoisalive";
-inline constexpr std::string_view ns_sync
-  = "http://fogbowcloud.org/rendezvous/synch/whoisalive";
+inline constexpr std::string_view ns_iamalive =
+  "http://fogbowcloud.org/rendezvous/iamalive";
+inline constexpr std::string_view ns_whoisalive =
+  "http://fogbowcloud.org/rendezvous/whoisalive";
+inline constexpr std::string_view ns_sync =
+  "http://fogbowcloud.org/rendezvous/synch/whoisalive";
 inline constexpr std::string_view ns_rsm = "http://jabber.org/protocol/rsm";
 
 /// Longest member id (a JID: RFC 7622 allows 3 × 1023 bytes).
@@ -40,11 +40,8 @@ inline constexpr std::size_t max_page_items = 10000;
 class protocol_error : public std::runtime_error {
 public:
   protocol_error(std::string condition, const std::string& text)
-    : std::runtime_error(text), condition_(std::move(condition)) {
-  }
-  const std::string& condition() const noexcept {
-    return condition_;
-  }
+      : std::runtime_error(text), condition_(std::move(condition)) {}
+  const std::string& condition() const noexcept { return condition_; }
 
 private:
   std::string condition_;
@@ -88,7 +85,8 @@ xml::element encode_whoisalive(const page_request& req);
 xml::element encode_whoisalive_reply(const page& p);
 page decode_whoisalive_reply(const xml::element& query);
 
-// --- synch/whoisalive (neighbour sync) ----------------------------------------
+// --- synch/whoisalive (neighbour sync)
+// ----------------------------------------
 page_request decode_sync(const xml::element& query);
 xml::element encode_sync(const page_request& req);
 xml::element encode_sync_reply(const page& p);
@@ -123,12 +121,8 @@ public:
   page page_at(const page_request& req, std::int64_t cap,
                std::int64_t now_ms) const;
 
-  std::size_t size() const {
-    return members_.size();
-  }
-  const std::map<std::string, entry>& members() const {
-    return members_;
-  }
+  std::size_t size() const { return members_.size(); }
+  const std::map<std::string, entry>& members() const { return members_; }
 
 private:
   std::map<std::string, entry> members_;

@@ -46,12 +46,23 @@ std::string escape(std::string_view s) {
   out.reserve(s.size());
   for (char c : s) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&apos;"; break;
-      default: out += c;
+    case '&':
+      out += "&amp;";
+      break;
+    case '<':
+      out += "&lt;";
+      break;
+    case '>':
+      out += "&gt;";
+      break;
+    case '"':
+      out += "&quot;";
+      break;
+    case '\'':
+      out += "&apos;";
+      break;
+    default:
+      out += c;
     }
   }
   return out;
@@ -120,13 +131,12 @@ void append_utf8(std::string& out, std::uint32_t cp) {
 
 class parser {
 public:
-  parser(std::string_view s, const parse_limits& l) : s_(s), lim_(l) {
-  }
+  parser(std::string_view s, const parse_limits& l) : s_(s), lim_(l) {}
 
   element document() {
     if (s_.size() > lim_.max_bytes)
-      throw parse_error("document larger than "
-                        + std::to_string(lim_.max_bytes) + " bytes");
+      throw parse_error("document larger than " + std::to_string(lim_.max_bytes)
+                        + " bytes");
     skip_misc();
     if (at("<?xml")) {
       auto end = s_.find("?>", pos_);

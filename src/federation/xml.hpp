@@ -28,8 +28,7 @@ struct element {
 
   element() = default;
   element(std::string local_name, std::string namespace_uri = {})
-    : name(std::move(local_name)), ns(std::move(namespace_uri)) {
-  }
+      : name(std::move(local_name)), ns(std::move(namespace_uri)) {}
 
   /// The first child with this local name, in any namespace (the Java
   /// Fogbow matches RSM elements that way), or nullptr.

@@ -32,17 +32,11 @@ public:
             const std::string& who);
 
   /// True once the loop has returned (at once: it failed to serve).
-  bool returned() const {
-    return returned_;
-  }
+  bool returned() const { return returned_; }
 
-  bool joinable() const {
-    return thread_.joinable();
-  }
+  bool joinable() const { return thread_.joinable(); }
 
-  void join() {
-    thread_.join();
-  }
+  void join() { thread_.join(); }
 
   /// Stops `srv` and joins; false when no thread was running.
   bool stop(httplib::Server& srv);

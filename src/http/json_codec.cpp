@@ -138,7 +138,8 @@ std::optional<api_error> read_string(const json& obj, std::string_view name,
   if (s.size() > max_bytes)
     return invalid(field(name) + " is longer than " + std::to_string(max_bytes)
                    + " bytes");
-  // Text only: a NUL would be cut off by C APIs (SQLite, cloud CLIs) further on.
+  // Text only: a NUL would be cut off by C APIs (SQLite, cloud CLIs) further
+  // on.
   if (s.find('\0') != std::string::npos)
     return invalid(field(name) + " must not contain NUL characters");
   out = s;
@@ -322,8 +323,8 @@ parse_order_request(std::string_view body, const order_limits& limits) {
   if (auto e = read_int(obj, "count", 1, limits.max_count, count))
     return *e;
   req.count = count;
-  if (auto e = read_enum(obj, "type", parse_order_type,
-                         "one-time, persistent", o.type))
+  if (auto e = read_enum(obj, "type", parse_order_type, "one-time, persistent",
+                         o.type))
     return *e;
   if (auto e = read_string(obj, "requirements", max_requirements_bytes,
                            o.requirements))
@@ -342,76 +343,76 @@ parse_order_request(std::string_view body, const order_limits& limits) {
     return invalid(field("valid_until") + " is already in the past");
 
   switch (o.kind) {
-    case resource_kind::compute:
-      if (auto e = read_int(obj, "vcpu", 1, 1024, o.vcpu))
+  case resource_kind::compute:
+    if (auto e = read_int(obj, "vcpu", 1, 1024, o.vcpu))
+      return *e;
+    if (auto e = read_int(obj, "memory_mb", 0, 16777216, o.memory_mb))
+      return *e;
+    if (auto e = read_int(obj, "disk_gb", 0, 1048576, o.disk_gb))
+      return *e;
+    if (auto e = read_string(obj, "image", max_image_bytes, o.image))
+      return *e;
+    if (auto e =
+          read_string(obj, "public_key", max_public_key_bytes, o.public_key))
+      return *e;
+    if (auto e =
+          read_string(obj, "user_data", max_user_data_bytes, o.user_data))
+      return *e;
+    // The driver evaluates the user's text AND the sizes; text at the
+    // length or nesting limit can parse alone but not combined, and must
+    // be refused now rather than fail the order later.
+    if (std::holds_alternative<requirements::parse_error>(
+          requirements::parse(requirements::combine(o.requirements, o.vcpu,
+                                                    o.memory_mb, o.disk_gb))))
+      return invalid(field("requirements")
+                     + " is too long or too deeply nested once combined "
+                       "with vcpu, memory_mb and disk_gb");
+    break;
+  case resource_kind::volume:
+    if (!obj.contains("size_gb"))
+      return invalid(field("size_gb") + " is required for volume orders");
+    if (auto e = read_int(obj, "size_gb", 1, 65536, o.size_gb))
+      return *e;
+    break;
+  case resource_kind::network:
+    if (!obj.contains("network_cidr"))
+      return invalid(field("network_cidr") + " is required for network orders");
+    if (auto e = read_string(obj, "network_cidr", 64, o.network_cidr))
+      return *e;
+    if (auto e = read_string(obj, "network_gateway", 64, o.network_gateway))
+      return *e;
+    o.network_allocation = "dynamic";
+    if (auto e =
+          read_string(obj, "network_allocation", 64, o.network_allocation))
+      return *e;
+    if (o.network_allocation != "dynamic" && o.network_allocation != "static")
+      return invalid(field("network_allocation")
+                     + " must be one of dynamic, static");
+    if (auto e = check_network(o))
+      return *e;
+    break;
+  case resource_kind::attachment:
+    for (auto [name, out] : {std::pair{"compute", &o.attach_compute},
+                             std::pair{"volume", &o.attach_volume}}) {
+      if (!obj.contains(name))
+        return invalid(field(name)
+                       + " is required for attachment orders "
+                         "(an order id or an instance id)");
+      if (auto e = read_string(obj, name, max_reference_bytes, *out))
         return *e;
-      if (auto e = read_int(obj, "memory_mb", 0, 16777216, o.memory_mb))
-        return *e;
-      if (auto e = read_int(obj, "disk_gb", 0, 1048576, o.disk_gb))
-        return *e;
-      if (auto e = read_string(obj, "image", max_image_bytes, o.image))
-        return *e;
-      if (auto e = read_string(obj, "public_key", max_public_key_bytes,
-                               o.public_key))
-        return *e;
-      if (auto e = read_string(obj, "user_data", max_user_data_bytes,
-                               o.user_data))
-        return *e;
-      // The driver evaluates the user's text AND the sizes; text at the
-      // length or nesting limit can parse alone but not combined, and must
-      // be refused now rather than fail the order later.
-      if (std::holds_alternative<requirements::parse_error>(
-            requirements::parse(requirements::combine(
-              o.requirements, o.vcpu, o.memory_mb, o.disk_gb))))
-        return invalid(field("requirements")
-                       + " is too long or too deeply nested once combined "
-                         "with vcpu, memory_mb and disk_gb");
-      break;
-    case resource_kind::volume:
-      if (!obj.contains("size_gb"))
-        return invalid(field("size_gb") + " is required for volume orders");
-      if (auto e = read_int(obj, "size_gb", 1, 65536, o.size_gb))
-        return *e;
-      break;
-    case resource_kind::network:
-      if (!obj.contains("network_cidr"))
-        return invalid(field("network_cidr")
-                       + " is required for network orders");
-      if (auto e = read_string(obj, "network_cidr", 64, o.network_cidr))
-        return *e;
-      if (auto e = read_string(obj, "network_gateway", 64, o.network_gateway))
-        return *e;
-      o.network_allocation = "dynamic";
-      if (auto e = read_string(obj, "network_allocation", 64,
-                               o.network_allocation))
-        return *e;
-      if (o.network_allocation != "dynamic" && o.network_allocation != "static")
-        return invalid(field("network_allocation")
-                       + " must be one of dynamic, static");
-      if (auto e = check_network(o))
-        return *e;
-      break;
-    case resource_kind::attachment:
-      for (auto [name, out] : {std::pair{"compute", &o.attach_compute},
-                               std::pair{"volume", &o.attach_volume}}) {
-        if (!obj.contains(name))
-          return invalid(field(name) + " is required for attachment orders "
-                                       "(an order id or an instance id)");
-        if (auto e = read_string(obj, name, max_reference_bytes, *out))
-          return *e;
-        if (out->empty())
-          return invalid(field(name) + " must not be empty");
-      }
-      if (auto e = read_string(obj, "device", 32, o.attach_device))
-        return *e;
-      if (obj.contains("device") && !is_device_name(o.attach_device))
-        return invalid(field("device")
-                       + " must look like /dev/vdb (lowercase letters and "
-                         "digits after /dev/)");
-      // One volume attaches to one server at a time.
-      if (req.count != 1)
-        return invalid(field("count") + " must be 1 for attachment orders");
-      break;
+      if (out->empty())
+        return invalid(field(name) + " must not be empty");
+    }
+    if (auto e = read_string(obj, "device", 32, o.attach_device))
+      return *e;
+    if (obj.contains("device") && !is_device_name(o.attach_device))
+      return invalid(field("device")
+                     + " must look like /dev/vdb (lowercase letters and "
+                       "digits after /dev/)");
+    // One volume attaches to one server at a time.
+    if (req.count != 1)
+      return invalid(field("count") + " must be 1 for attachment orders");
+    break;
   }
   return req;
 }
@@ -437,28 +438,28 @@ nlohmann::json order_to_json(const order& o) {
     {"last_error", nullable(o.last_error)},
   };
   switch (o.kind) {
-    case resource_kind::compute:
-      j["vcpu"] = o.vcpu;
-      j["memory_mb"] = o.memory_mb;
-      j["disk_gb"] = o.disk_gb;
-      j["image"] = nullable(o.image);
-      j["public_key"] = nullable(o.public_key);
-      // The script may carry secrets; its size is enough to recognise it.
-      j["user_data_bytes"] = o.user_data.size();
-      break;
-    case resource_kind::volume:
-      j["size_gb"] = o.size_gb;
-      break;
-    case resource_kind::network:
-      j["network_cidr"] = o.network_cidr;
-      j["network_gateway"] = nullable(o.network_gateway);
-      j["network_allocation"] = o.network_allocation;
-      break;
-    case resource_kind::attachment:
-      j["compute"] = o.attach_compute;
-      j["volume"] = o.attach_volume;
-      j["device"] = nullable(o.attach_device);
-      break;
+  case resource_kind::compute:
+    j["vcpu"] = o.vcpu;
+    j["memory_mb"] = o.memory_mb;
+    j["disk_gb"] = o.disk_gb;
+    j["image"] = nullable(o.image);
+    j["public_key"] = nullable(o.public_key);
+    // The script may carry secrets; its size is enough to recognise it.
+    j["user_data_bytes"] = o.user_data.size();
+    break;
+  case resource_kind::volume:
+    j["size_gb"] = o.size_gb;
+    break;
+  case resource_kind::network:
+    j["network_cidr"] = o.network_cidr;
+    j["network_gateway"] = nullable(o.network_gateway);
+    j["network_allocation"] = o.network_allocation;
+    break;
+  case resource_kind::attachment:
+    j["compute"] = o.attach_compute;
+    j["volume"] = o.attach_volume;
+    j["device"] = nullable(o.attach_device);
+    break;
   }
   return j;
 }
@@ -477,33 +478,33 @@ nlohmann::json instance_to_json(const instance& x) {
     {"state", str(instance_state_name(x))},
   };
   switch (x.kind) {
-    case resource_kind::compute: {
-      // A flavor dimension of -1 means the cloud did not say.
-      auto dim = [](int v) { return v < 0 ? json(nullptr) : json(v); };
-      j["flavor"] = nullable(x.size.name);
-      j["vcpu"] = dim(x.size.vcpu);
-      j["memory_mb"] = dim(x.size.memory_mb);
-      j["disk_gb"] = dim(x.size.disk_gb);
-      j["image"] = nullable(x.image);
-      j["ip"] = nullable(x.ip);
-      break;
-    }
-    case resource_kind::volume:
-      j["size_gb"] = x.size_gb;
-      j["attached_to"] = nullable(x.server_id);
-      break;
-    case resource_kind::network:
-      j["network_cidr"] = nullable(x.network_cidr);
-      j["network_gateway"] = nullable(x.network_gateway);
-      break;
-    case resource_kind::attachment:
-      j["compute"] = x.server_id;
-      j["volume"] = x.volume_id;
-      j["device"] = nullable(x.device);
-      break;
+  case resource_kind::compute: {
+    // A flavor dimension of -1 means the cloud did not say.
+    auto dim = [](int v) { return v < 0 ? json(nullptr) : json(v); };
+    j["flavor"] = nullable(x.size.name);
+    j["vcpu"] = dim(x.size.vcpu);
+    j["memory_mb"] = dim(x.size.memory_mb);
+    j["disk_gb"] = dim(x.size.disk_gb);
+    j["image"] = nullable(x.image);
+    j["ip"] = nullable(x.ip);
+    break;
   }
-  j["created_at"] = x.created_at != 0 ? json(format_iso8601(x.created_at))
-                                      : json(nullptr);
+  case resource_kind::volume:
+    j["size_gb"] = x.size_gb;
+    j["attached_to"] = nullable(x.server_id);
+    break;
+  case resource_kind::network:
+    j["network_cidr"] = nullable(x.network_cidr);
+    j["network_gateway"] = nullable(x.network_gateway);
+    break;
+  case resource_kind::attachment:
+    j["compute"] = x.server_id;
+    j["volume"] = x.volume_id;
+    j["device"] = nullable(x.device);
+    break;
+  }
+  j["created_at"] =
+    x.created_at != 0 ? json(format_iso8601(x.created_at)) : json(nullptr);
   j["fault"] = nullable(x.fault);
   return j;
 }
@@ -513,22 +514,23 @@ nlohmann::json member_to_json(const member_info& m) {
     {"id", m.id},
     {"alive", m.alive},
     {"self", m.is_self},
-    {"last_seen", m.last_seen != 0 ? json(format_iso8601(m.last_seen))
-                                   : json(nullptr)},
+    {"last_seen",
+     m.last_seen != 0 ? json(format_iso8601(m.last_seen)) : json(nullptr)},
   };
 }
 
 nlohmann::json quota_to_json(const quota_report& q) {
   auto part = [](int total, int used, int by_user) {
-    return json{{"total", total}, {"in_use", used}, {"in_use_by_user", by_user}};
+    return json{
+      {"total", total}, {"in_use", used}, {"in_use_by_user", by_user}};
   };
   return json{
     {"member_id", q.member_id},
     {"vcpu", part(q.cloud.vcpu_total, q.cloud.vcpu_used, q.user_vcpu)},
-    {"memory_mb", part(q.cloud.memory_mb_total, q.cloud.memory_mb_used,
-                       q.user_memory_mb)},
-    {"instances", part(q.cloud.instances_total, q.cloud.instances_used,
-                       q.user_instances)},
+    {"memory_mb",
+     part(q.cloud.memory_mb_total, q.cloud.memory_mb_used, q.user_memory_mb)},
+    {"instances",
+     part(q.cloud.instances_total, q.cloud.instances_used, q.user_instances)},
   };
 }
 
@@ -538,8 +540,8 @@ nlohmann::json status_to_json(const status_report& s, std::string_view version,
   json by_state = json::object();
   for (auto& [state, n] : s.orders_by_state)
     by_state[state] = n;
-  millis uptime_ms = s.started_at > 0 && now > s.started_at ? now - s.started_at
-                                                            : 0;
+  millis uptime_ms =
+    s.started_at > 0 && now > s.started_at ? now - s.started_at : 0;
   return json{
     {"status", "ok"},
     {"version", str(version)},

@@ -108,11 +108,10 @@ bool is_json_content_type(std::string_view value) {
   media = media.substr(first, media.find_last_not_of(" \t") + 1 - first);
   constexpr std::string_view expected = "application/json";
   return media.size() == expected.size()
-         && std::equal(media.begin(), media.end(), expected.begin(),
-                       [](char a, char b) {
-                         return std::tolower(static_cast<unsigned char>(a))
-                                == b;
-                       });
+         && std::equal(
+           media.begin(), media.end(), expected.begin(), [](char a, char b) {
+             return std::tolower(static_cast<unsigned char>(a)) == b;
+           });
 }
 
 // For the access log: the raw target, without control bytes, bounded.
@@ -140,16 +139,19 @@ std::shared_ptr<spdlog::logger> http_logger() {
 // 413 from set_payload_max_length, ...), so that every answer is JSON.
 api_error error_for_status(int status, size_t max_body_bytes) {
   switch (status) {
-    case 400: return {400, "bad_request", "malformed HTTP request"};
-    case 404: return {404, "not_found", "no such resource"};
-    case 413:
-      return {413, "payload_too_large",
-              "request body is larger than " + std::to_string(max_body_bytes)
-                + " bytes"};
-    case 414: return {414, "uri_too_long", "request target is too long"};
-    default:
-      return {status, "http_" + std::to_string(status),
-              "request failed with HTTP status " + std::to_string(status)};
+  case 400:
+    return {400, "bad_request", "malformed HTTP request"};
+  case 404:
+    return {404, "not_found", "no such resource"};
+  case 413:
+    return {413, "payload_too_large",
+            "request body is larger than " + std::to_string(max_body_bytes)
+              + " bytes"};
+  case 414:
+    return {414, "uri_too_long", "request target is too long"};
+  default:
+    return {status, "http_" + std::to_string(status),
+            "request failed with HTTP status " + std::to_string(status)};
   }
 }
 
@@ -192,11 +194,9 @@ struct rest_api::impl {
        std::shared_ptr<const identity_plugin> identity,
        std::shared_ptr<const authorization_plugin> authorization,
        rest_api_config cfg)
-    : sys(sys),
-      scheduler(std::move(scheduler)),
-      identity(std::move(identity)),
-      authorization(std::move(authorization)),
-      cfg(std::move(cfg)) {
+      : sys(sys), scheduler(std::move(scheduler)),
+        identity(std::move(identity)), authorization(std::move(authorization)),
+        cfg(std::move(cfg)) {
     limits.max_count = this->cfg.max_count;
     install();
   }
@@ -240,9 +240,8 @@ struct rest_api::impl {
                              httplib::Response& res) {
     bool chunked = req.has_header("Transfer-Encoding");
     bool has_length = req.has_header("Content-Length");
-    bool has_body = chunked
-                    || (has_length
-                        && req.get_header_value("Content-Length") != "0");
+    bool has_body =
+      chunked || (has_length && req.get_header_value("Content-Length") != "0");
     // Checked before reading, which also keeps httplib's form and
     // multipart parsers away from the body.
     if (has_body && req.has_header("Content-Type")
@@ -311,8 +310,8 @@ struct rest_api::impl {
     const endpoint* ep = nullptr;
     std::string allow;
     for (auto& e : endpoints) {
-      bool of_instances = r->res == resource::instances
-                          || r->res == resource::instance;
+      bool of_instances =
+        r->res == resource::instances || r->res == resource::instance;
       if (e.res != r->res || (of_instances && e.kind != r->kind))
         continue;
       allow += allow.empty() ? "" : ", ";
@@ -322,9 +321,9 @@ struct rest_api::impl {
     }
     if (!ep) {
       res.set_header("Allow", allow);
-      return reply_error(res, {405, "method_not_allowed",
-                               req.method + " is not allowed here; allowed: "
-                                 + allow});
+      return reply_error(
+        res, {405, "method_not_allowed",
+              req.method + " is not allowed here; allowed: " + allow});
     }
     call c{req, body, std::move(*r), {}};
     if (!ep->action.empty()) {
@@ -332,9 +331,9 @@ struct rest_api::impl {
       if (!u)
         return;
       if (!authorization->is_authorized(*u, ep->action))
-        return reply_error(res, {403, "forbidden",
-                                 "user '" + u->id + "' may not "
-                                   + std::string{ep->action}});
+        return reply_error(
+          res, {403, "forbidden",
+                "user '" + u->id + "' may not " + std::string{ep->action}});
       c.caller = std::move(*u);
     }
     (this->*ep->fn)(c, res);
@@ -360,21 +359,30 @@ struct rest_api::impl {
   api_error to_api_error(const caf::error& e,
                          std::string_view who = "the order scheduler") const {
     switch (code_of(e)) {
-      case errc::not_found: return {404, "not_found", message_of(e)};
-      case errc::invalid_argument:
-        return {400, "invalid_argument", message_of(e)};
-      case errc::no_matching_flavor:
-        return {400, "no_matching_flavor", message_of(e)};
-      case errc::unauthorized: return {401, "unauthorized", message_of(e)};
-      case errc::conflict: return {409, "conflict", message_of(e)};
-      case errc::unsupported: return {501, "not_implemented", message_of(e)};
-      case errc::cloud_error: return {502, "cloud_error", message_of(e)};
-      case errc::no_capacity: return {503, "no_capacity", message_of(e)};
-      case errc::storage_failure:
-        return {503, "storage_failure", message_of(e)};
-      case errc::unavailable: return {503, "unavailable", message_of(e)};
-      case errc::timeout: return {504, "timeout", message_of(e)};
-      case errc::none: break;
+    case errc::not_found:
+      return {404, "not_found", message_of(e)};
+    case errc::invalid_argument:
+      return {400, "invalid_argument", message_of(e)};
+    case errc::no_matching_flavor:
+      return {400, "no_matching_flavor", message_of(e)};
+    case errc::unauthorized:
+      return {401, "unauthorized", message_of(e)};
+    case errc::conflict:
+      return {409, "conflict", message_of(e)};
+    case errc::unsupported:
+      return {501, "not_implemented", message_of(e)};
+    case errc::cloud_error:
+      return {502, "cloud_error", message_of(e)};
+    case errc::no_capacity:
+      return {503, "no_capacity", message_of(e)};
+    case errc::storage_failure:
+      return {503, "storage_failure", message_of(e)};
+    case errc::unavailable:
+      return {503, "unavailable", message_of(e)};
+    case errc::timeout:
+      return {504, "timeout", message_of(e)};
+    case errc::none:
+      break;
     }
     if (e == caf::sec::request_timeout)
       return {504, "timeout",
@@ -417,8 +425,9 @@ struct rest_api::impl {
   void create_orders(const call& c, httplib::Response& res) {
     if (!c.req.has_header("Content-Length")
         && !c.req.has_header("Transfer-Encoding"))
-      return reply_error(res, {411, "length_required",
-                               "a JSON body with a Content-Length is required"});
+      return reply_error(res,
+                         {411, "length_required",
+                          "a JSON body with a Content-Length is required"});
     auto parsed = parse_order_request(c.body, limits);
     if (auto e = std::get_if<api_error>(&parsed))
       return reply_error(res, *e);
@@ -579,20 +588,20 @@ const std::array<rest_api::impl::endpoint, 19> rest_api::impl::endpoints{{
    resource_kind::compute},
   {resource::instance, "GET", action::compute_read, &impl::get_instance,
    resource_kind::compute},
-  {resource::instance, "DELETE", action::compute_delete,
-   &impl::delete_instance, resource_kind::compute},
+  {resource::instance, "DELETE", action::compute_delete, &impl::delete_instance,
+   resource_kind::compute},
   {resource::instances, "GET", action::volume_read, &impl::list_instances,
    resource_kind::volume},
   {resource::instance, "GET", action::volume_read, &impl::get_instance,
    resource_kind::volume},
-  {resource::instance, "DELETE", action::volume_delete,
-   &impl::delete_instance, resource_kind::volume},
+  {resource::instance, "DELETE", action::volume_delete, &impl::delete_instance,
+   resource_kind::volume},
   {resource::instances, "GET", action::network_read, &impl::list_instances,
    resource_kind::network},
   {resource::instance, "GET", action::network_read, &impl::get_instance,
    resource_kind::network},
-  {resource::instance, "DELETE", action::network_delete,
-   &impl::delete_instance, resource_kind::network},
+  {resource::instance, "DELETE", action::network_delete, &impl::delete_instance,
+   resource_kind::network},
   {resource::instances, "GET", action::attachment_read, &impl::list_instances,
    resource_kind::attachment},
   {resource::instance, "GET", action::attachment_read, &impl::get_instance,
@@ -607,9 +616,9 @@ rest_api::rest_api(caf::actor_system& sys, order_scheduler_actor scheduler,
                    std::shared_ptr<const identity_plugin> identity,
                    std::shared_ptr<const authorization_plugin> authorization,
                    rest_api_config cfg)
-  : impl_(std::make_unique<impl>(sys, std::move(scheduler), std::move(identity),
-                                 std::move(authorization), std::move(cfg))) {
-}
+    : impl_(std::make_unique<impl>(sys, std::move(scheduler),
+                                   std::move(identity),
+                                   std::move(authorization), std::move(cfg))) {}
 
 rest_api::~rest_api() {
   stop();

@@ -20,12 +20,12 @@ namespace fogbow {
 
 struct rest_api_config {
   std::string bind_address = "127.0.0.1";
-  int port = 0; ///< 0: any free port (start() tells which)
+  int port = 0;        ///< 0: any free port (start() tells which)
   int max_count = 100; ///< orders per POST
   /// How long a request waits for the scheduler before answering 504.
   std::chrono::milliseconds actor_timeout{5000};
   size_t max_body_bytes = 1 << 20;
-  int threads = 8; ///< concurrent requests
+  int threads = 8;                ///< concurrent requests
   std::vector<std::string> roles; ///< shown by GET /v1/status
   /// When set, GET /v1/computes adds `ssh_public_address` and
   /// `extra_ports` read from the tunnel (null/{} when it has none).

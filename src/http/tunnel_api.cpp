@@ -49,10 +49,9 @@ struct tunnel_api::impl {
 
   impl(caf::actor_system& sys, tunnel_allocator_actor allocator,
        tunnel_api_config cfg)
-    : sys(sys), allocator(std::move(allocator)), cfg(std::move(cfg)) {
+      : sys(sys), allocator(std::move(allocator)), cfg(std::move(cfg)) {
     configure_server(server, this->cfg.threads, std::size_t{64} * 1024);
-    auto handler = [this](const httplib::Request& req,
-                          httplib::Response& res) {
+    auto handler = [this](const httplib::Request& req, httplib::Response& res) {
       try {
         route(req, res);
       } catch (const std::exception& e) {
@@ -107,11 +106,16 @@ struct tunnel_api::impl {
 
   void fail(httplib::Response& res, const caf::error& e) {
     switch (code_of(e)) {
-      case errc::not_found: return text(res, 404, message_of(e));
-      case errc::unauthorized: return text(res, 403, message_of(e));
-      case errc::invalid_argument: return text(res, 400, message_of(e));
-      case errc::no_capacity: return text(res, 403, message_of(e));
-      default: break;
+    case errc::not_found:
+      return text(res, 404, message_of(e));
+    case errc::unauthorized:
+      return text(res, 403, message_of(e));
+    case errc::invalid_argument:
+      return text(res, 400, message_of(e));
+    case errc::no_capacity:
+      return text(res, 403, message_of(e));
+    default:
+      break;
     }
     text(res, 503, "tunnel allocator unavailable: " + message_of(e));
   }
@@ -134,8 +138,8 @@ struct tunnel_api::impl {
       return who::nobody;
     }
     caf::error err;
-    auto base = ask<std::string>(res, &err, atom::tunnel_auth_v, token,
-                                 *secret);
+    auto base =
+      ask<std::string>(res, &err, atom::tunnel_auth_v, token, *secret);
     if (!base) {
       if (code_of(err) == errc::unauthorized || code_of(err) == errc::none)
         text(res, 403, "this credential does not own token " + token);
@@ -155,15 +159,15 @@ struct tunnel_api::impl {
     const auto& m = req.method;
     if (seg.size() == 1 && seg[0] == "hostkey" && m == "GET") {
       auto sp = cfg.host_key.find(' ');
-      return text(res, 200, sp == std::string::npos
-                              ? cfg.host_key
-                              : cfg.host_key.substr(sp + 1));
+      return text(res, 200,
+                  sp == std::string::npos ? cfg.host_key
+                                          : cfg.host_key.substr(sp + 1));
     }
     if (seg.size() == 1 && seg[0] == "informations" && m == "GET") {
       if (authorize(req, res, {}) != who::manager)
         return;
-      auto list = ask<std::vector<tunnel_token_info>>(res, nullptr,
-                                                      atom::list_v);
+      auto list =
+        ask<std::vector<tunnel_token_info>>(res, nullptr, atom::list_v);
       if (!list)
         return;
       json out = json::array();
@@ -175,8 +179,7 @@ struct tunnel_api::impl {
       res.status = 200;
       return res.set_content(out.dump(), "application/json");
     }
-    if (seg.size() < 2 || seg.size() > 3 || seg[0] != "token"
-        || seg[1].empty())
+    if (seg.size() < 2 || seg.size() > 3 || seg[0] != "token" || seg[1].empty())
       return text(res, seg.size() >= 1 && seg[0] == "token" ? 400 : 404,
                   seg.size() >= 1 && seg[0] == "token" ? "token id missing"
                                                        : "no such resource");
@@ -197,10 +200,10 @@ struct tunnel_api::impl {
         if (body.contains("secret"))
           secret = body["secret"].get<std::string>();
       }
-      auto port = caller == who::manager
-                    ? ask<int>(res, nullptr, atom::tunnel_register_v, id,
-                               secret)
-                    : ask<int>(res, nullptr, atom::tunnel_allocate_v, id);
+      auto port =
+        caller == who::manager
+          ? ask<int>(res, nullptr, atom::tunnel_register_v, id, secret)
+          : ask<int>(res, nullptr, atom::tunnel_allocate_v, id);
       if (port)
         text(res, 200, pair(*port));
       return;
@@ -219,8 +222,8 @@ struct tunnel_api::impl {
       return;
     }
     if (seg.size() == 3 && seg[2] == "all" && m == "GET") {
-      auto fam = ask<tunnel_family_ports>(res, nullptr, atom::tunnel_family_v,
-                                          id);
+      auto fam =
+        ask<tunnel_family_ports>(res, nullptr, atom::tunnel_family_v, id);
       if (!fam)
         return;
       json out = json::object();
@@ -258,9 +261,9 @@ struct tunnel_api::impl {
   }
 };
 
-tunnel_api::tunnel_api(caf::actor_system& sys,
-                       tunnel_allocator_actor allocator, tunnel_api_config cfg)
-  : impl_(std::make_unique<impl>(sys, std::move(allocator), std::move(cfg))) {
+tunnel_api::tunnel_api(caf::actor_system& sys, tunnel_allocator_actor allocator,
+                       tunnel_api_config cfg)
+    : impl_(std::make_unique<impl>(sys, std::move(allocator), std::move(cfg))) {
 }
 
 tunnel_api::~tunnel_api() {

@@ -10,8 +10,8 @@
 //                               → 200 "port:sshPort"
 //   GET    /token/{id}          → 200 "port" | 404 "404 Port Not Found"
 //   GET    /token/{id}/all      → 200 {"ssh": port, "<name>": port, ...}
-//   DELETE /token/{id}/{port}   → 200 "OK" | 405 "Token can not delete this port"
-//   DELETE /token/{id}          manager: delete the family (extension)
+//   DELETE /token/{id}/{port}   → 200 "OK" | 405 "Token can not delete this
+//   port" DELETE /token/{id}          manager: delete the family (extension)
 //   GET    /hostkey             → base64 of the host key (no auth)
 //   GET    /informations        manager: [{"token","port","ssh-server-port"}]
 //
@@ -34,7 +34,7 @@ namespace fogbow {
 
 struct tunnel_api_config {
   std::string bind_address = "127.0.0.1";
-  int port = 2223; ///< 0: any free port
+  int port = 2223;            ///< 0: any free port
   std::string manager_secret; ///< empty: no manager access at all
   int ssh_port = 0;           ///< reported in "port:sshPort"
   std::string host_key;       ///< "ssh-ed25519 AAAA..."

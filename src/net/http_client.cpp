@@ -10,20 +10,20 @@ namespace {
 
 transport_failure failure_of(httplib::Error err) {
   switch (err) {
-    case httplib::Error::Success:
-      return transport_failure::none;
-    case httplib::Error::Connection:
-      return transport_failure::refused;
-    case httplib::Error::ConnectionTimeout:
-      return transport_failure::connect_timeout;
-    case httplib::Error::Read:
-      return transport_failure::no_answer;
-    case httplib::Error::SSLConnection:
-    case httplib::Error::SSLServerVerification:
-    case httplib::Error::SSLLoadingCerts:
-      return transport_failure::tls;
-    default:
-      return transport_failure::other;
+  case httplib::Error::Success:
+    return transport_failure::none;
+  case httplib::Error::Connection:
+    return transport_failure::refused;
+  case httplib::Error::ConnectionTimeout:
+    return transport_failure::connect_timeout;
+  case httplib::Error::Read:
+    return transport_failure::no_answer;
+  case httplib::Error::SSLConnection:
+  case httplib::Error::SSLServerVerification:
+  case httplib::Error::SSLLoadingCerts:
+    return transport_failure::tls;
+  default:
+    return transport_failure::other;
   }
 }
 

@@ -64,8 +64,7 @@ public:
 
 private:
   http_client(split_url base, http_options options)
-    : base_(std::move(base)), options_(std::move(options)) {
-  }
+      : base_(std::move(base)), options_(std::move(options)) {}
 
   split_url base_;
   http_options options_;

@@ -26,7 +26,8 @@ std::shared_ptr<spdlog::logger> log() {
 }
 
 http_options http_options_of(const openstack_endpoint_config& cfg) {
-  return {std::chrono::milliseconds{cfg.request_timeout_ms}, cfg.verify_tls, {}};
+  return {
+    std::chrono::milliseconds{cfg.request_timeout_ms}, cfg.verify_tls, {}};
 }
 
 bool contains_ci(std::string_view haystack, std::string_view needle) {
@@ -36,14 +37,16 @@ bool contains_ci(std::string_view haystack, std::string_view needle) {
 std::string join_url(const std::string& base, const std::string& path) {
   if (base.empty())
     return path;
-  if (!base.empty() && base.back() == '/' && !path.empty() && path.front() == '/')
+  if (!base.empty() && base.back() == '/' && !path.empty()
+      && path.front() == '/')
     return base.substr(0, base.size() - 1) + path;
   return base + path;
 }
 
 } // namespace
 
-// -- JSON helpers shared by the OpenStack API files ----------------------------
+// -- JSON helpers shared by the OpenStack API files
+// ----------------------------
 
 std::string to_lower(std::string_view s) {
   std::string r{s};
@@ -71,8 +74,9 @@ nlohmann::json parse_json_object(std::string_view body, std::string_view what) {
   auto j = nlohmann::json::parse(body, nullptr, false);
   if (j.is_discarded() || !j.is_object())
     throw cloud_failure(errc::cloud_error,
-                        std::string{what} + ": the cloud answered with something "
-                                            "that is not a JSON object");
+                        std::string{what}
+                          + ": the cloud answered with something "
+                            "that is not a JSON object");
   return j;
 }
 
@@ -83,7 +87,8 @@ void parse_absolute_limits(std::string_view body, std::string_view what,
   if (l == j.end() || !l->is_object() || !l->contains("absolute")
       || !(*l)["absolute"].is_object())
     throw cloud_failure(errc::cloud_error,
-                        std::string{what} + ": no 'absolute' limits in the answer");
+                        std::string{what}
+                          + ": no 'absolute' limits in the answer");
   auto& a = (*l)["absolute"];
   for (auto& limit : limits) {
     limit.total = json_int_or(a, limit.total_key, -1);
@@ -155,22 +160,22 @@ std::string cloud_message(std::string_view body) {
 
 errc classify_http_error(int status, std::string_view message) {
   switch (status) {
-    case 401:
-      return errc::unauthorized;
-    case 403:
-      return contains_ci(message, "quota exceeded") ? errc::no_capacity
-                                                    : errc::cloud_error;
-    case 413: // old Nova "overLimit"
-      return errc::no_capacity;
-    case 404:
-      return errc::not_found;
-    case 400:
-      return errc::invalid_argument;
-    case 409: // Neutron: {"NeutronError": {"type": "OverQuota", …}}
-      return contains_ci(message, "quota exceeded") ? errc::no_capacity
-                                                    : errc::conflict;
-    default:
-      return errc::cloud_error;
+  case 401:
+    return errc::unauthorized;
+  case 403:
+    return contains_ci(message, "quota exceeded") ? errc::no_capacity
+                                                  : errc::cloud_error;
+  case 413: // old Nova "overLimit"
+    return errc::no_capacity;
+  case 404:
+    return errc::not_found;
+  case 400:
+    return errc::invalid_argument;
+  case 409: // Neutron: {"NeutronError": {"type": "OverQuota", …}}
+    return contains_ci(message, "quota exceeded") ? errc::no_capacity
+                                                  : errc::conflict;
+  default:
+    return errc::cloud_error;
   }
 }
 
@@ -181,8 +186,8 @@ void throw_http_failure(const http_result& r, std::string_view what) {
                                              + r.transport_error + ")");
   auto msg = cloud_message(r.body);
   auto code = classify_http_error(r.status, msg);
-  std::string text = std::string{what} + " failed (HTTP "
-                     + std::to_string(r.status) + ")";
+  std::string text =
+    std::string{what} + " failed (HTTP " + std::to_string(r.status) + ")";
   if (!msg.empty())
     text += ": " + msg;
   throw cloud_failure(code, text);
@@ -235,24 +240,23 @@ std::string password_auth_body(const openstack_account& a) {
   if (!a.project_id.empty())
     project = {{"id", a.project_id}};
   else
-    project = {{"name", a.project_name}, {"domain", {{"name", a.project_domain}}}};
-  json body = {
-    {"auth",
-     {{"identity",
-       {{"methods", {"password"}},
-        {"password",
-         {{"user",
-           {{"name", a.username},
-            {"domain", {{"name", a.user_domain}}},
-            {"password", a.password}}}}}}},
-      {"scope", {{"project", project}}}}}};
+    project = {{"name", a.project_name},
+               {"domain", {{"name", a.project_domain}}}};
+  json body = {{"auth",
+                {{"identity",
+                  {{"methods", {"password"}},
+                   {"password",
+                    {{"user",
+                      {{"name", a.username},
+                       {"domain", {{"name", a.user_domain}}},
+                       {"password", a.password}}}}}}},
+                 {"scope", {{"project", project}}}}}};
   return body.dump();
 }
 
 keystone_session::keystone_session(openstack_endpoint_config cfg,
                                    openstack_account account)
-  : cfg_(std::move(cfg)), account_(std::move(account)) {
-}
+    : cfg_(std::move(cfg)), account_(std::move(account)) {}
 
 std::string keystone_session::describe() const {
   return account_.username + "@"
@@ -295,8 +299,8 @@ keystone_token keystone_session::token() {
                                                       : cfg_.renew_before_ms);
     if (token_->expires_at == 0 || now < token_->expires_at - margin)
       return *token_;
-    log()->info("renewing the token of {} ({} s before it expires)",
-                describe(), (token_->expires_at - now) / 1000);
+    log()->info("renewing the token of {} ({} s before it expires)", describe(),
+                (token_->expires_at - now) / 1000);
   }
   token_ = authenticate();
   log()->info("new Keystone token for {} (request #{}), valid until {}",
@@ -317,10 +321,11 @@ std::string keystone_session::endpoint(const std::string& service_type) {
   auto t = token();
   auto it = t.endpoints.find(service_type);
   if (it == t.endpoints.end() || it->second.empty())
-    throw cloud_failure(errc::cloud_error,
-                        "the service catalog has no " + cfg_.interface
-                          + " endpoint for '" + service_type + "'"
-                          + (cfg_.region.empty() ? "" : " in region " + cfg_.region));
+    throw cloud_failure(
+      errc::cloud_error,
+      "the service catalog has no " + cfg_.interface + " endpoint for '"
+        + service_type + "'"
+        + (cfg_.region.empty() ? "" : " in region " + cfg_.region));
   return it->second;
 }
 
@@ -332,20 +337,20 @@ bool keystone_session::has_endpoint(const std::string& service_type) {
   return it != t.endpoints.end() && !it->second.empty();
 }
 
-http_result
-keystone_session::call(const std::string& service_type, const std::string& method,
-                       const std::string& path, const std::string& body,
-                       const std::vector<std::pair<std::string, std::string>>& headers) {
+http_result keystone_session::call(
+  const std::string& service_type, const std::string& method,
+  const std::string& path, const std::string& body,
+  const std::vector<std::pair<std::string, std::string>>& headers) {
   for (int attempt = 0;; ++attempt) {
     auto t = token();
     auto base = endpoint(service_type);
     auto hs = headers;
     hs.emplace_back("X-Auth-Token", t.value);
-    auto r = http_call(join_url(base, path), method, hs, body,
-                       http_options_of(cfg_));
+    auto r =
+      http_call(join_url(base, path), method, hs, body, http_options_of(cfg_));
     if (r.status == 401 && attempt == 0) {
-      log()->warn("{} {} answered 401 for {}: re-authenticating once",
-                  method, service_type, describe());
+      log()->warn("{} {} answered 401 for {}: re-authenticating once", method,
+                  service_type, describe());
       invalidate(t.value);
       continue;
     }
@@ -421,7 +426,8 @@ cloud_resources parse_limits(std::string_view body) {
     body, "limits",
     {{"maxTotalCores", "totalCoresUsed", r.vcpu_total, r.vcpu_used},
      {"maxTotalRAMSize", "totalRAMUsed", r.memory_mb_total, r.memory_mb_used},
-     {"maxTotalInstances", "totalInstancesUsed", r.instances_total, r.instances_used}});
+     {"maxTotalInstances", "totalInstancesUsed", r.instances_total,
+      r.instances_used}});
   return r;
 }
 
@@ -430,12 +436,13 @@ std::vector<nova_flavor> parse_flavors(std::string_view body) {
   std::vector<nova_flavor> out;
   auto fl = j.find("flavors");
   if (fl == j.end() || !fl->is_array())
-    throw cloud_failure(errc::cloud_error, "flavors: no 'flavors' list in the answer");
+    throw cloud_failure(errc::cloud_error,
+                        "flavors: no 'flavors' list in the answer");
   for (auto& f : *fl) {
     if (!f.is_object())
       continue;
-    if (auto d = f.find("OS-FLV-DISABLED:disabled"); d != f.end() && d->is_boolean()
-                                                     && d->get<bool>())
+    if (auto d = f.find("OS-FLV-DISABLED:disabled");
+        d != f.end() && d->is_boolean() && d->get<bool>())
       continue;
     nova_flavor nf;
     nf.id = json_string_or(f, "id");
@@ -452,11 +459,9 @@ std::vector<nova_flavor> parse_flavors(std::string_view body) {
 openstack_cloud::openstack_cloud(std::shared_ptr<keystone_session> session,
                                  std::string member_id, std::string network_id,
                                  std::string default_image)
-  : session_(std::move(session)),
-    member_id_(std::move(member_id)),
-    network_id_(std::move(network_id)),
-    default_image_(std::move(default_image)) {
-}
+    : session_(std::move(session)), member_id_(std::move(member_id)),
+      network_id_(std::move(network_id)),
+      default_image_(std::move(default_image)) {}
 
 namespace {
 
@@ -478,9 +483,9 @@ std::vector<nova_flavor> openstack_cloud::flavors() {
     if (!flavors_.empty() && now_millis() - flavors_at_ < 60000)
       return flavors_;
   }
-  auto r = checked(session_->call("compute", "GET", "/flavors/detail", {},
-                                  nova_headers()),
-                   "list flavors");
+  auto r = checked(
+    session_->call("compute", "GET", "/flavors/detail", {}, nova_headers()),
+    "list flavors");
   auto fl = parse_flavors(r.body);
   std::lock_guard guard{mtx_};
   flavors_ = fl;
@@ -491,8 +496,9 @@ std::vector<nova_flavor> openstack_cloud::flavors() {
 std::string openstack_cloud::image_id(const std::string& wanted) {
   auto name = wanted.empty() ? default_image_ : wanted;
   if (name.empty())
-    throw cloud_failure(errc::invalid_argument,
-                        "the order names no image and the driver has no default image");
+    throw cloud_failure(
+      errc::invalid_argument,
+      "the order names no image and the driver has no default image");
   {
     std::lock_guard guard{mtx_};
     if (auto it = images_.find(name); it != images_.end())
@@ -501,16 +507,17 @@ std::string openstack_cloud::image_id(const std::string& wanted) {
   // By id first (a UUID-looking name), then by name.
   std::string found;
   if (name.size() == 36 && std::count(name.begin(), name.end(), '-') == 4) {
-    auto r = session_->call("image", "GET", "/v2/images/" + percent_encode(name));
+    auto r =
+      session_->call("image", "GET", "/v2/images/" + percent_encode(name));
     if (r.status == 200)
       found = json_string_or(parse_json_object(r.body, "image"), "id");
     else if (r.status != 404)
       throw_http_failure(r, "look up image " + name);
   }
   if (found.empty()) {
-    auto r = checked(session_->call("image", "GET",
-                                    "/v2/images?name=" + percent_encode(name)),
-                     "look up image " + name);
+    auto r = checked(
+      session_->call("image", "GET", "/v2/images?name=" + percent_encode(name)),
+      "look up image " + name);
     auto j = parse_json_object(r.body, "images");
     if (auto im = j.find("images"); im != j.end() && im->is_array())
       for (auto& i : *im)
@@ -521,7 +528,8 @@ std::string openstack_cloud::image_id(const std::string& wanted) {
   }
   if (found.empty())
     throw cloud_failure(errc::invalid_argument,
-                        "the cloud has no active image named or with id '" + name + "'");
+                        "the cloud has no active image named or with id '"
+                          + name + "'");
   std::lock_guard guard{mtx_};
   images_[name] = found;
   return found;
@@ -530,12 +538,12 @@ std::string openstack_cloud::image_id(const std::string& wanted) {
 std::string openstack_cloud::create_server(const instance_spec& spec,
                                            const nova_flavor& f) {
   auto image = image_id(spec.image);
-  json server = {{"name", "fogbow-" + spec.order_id},
-                 {"imageRef", image},
-                 {"flavorRef", f.id},
-                 {"metadata",
-                  {{"fogbow-order-id", spec.order_id},
-                   {"fogbow-member", member_id_}}}};
+  json server = {
+    {"name", "fogbow-" + spec.order_id},
+    {"imageRef", image},
+    {"flavorRef", f.id},
+    {"metadata",
+     {{"fogbow-order-id", spec.order_id}, {"fogbow-member", member_id_}}}};
   if (network_id_.empty())
     server["networks"] = "none";
   else
@@ -545,8 +553,9 @@ std::string openstack_cloud::create_server(const instance_spec& spec,
   // The order's SSH key becomes a Nova keypair named after the order.
   bool with_key = !spec.public_key.empty();
   if (with_key) {
-    json kp = {{"keypair", {{"name", "fogbow-" + spec.order_id},
-                            {"public_key", spec.public_key}}}};
+    json kp = {
+      {"keypair",
+       {{"name", "fogbow-" + spec.order_id}, {"public_key", spec.public_key}}}};
     auto k = session_->call("compute", "POST", "/os-keypairs", kp.dump(),
                             nova_headers());
     if (k.status != 409) // 409: imported by an earlier attempt of this order
@@ -568,44 +577,48 @@ std::string openstack_cloud::create_server(const instance_spec& spec,
               ? json_string_or(j["server"], "id")
               : std::string{};
   if (id.empty())
-    throw cloud_failure(errc::cloud_error, "create server: Nova returned no server id");
+    throw cloud_failure(errc::cloud_error,
+                        "create server: Nova returned no server id");
   return id;
 }
 
 std::optional<instance> openstack_cloud::get_server(const std::string& id) {
-  auto r = session_->call("compute", "GET", "/servers/" + percent_encode(id), {},
-                          nova_headers());
+  auto r = session_->call("compute", "GET", "/servers/" + percent_encode(id),
+                          {}, nova_headers());
   if (r.status == 404)
     return std::nullopt;
   checked(r, "get server " + id);
   auto j = parse_json_object(r.body, "get server");
   if (!j.contains("server") || !j["server"].is_object())
-    throw cloud_failure(errc::cloud_error, "get server: no server in the answer");
+    throw cloud_failure(errc::cloud_error,
+                        "get server: no server in the answer");
   return server_to_instance(j["server"]);
 }
 
 std::vector<instance> openstack_cloud::list_servers() {
   std::vector<instance> out;
-  std::string path = "/servers/detail?name=" + percent_encode("^fogbow-") + "&limit=1000";
+  std::string path =
+    "/servers/detail?name=" + percent_encode("^fogbow-") + "&limit=1000";
   for (int page = 0; page < 100; ++page) {
     auto r = checked(session_->call("compute", "GET", path, {}, nova_headers()),
                      "list servers");
     auto j = parse_json_object(r.body, "list servers");
     auto servers = j.find("servers");
     if (servers == j.end() || !servers->is_array())
-      throw cloud_failure(errc::cloud_error, "list servers: no server list in the answer");
+      throw cloud_failure(errc::cloud_error,
+                          "list servers: no server list in the answer");
     std::string last;
     for (auto& s : *servers) {
       if (!s.is_object())
         continue;
       last = json_string_or(s, "id");
       auto m = s.find("metadata");
-      if (m == s.end() || !m->is_object() || json_string_or(*m, "fogbow-member") != member_id_)
+      if (m == s.end() || !m->is_object()
+          || json_string_or(*m, "fogbow-member") != member_id_)
         continue;
       out.push_back(server_to_instance(s));
       // Nova's listing leaves out the fault of an ERROR server: ask for it.
-      if (out.back().state == instance_state::failed
-          && !s.contains("fault")) {
+      if (out.back().state == instance_state::failed && !s.contains("fault")) {
         try {
           if (auto one = get_server(out.back().id); one && !one->fault.empty())
             out.back().fault = one->fault;
@@ -623,8 +636,8 @@ std::vector<instance> openstack_cloud::list_servers() {
 }
 
 void openstack_cloud::delete_server(const std::string& id) {
-  auto r = session_->call("compute", "DELETE", "/servers/" + percent_encode(id), {},
-                          nova_headers());
+  auto r = session_->call("compute", "DELETE", "/servers/" + percent_encode(id),
+                          {}, nova_headers());
   checked(r, "delete server " + id);
 }
 
@@ -639,8 +652,9 @@ void openstack_cloud::delete_keypair(const std::string& order_id) noexcept {
 }
 
 cloud_resources openstack_cloud::limits() {
-  auto r = checked(session_->call("compute", "GET", "/limits", {}, nova_headers()),
-                   "read limits");
+  auto r =
+    checked(session_->call("compute", "GET", "/limits", {}, nova_headers()),
+            "read limits");
   return parse_limits(r.body);
 }
 

@@ -39,9 +39,9 @@ namespace fogbow {
 struct openstack_account {
   std::string username;
   std::string password;
-  std::string user_domain = "Default";   ///< domain name of the user
-  std::string project_name;              ///< project by name …
-  std::string project_id;                ///< … or by id (wins when set)
+  std::string user_domain = "Default";    ///< domain name of the user
+  std::string project_name;               ///< project by name …
+  std::string project_id;                 ///< … or by id (wins when set)
   std::string project_domain = "Default"; ///< domain name of the project
   friend bool operator==(const openstack_account&,
                          const openstack_account&) = default;
@@ -50,8 +50,8 @@ struct openstack_account {
 /// Where and how to talk to one OpenStack.
 struct openstack_endpoint_config {
   std::string auth_url = "http://127.0.0.1:5000/v3"; ///< Keystone v3
-  std::string region;               ///< empty: any region
-  std::string interface = "public"; ///< catalog interface
+  std::string region;                                ///< empty: any region
+  std::string interface = "public";                  ///< catalog interface
   /// service type ("compute", "image", …) → base URL used instead of the
   /// catalog's (e.g. when the catalog names hosts unreachable from here).
   std::map<std::string, std::string> overrides;
@@ -107,7 +107,7 @@ bool is_no_valid_host(std::string_view fault);
 
 /// A parsed Keystone token (from POST /v3/auth/tokens).
 struct keystone_token {
-  std::string value;       ///< the X-Subject-Token header
+  std::string value; ///< the X-Subject-Token header
   millis expires_at = 0;
   millis issued_at = 0;
   std::string user_id;
@@ -168,22 +168,17 @@ public:
 
   /// An authenticated call to a service; on a 401 it re-authenticates and
   /// retries once. `path` is appended to the service's base URL.
-  http_result call(const std::string& service_type, const std::string& method,
-                   const std::string& path, const std::string& body = {},
-                   const std::vector<std::pair<std::string, std::string>>& headers = {});
+  http_result
+  call(const std::string& service_type, const std::string& method,
+       const std::string& path, const std::string& body = {},
+       const std::vector<std::pair<std::string, std::string>>& headers = {});
 
   /// How many token requests Keystone has answered so far (any status).
-  std::uint64_t token_requests() const {
-    return token_requests_.load();
-  }
+  std::uint64_t token_requests() const { return token_requests_.load(); }
 
-  const openstack_account& account() const {
-    return account_;
-  }
+  const openstack_account& account() const { return account_; }
 
-  const openstack_endpoint_config& config() const {
-    return cfg_;
-  }
+  const openstack_endpoint_config& config() const { return cfg_; }
 
   /// Human-readable name: "user@project".
   std::string describe() const;
@@ -235,9 +230,7 @@ public:
   /// GET /limits.
   cloud_resources limits();
 
-  keystone_session& session() {
-    return *session_;
-  }
+  keystone_session& session() { return *session_; }
 
 private:
   std::shared_ptr<keystone_session> session_;

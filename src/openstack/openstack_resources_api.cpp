@@ -94,7 +94,8 @@ cinder_volume parse_volume(std::string_view body) {
     throw cloud_failure(errc::cloud_error, "volume: no 'volume' in the answer");
   auto c = volume_from_json(*v);
   if (c.volume.id.empty())
-    throw cloud_failure(errc::cloud_error, "volume: Cinder returned no volume id");
+    throw cloud_failure(errc::cloud_error,
+                        "volume: Cinder returned no volume id");
   return c;
 }
 
@@ -103,7 +104,8 @@ std::vector<cinder_volume> parse_volume_list(std::string_view body,
   auto j = parse_json_object(body, "list volumes");
   auto vs = j.find("volumes");
   if (vs == j.end() || !vs->is_array())
-    throw cloud_failure(errc::cloud_error, "list volumes: no 'volumes' list in the answer");
+    throw cloud_failure(errc::cloud_error,
+                        "list volumes: no 'volumes' list in the answer");
   std::vector<cinder_volume> out;
   for (auto& v : *vs) {
     if (!v.is_object())
@@ -127,7 +129,9 @@ volume_limits parse_volume_limits(std::string_view body) {
 }
 
 bool more_room(const volume_limits& now, const volume_limits& before) {
-  auto free = [](int total, int used) { return total < 0 ? 1 << 30 : total - used; };
+  auto free = [](int total, int used) {
+    return total < 0 ? 1 << 30 : total - used;
+  };
   return free(now.volumes_total, now.volumes_used)
            > free(before.volumes_total, before.volumes_used)
          || free(now.gigabytes_total, now.gigabytes_used)
@@ -148,7 +152,8 @@ network_limits parse_network_limits(std::string_view body) {
   auto j = parse_json_object(body, "network quota");
   auto q = j.find("quota");
   if (q == j.end() || !q->is_object())
-    throw cloud_failure(errc::cloud_error, "network quota: no 'quota' in the answer");
+    throw cloud_failure(errc::cloud_error,
+                        "network quota: no 'quota' in the answer");
   network_limits r;
   auto read = [&](const char* key, int& total, int& used) {
     auto it = q->find(key);
@@ -163,7 +168,9 @@ network_limits parse_network_limits(std::string_view body) {
 }
 
 bool more_room(const network_limits& now, const network_limits& before) {
-  auto free = [](int total, int used) { return total < 0 ? 1 << 30 : total - used; };
+  auto free = [](int total, int used) {
+    return total < 0 ? 1 << 30 : total - used;
+  };
   return free(now.networks_total, now.networks_used)
            > free(before.networks_total, before.networks_used)
          || free(now.subnets_total, now.subnets_used)
@@ -234,7 +241,8 @@ std::vector<neutron_network> parse_network_list(std::string_view networks_body,
   return out;
 }
 
-std::string subnet_request(const std::string& network_id, const instance_spec& spec) {
+std::string subnet_request(const std::string& network_id,
+                           const instance_spec& spec) {
   json subnet = {{"network_id", network_id},
                  {"name", name_prefix + spec.order_id},
                  {"ip_version", 4},
@@ -245,12 +253,12 @@ std::string subnet_request(const std::string& network_id, const instance_spec& s
   return json{{"subnet", subnet}}.dump();
 }
 
-// -- Cinder / Nova attachments --------------------------------------------------
+// -- Cinder / Nova attachments
+// --------------------------------------------------
 
 openstack_volumes::openstack_volumes(std::shared_ptr<keystone_session> session,
                                      std::string member_id)
-  : session_(std::move(session)), member_id_(std::move(member_id)) {
-}
+    : session_(std::move(session)), member_id_(std::move(member_id)) {}
 
 bool openstack_volumes::has_service() {
   return session_->has_endpoint("volumev3");
@@ -258,25 +266,28 @@ bool openstack_volumes::has_service() {
 
 void openstack_volumes::require_service() {
   if (!has_service())
-    throw cloud_failure(errc::unsupported,
-                        "this OpenStack has no volumev3 endpoint (Cinder v3) "
-                        "in its service catalog: volume orders cannot be served");
+    throw cloud_failure(
+      errc::unsupported,
+      "this OpenStack has no volumev3 endpoint (Cinder v3) "
+      "in its service catalog: volume orders cannot be served");
 }
 
 cinder_volume openstack_volumes::create_volume(const instance_spec& spec) {
   require_service();
   if (spec.size_gb < 1)
     throw cloud_failure(errc::invalid_argument, "a volume needs size_gb >= 1");
-  json v = {{"volume",
-             {{"size", spec.size_gb},
-              {"name", name_prefix + spec.order_id},
-              {"metadata", {{order_key, spec.order_id}, {member_key, member_id_}}}}}};
+  json v = {
+    {"volume",
+     {{"size", spec.size_gb},
+      {"name", name_prefix + spec.order_id},
+      {"metadata", {{order_key, spec.order_id}, {member_key, member_id_}}}}}};
   auto r = checked(session_->call("volumev3", "POST", "/volumes", v.dump()),
                    "create volume");
   return parse_volume(r.body);
 }
 
-std::optional<cinder_volume> openstack_volumes::find_volume(const std::string& order_id) {
+std::optional<cinder_volume>
+openstack_volumes::find_volume(const std::string& order_id) {
   require_service();
   auto r = checked(session_->call("volumev3", "GET",
                                   "/volumes/detail?name="
@@ -288,7 +299,8 @@ std::optional<cinder_volume> openstack_volumes::find_volume(const std::string& o
   return std::nullopt;
 }
 
-std::optional<cinder_volume> openstack_volumes::get_volume(const std::string& id) {
+std::optional<cinder_volume>
+openstack_volumes::get_volume(const std::string& id) {
   require_service();
   auto r = session_->call("volumev3", "GET", "/volumes/" + percent_encode(id));
   if (r.status == 404)
@@ -325,20 +337,24 @@ std::vector<cinder_volume> openstack_volumes::list_volumes() {
 
 void openstack_volumes::delete_volume(const std::string& id) {
   require_service();
-  auto r = session_->call("volumev3", "DELETE", "/volumes/" + percent_encode(id));
+  auto r =
+    session_->call("volumev3", "DELETE", "/volumes/" + percent_encode(id));
   if (r.status == 400)
     // "Invalid volume: Volume status must be available or error …": it is
     // attached or busy.
-    throw cloud_failure(errc::conflict, "delete volume " + id + " failed (HTTP 400): "
-                                          + cloud_message(r.body));
+    throw cloud_failure(errc::conflict,
+                        "delete volume " + id
+                          + " failed (HTTP 400): " + cloud_message(r.body));
   checked(r, "delete volume " + id);
 }
 
-void openstack_volumes::set_metadata(const std::string& id, const std::string& key,
+void openstack_volumes::set_metadata(const std::string& id,
+                                     const std::string& key,
                                      const std::string& value) {
   json m = {{"metadata", {{key, value}}}};
   checked(session_->call("volumev3", "POST",
-                         "/volumes/" + percent_encode(id) + "/metadata", m.dump()),
+                         "/volumes/" + percent_encode(id) + "/metadata",
+                         m.dump()),
           "set metadata of volume " + id);
 }
 
@@ -346,7 +362,8 @@ void openstack_volumes::remove_metadata(const std::string& id,
                                         const std::string& key) noexcept {
   try {
     session_->call("volumev3", "DELETE",
-                   "/volumes/" + percent_encode(id) + "/metadata/" + percent_encode(key));
+                   "/volumes/" + percent_encode(id) + "/metadata/"
+                     + percent_encode(key));
   } catch (...) {
     // best effort
   }
@@ -370,17 +387,20 @@ void openstack_volumes::detach(const std::string& server_id,
                                const std::string& volume_id) {
   checked(session_->call("compute", "DELETE",
                          "/servers/" + percent_encode(server_id)
-                           + "/os-volume_attachments/" + percent_encode(volume_id)),
+                           + "/os-volume_attachments/"
+                           + percent_encode(volume_id)),
           "detach volume " + volume_id + " from server " + server_id);
 }
 
 volume_limits openstack_volumes::limits() {
   require_service();
-  auto r = checked(session_->call("volumev3", "GET", "/limits"), "read volume limits");
+  auto r =
+    checked(session_->call("volumev3", "GET", "/limits"), "read volume limits");
   return parse_volume_limits(r.body);
 }
 
-// -- Neutron -------------------------------------------------------------------
+// -- Neutron
+// -------------------------------------------------------------------
 
 namespace {
 
@@ -395,10 +415,9 @@ std::string neutron_prefix(keystone_session& s) {
 
 } // namespace
 
-openstack_networks::openstack_networks(std::shared_ptr<keystone_session> session,
-                                       std::string member_id)
-  : session_(std::move(session)), member_id_(std::move(member_id)) {
-}
+openstack_networks::openstack_networks(
+  std::shared_ptr<keystone_session> session, std::string member_id)
+    : session_(std::move(session)), member_id_(std::move(member_id)) {}
 
 bool openstack_networks::has_service() {
   return session_->has_endpoint("network");
@@ -406,17 +425,20 @@ bool openstack_networks::has_service() {
 
 void openstack_networks::require_service() {
   if (!has_service())
-    throw cloud_failure(errc::unsupported,
-                        "this OpenStack has no network endpoint (Neutron) in its "
-                        "service catalog: network orders cannot be served");
+    throw cloud_failure(
+      errc::unsupported,
+      "this OpenStack has no network endpoint (Neutron) in its "
+      "service catalog: network orders cannot be served");
 }
 
-std::optional<neutron_network> openstack_networks::find_network(const std::string& order_id) {
+std::optional<neutron_network>
+openstack_networks::find_network(const std::string& order_id) {
   require_service();
   auto p = neutron_prefix(*session_);
   auto name = percent_encode(name_prefix + order_id);
-  auto nr = checked(session_->call("network", "GET", p + "/networks?name=" + name),
-                    "look up the network of order " + order_id);
+  auto nr =
+    checked(session_->call("network", "GET", p + "/networks?name=" + name),
+            "look up the network of order " + order_id);
   auto nj = parse_json_object(nr.body, "list networks");
   auto ns = nj.find("networks");
   if (ns == nj.end() || !ns->is_array())
@@ -444,10 +466,12 @@ neutron_network openstack_networks::create_network(const instance_spec& spec) {
   auto j = parse_json_object(r.body, "create network");
   auto net = j.find("network");
   if (net == j.end() || !net->is_object())
-    throw cloud_failure(errc::cloud_error, "create network: no 'network' in the answer");
+    throw cloud_failure(errc::cloud_error,
+                        "create network: no 'network' in the answer");
   auto x = network_from_json(*net, nullptr);
   if (x.net.id.empty())
-    throw cloud_failure(errc::cloud_error, "create network: Neutron returned no id");
+    throw cloud_failure(errc::cloud_error,
+                        "create network: Neutron returned no id");
   return x;
 }
 
@@ -459,26 +483,32 @@ std::string openstack_networks::create_subnet(const std::string& network_id,
                    "create subnet " + spec.network_cidr);
   auto j = parse_json_object(r.body, "create subnet");
   auto s = j.find("subnet");
-  auto id = s != j.end() && s->is_object() ? json_string_or(*s, "id") : std::string{};
+  auto id =
+    s != j.end() && s->is_object() ? json_string_or(*s, "id") : std::string{};
   if (id.empty())
-    throw cloud_failure(errc::cloud_error, "create subnet: Neutron returned no id");
+    throw cloud_failure(errc::cloud_error,
+                        "create subnet: Neutron returned no id");
   return id;
 }
 
-std::optional<neutron_network> openstack_networks::get_network(const std::string& id) {
+std::optional<neutron_network>
+openstack_networks::get_network(const std::string& id) {
   require_service();
   auto p = neutron_prefix(*session_);
-  auto r = session_->call("network", "GET", p + "/networks/" + percent_encode(id));
+  auto r =
+    session_->call("network", "GET", p + "/networks/" + percent_encode(id));
   if (r.status == 404)
     return std::nullopt;
   checked(r, "get network " + id);
   auto j = parse_json_object(r.body, "get network");
   auto n = j.find("network");
   if (n == j.end() || !n->is_object())
-    throw cloud_failure(errc::cloud_error, "get network: no 'network' in the answer");
-  auto sr = checked(session_->call("network", "GET",
-                                   p + "/subnets?network_id=" + percent_encode(id)),
-                    "list the subnets of network " + id);
+    throw cloud_failure(errc::cloud_error,
+                        "get network: no 'network' in the answer");
+  auto sr =
+    checked(session_->call("network", "GET",
+                           p + "/subnets?network_id=" + percent_encode(id)),
+            "list the subnets of network " + id);
   auto sj = parse_json_object(sr.body, "list subnets");
   const json* subnets = nullptr;
   if (auto s = sj.find("subnets"); s != sj.end() && s->is_array())
@@ -491,10 +521,12 @@ std::vector<neutron_network> openstack_networks::list_networks() {
     return {};
   auto p = neutron_prefix(*session_);
   auto desc = percent_encode(network_description(member_id_));
-  auto nr = checked(session_->call("network", "GET", p + "/networks?description=" + desc),
-                    "list networks");
-  auto sr = checked(session_->call("network", "GET", p + "/subnets?ip_version=4"),
-                    "list subnets");
+  auto nr = checked(
+    session_->call("network", "GET", p + "/networks?description=" + desc),
+    "list networks");
+  auto sr =
+    checked(session_->call("network", "GET", p + "/subnets?ip_version=4"),
+            "list subnets");
   return parse_network_list(nr.body, sr.body, member_id_);
 }
 
@@ -502,18 +534,19 @@ network_limits openstack_networks::limits() {
   require_service();
   auto p = neutron_prefix(*session_);
   auto project = session_->token().project_id;
-  auto r = checked(session_->call("network", "GET",
-                                  p + "/quotas/" + percent_encode(project)
-                                    + "/details.json"),
-                   "read network quota");
+  auto r = checked(
+    session_->call("network", "GET",
+                   p + "/quotas/" + percent_encode(project) + "/details.json"),
+    "read network quota");
   return parse_network_limits(r.body);
 }
 
 void openstack_networks::delete_network(const std::string& id) {
   require_service();
   auto p = neutron_prefix(*session_);
-  checked(session_->call("network", "DELETE", p + "/networks/" + percent_encode(id)),
-          "delete network " + id);
+  checked(
+    session_->call("network", "DELETE", p + "/networks/" + percent_encode(id)),
+    "delete network " + id);
 }
 
 } // namespace fogbow

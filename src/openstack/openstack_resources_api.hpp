@@ -30,9 +30,9 @@ namespace fogbow {
 
 /// A Cinder volume as the driver needs it.
 struct cinder_volume {
-  instance volume;             ///< kind volume, id, state, size_gb, server_id
-  std::string status;          ///< Cinder's status, e.g. "in-use"
-  std::string member;          ///< metadata fogbow-member
+  instance volume;              ///< kind volume, id, state, size_gb, server_id
+  std::string status;           ///< Cinder's status, e.g. "in-use"
+  std::string member;           ///< metadata fogbow-member
   std::string attachment_order; ///< metadata fogbow-attachment-order
   /// Its attachments (kind attachment, id "<server>:<volume>", order id =
   /// attachment_order), one per attached server.
@@ -79,7 +79,8 @@ struct network_limits {
   int networks_used = 0;
   int subnets_total = -1;
   int subnets_used = 0;
-  friend bool operator==(const network_limits&, const network_limits&) = default;
+  friend bool operator==(const network_limits&,
+                         const network_limits&) = default;
 };
 network_limits parse_network_limits(std::string_view body);
 
@@ -96,9 +97,9 @@ std::string network_description(std::string_view member_id);
 
 /// A Neutron network joined with its first IPv4 subnet.
 struct neutron_network {
-  instance net;        ///< kind network, id, order id (from the name), state
-  std::string status;  ///< Neutron's status
-  std::string member;  ///< from the description, empty if not ours
+  instance net;          ///< kind network, id, order id (from the name), state
+  std::string status;    ///< Neutron's status
+  std::string member;    ///< from the description, empty if not ours
   std::string subnet_id; ///< empty: no subnet yet
 };
 
@@ -113,12 +114,14 @@ std::vector<neutron_network> parse_network_list(std::string_view networks_body,
                                                 std::string_view member_id);
 
 /// The body of `POST /v2.0/subnets` for an order's network.
-std::string subnet_request(const std::string& network_id, const instance_spec& spec);
+std::string subnet_request(const std::string& network_id,
+                           const instance_spec& spec);
 
 /// Cinder volumes and Nova attachments of one account.
 class openstack_volumes {
 public:
-  openstack_volumes(std::shared_ptr<keystone_session> session, std::string member_id);
+  openstack_volumes(std::shared_ptr<keystone_session> session,
+                    std::string member_id);
 
   /// Throws cloud_failure(unsupported) when the catalog has no volumev3.
   void require_service();
@@ -168,7 +171,8 @@ private:
 /// Neutron networks (with one IPv4 subnet each) of one account.
 class openstack_networks {
 public:
-  openstack_networks(std::shared_ptr<keystone_session> session, std::string member_id);
+  openstack_networks(std::shared_ptr<keystone_session> session,
+                     std::string member_id);
 
   /// Throws cloud_failure(unsupported) when the catalog has no network.
   void require_service();
@@ -181,7 +185,8 @@ public:
   neutron_network create_network(const instance_spec& spec);
 
   /// POST /v2.0/subnets for the network; returns the subnet id.
-  std::string create_subnet(const std::string& network_id, const instance_spec& spec);
+  std::string create_subnet(const std::string& network_id,
+                            const instance_spec& spec);
 
   /// GET /v2.0/networks/{id} with its subnets; nullopt on 404.
   std::optional<neutron_network> get_network(const std::string& id);

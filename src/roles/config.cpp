@@ -11,7 +11,8 @@
 namespace fogbow {
 
 std::vector<flavor> default_flavors() {
-  return {{"small", 1, 512, 10}, {"medium", 2, 1024, 20}, {"large", 4, 2048, 40}};
+  return {
+    {"small", 1, 512, 10}, {"medium", 2, 1024, 20}, {"large", 4, 2048, 40}};
 }
 
 namespace {
@@ -78,19 +79,29 @@ const string_rule not_empty{[](const std::string& s) { return !s.empty(); },
 
 // --- the key table: every key of every section, once ------------------------
 
-const section_spec<fogbow_config> root_spec{
-  "", "", false, false, {},
-  {"manager", "http", "identity", "authorization", "log", "tunnel", "xmpp",
-   "rendezvous"}};
+const section_spec<fogbow_config> root_spec{"",
+                                            "",
+                                            false,
+                                            false,
+                                            {},
+                                            {"manager", "http", "identity",
+                                             "authorization", "log", "tunnel",
+                                             "xmpp", "rendezvous"}};
 
 const section_spec<manager_settings> manager_spec{
-  "manager", "The manager: takes orders and fulfils them on its cloud.",
-  false, false,
-  {{"member_id", &manager_settings::member_id,
+  "manager",
+  "The manager: takes orders and fulfils them on its cloud.",
+  false,
+  false,
+  {{"member_id",
+    &manager_settings::member_id,
     "This site's member id: a name without '@', or a bare JID. Instance ids "
     "are \"<local id>@<member_id>\". With [manager.federation] it is the "
     "bare JID of its jid: leave it out (or write exactly that).",
-    0, 0, {}, &member_id_rule},
+    0,
+    0,
+    {},
+    &member_id_rule},
    {"max_orders_per_request", &manager_settings::max_orders_per_request,
     "Largest `count` one POST /v1/orders may ask for.", 1, 10000},
    {"retry_initial_ms", &manager_settings::retry_initial_ms,
@@ -109,29 +120,44 @@ const section_spec<manager_settings> manager_spec{
   {"driver", "tunnel", "federation"}};
 
 const section_spec<driver_settings> driver_spec{
-  "manager.driver", "The cloud driver the manager creates resources with.",
-  false, false,
-  {{"kind", &driver_settings::kind,
+  "manager.driver",
+  "The cloud driver the manager creates resources with.",
+  false,
+  false,
+  {{"kind",
+    &driver_settings::kind,
     "\"local\": each instance is a sandboxed process group on this host that "
     "runs the order's user data as a shell script (compute orders only). "
     "\"instant\": in-memory instances of every kind, created instantly "
     "(benchmarks and tests only). \"openstack\": Nova servers, Cinder "
     "volumes and attachments, Neutron networks; needs "
     "[manager.driver.openstack].",
-    0, 0, {"local", "instant", "openstack"}},
-   {"sandbox", &driver_settings::sandbox,
+    0,
+    0,
+    {"local", "instant", "openstack"}},
+   {"sandbox",
+    &driver_settings::sandbox,
     "local driver: run each instance in a bubblewrap sandbox as an "
     "unprivileged user (\"none\": plain processes as the manager's user; "
     "never for production).",
-    0, 0, {"bwrap", "none"}},
-   {"instances_dir", &driver_settings::instances_dir,
+    0,
+    0,
+    {"bwrap", "none"}},
+   {"instances_dir",
+    &driver_settings::instances_dir,
     "local driver: where it keeps one directory per instance (console.log, "
     "user-data, pid).",
-    0, 0, {}, nullptr, "<data-dir>/instances", "\"/var/lib/fogbow/instances\""},
+    0,
+    0,
+    {},
+    nullptr,
+    "<data-dir>/instances",
+    "\"/var/lib/fogbow/instances\""},
    {"ip", &driver_settings::ip, "Address reported as the instances' ip."},
    {"vcpu", &driver_settings::vcpu,
     "Capacity of this cloud (local and instant drivers), enforced on every "
-    "create: vCPUs.", 0, 1 << 20},
+    "create: vCPUs.",
+    0, 1 << 20},
    {"memory_mb", &driver_settings::memory_mb, "Capacity: memory in MB.", 0,
     int_max},
    {"instances", &driver_settings::instances, "Capacity: instances.", 0,
@@ -144,28 +170,60 @@ const section_spec<flavor> flavor_spec{
   "smallest that satisfies its vcpu/memory_mb/disk_gb and requirements. "
   "Default: small (1 vCPU, 512 MB, 10 GB), medium (2, 1024, 20) and large "
   "(4, 2048, 40).",
-  true, true,
-  {{"name", &flavor::name, "The flavor's name (required).", 0, 0, {}, nullptr,
-    nullptr, "\"small\""},
+  true,
+  true,
+  {{"name",
+    &flavor::name,
+    "The flavor's name (required).",
+    0,
+    0,
+    {},
+    nullptr,
+    nullptr,
+    "\"small\""},
    {"vcpu", &flavor::vcpu, "vCPUs.", 1, 1 << 20, {}, nullptr, nullptr, "1"},
-   {"memory_mb", &flavor::memory_mb, "Memory in MB.", 0, int_max, {}, nullptr,
-    nullptr, "512"},
-   {"disk_gb", &flavor::disk_gb, "Disk in GB.", 0, int_max, {}, nullptr,
-    nullptr, "10"}}};
+   {"memory_mb",
+    &flavor::memory_mb,
+    "Memory in MB.",
+    0,
+    int_max,
+    {},
+    nullptr,
+    nullptr,
+    "512"},
+   {"disk_gb",
+    &flavor::disk_gb,
+    "Disk in GB.",
+    0,
+    int_max,
+    {},
+    nullptr,
+    nullptr,
+    "10"}}};
 
 const section_spec<openstack_settings> openstack_spec{
   "manager.driver.openstack",
   "The openstack driver (kind = \"openstack\"); config/openstack.toml is a "
   "complete example.",
-  true, false,
-  {{"auth_url", &openstack_settings::auth_url,
+  true,
+  false,
+  {{"auth_url",
+    &openstack_settings::auth_url,
     "Keystone v3 URL (required). Tokens are password tokens scoped to the "
     "account's project.",
-    0, 0, {}, &keystone_url, nullptr, "\"http://127.0.0.1:5000/v3\""},
+    0,
+    0,
+    {},
+    &keystone_url,
+    nullptr,
+    "\"http://127.0.0.1:5000/v3\""},
    {"region", &openstack_settings::region,
     "Catalog region of the endpoints to use; \"\" = the first of any region."},
-   {"interface", &openstack_settings::interface,
-    "Catalog interface of the endpoints to use.", 0, 0,
+   {"interface",
+    &openstack_settings::interface,
+    "Catalog interface of the endpoints to use.",
+    0,
+    0,
     {"public", "internal", "admin"}},
    {"network_id", &openstack_settings::network_id,
     "Neutron network id the servers are attached to; \"\" = boot with no NIC "
@@ -204,10 +262,15 @@ const section_spec<openstack_settings> openstack_spec{
    {"networks", &openstack_settings::networks,
     "Serve network orders (a Neutron network plus one IPv4 subnet); false = "
     "they are refused."},
-   {"endpoints", &openstack_settings::endpoints,
+   {"endpoints",
+    &openstack_settings::endpoints,
     "Per-service URL overrides (service type = base URL), used instead of "
     "the catalog's.",
-    0, 0, {}, &http_or_https_url, nullptr,
+    0,
+    0,
+    {},
+    &http_or_https_url,
+    nullptr,
     "{ compute = \"https://nova.example.org:8774/v2.1\" }"}},
   {"accounts", "mapper"}};
 
@@ -215,17 +278,45 @@ const section_spec<openstack_account_entry> account_spec{
   "manager.driver.openstack.accounts",
   "Cloud accounts (at least one). The project is given by project_name (+ "
   "project_domain) or by project_id.",
-  true, true,
-  {{"name", &openstack_account_entry::name,
-    "How the mapper refers to this account (required).", 0, 0, {}, nullptr,
-    nullptr, "\"main\""},
-   {"username", &openstack_account_entry::username, "Keystone user (required).",
-    0, 0, {}, nullptr, nullptr, "\"demo\""},
-   {"password", &openstack_account_entry::password, "Its password.", 0, 0, {},
-    nullptr, nullptr, "\"demo-pw\""},
+  true,
+  true,
+  {{"name",
+    &openstack_account_entry::name,
+    "How the mapper refers to this account (required).",
+    0,
+    0,
+    {},
+    nullptr,
+    nullptr,
+    "\"main\""},
+   {"username",
+    &openstack_account_entry::username,
+    "Keystone user (required).",
+    0,
+    0,
+    {},
+    nullptr,
+    nullptr,
+    "\"demo\""},
+   {"password",
+    &openstack_account_entry::password,
+    "Its password.",
+    0,
+    0,
+    {},
+    nullptr,
+    nullptr,
+    "\"demo-pw\""},
    {"user_domain", &openstack_account_entry::user_domain, "The user's domain."},
-   {"project_name", &openstack_account_entry::project_name,
-    "The project, by name.", 0, 0, {}, nullptr, nullptr, "\"demo\""},
+   {"project_name",
+    &openstack_account_entry::project_name,
+    "The project, by name.",
+    0,
+    0,
+    {},
+    nullptr,
+    nullptr,
+    "\"demo\""},
    {"project_id", &openstack_account_entry::project_id,
     "The project, by id (instead of project_name)."},
    {"project_domain", &openstack_account_entry::project_domain,
@@ -236,16 +327,33 @@ const section_spec<openstack_mapper_settings> mapper_spec{
   "Which account serves a request: \"single\" always `account`; "
   "\"per-member\" maps a requesting member id to an account through "
   "`members`, others get `default` (\"\" = they are refused).",
-  true, false,
-  {{"plugin", &openstack_mapper_settings::plugin, "The mapper.", 0, 0,
+  true,
+  false,
+  {{"plugin",
+    &openstack_mapper_settings::plugin,
+    "The mapper.",
+    0,
+    0,
     {"single", "per-member"}},
-   {"account", &openstack_mapper_settings::account,
-    "single: the account used.", 0, 0, {}, nullptr, "the first account",
+   {"account",
+    &openstack_mapper_settings::account,
+    "single: the account used.",
+    0,
+    0,
+    {},
+    nullptr,
+    "the first account",
     "\"main\""},
    {"default", &openstack_mapper_settings::default_account,
     "per-member: the account of members not in `members`."},
-   {"members", &openstack_mapper_settings::members,
-    "per-member: member id = account name.", 0, 0, {}, nullptr, nullptr,
+   {"members",
+    &openstack_mapper_settings::members,
+    "per-member: member id = account name.",
+    0,
+    0,
+    {},
+    nullptr,
+    nullptr,
     "{ \"site-b.example.org\" = \"main\" }"}}};
 
 const section_spec<manager_tunnel_settings> manager_tunnel_spec{
@@ -256,19 +364,44 @@ const section_spec<manager_tunnel_settings> manager_tunnel_spec{
   "and extra_ports on GET /v1/computes/{id}. With --role=all and a [tunnel] "
   "section but no [manager.tunnel], the manager uses the tunnel of its own "
   "process.",
-  true, false,
-  {{"url", &manager_tunnel_settings::url,
-    "The tunnel's HTTP API, as the manager and the instances see it.", 0, 0,
-    {}, &plain_http_url, nullptr, "\"http://127.0.0.1:2223\""},
-   {"secret", &manager_tunnel_settings::secret,
-    "The tunnel's manager_secret.", 0, 0, {}, &secret_length, nullptr,
+  true,
+  false,
+  {{"url",
+    &manager_tunnel_settings::url,
+    "The tunnel's HTTP API, as the manager and the instances see it.",
+    0,
+    0,
+    {},
+    &plain_http_url,
+    nullptr,
+    "\"http://127.0.0.1:2223\""},
+   {"secret",
+    &manager_tunnel_settings::secret,
+    "The tunnel's manager_secret.",
+    0,
+    0,
+    {},
+    &secret_length,
+    nullptr,
     "\"demo-tunnel-secret-0123\""},
-   {"ssh_host", &manager_tunnel_settings::ssh_host,
-    "Tunnel SSH host, as instances see it (required).", 0, 0, {}, nullptr,
-    nullptr, "\"127.0.0.1\""},
-   {"public_host", &manager_tunnel_settings::public_host,
-    "Host shown in ssh_public_address (required).", 0, 0, {}, nullptr,
-    nullptr, "\"127.0.0.1\""},
+   {"ssh_host",
+    &manager_tunnel_settings::ssh_host,
+    "Tunnel SSH host, as instances see it (required).",
+    0,
+    0,
+    {},
+    nullptr,
+    nullptr,
+    "\"127.0.0.1\""},
+   {"public_host",
+    &manager_tunnel_settings::public_host,
+    "Host shown in ssh_public_address (required).",
+    0,
+    0,
+    {},
+    nullptr,
+    nullptr,
+    "\"127.0.0.1\""},
    {"local_port", &manager_tunnel_settings::local_port,
     "Instance port published as \"ssh\".", 1, 65535}}};
 
@@ -276,17 +409,37 @@ const section_spec<federation_settings> federation_spec{
   "manager.federation",
   "Join a federation through a rendezvous (needs [xmpp]); without it the "
   "manager runs standalone and GET /v1/members lists only itself.",
-  true, false,
-  {{"jid", &federation_settings::jid,
+  true,
+  false,
+  {{"jid",
+    &federation_settings::jid,
     "This manager's XMPP account, a full JID (user@domain/resource); its "
     "bare JID is its member id in the federation. Other members are "
     "addressed with the same resource: use one resource (fogbow) "
     "federation-wide.",
-    0, 0, {}, &full_jid, nullptr, "\"site-a@xmpp.example.org/fogbow\""},
-   {"password", &federation_settings::password, "Its password.", 0, 0, {},
-    nullptr, nullptr, "\"change-me\""},
-   {"rendezvous", &federation_settings::rendezvous,
-    "Full JID of the rendezvous.", 0, 0, {}, &full_jid, nullptr,
+    0,
+    0,
+    {},
+    &full_jid,
+    nullptr,
+    "\"site-a@xmpp.example.org/fogbow\""},
+   {"password",
+    &federation_settings::password,
+    "Its password.",
+    0,
+    0,
+    {},
+    nullptr,
+    nullptr,
+    "\"change-me\""},
+   {"rendezvous",
+    &federation_settings::rendezvous,
+    "Full JID of the rendezvous.",
+    0,
+    0,
+    {},
+    &full_jid,
+    nullptr,
     "\"rendezvous@xmpp.example.org/fogbow\""},
    {"heartbeat_ms", &federation_settings::heartbeat_ms,
     "Heartbeat period until the rendezvous names its own.", 100, day_ms},
@@ -297,33 +450,60 @@ const section_spec<federation_settings> federation_spec{
     "A member that has not answered a forwarded order in this time is "
     "skipped for that order, and the next one is tried.",
     1, 3600},
-   {"member_picker", &federation_settings::member_picker,
+   {"member_picker",
+    &federation_settings::member_picker,
     "Which member an order that does not fit here is forwarded to: "
     "\"round-robin\" takes the members in id order, one after the other.",
-    0, 0, {"round-robin"}},
-   {"member_validator", &federation_settings::member_validator,
+    0,
+    0,
+    {"round-robin"}},
+   {"member_validator",
+    &federation_settings::member_validator,
     "\"accept-any\": serve and forward to every member. \"whitelist\": "
     "serve only the members in donate_to, forward only to those in "
     "receive_from.",
-    0, 0, {"accept-any", "whitelist"}},
-   {"donate_to", &federation_settings::donate_to,
-    "whitelist: members whose orders this site serves.", 0, 0, {},
-    &bare_jid, nullptr, "[\"site-b@xmpp.example.org\"]"},
-   {"receive_from", &federation_settings::receive_from,
-    "whitelist: members this site forwards its orders to.", 0, 0, {},
-    &bare_jid, nullptr, "[\"site-b@xmpp.example.org\"]"},
-   {"capacity_controller", &federation_settings::capacity_controller,
+    0,
+    0,
+    {"accept-any", "whitelist"}},
+   {"donate_to",
+    &federation_settings::donate_to,
+    "whitelist: members whose orders this site serves.",
+    0,
+    0,
+    {},
+    &bare_jid,
+    nullptr,
+    "[\"site-b@xmpp.example.org\"]"},
+   {"receive_from",
+    &federation_settings::receive_from,
+    "whitelist: members this site forwards its orders to.",
+    0,
+    0,
+    {},
+    &bare_jid,
+    nullptr,
+    "[\"site-b@xmpp.example.org\"]"},
+   {"capacity_controller",
+    &federation_settings::capacity_controller,
     "How many instances another member may hold here at once: "
     "\"unlimited\", or \"fixed\": donated_caps per member, max_donated for "
     "the others.",
-    0, 0, {"unlimited", "fixed"}},
+    0,
+    0,
+    {"unlimited", "fixed"}},
    {"max_donated", &federation_settings::max_donated,
     "fixed: the cap of members not listed in donated_caps (0 = serve them "
     "nothing).",
     0, 1000000},
-   {"donated_caps", &federation_settings::donated_caps,
-    "fixed: bare JID = the most instances that member may hold here.", 0,
-    1000000, {}, nullptr, nullptr, "{ \"site-b@xmpp.example.org\" = 4 }"},
+   {"donated_caps",
+    &federation_settings::donated_caps,
+    "fixed: bare JID = the most instances that member may hold here.",
+    0,
+    1000000,
+    {},
+    nullptr,
+    nullptr,
+    "{ \"site-b@xmpp.example.org\" = 4 }"},
    {"monitor_interval_ms", &federation_settings::monitor_interval_ms,
     "How often the state of instances other members serve for this one is "
     "refreshed (getinstance).",
@@ -338,12 +518,15 @@ const section_spec<federation_settings> federation_spec{
     1, 604800}}};
 
 const section_spec<http_settings> http_spec{
-  "http", "The manager's REST API.", false, false,
+  "http",
+  "The manager's REST API.",
+  false,
+  false,
   {{"bind", &http_settings::bind, "Address of the REST API."},
    {"port", &http_settings::port,
     "Its port; 0 picks a free one. `--http-port` overrides it.", 0, 65535},
-   {"threads", &http_settings::threads, "Worker threads serving requests.",
-    1, 256},
+   {"threads", &http_settings::threads, "Worker threads serving requests.", 1,
+    256},
    {"max_body_bytes", &http_settings::max_body_bytes,
     "Largest request body accepted; larger ones get 413.", 1024, 64 << 20},
    {"timeout_ms", &http_settings::timeout_ms,
@@ -351,15 +534,27 @@ const section_spec<http_settings> http_spec{
     600000}}};
 
 const section_spec<identity_settings> identity_spec{
-  "identity", "Who an X-Auth-Token belongs to.", false, false,
-  {{"plugin", &identity_settings::plugin,
+  "identity",
+  "Who an X-Auth-Token belongs to.",
+  false,
+  false,
+  {{"plugin",
+    &identity_settings::plugin,
     "\"static-tokens\": users and tokens from [[identity.users]]. "
     "\"keystone-v3\": the token is a Keystone token, validated with GET "
     "{auth_url}/auth/tokens.",
-    0, 0, {"static-tokens", "keystone-v3"}},
-   {"auth_url", &identity_settings::auth_url,
-    "keystone-v3: the Keystone v3 URL (required for it).", 0, 0, {}, nullptr,
-    nullptr, "\"http://127.0.0.1:5000/v3\""},
+    0,
+    0,
+    {"static-tokens", "keystone-v3"}},
+   {"auth_url",
+    &identity_settings::auth_url,
+    "keystone-v3: the Keystone v3 URL (required for it).",
+    0,
+    0,
+    {},
+    nullptr,
+    nullptr,
+    "\"http://127.0.0.1:5000/v3\""},
    {"cache_s", &identity_settings::cache_s,
     "keystone-v3: how long a valid token is cached (never past its expiry; "
     "0 = no cache).",
@@ -371,27 +566,70 @@ const section_spec<identity_settings> identity_spec{
   {"users"}};
 
 const section_spec<user_entry> user_spec{
-  "identity.users", "static-tokens: the users and their tokens.", true, true,
-  {{"id", &user_entry::id, "User id (required, unique).", 0, 0, {}, nullptr,
-    nullptr, "\"alice\""},
-   {"name", &user_entry::name, "Display name.", 0, 0, {}, nullptr, "the id",
+  "identity.users",
+  "static-tokens: the users and their tokens.",
+  true,
+  true,
+  {{"id",
+    &user_entry::id,
+    "User id (required, unique).",
+    0,
+    0,
+    {},
+    nullptr,
+    nullptr,
+    "\"alice\""},
+   {"name",
+    &user_entry::name,
+    "Display name.",
+    0,
+    0,
+    {},
+    nullptr,
+    "the id",
     "\"Alice\""},
-   {"token", &user_entry::token,
-    "The X-Auth-Token value (required, at least 8 characters).", 0, 0, {},
-    nullptr, nullptr, "\"a-long-random-token\""}}};
+   {"token",
+    &user_entry::token,
+    "The X-Auth-Token value (required, at least 8 characters).",
+    0,
+    0,
+    {},
+    nullptr,
+    nullptr,
+    "\"a-long-random-token\""}}};
 
 const section_spec<authorization_settings> authorization_spec{
-  "authorization", "What an authenticated user may do.", false, false,
-  {{"plugin", &authorization_settings::plugin,
+  "authorization",
+  "What an authenticated user may do.",
+  false,
+  false,
+  {{"plugin",
+    &authorization_settings::plugin,
     "\"allow-all\": every authenticated user may do everything. "
     "\"user-whitelist\": only the ids listed in `users` may do anything.",
-    0, 0, {"allow-all", "user-whitelist"}},
-   {"users", &authorization_settings::users, "user-whitelist: the user ids.",
-    0, 0, {}, nullptr, nullptr, "[\"alice\"]"}}};
+    0,
+    0,
+    {"allow-all", "user-whitelist"}},
+   {"users",
+    &authorization_settings::users,
+    "user-whitelist: the user ids.",
+    0,
+    0,
+    {},
+    nullptr,
+    nullptr,
+    "[\"alice\"]"}}};
 
 const section_spec<log_settings> log_spec{
-  "log", "Logging (to stderr).", false, false,
-  {{"level", &log_settings::level, "`--log-level` overrides it.", 0, 0,
+  "log",
+  "Logging (to stderr).",
+  false,
+  false,
+  {{"level",
+    &log_settings::level,
+    "`--log-level` overrides it.",
+    0,
+    0,
     {"trace", "debug", "info", "warn", "error", "off"}}}};
 
 const section_spec<tunnel_settings> tunnel_spec{
@@ -399,11 +637,12 @@ const section_spec<tunnel_settings> tunnel_spec{
   "The reverse tunnel role: instances behind NAT keep `ssh -N -R` open to "
   "it and get public ports. --role=all runs it when this section is "
   "present. config/tunnel.toml is a complete example.",
-  true, false,
+  true,
+  false,
   {{"ssh_bind", &tunnel_settings::ssh_bind,
     "Address of the SSH server instances connect to."},
-   {"ssh_port", &tunnel_settings::ssh_port, "Its port; 0 picks a free one.",
-    0, 65535},
+   {"ssh_port", &tunnel_settings::ssh_port, "Its port; 0 picks a free one.", 0,
+    65535},
    {"public_bind", &tunnel_settings::public_bind,
     "Address of the public ports."},
    {"port_low", &tunnel_settings::port_low, "Lowest public port.", 1, 65535},
@@ -414,14 +653,25 @@ const section_spec<tunnel_settings> tunnel_spec{
     "ports)."},
    {"http_port", &tunnel_settings::http_port, "Its port; 0 picks a free one.",
     0, 65535},
-   {"host_key", &tunnel_settings::host_key,
-    "The SSH host key (ed25519), created when missing.", 0, 0, {}, nullptr,
+   {"host_key",
+    &tunnel_settings::host_key,
+    "The SSH host key (ed25519), created when missing.",
+    0,
+    0,
+    {},
+    nullptr,
     "<data-dir>/tunnel_host_ed25519",
     "\"/var/lib/fogbow/tunnel_host_ed25519\""},
-   {"manager_secret", &tunnel_settings::manager_secret,
+   {"manager_secret",
+    &tunnel_settings::manager_secret,
     "Shared with the managers (their [manager.tunnel] secret); required, at "
     "least 16 characters.",
-    0, 0, {}, &required_secret, nullptr, "\"demo-tunnel-secret-0123\""},
+    0,
+    0,
+    {},
+    &required_secret,
+    nullptr,
+    "\"demo-tunnel-secret-0123\""},
    {"idle_token_timeout_s", &tunnel_settings::idle_token_timeout_s,
     "A token whose family has had no connected session for this long is "
     "deleted (0 = never).",
@@ -437,14 +687,18 @@ const section_spec<xmpp_settings> xmpp_spec{
   "xmpp",
   "The XMPP server every role of this process connects to (no SRV lookup); "
   "needed by [manager.federation] and [rendezvous].",
-  true, false,
+  true,
+  false,
   {{"host", &xmpp_settings::host, "Its host.", 0, 0, {}, &not_empty},
    {"port", &xmpp_settings::port, "Its port.", 1, 65535},
-   {"tls", &xmpp_settings::tls,
+   {"tls",
+    &xmpp_settings::tls,
     "\"required\": STARTTLS or no connection; \"optional\": TLS when "
     "offered; \"disabled\": never (test servers only: passwords go in "
     "clear).",
-    0, 0, {"required", "optional", "disabled"}},
+    0,
+    0,
+    {"required", "optional", "disabled"}},
    {"ignore_tls_errors", &xmpp_settings::ignore_tls_errors,
     "Accept self-signed or mismatched server certificates (test servers "
     "only)."},
@@ -459,34 +713,61 @@ const section_spec<rendezvous_settings> rendezvous_spec{
   "rendezvous",
   "The rendezvous role: the members' meeting point (needs [xmpp]). "
   "--role=all runs it when this section is present.",
-  true, false,
-  {{"jid", &rendezvous_settings::jid,
-    "The rendezvous' XMPP account, a full JID; managers use it.", 0, 0, {},
-    &full_jid, nullptr, "\"rendezvous@xmpp.example.org/fogbow\""},
-   {"password", &rendezvous_settings::password, "Its password.", 0, 0, {},
-    nullptr, nullptr, "\"change-me\""},
+  true,
+  false,
+  {{"jid",
+    &rendezvous_settings::jid,
+    "The rendezvous' XMPP account, a full JID; managers use it.",
+    0,
+    0,
+    {},
+    &full_jid,
+    nullptr,
+    "\"rendezvous@xmpp.example.org/fogbow\""},
+   {"password",
+    &rendezvous_settings::password,
+    "Its password.",
+    0,
+    0,
+    {},
+    nullptr,
+    nullptr,
+    "\"change-me\""},
    {"period_ms", &rendezvous_settings::period_ms,
     "Heartbeat period asked of members; a member is dropped period_ms x "
     "max_lost after its last heartbeat.",
     100, day_ms},
-   {"max_lost", &rendezvous_settings::max_lost,
-    "Heartbeats a member may miss.", 1, 1000},
-   {"page_max", &rendezvous_settings::page_max, "Largest whoisalive page.",
-    1, 10000},
+   {"max_lost", &rendezvous_settings::max_lost, "Heartbeats a member may miss.",
+    1, 1000},
+   {"page_max", &rendezvous_settings::page_max, "Largest whoisalive page.", 1,
+    10000},
    {"sync_page_max", &rendezvous_settings::sync_page_max,
     "Largest synch/whoisalive page.", 1, 10000},
    {"sync_interval_ms", &rendezvous_settings::sync_interval_ms,
     "How often neighbours are asked for their members.", 100, day_ms},
-   {"neighbors", &rendezvous_settings::neighbors,
-    "Other rendezvous to pull members from (full JIDs).", 0, 0, {},
+   {"neighbors",
+    &rendezvous_settings::neighbors,
+    "Other rendezvous to pull members from (full JIDs).",
+    0,
+    0,
+    {},
     &full_jid},
-   {"whitelist", &rendezvous_settings::whitelist,
+   {"whitelist",
+    &rendezvous_settings::whitelist,
     "\"accept-any\", or \"file\": only the bare JIDs listed in "
     "whitelist_file (one per line, '#' comments) may join, also via "
     "neighbours; a missing file stops the rendezvous.",
-    0, 0, {"accept-any", "file"}},
-   {"whitelist_file", &rendezvous_settings::whitelist_file,
-    "file: the list of admitted bare JIDs.", 0, 0, {}, nullptr, nullptr,
+    0,
+    0,
+    {"accept-any", "file"}},
+   {"whitelist_file",
+    &rendezvous_settings::whitelist_file,
+    "file: the list of admitted bare JIDs.",
+    0,
+    0,
+    {},
+    nullptr,
+    nullptr,
     "\"/etc/fogbow/members.txt\""}}};
 
 // --- reading: the table's checks, then what depends on several keys ---------
@@ -494,11 +775,10 @@ const section_spec<rendezvous_settings> rendezvous_spec{
 /// The entries of the array `key` of `parent`, read with `spec`; nothing
 /// when absent.
 template <class S>
-std::optional<std::vector<S>> read_entries(const toml::table& parent,
-                                           const char* key,
-                                           const section_spec<S>& spec,
-                                           const std::string& parent_prefix,
-                                           error_list& errors) {
+std::optional<std::vector<S>>
+read_entries(const toml::table& parent, const char* key,
+             const section_spec<S>& spec, const std::string& parent_prefix,
+             error_list& errors) {
   auto array = sub_array(parent, key, parent_prefix, errors);
   if (!array)
     return std::nullopt;
@@ -540,8 +820,9 @@ void check_mapper(openstack_mapper_settings& m,
     if (m.account.empty() && !accounts.empty())
       m.account = accounts.front().name;
     if (!m.members.empty() || !m.default_account.empty())
-      errors.add("'" + w + "members' and 'default' are for the per-member "
-                 "mapper");
+      errors.add("'" + w
+                 + "members' and 'default' are for the per-member "
+                   "mapper");
   } else if (m.members.empty() && m.default_account.empty()) {
     errors.add("the per-member mapper needs 'members' or a 'default'");
   }
@@ -578,8 +859,8 @@ void read_openstack(const toml::table& t, openstack_settings& o,
 void read_flavors(const toml::table& t, driver_settings& d,
                   error_list& errors) {
   auto before = errors.size();
-  auto flavors = read_entries(t, "flavors", flavor_spec, driver_spec.prefix(),
-                              errors);
+  auto flavors =
+    read_entries(t, "flavors", flavor_spec, driver_spec.prefix(), errors);
   if (!flavors || errors.size() != before)
     return;
   for (auto& f : *flavors)
@@ -592,8 +873,7 @@ void read_flavors(const toml::table& t, driver_settings& d,
   d.flavors = std::move(*flavors);
 }
 
-void read_driver(const toml::table& t, driver_settings& d,
-                 error_list& errors) {
+void read_driver(const toml::table& t, driver_settings& d, error_list& errors) {
   bool keys_ok = read_section(t, d, driver_spec, errors);
   read_flavors(t, d, errors);
   auto os = sub_table(t, "openstack", driver_spec.prefix(), errors);
@@ -640,7 +920,8 @@ void check_federation(const toml::table& manager, manager_settings& m,
     errors.add("'manager.member_id' is \"" + m.member_id
                + "\" but this member's id in the federation is \"" + bare
                + "\" (the bare JID of 'manager.federation.jid'): remove "
-                 "member_id or set it to \"" + bare + "\"");
+                 "member_id or set it to \""
+               + bare + "\"");
   else
     m.member_id = bare;
 }
@@ -659,8 +940,7 @@ void read_manager(const toml::table& t, manager_settings& m,
       && (m.tunnel.ssh_host.empty() || m.tunnel.public_host.empty()))
     errors.add("'manager.tunnel' needs 'ssh_host' and 'public_host'");
   before = errors.size();
-  read_optional(t, "federation", m.federation, federation_spec, prefix,
-                errors);
+  read_optional(t, "federation", m.federation, federation_spec, prefix, errors);
   if (errors.size() == before && m.federation.configured)
     check_federation(t, m, errors);
 }

@@ -37,9 +37,9 @@ struct openstack_account_entry {
 
 /// [manager.driver.openstack.mapper]: which account serves which member.
 struct openstack_mapper_settings {
-  std::string plugin = "single";  ///< single | per-member
-  std::string account;            ///< single: default the first account
-  std::string default_account;    ///< per-member: fallback (key `default`)
+  std::string plugin = "single"; ///< single | per-member
+  std::string account;           ///< single: default the first account
+  std::string default_account;   ///< per-member: fallback (key `default`)
   std::map<std::string, std::string> members; ///< member → account
 };
 
@@ -69,9 +69,9 @@ std::vector<flavor> default_flavors();
 
 /// [manager.driver]
 struct driver_settings {
-  std::string kind = "local"; ///< local | instant | openstack
+  std::string kind = "local";    ///< local | instant | openstack
   std::string sandbox = "bwrap"; ///< local driver: bwrap | none
-  std::string instances_dir;  ///< default: <data-dir>/instances
+  std::string instances_dir;     ///< default: <data-dir>/instances
   std::string ip = "127.0.0.1";
   int vcpu = 8;
   int memory_mb = 8192;
@@ -258,9 +258,9 @@ struct config_key_doc {
 
 /// One section of the key table.
 struct config_section_doc {
-  std::string path;  ///< "manager.driver.flavors"
-  bool array;        ///< [[path]]: a list of entries
-  bool optional;     ///< absent unless written (its presence changes things)
+  std::string path; ///< "manager.driver.flavors"
+  bool array;       ///< [[path]]: a list of entries
+  bool optional;    ///< absent unless written (its presence changes things)
   std::string help;
   std::vector<config_key_doc> keys;
 };

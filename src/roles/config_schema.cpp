@@ -69,8 +69,8 @@ void put_comment(std::ostream& out, const std::string& text) {
     out << "# " << line << "\n";
 }
 
-void put_key(std::ostream& out, const config_key_doc& key,
-             bool commented_out, bool entry) {
+void put_key(std::ostream& out, const config_key_doc& key, bool commented_out,
+             bool entry) {
   auto help = key.help;
   if (!key.allowed.empty())
     help += " (" + key.type + ": " + key.allowed + ")";
@@ -79,8 +79,8 @@ void put_key(std::ostream& out, const config_key_doc& key,
   put_comment(out, help);
   // List entries show an example; a key with a computed default shows an
   // example, commented out; every other key shows its default.
-  const auto& value = entry || key.default_value.empty() ? key.example
-                                                         : key.default_value;
+  const auto& value =
+    entry || key.default_value.empty() ? key.example : key.default_value;
   bool comment = commented_out || key.default_value.empty() || entry;
   out << (comment ? "# " : "") << key.name << " = "
       << (value.empty() ? key.default_value : value) << "\n";
@@ -101,8 +101,8 @@ std::string default_config_text() {
     // A list's entries and the sub-tables of absent sections are absent too.
     out << "\n";
     put_comment(out, section.help);
-    auto header = section.array ? "[[" + section.path + "]]"
-                                : "[" + section.path + "]";
+    auto header =
+      section.array ? "[[" + section.path + "]]" : "[" + section.path + "]";
     out << (commented_out ? "# " : "") << header << "\n";
     for (auto& key : section.keys)
       put_key(out, key, commented_out, section.array);

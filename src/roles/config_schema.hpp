@@ -22,17 +22,12 @@ namespace fogbow::config_schema {
 /// Collects every error of one text, each "origin: message".
 class error_list {
 public:
-  explicit error_list(std::string origin) : origin_(std::move(origin)) {
-  }
+  explicit error_list(std::string origin) : origin_(std::move(origin)) {}
   void add(const std::string& what) {
     errors_.push_back(origin_ + ": " + what);
   }
-  std::size_t size() const {
-    return errors_.size();
-  }
-  std::vector<std::string> take() {
-    return std::move(errors_);
-  }
+  std::size_t size() const { return errors_.size(); }
+  std::vector<std::string> take() { return std::move(errors_); }
 
 private:
   std::string origin_;
@@ -262,12 +257,13 @@ config_section_doc describe(const section_spec<S>& spec, const S& defaults) {
           for (auto& item : value)
             list += (list.empty() ? "" : ", ") + quote(item);
           k.default_value = "[" + list + "]";
-        } else if constexpr (std::is_same_v<T, std::map<std::string,
-                                                       std::string>>) {
+        } else if constexpr (std::is_same_v<
+                               T, std::map<std::string, std::string>>) {
           k.type = "table of strings";
           std::string list;
           for (auto& [key, item] : value)
-            list += (list.empty() ? "" : ", ") + quote(key) + " = " + quote(item);
+            list +=
+              (list.empty() ? "" : ", ") + quote(key) + " = " + quote(item);
           k.default_value = list.empty() ? "{}" : "{ " + list + " }";
         } else {
           k.type = "table of integers";
@@ -276,8 +272,8 @@ config_section_doc describe(const section_spec<S>& spec, const S& defaults) {
             list += (list.empty() ? "" : ", ") + quote(key) + " = "
                     + std::to_string(item);
           k.default_value = list.empty() ? "{}" : "{ " + list + " }";
-          k.allowed = "values " + std::to_string(ks.lo) + ".."
-                      + std::to_string(ks.hi);
+          k.allowed =
+            "values " + std::to_string(ks.lo) + ".." + std::to_string(ks.hi);
         }
       },
       ks.field);

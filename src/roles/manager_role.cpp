@@ -13,11 +13,11 @@
 #include "domain/mapper.hpp"
 #include "drivers/instant/instant_driver.hpp"
 #include "drivers/local/local_driver.hpp"
-#include "drivers/tunnel/tunnel_client.hpp"
-#include "drivers/tunnel/tunnel_driver.hpp"
 #include "drivers/openstack/openstack_driver.hpp"
 #include "drivers/openstack/openstack_resource_drivers.hpp"
 #include "drivers/router/cloud_router.hpp"
+#include "drivers/tunnel/tunnel_client.hpp"
+#include "drivers/tunnel/tunnel_driver.hpp"
 #include "federation/manager_protocol.hpp"
 #include "http/rest_api.hpp"
 #include "roles/startup.hpp"
@@ -83,11 +83,8 @@ std::string jid_resource(const std::string& jid) {
 
 manager_role::manager_role(caf::actor_system& sys, fogbow_config config,
                            std::string data_dir, std::vector<std::string> roles)
-  : sys_(sys),
-    config_(std::move(config)),
-    data_dir_(std::move(data_dir)),
-    roles_(std::move(roles)) {
-}
+    : sys_(sys), config_(std::move(config)), data_dir_(std::move(data_dir)),
+      roles_(std::move(roles)) {}
 
 manager_role::~manager_role() {
   stop();
@@ -119,8 +116,8 @@ int manager_role::start() {
     member_proxy_config pc;
     pc.self_id = config_.manager.member_id;
     pc.resource = jid_resource(config_.manager.federation.jid);
-    pc.forward_timeout
-      = std::chrono::seconds{config_.manager.federation.forward_timeout_s};
+    pc.forward_timeout =
+      std::chrono::seconds{config_.manager.federation.forward_timeout_s};
     proxy_ = sys_.spawn(member_proxy, bridge_, pc);
     spdlog::info("federation: member {} via rendezvous {}", mc.self_id,
                  mc.rendezvous_jid);
@@ -196,7 +193,8 @@ manager_role::supervision(std::vector<caf::actor> drivers,
   if (tunnel_)
     add("tunnel client", failure_policy::exit_process,
         {caf::actor_cast<caf::actor>(tunnel_)});
-  auto& cloud = add("cloud driver", failure_policy::restart, std::move(drivers));
+  auto& cloud =
+    add("cloud driver", failure_policy::restart, std::move(drivers));
   cloud.respawn = [this] { return spawn_drivers(); };
   auto& sched = add("order scheduler", failure_policy::restart,
                     {caf::actor_cast<caf::actor>(scheduler)});
@@ -228,7 +226,8 @@ std::vector<caf::actor> manager_role::spawn_drivers() {
   resource_drivers_.clear();
   cloud_driver_actor compute;
   if (config_.manager.driver.kind == "instant") {
-    compute = sys_.spawn(instant_driver, config_.manager.driver.capacity(), config_.manager.driver.flavors);
+    compute = sys_.spawn(instant_driver, config_.manager.driver.capacity(),
+                         config_.manager.driver.flavors);
     for (auto kind : {resource_kind::volume, resource_kind::attachment,
                       resource_kind::network})
       resource_drivers_[kind] = compute;
@@ -303,7 +302,8 @@ order_scheduler_actor manager_role::spawn_scheduler() {
   sc.max_in_flight = config_.manager.max_in_flight;
   sc.retry_initial_ms = config_.manager.retry_initial_ms;
   sc.retry_max_ms = config_.manager.retry_max_ms;
-  sc.driver_timeout = std::chrono::milliseconds{config_.manager.driver_timeout_ms};
+  sc.driver_timeout =
+    std::chrono::milliseconds{config_.manager.driver_timeout_ms};
   if (proxy_)
     sc.federation = scheduler_federation();
   auto scheduler = sys_.spawn(order_scheduler, store_, router_, sc,
@@ -336,13 +336,13 @@ void manager_role::start_federation() {
     std::map<std::string, int, std::less<>> caps;
     for (auto& [member, cap] : f.donated_caps)
       caps.emplace(member, static_cast<int>(cap));
-    fc.capacity
-      = fed::make_fixed_capacity(std::move(caps), static_cast<int>(f.max_donated));
+    fc.capacity = fed::make_fixed_capacity(std::move(caps),
+                                           static_cast<int>(f.max_donated));
   } else {
     fc.capacity = fed::make_unlimited_capacity();
   }
-  fc.serve_timeout
-    = std::chrono::milliseconds{config_.manager.driver_timeout_ms};
+  fc.serve_timeout =
+    std::chrono::milliseconds{config_.manager.driver_timeout_ms};
   if (test_faults_enabled())
     if (auto delay = std::getenv("FOGBOW_TEST_SERVE_DELAY_MS"))
       fc.answer_delay = std::chrono::milliseconds{std::atoll(delay)};
@@ -389,7 +389,8 @@ cloud_driver_actor manager_role::spawn_openstack_driver() {
   // One Keystone session per account, shared by the compute, volume and
   // network drivers: one token per account for all of them.
   for (auto& [name, account] : dc.accounts)
-    dc.sessions[name] = std::make_shared<keystone_session>(dc.endpoint, account);
+    dc.sessions[name] =
+      std::make_shared<keystone_session>(dc.endpoint, account);
   openstack_resource_driver_config rc;
   rc.member_id = dc.member_id;
   rc.sessions = dc.sessions;
@@ -408,7 +409,8 @@ cloud_driver_actor manager_role::spawn_openstack_driver() {
   resource_drivers_[resource_kind::volume] = volumes;
   resource_drivers_[resource_kind::attachment] = volumes;
   rc.enabled = os.networks;
-  resource_drivers_[resource_kind::network] = sys_.spawn(openstack_network_driver, rc);
+  resource_drivers_[resource_kind::network] =
+    sys_.spawn(openstack_network_driver, rc);
   return sys_.spawn(openstack_driver, std::move(dc));
 }
 
@@ -424,17 +426,16 @@ void manager_role::stop() {
     caf::scoped_actor self{sys_};
     self->monitor(supervisor_);
     self->send_exit(supervisor_, caf::exit_reason::user_shutdown);
-    self->receive([](const caf::down_msg&) {},
-                  caf::after(shutdown_timeout) >> [] {
-                    spdlog::warn("the supervisor did not stop in time");
-                  });
+    self->receive(
+      [](const caf::down_msg&) {},
+      caf::after(shutdown_timeout) >>
+        [] { spdlog::warn("the supervisor did not stop in time"); });
   } else {
     // start() failed before the supervisor existed.
     for (auto& hdl : {caf::actor_cast<caf::actor>(registry_),
                       caf::actor_cast<caf::actor>(proxy_),
                       caf::actor_cast<caf::actor>(fed_server_),
-                      caf::actor_cast<caf::actor>(router_),
-                      scheduler_front_,
+                      caf::actor_cast<caf::actor>(router_), scheduler_front_,
                       caf::actor_cast<caf::actor>(tunnel_),
                       caf::actor_cast<caf::actor>(store_)})
       if (hdl)

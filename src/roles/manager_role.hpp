@@ -69,9 +69,9 @@ private:
   std::unique_ptr<test_fault_injector> faults_; ///< FOGBOW_TEST_FAULTS=1 only
   tunnel_client_actor tunnel_; ///< null unless [manager.tunnel]
   std::unique_ptr<rest_api> api_;
-  xmpp_bridge_actor bridge_;          ///< null: no federation
+  xmpp_bridge_actor bridge_; ///< null: no federation
   member_registry_actor registry_;
-  member_proxy_actor proxy_;          ///< null: no federation
+  member_proxy_actor proxy_;           ///< null: no federation
   federation_server_actor fed_server_; ///< null: no federation
 };
 

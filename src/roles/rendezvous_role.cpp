@@ -50,8 +50,7 @@ rendezvous_actor serve(caf::actor_system& sys, const xmpp_bridge_actor& bridge,
 } // namespace
 
 rendezvous_role::rendezvous_role(caf::actor_system& sys, fogbow_config config)
-  : sys_(sys), config_(std::move(config)) {
-}
+    : sys_(sys), config_(std::move(config)) {}
 
 rendezvous_role::~rendezvous_role() {
   stop();
@@ -72,7 +71,8 @@ void rendezvous_role::start(const xmpp_bridge_actor& bridge) {
     if (ids.empty())
       spdlog::warn("rendezvous: the whitelist is empty; every heartbeat will "
                    "be refused");
-    rc.whitelist = std::make_shared<const std::set<std::string>>(std::move(ids));
+    rc.whitelist =
+      std::make_shared<const std::set<std::string>>(std::move(ids));
   }
   rendezvous_ = serve(sys_, bridge, rc);
   // The directory is rebuilt from heartbeats within one period, so a

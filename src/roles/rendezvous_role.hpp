@@ -32,9 +32,7 @@ public:
   void stop();
 
   /// The rendezvous start() spawned (a restart replaces it).
-  rendezvous_actor handle() const {
-    return rendezvous_;
-  }
+  rendezvous_actor handle() const { return rendezvous_; }
 
 private:
   caf::actor_system& sys_;

@@ -19,8 +19,7 @@ namespace fogbow {
 /// turns a failure into an exception that names `what`.
 template <class Result, class Handle, class... Ts>
 Result startup_ask(caf::actor_system& sys, const Handle& hdl,
-                   std::chrono::seconds timeout, const char* what,
-                   Ts&&... xs) {
+                   std::chrono::seconds timeout, const char* what, Ts&&... xs) {
   caf::scoped_actor self{sys};
   // An actor that fails to start (e.g. the store cannot open its file)
   // quits with the reason; the monitor lets us report that reason instead

@@ -30,7 +30,7 @@ void add_test_fault_signals(sigset_t& mask) {
 
 test_fault_injector::test_fault_injector(caf::actor_system& sys,
                                          supervisor_actor supervisor)
-  : sys_(sys), supervisor_(std::move(supervisor)) {
+    : sys_(sys), supervisor_(std::move(supervisor)) {
   spdlog::warn("FOGBOW_TEST_FAULTS=1: SIGUSR1 kills the order scheduler, "
                "SIGUSR2 the cloud driver (for tests only)");
   thread_ = std::thread([this] { run(); });

@@ -28,8 +28,7 @@ constexpr auto ask_timeout = std::chrono::seconds(5);
 class allocator_policy : public tunnel::ssh_policy {
 public:
   allocator_policy(caf::actor_system& sys, tunnel_allocator_actor allocator)
-    : sys_(sys), allocator_(std::move(allocator)) {
-  }
+      : sys_(sys), allocator_(std::move(allocator)) {}
 
   std::optional<std::string> check_key(const std::string& user,
                                        const std::string& key) override {
@@ -42,12 +41,12 @@ public:
     return ask_base(atom::tunnel_auth_v, user, password);
   }
 
-  bool forward(std::uint64_t sid, const std::string& base,
-               int port) override {
+  bool forward(std::uint64_t sid, const std::string& base, int port) override {
     bool ok = false;
     caf::scoped_actor self{sys_};
-    self->request(allocator_, ask_timeout, atom::tunnel_forward_v, sid, base,
-                  port)
+    self
+      ->request(allocator_, ask_timeout, atom::tunnel_forward_v, sid, base,
+                port)
       .receive([&](bool granted) { ok = granted; },
                [&](const caf::error&) { ok = false; });
     return ok;
@@ -79,8 +78,7 @@ private:
 
 tunnel_role::tunnel_role(caf::actor_system& sys, fogbow_config config,
                          std::string data_dir)
-  : sys_(sys), config_(std::move(config)), data_dir_(std::move(data_dir)) {
-}
+    : sys_(sys), config_(std::move(config)), data_dir_(std::move(data_dir)) {}
 
 tunnel_role::~tunnel_role() {
   stop();
@@ -175,12 +173,11 @@ void use_local_tunnel(fogbow_config& config, const tunnel_role& tunnel) {
     return;
   auto host = config.tunnel.http_bind == "0.0.0.0" ? std::string{"127.0.0.1"}
                                                    : config.tunnel.http_bind;
-  auto ssh_host = config.tunnel.ssh_bind == "0.0.0.0"
-                    ? std::string{"127.0.0.1"}
-                    : config.tunnel.ssh_bind;
+  auto ssh_host = config.tunnel.ssh_bind == "0.0.0.0" ? std::string{"127.0.0.1"}
+                                                      : config.tunnel.ssh_bind;
   config.manager.tunnel.configured = true;
-  config.manager.tunnel.url = "http://" + host + ":"
-                              + std::to_string(tunnel.http_port());
+  config.manager.tunnel.url =
+    "http://" + host + ":" + std::to_string(tunnel.http_port());
   config.manager.tunnel.secret = config.tunnel.manager_secret;
   config.manager.tunnel.ssh_host = ssh_host;
   config.manager.tunnel.public_host = config.tunnel.public_bind == "0.0.0.0"

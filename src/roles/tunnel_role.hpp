@@ -33,12 +33,8 @@ public:
   /// allocator. Idempotent.
   void stop();
 
-  int ssh_port() const {
-    return ssh_port_;
-  }
-  int http_port() const {
-    return http_port_;
-  }
+  int ssh_port() const { return ssh_port_; }
+  int http_port() const { return http_port_; }
 
 private:
   caf::actor_system& sys_;

@@ -68,13 +68,38 @@ static_assert(migrations.back().version == order_store::latest_version);
 // The one list of columns: bind_order binds and read_order reads in exactly
 // this order.
 constexpr std::array<std::string_view, 32> columns{
-  "id", "batch_id", "user_id", "user_name", "kind", "type", "state",
-  "vcpu", "memory_mb", "disk_gb", "image", "requirements", "public_key",
-  "user_data", "size_gb", "network_cidr", "network_gateway",
-  "network_allocation", "valid_from", "valid_until", "instance_id",
-  "requesting_member", "providing_member", "created_at", "updated_at",
-  "fulfilled_at", "last_error", "attempts", "attach_compute",
-  "attach_volume", "attach_device", "offered_to",
+  "id",
+  "batch_id",
+  "user_id",
+  "user_name",
+  "kind",
+  "type",
+  "state",
+  "vcpu",
+  "memory_mb",
+  "disk_gb",
+  "image",
+  "requirements",
+  "public_key",
+  "user_data",
+  "size_gb",
+  "network_cidr",
+  "network_gateway",
+  "network_allocation",
+  "valid_from",
+  "valid_until",
+  "instance_id",
+  "requesting_member",
+  "providing_member",
+  "created_at",
+  "updated_at",
+  "fulfilled_at",
+  "last_error",
+  "attempts",
+  "attach_compute",
+  "attach_volume",
+  "attach_device",
+  "offered_to",
 };
 
 std::string column_list() {
@@ -98,7 +123,8 @@ std::string upsert_sql() {
       continue;
     if (!updates.empty())
       updates += ", ";
-    updates += std::string{columns[i]} + " = excluded." + std::string{columns[i]};
+    updates +=
+      std::string{columns[i]} + " = excluded." + std::string{columns[i]};
   }
   return "INSERT INTO orders (" + column_list() + ") VALUES (" + params
          + ") ON CONFLICT (id) DO UPDATE SET " + updates;
@@ -130,17 +156,17 @@ T query_one(sqlite3* db, const char* sql, Read read) {
 }
 
 int user_version(sqlite3* db) {
-  return query_one<int>(db, "PRAGMA user_version",
-                        [](sqlite3_stmt* s) { return sqlite3_column_int(s, 0); });
+  return query_one<int>(db, "PRAGMA user_version", [](sqlite3_stmt* s) {
+    return sqlite3_column_int(s, 0);
+  });
 }
 
 std::string journal_mode_wal(sqlite3* db) {
-  return query_one<std::string>(db, "PRAGMA journal_mode = WAL",
-                                [](sqlite3_stmt* s) {
-                                  auto p = sqlite3_column_text(s, 0);
-                                  return std::string{
-                                    p ? reinterpret_cast<const char*>(p) : ""};
-                                });
+  return query_one<std::string>(
+    db, "PRAGMA journal_mode = WAL", [](sqlite3_stmt* s) {
+      auto p = sqlite3_column_text(s, 0);
+      return std::string{p ? reinterpret_cast<const char*>(p) : ""};
+    });
 }
 
 void refuse_newer(int version) {
@@ -177,9 +203,7 @@ void migrate(sqlite3* db, int from) {
 // Leaves a statement ready for its next use however the current one ends.
 struct reset_on_exit {
   sqlite3_stmt* stmt;
-  ~reset_on_exit() {
-    sqlite3_reset(stmt);
-  }
+  ~reset_on_exit() { sqlite3_reset(stmt); }
 };
 
 void bind_text(sqlite3_stmt* s, int i, std::string_view x) {
@@ -326,8 +350,8 @@ void order_store::stmt_finalizer::operator()(sqlite3_stmt* stmt) const {
 
 order_store order_store::open(const std::string& path) {
   sqlite3* raw = nullptr;
-  auto rc = sqlite3_open_v2(path.c_str(), &raw,
-                            SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
+  auto rc = sqlite3_open_v2(
+    path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
   db_ptr db{raw};
   auto fail = [&](const std::string& why) {
     return store_error("cannot open order store '" + path + "': " + why);
@@ -346,7 +370,8 @@ order_store order_store::open(const std::string& path) {
     refuse_newer(version);
     auto mode = journal_mode_wal(raw);
     if (mode != "wal" && path != ":memory:")
-      throw store_error("cannot switch to WAL (journal mode is '" + mode + "')");
+      throw store_error("cannot switch to WAL (journal mode is '" + mode
+                        + "')");
     exec(raw, "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON");
     migrate(raw, version);
   } catch (const store_error& e) {
@@ -356,14 +381,15 @@ order_store order_store::open(const std::string& path) {
 }
 
 order_store::order_store(db_ptr db, int version)
-  : db_(std::move(db)), version_(version) {
+    : db_(std::move(db)), version_(version) {
   begin_ = prepare("BEGIN IMMEDIATE");
   commit_ = prepare("COMMIT");
   rollback_ = prepare("ROLLBACK");
   upsert_ = prepare(upsert_sql().c_str());
   erase_ = prepare("DELETE FROM orders WHERE id = ?");
-  select_all_ = prepare(
-    ("SELECT " + column_list() + " FROM orders ORDER BY created_at, id").c_str());
+  select_all_ =
+    prepare(("SELECT " + column_list() + " FROM orders ORDER BY created_at, id")
+              .c_str());
 }
 
 order_store::order_store(order_store&&) noexcept = default;

@@ -55,9 +55,7 @@ public:
   std::vector<order> load_all();
 
   /// The schema version of the open database (`PRAGMA user_version`).
-  int schema_version() const {
-    return version_;
-  }
+  int schema_version() const { return version_; }
 
 private:
   struct db_closer {

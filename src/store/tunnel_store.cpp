@@ -29,16 +29,12 @@ struct stmt {
     if (sqlite3_prepare_v2(db, sql, -1, &s, nullptr) != SQLITE_OK)
       fail(db, "prepare");
   }
-  ~stmt() {
-    sqlite3_finalize(s);
-  }
+  ~stmt() { sqlite3_finalize(s); }
   void text(int i, const std::string& v) {
     sqlite3_bind_text(s, i, v.data(), static_cast<int>(v.size()),
                       SQLITE_TRANSIENT);
   }
-  void integer(int i, std::int64_t v) {
-    sqlite3_bind_int64(s, i, v);
-  }
+  void integer(int i, std::int64_t v) { sqlite3_bind_int64(s, i, v); }
   std::string col_text(int i) {
     auto p = sqlite3_column_text(s, i);
     return p ? reinterpret_cast<const char*>(p) : "";

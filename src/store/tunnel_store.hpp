@@ -14,9 +14,9 @@ struct sqlite3;
 namespace fogbow {
 
 struct tunnel_token {
-  std::string id;   ///< the token: an order id, or `<base>-<name>`
-  int port = 0;     ///< the public port it owns
-  std::string base; ///< its family: itself for a base token
+  std::string id;            ///< the token: an order id, or `<base>-<name>`
+  int port = 0;              ///< the public port it owns
+  std::string base;          ///< its family: itself for a base token
   std::string secret_sha256; ///< base tokens: SHA-256 (hex) of the secret
   std::string public_key;    ///< base tokens: OpenSSH key line, or empty
   millis created_at = 0;

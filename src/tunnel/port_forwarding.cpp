@@ -46,9 +46,7 @@ struct port_forwarding::relay {
   std::uint32_t events = 0; ///< what epoll watches now
   clock_type::time_point last_open_check = clock_type::now();
 
-  ssh_channel ch() const {
-    return channel.get();
-  }
+  ssh_channel ch() const { return channel.get(); }
 
   ~relay() {
     if (!channel)
@@ -60,8 +58,7 @@ struct port_forwarding::relay {
 };
 
 port_forwarding::port_forwarding(ssh_session session)
-  : session_(session), epoll_(epoll_create1(EPOLL_CLOEXEC)) {
-}
+    : session_(session), epoll_(epoll_create1(EPOLL_CLOEXEC)) {}
 
 port_forwarding::~port_forwarding() {
   close_all();
@@ -140,9 +137,9 @@ void port_forwarding::on_channel_eof(ssh_session, ssh_channel, void* ud) {
 
 void port_forwarding::on_channel_close(ssh_session, ssh_channel, void* ud) {
   auto& r = *static_cast<relay*>(ud);
-  if (!r.out.empty())
-    [[maybe_unused]] auto n = send(r.v.socket.get(), r.out.data(),
-                                   r.out.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+  if (!r.out.empty()) [[maybe_unused]]
+    auto n = send(r.v.socket.get(), r.out.data(), r.out.size(),
+                  MSG_NOSIGNAL | MSG_DONTWAIT);
   r.owner->mark_dead(r);
 }
 
@@ -166,9 +163,8 @@ void port_forwarding::open(visitor v, const std::string& address) {
   r.callbacks.channel_close_function = on_channel_close;
   ssh_set_channel_callbacks(r.ch(), &r.callbacks);
   relays_.emplace(&r, std::move(owned));
-  int rc = ssh_channel_open_reverse_forward(r.ch(), r.address.c_str(),
-                                            r.v.port, r.v.ip.c_str(),
-                                            r.v.peer_port);
+  int rc = ssh_channel_open_reverse_forward(r.ch(), r.address.c_str(), r.v.port,
+                                            r.v.ip.c_str(), r.v.peer_port);
   if (rc == SSH_ERROR)
     mark_dead(r);
   else if (rc == SSH_OK)
@@ -324,9 +320,8 @@ bool port_forwarding::finish_opening(relay& r) {
       return false;
     }
     r.last_open_check = now;
-    int rc = ssh_channel_open_reverse_forward(r.ch(), r.address.c_str(),
-                                              r.v.port, r.v.ip.c_str(),
-                                              r.v.peer_port);
+    int rc = ssh_channel_open_reverse_forward(
+      r.ch(), r.address.c_str(), r.v.port, r.v.ip.c_str(), r.v.peer_port);
     if (rc == SSH_AGAIN) {
       blocked_.insert(&r);
       tick_ms_ = std::min(tick_ms_, 100);

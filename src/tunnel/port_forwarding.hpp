@@ -41,15 +41,11 @@ public:
   port_forwarding& operator=(const port_forwarding&) = delete;
 
   /// False when the kernel refused an epoll set.
-  bool usable() const {
-    return static_cast<bool>(epoll_);
-  }
+  bool usable() const { return static_cast<bool>(epoll_); }
 
   /// Readable when a visitor socket has something to do; the session's
   /// event loop watches it and then calls on_socket_events().
-  int events_fd() const {
-    return epoll_.get();
-  }
+  int events_fd() const { return epoll_.get(); }
 
   /// Opens a forwarded-tcpip channel for `v` to `address`:port, the address
   /// the client asked the port for.

@@ -12,11 +12,10 @@
 namespace fogbow::tunnel {
 
 public_ports::public_ports(std::string bind_address)
-  : bind_address_(std::move(bind_address)),
-    thread_([this](std::uint64_t tag) {
-      return accept_visitors(static_cast<int>(tag));
-    }) {
-}
+    : bind_address_(std::move(bind_address)),
+      thread_([this](std::uint64_t tag) {
+        return accept_visitors(static_cast<int>(tag));
+      }) {}
 
 void public_ports::start() {
   thread_.start();

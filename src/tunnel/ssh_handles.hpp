@@ -23,29 +23,19 @@ namespace fogbow::tunnel {
 class unique_fd {
 public:
   unique_fd() = default;
-  explicit unique_fd(int fd) : fd_(fd) {
-  }
-  unique_fd(unique_fd&& other) noexcept : fd_(other.release()) {
-  }
+  explicit unique_fd(int fd) : fd_(fd) {}
+  unique_fd(unique_fd&& other) noexcept : fd_(other.release()) {}
   unique_fd& operator=(unique_fd&& other) noexcept {
     reset(other.release());
     return *this;
   }
   unique_fd(const unique_fd&) = delete;
   unique_fd& operator=(const unique_fd&) = delete;
-  ~unique_fd() {
-    reset();
-  }
+  ~unique_fd() { reset(); }
 
-  int get() const {
-    return fd_;
-  }
-  explicit operator bool() const {
-    return fd_ >= 0;
-  }
-  int release() {
-    return std::exchange(fd_, -1);
-  }
+  int get() const { return fd_; }
+  explicit operator bool() const { return fd_ >= 0; }
+  int release() { return std::exchange(fd_, -1); }
   void reset(int fd = -1) {
     if (fd_ >= 0)
       ::close(fd_);
@@ -60,9 +50,7 @@ namespace detail {
 
 template <class T, void (*Free)(T*)>
 struct ssh_deleter {
-  void operator()(T* p) const {
-    Free(p);
-  }
+  void operator()(T* p) const { Free(p); }
 };
 
 inline void free_ssh_string_chars(char* p) {
@@ -71,21 +59,27 @@ inline void free_ssh_string_chars(char* p) {
 
 } // namespace detail
 
-using bind_ptr = std::unique_ptr<
-  ssh_bind_struct, detail::ssh_deleter<ssh_bind_struct, ssh_bind_free>>;
+using bind_ptr =
+  std::unique_ptr<ssh_bind_struct,
+                  detail::ssh_deleter<ssh_bind_struct, ssh_bind_free>>;
 /// ssh_free only: disconnecting is a protocol step, done by the session.
-using session_ptr = std::unique_ptr<
-  ssh_session_struct, detail::ssh_deleter<ssh_session_struct, ssh_free>>;
+using session_ptr =
+  std::unique_ptr<ssh_session_struct,
+                  detail::ssh_deleter<ssh_session_struct, ssh_free>>;
 /// Must go before the session it belongs to (ssh_free frees it too).
-using channel_ptr = std::unique_ptr<
-  ssh_channel_struct, detail::ssh_deleter<ssh_channel_struct, ssh_channel_free>>;
-using event_ptr = std::unique_ptr<
-  ssh_event_struct, detail::ssh_deleter<ssh_event_struct, ssh_event_free>>;
-using key_ptr = std::unique_ptr<
-  ssh_key_struct, detail::ssh_deleter<ssh_key_struct, ssh_key_free>>;
+using channel_ptr =
+  std::unique_ptr<ssh_channel_struct,
+                  detail::ssh_deleter<ssh_channel_struct, ssh_channel_free>>;
+using event_ptr =
+  std::unique_ptr<ssh_event_struct,
+                  detail::ssh_deleter<ssh_event_struct, ssh_event_free>>;
+using key_ptr =
+  std::unique_ptr<ssh_key_struct,
+                  detail::ssh_deleter<ssh_key_struct, ssh_key_free>>;
 /// Strings libssh allocates for us (base64 of a key, ...).
-using ssh_chars_ptr = std::unique_ptr<
-  char, detail::ssh_deleter<char, detail::free_ssh_string_chars>>;
+using ssh_chars_ptr =
+  std::unique_ptr<char,
+                  detail::ssh_deleter<char, detail::free_ssh_string_chars>>;
 
 /// A public key as one OpenSSH line without comment ("ssh-ed25519 AAAA...");
 /// empty when libssh cannot export it.

@@ -25,8 +25,7 @@ constexpr auto out_of_descriptors_pause = std::chrono::milliseconds(100);
 
 } // namespace
 
-unique_fd listen_tcp(const std::string& address, int port,
-                     std::string& error) {
+unique_fd listen_tcp(const std::string& address, int port, std::string& error) {
   sockaddr_in sa{};
   sa.sin_family = AF_INET;
   sa.sin_port = htons(static_cast<std::uint16_t>(port));
@@ -68,8 +67,7 @@ int bound_port(int fd) {
 // accept_thread
 
 accept_thread::accept_thread(handler on_ready)
-  : on_ready_(std::move(on_ready)) {
-}
+    : on_ready_(std::move(on_ready)) {}
 
 accept_thread::~accept_thread() {
   stop();
@@ -157,8 +155,8 @@ void accept_thread::loop() {
           || on_ready_(tag) != accept_status::out_of_descriptors)
         continue;
       back_off(tag);
-      rest_until = std::min(rest_until,
-                            clock_type::now() + out_of_descriptors_pause);
+      rest_until =
+        std::min(rest_until, clock_type::now() + out_of_descriptors_pause);
     }
   }
 }
@@ -168,10 +166,8 @@ void accept_thread::loop() {
 
 ssh_listener::ssh_listener(const ssh_server_config& cfg,
                            connection_handler on_connection)
-  : cfg_(cfg),
-    on_connection_(std::move(on_connection)),
-    thread_([this](std::uint64_t) { return accept_all(); }) {
-}
+    : cfg_(cfg), on_connection_(std::move(on_connection)),
+      thread_([this](std::uint64_t) { return accept_all(); }) {}
 
 int ssh_listener::start() {
   std::string error;

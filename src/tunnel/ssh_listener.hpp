@@ -18,8 +18,7 @@ namespace fogbow::tunnel {
 
 /// A non-blocking IPv4 listening socket on `address`:`port`; on failure an
 /// empty unique_fd and the reason in `error`.
-unique_fd listen_tcp(const std::string& address, int port,
-                     std::string& error);
+unique_fd listen_tcp(const std::string& address, int port, std::string& error);
 
 /// The port `fd` is bound to.
 int bound_port(int fd);
@@ -68,8 +67,8 @@ private:
   unique_fd wake_;
   std::thread thread_;
   std::atomic<bool> stopping_ = false;
-  std::mutex mtx_; ///< guards the two maps
-  std::map<std::uint64_t, int> fds_; ///< tag → watched socket
+  std::mutex mtx_;                       ///< guards the two maps
+  std::map<std::uint64_t, int> fds_;     ///< tag → watched socket
   std::map<std::uint64_t, int> resting_; ///< backed off until the next turn
 };
 

@@ -58,9 +58,7 @@ struct detached_small_stack {
     pthread_attr_setstacksize(&attr, session_stack_size);
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
   }
-  ~detached_small_stack() {
-    pthread_attr_destroy(&attr);
-  }
+  ~detached_small_stack() { pthread_attr_destroy(&attr); }
   detached_small_stack(const detached_small_stack&) = delete;
   detached_small_stack& operator=(const detached_small_stack&) = delete;
 };
@@ -96,13 +94,10 @@ std::optional<std::string> parse_public_key(const std::string& line) {
 
 struct ssh_server::impl {
   impl(ssh_server_config config, std::shared_ptr<ssh_policy> p)
-    : cfg(std::move(config)),
-      policy(std::move(p)),
-      ports(cfg.public_bind),
-      listener(cfg, [this](unique_fd socket) {
-        on_connection(std::move(socket));
-      }) {
-  }
+      : cfg(std::move(config)), policy(std::move(p)), ports(cfg.public_bind),
+        listener(cfg, [this](unique_fd socket) {
+          on_connection(std::move(socket));
+        }) {}
 
   ssh_server_config cfg;
   std::shared_ptr<ssh_policy> policy;
@@ -204,8 +199,7 @@ void ssh_server::impl::close_all_sessions() {
 
 ssh_server::ssh_server(ssh_server_config cfg,
                        std::shared_ptr<ssh_policy> policy)
-  : impl_(std::make_unique<impl>(std::move(cfg), std::move(policy))) {
-}
+    : impl_(std::make_unique<impl>(std::move(cfg), std::move(policy))) {}
 
 ssh_server::~ssh_server() {
   stop();

@@ -36,8 +36,8 @@ struct ssh_server_config {
   int port = 2222;                      ///< 0: any free port
   std::string public_bind = "0.0.0.0";  ///< where forwarded ports listen
   std::string host_key_path;            ///< ed25519 key, created if missing
-  int login_timeout_s = 30;   ///< key exchange + authentication deadline
-  int idle_timeout_s = 90;    ///< closed when the client is silent so long
+  int login_timeout_s = 30; ///< key exchange + authentication deadline
+  int idle_timeout_s = 90;  ///< closed when the client is silent so long
   int max_sessions = 10000;
   int max_auth_attempts = 6;
 };

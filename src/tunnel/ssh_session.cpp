@@ -52,12 +52,8 @@ tunnel_session::accept(ssh_bind bind, unique_fd socket, std::uint64_t id,
 
 tunnel_session::tunnel_session(std::uint64_t id, session_context context,
                                session_ptr session, unique_fd wake)
-  : id_(id),
-    ctx_(context),
-    session_(std::move(session)),
-    wake_(std::move(wake)),
-    forwarding_(session_.get()) {
-}
+    : id_(id), ctx_(context), session_(std::move(session)),
+      wake_(std::move(wake)), forwarding_(session_.get()) {}
 
 void tunnel_session::run() {
   if (handshake() && log_in())
@@ -95,8 +91,8 @@ bool tunnel_session::handshake() {
   server_callbacks_.userdata = this;
   server_callbacks_.auth_pubkey_function = on_auth_pubkey;
   server_callbacks_.auth_password_function = on_auth_password;
-  server_callbacks_.channel_open_request_session_function
-    = refuse_session_channel;
+  server_callbacks_.channel_open_request_session_function =
+    refuse_session_channel;
   ssh_set_server_callbacks(session_.get(), &server_callbacks_);
   ssh_callbacks_init(&callbacks_);
   callbacks_.userdata = this;
@@ -108,12 +104,13 @@ bool tunnel_session::handshake() {
   if (ssh_handle_key_exchange(session_.get()) != SSH_OK)
     return false;
   event_.reset(ssh_event_new());
-  return event_ && ssh_event_add_session(event_.get(), session_.get()) == SSH_OK;
+  return event_
+         && ssh_event_add_session(event_.get(), session_.get()) == SSH_OK;
 }
 
 bool tunnel_session::log_in() {
-  auto deadline = clock_type::now()
-                  + std::chrono::seconds(ctx_.config.login_timeout_s);
+  auto deadline =
+    clock_type::now() + std::chrono::seconds(ctx_.config.login_timeout_s);
   while (!authenticated_) {
     if (closing_ || auth_attempts_ >= ctx_.config.max_auth_attempts
         || clock_type::now() > deadline)
@@ -170,10 +167,10 @@ void tunnel_session::forward_until_closed() {
                    on_visitor_events, this);
   // A session that forwards nothing is useless: it must ask for its port
   // within the login timeout.
-  auto forward_deadline = clock_type::now()
-                          + std::chrono::seconds(ctx_.config.login_timeout_s);
-  auto keepalive_every
-    = std::chrono::seconds(std::max(1, ctx_.config.idle_timeout_s / 3));
+  auto forward_deadline =
+    clock_type::now() + std::chrono::seconds(ctx_.config.login_timeout_s);
+  auto keepalive_every =
+    std::chrono::seconds(std::max(1, ctx_.config.idle_timeout_s / 3));
   auto last_keepalive = clock_type::now();
   int tick_ms = 1000;
   while (!closing_) {
@@ -189,7 +186,8 @@ void tunnel_session::forward_until_closed() {
       break;
     if (now - last_keepalive > keepalive_every) {
       last_keepalive = now;
-      ssh_send_keepalive(session_.get()); // lets TCP_USER_TIMEOUT notice a dead peer
+      ssh_send_keepalive(
+        session_.get()); // lets TCP_USER_TIMEOUT notice a dead peer
     }
   }
 }

@@ -37,16 +37,14 @@ class tunnel_session {
 public:
   /// Makes `socket`, accepted on the SSH port, a server session of `bind`.
   /// nullptr (and the connection closed) when libssh or the kernel refuses.
-  static std::shared_ptr<tunnel_session>
-  accept(ssh_bind bind, unique_fd socket, std::uint64_t id,
-         session_context context);
+  static std::shared_ptr<tunnel_session> accept(ssh_bind bind, unique_fd socket,
+                                                std::uint64_t id,
+                                                session_context context);
 
   tunnel_session(const tunnel_session&) = delete;
   tunnel_session& operator=(const tunnel_session&) = delete;
 
-  std::uint64_t id() const {
-    return id_;
-  }
+  std::uint64_t id() const { return id_; }
 
   /// The session's thread: returns once the session is over and every
   /// port, channel and socket it had is closed.
@@ -56,16 +54,14 @@ public:
   void close();
 
   /// Asked to end, or ending. Thread-safe.
-  bool closing() const {
-    return closing_;
-  }
+  bool closing() const { return closing_; }
 
   /// A visitor for one of the session's ports. Thread-safe.
   void hand_visitor(visitor v);
 
 private:
-  tunnel_session(std::uint64_t id, session_context context,
-                 session_ptr session, unique_fd wake);
+  tunnel_session(std::uint64_t id, session_context context, session_ptr session,
+                 unique_fd wake);
 
   bool handshake();
   bool log_in();

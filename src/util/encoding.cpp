@@ -56,8 +56,8 @@ std::string base64_encode(std::string_view data) {
 }
 
 std::string base64_decode(std::string_view in, base64_other other) {
-  static constexpr std::string_view chars
-    = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  static constexpr std::string_view chars =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   std::string out;
   int val = 0, bits = -8;
   for (unsigned char c : in) {

@@ -18,9 +18,9 @@
 #include <QXmppIq.h>
 
 #include <map>
-#include <unordered_map>
 #include <optional>
 #include <string>
+#include <unordered_map>
 
 namespace fogbow::xmpp_detail {
 
@@ -38,12 +38,9 @@ class bridge_object;
 /// Sees every incoming stanza first; takes the IQs the bridge handles.
 class iq_extension : public QXmppClientExtension {
 public:
-  explicit iq_extension(bridge_object* owner) : owner_(owner) {
-  }
+  explicit iq_extension(bridge_object* owner) : owner_(owner) {}
   bool handleStanza(const QDomElement& stanza) override;
-  QXmppClient* qxmpp_client() {
-    return client();
-  }
+  QXmppClient* qxmpp_client() { return client(); }
 
 private:
   bridge_object* owner_;
@@ -77,8 +74,7 @@ private:
                                          QXmppIq::Type type = QXmppIq::Get);
   void send_result(const QString& id, const QString& to,
                    const xml::element& payload);
-  void send_error(const QString& id, const QString& to,
-                  const caf::error& err);
+  void send_error(const QString& id, const QString& to, const caf::error& err);
 
   caf::actor_system& sys_;
   xmpp_account account_;
@@ -92,7 +88,7 @@ private:
   bool ever_connected_ = false;
   bool outage_logged_ = false;
   bool stopping_ = false;
-  std::map<std::string, iq_handler_actor> handlers_; ///< by namespace
+  std::map<std::string, iq_handler_actor> handlers_;         ///< by namespace
   std::unordered_map<std::string, pending_request> pending_; ///< by IQ id
 };
 

@@ -10,12 +10,12 @@
 #include <algorithm>
 
 #include <QCoreApplication>
-#include <QtGlobal>
 #include <QDomElement>
 #include <QSslSocket>
 #include <QXmlStreamWriter>
 #include <QXmppConfiguration.h>
 #include <QXmppStanza.h>
+#include <QtGlobal>
 
 #include <algorithm>
 #include <chrono>
@@ -39,8 +39,7 @@ std::string ss(const QString& s) {
 struct companion_event : QEvent {
   caf::mailbox_element_ptr msg;
   explicit companion_event(caf::mailbox_element_ptr m)
-    : QEvent(type()), msg(std::move(m)) {
-  }
+      : QEvent(type()), msg(std::move(m)) {}
   static QEvent::Type type() {
     static int t = QEvent::registerEventType();
     return static_cast<QEvent::Type>(t);
@@ -62,8 +61,7 @@ void write_element(QXmlStreamWriter* w, const xml::element& e,
 }
 
 /// QDomElement → xml::element, bounded like xml::parse.
-bool convert(const QDomElement& in, xml::element& out, int depth,
-             int& budget) {
+bool convert(const QDomElement& in, xml::element& out, int depth, int& budget) {
   if (depth > 32 || --budget < 0)
     return false;
   out.name = ss(in.localName().isEmpty() ? in.tagName() : in.localName());
@@ -91,8 +89,7 @@ bool convert(const QDomElement& in, xml::element& out, int depth,
 
 /// The first child element of an IQ that is not <error>.
 QDomElement payload_of(const QDomElement& iq) {
-  for (auto c = iq.firstChildElement(); !c.isNull();
-       c = c.nextSiblingElement())
+  for (auto c = iq.firstChildElement(); !c.isNull(); c = c.nextSiblingElement())
     if (c.tagName() != QLatin1String("error"))
       return c;
   return {};
@@ -116,8 +113,7 @@ caf::error error_from_stanza(const QDomElement& iq) {
     return make_error(errc::invalid_argument, msg);
   if (condition == "not-authorized" || condition == "forbidden")
     return make_error(errc::unauthorized, msg);
-  if (condition == "service-unavailable"
-      || condition == "recipient-unavailable"
+  if (condition == "service-unavailable" || condition == "recipient-unavailable"
       || condition == "remote-server-not-found"
       || condition == "remote-server-timeout"
       || condition == "feature-not-implemented")
@@ -137,12 +133,12 @@ bool iq_extension::handleStanza(const QDomElement& stanza) {
 }
 
 bridge_object::bridge_object(caf::actor_system& sys, xmpp_account account)
-  : sys_(sys), account_(std::move(account)) {
+    : sys_(sys), account_(std::move(account)) {
   // Without the system pointer, delivering a response promise from a
   // handler dereferences null (CAF's own actor_widget forgets this too).
   eu_.system_ptr(&sys_);
-  companion_ = caf::actor_cast<caf::strong_actor_ptr>(
-    sys_.spawn<caf::actor_companion>());
+  companion_ =
+    caf::actor_cast<caf::strong_actor_ptr>(sys_.spawn<caf::actor_companion>());
   self()->on_enqueue([this](caf::mailbox_element_ptr p) {
     QCoreApplication::postEvent(this, new companion_event(std::move(p)));
   });
@@ -151,8 +147,7 @@ bridge_object::bridge_object(caf::actor_system& sys, xmpp_account account)
            const xml::element& payload) -> caf::result<xml::element> {
       return send_request(to, payload, account_.request_timeout_ms);
     },
-    [this](atom::iq_request, const std::string& to,
-           const xml::element& payload,
+    [this](atom::iq_request, const std::string& to, const xml::element& payload,
            std::int64_t timeout_ms) -> caf::result<xml::element> {
       return send_request(to, payload, timeout_ms);
     },
@@ -177,14 +172,13 @@ bridge_object::bridge_object(caf::actor_system& sys, xmpp_account account)
                    [this] { on_connected(); });
   QObject::connect(client_, &QXmppClient::disconnected, this,
                    [this] { schedule_reconnect("disconnected"); });
-  QObject::connect(client_, &QXmppClient::error, this,
-                   [this](QXmppClient::Error e) {
-                     schedule_reconnect(
-                       e == QXmppClient::SocketError ? "socket error"
-                       : e == QXmppClient::KeepAliveError
-                         ? "keep-alive timeout"
-                         : "XMPP stream error (e.g. authentication failed)");
-                   });
+  QObject::connect(
+    client_, &QXmppClient::error, this, [this](QXmppClient::Error e) {
+      schedule_reconnect(e == QXmppClient::SocketError ? "socket error"
+                         : e == QXmppClient::KeepAliveError
+                           ? "keep-alive timeout"
+                           : "XMPP stream error (e.g. authentication failed)");
+    });
   reconnect_timer_.setSingleShot(true);
   QObject::connect(&reconnect_timer_, &QTimer::timeout, this,
                    [this] { connect_now(); });
@@ -229,11 +223,10 @@ void bridge_object::connect_now() {
   cfg.setPassword(qs(account_.password));
   cfg.setHost(qs(account_.host));
   cfg.setPort(static_cast<quint16>(account_.port));
-  cfg.setStreamSecurityMode(account_.tls == "disabled"
-                              ? QXmppConfiguration::TLSDisabled
-                            : account_.tls == "optional"
-                              ? QXmppConfiguration::TLSEnabled
-                              : QXmppConfiguration::TLSRequired);
+  cfg.setStreamSecurityMode(
+    account_.tls == "disabled"   ? QXmppConfiguration::TLSDisabled
+    : account_.tls == "optional" ? QXmppConfiguration::TLSEnabled
+                                 : QXmppConfiguration::TLSRequired);
   cfg.setIgnoreSslErrors(account_.ignore_tls_errors);
   cfg.setAutoReconnectionEnabled(false); // we do it, with our back-off
   cfg.setKeepAliveInterval(10);
@@ -281,8 +274,7 @@ void bridge_object::fail_all_pending(const std::string& why) {
 }
 
 caf::result<xml::element>
-bridge_object::send_request(const std::string& to,
-                            const xml::element& payload,
+bridge_object::send_request(const std::string& to, const xml::element& payload,
                             std::int64_t timeout_ms, QXmppIq::Type type) {
   if (!connected_)
     return make_error(errc::unavailable, "not connected to the XMPP server "
@@ -297,18 +289,17 @@ bridge_object::send_request(const std::string& to,
     return make_error(errc::unavailable, "cannot send to the XMPP server");
   auto rp = self()->make_response_promise<xml::element>();
   pending_.emplace(id, pending_request{rp, to});
-  QTimer::singleShot(static_cast<int>(timeout_ms), this,
-                     [this, id, timeout_ms] {
-                       auto it = pending_.find(id);
-                       if (it == pending_.end())
-                         return;
-                       auto p = std::move(it->second);
-                       pending_.erase(it);
-                       p.promise.deliver(make_error(
-                         errc::timeout,
-                         p.to + " did not answer within "
-                           + std::to_string(timeout_ms) + " ms"));
-                     });
+  QTimer::singleShot(
+    static_cast<int>(timeout_ms), this, [this, id, timeout_ms] {
+      auto it = pending_.find(id);
+      if (it == pending_.end())
+        return;
+      auto p = std::move(it->second);
+      pending_.erase(it);
+      p.promise.deliver(
+        make_error(errc::timeout, p.to + " did not answer within "
+                                    + std::to_string(timeout_ms) + " ms"));
+    });
   return rp;
 }
 
@@ -359,20 +350,21 @@ bool bridge_object::handle_stanza(const QDomElement& stanza) {
   // and sends the outcome back to the companion (see become() above).
   // Handlers answer by their own deadlines (serving an order waits for a
   // cloud); this is only the backstop that keeps no helper forever.
-  auto timeout = std::max(std::chrono::milliseconds{account_.request_timeout_ms},
-                          std::chrono::milliseconds{wrapped_driver_timeout});
-  sys_.spawn([handler = it->second, back = caf::actor_cast<caf::actor>(companion_),
-              id, from, query = std::move(query),
-              timeout](caf::event_based_actor* helper) {
-    helper->request(handler, timeout, atom::iq_request_v, from, query)
-      .then(
-        [=](const xml::element& reply) {
-          caf::anon_send(back, atom::ok_v, id, from, reply);
-        },
-        [=](const caf::error& err) {
-          caf::anon_send(back, atom::ok_v, id, from, err);
-        });
-  });
+  auto timeout =
+    std::max(std::chrono::milliseconds{account_.request_timeout_ms},
+             std::chrono::milliseconds{wrapped_driver_timeout});
+  sys_.spawn(
+    [handler = it->second, back = caf::actor_cast<caf::actor>(companion_), id,
+     from, query = std::move(query), timeout](caf::event_based_actor* helper) {
+      helper->request(handler, timeout, atom::iq_request_v, from, query)
+        .then(
+          [=](const xml::element& reply) {
+            caf::anon_send(back, atom::ok_v, id, from, reply);
+          },
+          [=](const caf::error& err) {
+            caf::anon_send(back, atom::ok_v, id, from, err);
+          });
+    });
   return true;
 }
 
@@ -394,16 +386,19 @@ void bridge_object::send_error(const QString& id, const QString& to,
     return;
   QString type = QStringLiteral("cancel"), condition;
   switch (code_of(err)) {
-    case errc::not_found: condition = QStringLiteral("item-not-found"); break;
-    case errc::invalid_argument:
-      type = QStringLiteral("modify");
-      condition = QStringLiteral("bad-request");
-      break;
-    case errc::unauthorized:
-      type = QStringLiteral("auth");
-      condition = QStringLiteral("not-authorized");
-      break;
-    default: condition = QStringLiteral("internal-server-error");
+  case errc::not_found:
+    condition = QStringLiteral("item-not-found");
+    break;
+  case errc::invalid_argument:
+    type = QStringLiteral("modify");
+    condition = QStringLiteral("bad-request");
+    break;
+  case errc::unauthorized:
+    type = QStringLiteral("auth");
+    condition = QStringLiteral("not-authorized");
+    break;
+  default:
+    condition = QStringLiteral("internal-server-error");
   }
   QXmppIq iq;
   iq.setType(QXmppIq::Error);
@@ -419,13 +414,11 @@ void bridge_object::send_error(const QString& id, const QString& to,
 
 struct xmpp_bridge::impl {
   xmpp_detail::bridge_object object;
-  impl(caf::actor_system& sys, xmpp_account a) : object(sys, std::move(a)) {
-  }
+  impl(caf::actor_system& sys, xmpp_account a) : object(sys, std::move(a)) {}
 };
 
 xmpp_bridge::xmpp_bridge(caf::actor_system& sys, xmpp_account account)
-  : impl_(std::make_unique<impl>(sys, std::move(account))) {
-}
+    : impl_(std::make_unique<impl>(sys, std::move(account))) {}
 
 xmpp_bridge::~xmpp_bridge() = default;
 
@@ -443,10 +436,17 @@ void qt_to_spdlog(QtMsgType type, const QMessageLogContext&,
                   const QString& msg) {
   auto text = msg.toStdString();
   switch (type) {
-    case QtDebugMsg: spdlog::debug("qt: {}", text); break;
-    case QtInfoMsg: spdlog::info("qt: {}", text); break;
-    case QtWarningMsg: spdlog::warn("qt: {}", text); break;
-    default: spdlog::error("qt: {}", text);
+  case QtDebugMsg:
+    spdlog::debug("qt: {}", text);
+    break;
+  case QtInfoMsg:
+    spdlog::info("qt: {}", text);
+    break;
+  case QtWarningMsg:
+    spdlog::warn("qt: {}", text);
+    break;
+  default:
+    spdlog::error("qt: {}", text);
   }
 }
 
@@ -468,8 +468,8 @@ int qt_loop::exec() {
 
 void qt_loop::quit() {
   if (auto app = QCoreApplication::instance())
-    QMetaObject::invokeMethod(app, [] { QCoreApplication::exit(0); },
-                              Qt::QueuedConnection);
+    QMetaObject::invokeMethod(
+      app, [] { QCoreApplication::exit(0); }, Qt::QueuedConnection);
 }
 
 } // namespace fogbow

@@ -17,9 +17,9 @@ namespace fogbow {
 
 /// How one role connects to the XMPP server.
 struct xmpp_account {
-  std::string jid;      ///< full JID, e.g. "site-a@xmpp.example/fogbow"
+  std::string jid; ///< full JID, e.g. "site-a@xmpp.example/fogbow"
   std::string password;
-  std::string host;     ///< server address (no SRV lookup)
+  std::string host; ///< server address (no SRV lookup)
   int port = 5222;
   std::string tls = "required"; ///< required | optional | disabled
   bool ignore_tls_errors = false;

@@ -13,5 +13,6 @@ extern "C" const char* __asan_default_options() {
 }
 
 extern "C" const char* __ubsan_default_options() {
-  return "print_stacktrace=1:halt_on_error=1:suppressions=" FOGBOW_UBSAN_SUPPRESSIONS;
+  return "print_stacktrace=1:halt_on_error=1:"
+         "suppressions=" FOGBOW_UBSAN_SUPPRESSIONS;
 }

@@ -24,14 +24,12 @@ struct deterministic_fixture {
 
   config cfg;
   caf::actor_system sys{cfg};
-  caf::scheduler::test_coordinator& sched
-    = dynamic_cast<caf::scheduler::test_coordinator&>(sys.scheduler());
+  caf::scheduler::test_coordinator& sched =
+    dynamic_cast<caf::scheduler::test_coordinator&>(sys.scheduler());
   caf::scoped_actor self{sys};
 
   /// Runs every message and job that is ready; returns how many ran.
-  size_t run() {
-    return sched.run();
-  }
+  size_t run() { return sched.run(); }
 
   /// Moves simulated time forward, fires due timers and runs what follows.
   void advance(std::chrono::milliseconds d) {
@@ -42,8 +40,7 @@ struct deterministic_fixture {
   template <class State, class Handle>
   State& state_of(const Handle& h) {
     using impl = typename Handle::template stateful_base<State>;
-    return static_cast<impl*>(caf::actor_cast<caf::abstract_actor*>(h))
-      ->state;
+    return static_cast<impl*>(caf::actor_cast<caf::abstract_actor*>(h))->state;
   }
 };
 

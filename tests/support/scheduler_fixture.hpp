@@ -54,8 +54,8 @@ struct fake_driver_state {
   int erases = 0;
   int next_id = 1;
   bool die_on_create = false; ///< report the new instance dead before replying
-  std::set<resource_kind> unsupported;      ///< kinds refused as unsupported
-  std::set<resource_kind> full;             ///< kinds whose quota is used up
+  std::set<resource_kind> unsupported;        ///< kinds refused as unsupported
+  std::set<resource_kind> full;               ///< kinds whose quota is used up
   std::map<std::string, instance_spec> specs; ///< last create, by order id
   cloud_events_actor subscriber;
 };
@@ -139,14 +139,12 @@ struct scheduler_fixture : test::deterministic_fixture {
   cloud_driver_actor driver = sys.spawn(fake_driver);
   order_scheduler_actor aut;
 
-  scheduler_fixture() {
-    run();
-  }
+  scheduler_fixture() { run(); }
 
   ~scheduler_fixture() {
-    for (auto h : {caf::actor_cast<caf::actor>(aut),
-                   caf::actor_cast<caf::actor>(driver),
-                   caf::actor_cast<caf::actor>(store)})
+    for (auto h :
+         {caf::actor_cast<caf::actor>(aut), caf::actor_cast<caf::actor>(driver),
+          caf::actor_cast<caf::actor>(store)})
       if (h)
         caf::anon_send_exit(h, caf::exit_reason::user_shutdown);
     run();
@@ -223,8 +221,9 @@ struct scheduler_fixture : test::deterministic_fixture {
     std::vector<order> result;
     self->send(aut, atom::create_v, std::move(tmpl), std::int32_t{count});
     run();
-    self->receive([&](std::vector<order>& xs) { result = std::move(xs); },
-                  [&](caf::error& e) { FAIL("create failed: " << message_of(e)); });
+    self->receive(
+      [&](std::vector<order>& xs) { result = std::move(xs); },
+      [&](caf::error& e) { FAIL("create failed: " << message_of(e)); });
     return result;
   }
 
@@ -241,8 +240,9 @@ struct scheduler_fixture : test::deterministic_fixture {
     order result;
     self->send(aut, atom::get_v, user, id);
     run();
-    self->receive([&](order& o) { result = std::move(o); },
-                  [&](caf::error& e) { FAIL("get failed: " << message_of(e)); });
+    self->receive(
+      [&](order& o) { result = std::move(o); },
+      [&](caf::error& e) { FAIL("get failed: " << message_of(e)); });
     return result;
   }
 
@@ -254,11 +254,13 @@ struct scheduler_fixture : test::deterministic_fixture {
     return code;
   }
 
-  void erase_instance(const std::string& gid, const std::string& user = "alice") {
+  void erase_instance(const std::string& gid,
+                      const std::string& user = "alice") {
     self->send(aut, atom::erase_instance_v, user, gid);
     run();
-    self->receive([](atom::ok) {},
-                  [](caf::error& e) { FAIL("erase_instance: " << message_of(e)); });
+    self->receive(
+      [](atom::ok) {},
+      [](caf::error& e) { FAIL("erase_instance: " << message_of(e)); });
   }
 };
 

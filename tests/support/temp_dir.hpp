@@ -53,9 +53,7 @@ struct temp_dir {
   temp_dir(const temp_dir&) = delete;
   temp_dir& operator=(const temp_dir&) = delete;
 
-  std::string file(const char* name) const {
-    return (path / name).string();
-  }
+  std::string file(const char* name) const { return (path / name).string(); }
 };
 
 } // namespace fogbow::test

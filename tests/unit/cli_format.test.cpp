@@ -52,12 +52,13 @@ TEST_CASE("order body holds the kind and only the options given") {
   opts.user_data = "#!/bin/sh\necho hi\n";
   opts.valid_until = "2026-12-01T00:00:00Z";
   auto body = build_order_body(opts);
-  CHECK(body == json{{"kind", "compute"},
-                     {"count", 3},
-                     {"vcpu", 2},
-                     {"image", "debian-12"},
-                     {"user_data", "#!/bin/sh\necho hi\n"},
-                     {"valid_until", "2026-12-01T00:00:00Z"}});
+  CHECK(body
+        == json{{"kind", "compute"},
+                {"count", 3},
+                {"vcpu", 2},
+                {"image", "debian-12"},
+                {"user_data", "#!/bin/sh\necho hi\n"},
+                {"valid_until", "2026-12-01T00:00:00Z"}});
   CHECK(body["count"].is_number_integer());
   CHECK_FALSE(body.contains("memory_mb"));
   CHECK_FALSE(body.contains("type"));
@@ -103,7 +104,8 @@ TEST_CASE("cells show null, empty and never as a dash") {
 }
 
 TEST_CASE("tables align every column under its header") {
-  auto text = format_table({"ID", "STATE"}, {{"a-long-id", "open"}, {"b", "x"}});
+  auto text =
+    format_table({"ID", "STATE"}, {{"a-long-id", "open"}, {"b", "x"}});
   auto lines = lines_of(text);
   REQUIRE(lines.size() == 3);
   CHECK(lines[0] == "ID         STATE");
@@ -112,8 +114,8 @@ TEST_CASE("tables align every column under its header") {
 }
 
 TEST_CASE("order table lists each order with its values") {
-  json orders = json::array({sample_order("order-1", "vm-7@site-a.test"),
-                             sample_order("o2", nullptr)});
+  json orders = json::array(
+    {sample_order("order-1", "vm-7@site-a.test"), sample_order("o2", nullptr)});
   auto lines = lines_of(format_orders_table(orders));
   REQUIRE(lines.size() == 3);
   CHECK(lines[0].starts_with("ID "));
@@ -139,11 +141,18 @@ TEST_CASE("an empty order list prints only the header") {
 }
 
 TEST_CASE("compute table shows memory, ip and order, a dash for no ip") {
-  json computes = json::array(
-    {{{"id", "vm-1@site-a.test"}, {"state", "running"}, {"vcpu", 1},
-      {"memory_mb", 512}, {"ip", "127.0.0.2"}, {"order_id", "order-1"}},
-     {{"id", "vm-2@site-a.test"}, {"state", "spawning"}, {"vcpu", 2},
-      {"memory_mb", 1024}, {"ip", nullptr}, {"order_id", "order-2"}}});
+  json computes = json::array({{{"id", "vm-1@site-a.test"},
+                                {"state", "running"},
+                                {"vcpu", 1},
+                                {"memory_mb", 512},
+                                {"ip", "127.0.0.2"},
+                                {"order_id", "order-1"}},
+                               {{"id", "vm-2@site-a.test"},
+                                {"state", "spawning"},
+                                {"vcpu", 2},
+                                {"memory_mb", 1024},
+                                {"ip", nullptr},
+                                {"order_id", "order-2"}}});
   auto lines = lines_of(format_computes_table(computes));
   REQUIRE(lines.size() == 3);
   CHECK(lines[0].starts_with("ID"));
@@ -159,8 +168,10 @@ TEST_CASE("compute table shows memory, ip and order, a dash for no ip") {
 TEST_CASE("member table marks alive and self") {
   json members = json::array(
     {{{"id", "site-a.test"}, {"alive", true}, {"last_seen", 0}, {"self", true}},
-     {{"id", "site-b.test"}, {"alive", false},
-      {"last_seen", 1764064800000}, {"self", false}}});
+     {{"id", "site-b.test"},
+      {"alive", false},
+      {"last_seen", 1764064800000},
+      {"self", false}}});
   auto lines = lines_of(format_members_table(members));
   REQUIRE(lines.size() == 3);
   CHECK(lines[0] == "ID           ALIVE  LAST-SEEN                 SELF");
@@ -169,12 +180,11 @@ TEST_CASE("member table marks alive and self") {
 }
 
 TEST_CASE("quota table has one row per resource") {
-  json quota{{"member_id", "site-a.test"},
-             {"vcpu", {{"total", 8}, {"in_use", 3}, {"in_use_by_user", 1}}},
-             {"memory_mb",
-              {{"total", 8192}, {"in_use", 1536}, {"in_use_by_user", 512}}},
-             {"instances",
-              {{"total", 4}, {"in_use", 3}, {"in_use_by_user", 1}}}};
+  json quota{
+    {"member_id", "site-a.test"},
+    {"vcpu", {{"total", 8}, {"in_use", 3}, {"in_use_by_user", 1}}},
+    {"memory_mb", {{"total", 8192}, {"in_use", 1536}, {"in_use_by_user", 512}}},
+    {"instances", {{"total", 4}, {"in_use", 3}, {"in_use_by_user", 1}}}};
   auto lines = lines_of(format_quota_table(quota));
   REQUIRE(lines.size() == 5);
   CHECK(lines[0] == "member: site-a.test");
@@ -185,10 +195,13 @@ TEST_CASE("quota table has one row per resource") {
 }
 
 TEST_CASE("key/value lines follow the given order, then the rest") {
-  json object{{"zeta", 1}, {"state", "open"}, {"id", "o-1"},
-              {"last_error", nullptr}, {"alpha", "x"}};
-  auto lines = lines_of(format_key_values(object, {"id", "state", "last_error",
-                                                   "not_present"}));
+  json object{{"zeta", 1},
+              {"state", "open"},
+              {"id", "o-1"},
+              {"last_error", nullptr},
+              {"alpha", "x"}};
+  auto lines = lines_of(
+    format_key_values(object, {"id", "state", "last_error", "not_present"}));
   REQUIRE(lines.size() == 5);
   CHECK(lines[0] == "id:         o-1");
   CHECK(lines[1] == "state:      open");
@@ -220,7 +233,8 @@ TEST_CASE("HTTP errors name the message, the code and the status") {
         == "error: not found: no order x");
   CHECK(format_http_error(502, "Bad Gateway\n")
         == "error: Bad Gateway (HTTP 502)");
-  CHECK(format_http_error(500, "") == "error: the manager gave no reason (HTTP 500)");
+  CHECK(format_http_error(500, "")
+        == "error: the manager gave no reason (HTTP 500)");
 }
 
 TEST_CASE("client commands are recognised by their noun") {

@@ -2,9 +2,9 @@
 // instant drivers (one for servers, one for volumes and attachments) and
 // no network driver.
 
+#include "drivers/router/cloud_router.hpp"
 #include "actors/errors.hpp"
 #include "drivers/instant/instant_driver.hpp"
-#include "drivers/router/cloud_router.hpp"
 #include "support/deterministic_fixture.hpp"
 
 #include <caf/typed_event_based_actor.hpp>
@@ -27,11 +27,10 @@ struct router_fixture : test::deterministic_fixture {
     std::vector<flavor> flavors{{"small", 1, 512, 10}};
     servers = sys.spawn(instant_driver, room, flavors);
     storage = sys.spawn(instant_driver, room, flavors);
-    aut = sys.spawn(cloud_router,
-                    std::map<resource_kind, cloud_driver_actor>{
-                      {resource_kind::compute, servers},
-                      {resource_kind::volume, storage},
-                      {resource_kind::attachment, storage}});
+    aut = sys.spawn(cloud_router, std::map<resource_kind, cloud_driver_actor>{
+                                    {resource_kind::compute, servers},
+                                    {resource_kind::volume, storage},
+                                    {resource_kind::attachment, storage}});
     run();
   }
 
@@ -64,7 +63,9 @@ struct router_fixture : test::deterministic_fixture {
 
 } // namespace
 
-TEST_CASE_FIXTURE(router_fixture, "each kind goes to its driver; a kind without one is unsupported") {
+TEST_CASE_FIXTURE(
+  router_fixture,
+  "each kind goes to its driver; a kind without one is unsupported") {
   auto vm = create(spec(resource_kind::compute, "o-vm"));
   REQUIRE(vm);
   CHECK(vm->kind == resource_kind::compute);
@@ -81,15 +82,17 @@ TEST_CASE_FIXTURE(router_fixture, "each kind goes to its driver; a kind without 
   CHECK(message_of(net.error()).find("network") != std::string::npos);
 }
 
-TEST_CASE_FIXTURE(router_fixture, "list merges every driver once and teaches the router each id's kind") {
+TEST_CASE_FIXTURE(
+  router_fixture,
+  "list merges every driver once and teaches the router each id's kind") {
   REQUIRE(create(spec(resource_kind::compute, "o-vm")));
   REQUIRE(create(spec(resource_kind::volume, "o-vol")));
   // A fresh router (as after a restart) learns the kinds from list.
-  auto fresh = sys.spawn(cloud_router,
-                         std::map<resource_kind, cloud_driver_actor>{
-                           {resource_kind::compute, servers},
-                           {resource_kind::volume, storage},
-                           {resource_kind::attachment, storage}});
+  auto fresh =
+    sys.spawn(cloud_router, std::map<resource_kind, cloud_driver_actor>{
+                              {resource_kind::compute, servers},
+                              {resource_kind::volume, storage},
+                              {resource_kind::attachment, storage}});
   run();
   std::vector<instance> all;
   self->send(fresh, atom::list_v);
@@ -110,15 +113,18 @@ TEST_CASE_FIXTURE(router_fixture, "list merges every driver once and teaches the
   caf::anon_send_exit(fresh, caf::exit_reason::user_shutdown);
 }
 
-TEST_CASE_FIXTURE(router_fixture, "an unseen id of attachment form goes to the attachment driver") {
+TEST_CASE_FIXTURE(
+  router_fixture,
+  "an unseen id of attachment form goes to the attachment driver") {
   // The servers driver has an instance with the same local id as a volume
   // would; the attachment id must not be taken for a server.
   auto vm = create(spec(resource_kind::compute, "o-vm"));
   REQUIRE(vm);
   self->send(aut, atom::get_v, attachment_local_id(vm->id, "v-9"));
   run();
-  self->receive([](instance&) { FAIL("found an attachment that does not exist"); },
-                [](caf::error& e) { CHECK(code_of(e) == errc::not_found); });
+  self->receive(
+    [](instance&) { FAIL("found an attachment that does not exist"); },
+    [](caf::error& e) { CHECK(code_of(e) == errc::not_found); });
   self->send(aut, atom::get_v, vm->id);
   run();
   self->receive([&](instance& x) { CHECK(x.id == vm->id); },

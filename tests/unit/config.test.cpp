@@ -47,23 +47,30 @@ TEST_CASE("unknown keys are refused with their full name") {
 }
 
 TEST_CASE("wrong types and ranges are refused") {
-  CHECK(mentions(error_of("[http]\nport = \"80\"\n"), "'http.port' must be an integer"));
+  CHECK(mentions(error_of("[http]\nport = \"80\"\n"),
+                 "'http.port' must be an integer"));
   CHECK(mentions(error_of("[http]\nport = 70000\n"), "between 0 and 65535"));
-  CHECK(mentions(error_of("[manager.driver]\nkind = \"ec2\"\n"), "manager.driver.kind"));
-  CHECK(mentions(error_of("[manager]\nmember_id = \"a@b/c\"\n"),
-                 "'manager.member_id' must be a name without '@' or a bare JID"));
-  CHECK(mentions(error_of("[manager]\nretry_initial_ms = 5000\nretry_max_ms = 1000\n"),
-                 "retry_max_ms"));
-  CHECK(mentions(error_of("[authorization]\nplugin = \"deny\"\n"), "authorization.plugin"));
+  CHECK(mentions(error_of("[manager.driver]\nkind = \"ec2\"\n"),
+                 "manager.driver.kind"));
+  CHECK(
+    mentions(error_of("[manager]\nmember_id = \"a@b/c\"\n"),
+             "'manager.member_id' must be a name without '@' or a bare JID"));
+  CHECK(mentions(
+    error_of("[manager]\nretry_initial_ms = 5000\nretry_max_ms = 1000\n"),
+    "retry_max_ms"));
+  CHECK(mentions(error_of("[authorization]\nplugin = \"deny\"\n"),
+                 "authorization.plugin"));
 }
 
 TEST_CASE("users need ids, distinct names and real tokens") {
   CHECK(mentions(error_of("[[identity.users]]\nid = \"a\"\n"), "'token'"));
-  CHECK(mentions(error_of("[[identity.users]]\nid = \"a\"\ntoken = \"short\"\n"),
-                 "shorter than 8"));
-  CHECK(mentions(error_of("[[identity.users]]\nid = \"a\"\ntoken = \"12345678\"\n"
-                          "[[identity.users]]\nid = \"a\"\ntoken = \"87654321\"\n"),
-                 "defined twice"));
+  CHECK(
+    mentions(error_of("[[identity.users]]\nid = \"a\"\ntoken = \"short\"\n"),
+             "shorter than 8"));
+  CHECK(
+    mentions(error_of("[[identity.users]]\nid = \"a\"\ntoken = \"12345678\"\n"
+                      "[[identity.users]]\nid = \"a\"\ntoken = \"87654321\"\n"),
+             "defined twice"));
 }
 
 TEST_CASE("syntax errors name the line") {
@@ -83,7 +90,8 @@ secret = "0123456789abcdef"
 ssh_host = "tunnel"
 public_host = "tunnel.example.org"
 local_port = 8080
-)", "t.toml");
+)",
+                        "t.toml");
   CHECK(c.tunnel.configured);
   CHECK(c.tunnel.ssh_port == 2200);
   CHECK(c.tunnel.port_low == 30000);
@@ -92,12 +100,16 @@ local_port = 8080
   CHECK_FALSE(parse_config("", "e.toml").tunnel.configured);
   CHECK_THROWS_WITH(parse_config("[tunnel]\nmanager_secret = \"short\"\n", "t"),
                     doctest::Contains("manager_secret"));
-  CHECK_THROWS_WITH(parse_config("[tunnel]\nmanager_secret = \"0123456789abcdef\"\n"
-                                 "port_low = 10\nport_high = 5\n", "t"),
-                    doctest::Contains("port_high"));
-  CHECK_THROWS_WITH(parse_config("[tunnel]\nmanager_secret = \"0123456789abcdef\"\n"
-                                 "bogus = 1\n", "t"),
-                    doctest::Contains("tunnel.bogus"));
+  CHECK_THROWS_WITH(
+    parse_config("[tunnel]\nmanager_secret = \"0123456789abcdef\"\n"
+                 "port_low = 10\nport_high = 5\n",
+                 "t"),
+    doctest::Contains("port_high"));
+  CHECK_THROWS_WITH(
+    parse_config("[tunnel]\nmanager_secret = \"0123456789abcdef\"\n"
+                 "bogus = 1\n",
+                 "t"),
+    doctest::Contains("tunnel.bogus"));
   CHECK_THROWS_WITH(parse_config("[manager.tunnel]\nurl = \"ftp://x\"\n", "t"),
                     doctest::Contains("manager.tunnel.url"));
 }

@@ -71,23 +71,29 @@ TEST_CASE("federation settings are checked") {
                  "need an [xmpp] section"));
   CHECK(mentions(error_of(xmpp + "[rendezvous]\njid = \"r@x\"\n"),
                  "'rendezvous.jid' must be a full JID"));
-  CHECK(mentions(error_of(xmpp + "[manager.federation]\njid = \"a@x/r\"\n"
-                                 "rendezvous = \"bare@x\"\n"),
+  CHECK(mentions(error_of(xmpp
+                          + "[manager.federation]\njid = \"a@x/r\"\n"
+                            "rendezvous = \"bare@x\"\n"),
                  "'manager.federation.rendezvous' must be a full JID"));
   CHECK(mentions(error_of("[xmpp]\ntls = \"maybe\"\n"), "'xmpp.tls'"));
   CHECK(mentions(error_of("[xmpp]\nport = 0\n"), "'xmpp.port'"));
-  CHECK(mentions(error_of("[xmpp]\nsecret = 1\n"), "unknown key 'xmpp.secret'"));
-  CHECK(mentions(error_of(xmpp + "[rendezvous]\njid = \"r@x/y\"\n"
-                                 "whitelist = \"file\"\n"),
+  CHECK(
+    mentions(error_of("[xmpp]\nsecret = 1\n"), "unknown key 'xmpp.secret'"));
+  CHECK(mentions(error_of(xmpp
+                          + "[rendezvous]\njid = \"r@x/y\"\n"
+                            "whitelist = \"file\"\n"),
                  "needs 'rendezvous.whitelist_file'"));
-  CHECK(mentions(error_of(xmpp + "[rendezvous]\njid = \"r@x/y\"\n"
-                                 "whitelist = \"deny\"\n"),
+  CHECK(mentions(error_of(xmpp
+                          + "[rendezvous]\njid = \"r@x/y\"\n"
+                            "whitelist = \"deny\"\n"),
                  "'rendezvous.whitelist'"));
-  CHECK(mentions(error_of(xmpp + "[rendezvous]\njid = \"r@x/y\"\n"
-                                 "neighbors = [\"n@x\"]\n"),
+  CHECK(mentions(error_of(xmpp
+                          + "[rendezvous]\njid = \"r@x/y\"\n"
+                            "neighbors = [\"n@x\"]\n"),
                  "rendezvous.neighbors[]"));
-  CHECK(mentions(error_of(xmpp + "[rendezvous]\njid = \"r@x/y\"\n"
-                                 "max_lost = 0\n"),
+  CHECK(mentions(error_of(xmpp
+                          + "[rendezvous]\njid = \"r@x/y\"\n"
+                            "max_lost = 0\n"),
                  "'rendezvous.max_lost'"));
   CHECK(mentions(error_of("[xmpp]\nignore_tls_errors = \"yes\"\n"),
                  "must be true or false"));
@@ -101,15 +107,18 @@ TEST_CASE("whitelist files: comments, blanks, trimming; missing file throws") {
   }
   CHECK(load_whitelist(path) == std::set<std::string>{"a@x", "b@y"});
   std::remove(path.c_str());
-  CHECK_THROWS_WITH_AS(load_whitelist(path),
-                       doctest::Contains("cannot read the rendezvous whitelist"),
-                       std::runtime_error);
+  CHECK_THROWS_WITH_AS(
+    load_whitelist(path),
+    doctest::Contains("cannot read the rendezvous whitelist"),
+    std::runtime_error);
 }
 
 namespace {
 
-const std::string federation = xmpp + "[manager.federation]\njid = \"site-a@x.org/fogbow\"\n"
-                                      "rendezvous = \"rdv@x.org/fogbow\"\n";
+const std::string federation =
+  xmpp
+  + "[manager.federation]\njid = \"site-a@x.org/fogbow\"\n"
+    "rendezvous = \"rdv@x.org/fogbow\"\n";
 
 } // namespace
 
@@ -143,8 +152,9 @@ TEST_CASE("federation plugin keys: ranges and allowed values") {
     };
     CHECK(error_of(with(lo)).empty());
     CHECK(error_of(with(hi)).empty());
-    auto range = std::string{"'manager.federation."} + key + "' must be between "
-                 + std::to_string(lo) + " and " + std::to_string(hi);
+    auto range = std::string{"'manager.federation."} + key
+                 + "' must be between " + std::to_string(lo) + " and "
+                 + std::to_string(hi);
     CHECK(mentions(error_of(with(lo - 1)), range));
     CHECK(mentions(error_of(with(hi + 1)), range));
   }
@@ -153,28 +163,36 @@ TEST_CASE("federation plugin keys: ranges and allowed values") {
         == 7);
   CHECK(mentions(error_of(federation + "member_picker = \"random\"\n"),
                  "'manager.federation.member_picker' must be \"round-robin\""));
-  CHECK(mentions(error_of(federation + "member_validator = \"voms\"\n"),
-                 "'manager.federation.member_validator' must be \"accept-any\" or "
-                 "\"whitelist\""));
-  CHECK(mentions(error_of(federation + "capacity_controller = \"pairwise\"\n"),
-                 "'manager.federation.capacity_controller' must be \"unlimited\" or "
-                 "\"fixed\""));
+  CHECK(
+    mentions(error_of(federation + "member_validator = \"voms\"\n"),
+             "'manager.federation.member_validator' must be \"accept-any\" or "
+             "\"whitelist\""));
+  CHECK(mentions(
+    error_of(federation + "capacity_controller = \"pairwise\"\n"),
+    "'manager.federation.capacity_controller' must be \"unlimited\" or "
+    "\"fixed\""));
 }
 
-TEST_CASE("federation whitelist: bare JIDs, only with the whitelist validator") {
-  auto c = parse_config(federation + "member_validator = \"whitelist\"\n"
-                                     "donate_to = [\"b@x.org\", \"c@x.org\"]\n"
-                                     "receive_from = [\"b@x.org\"]\n",
+TEST_CASE(
+  "federation whitelist: bare JIDs, only with the whitelist validator") {
+  auto c = parse_config(federation
+                          + "member_validator = \"whitelist\"\n"
+                            "donate_to = [\"b@x.org\", \"c@x.org\"]\n"
+                            "receive_from = [\"b@x.org\"]\n",
                         "f");
-  CHECK(c.manager.federation.donate_to == std::vector<std::string>{"b@x.org", "c@x.org"});
-  CHECK(c.manager.federation.receive_from == std::vector<std::string>{"b@x.org"});
+  CHECK(c.manager.federation.donate_to
+        == std::vector<std::string>{"b@x.org", "c@x.org"});
+  CHECK(c.manager.federation.receive_from
+        == std::vector<std::string>{"b@x.org"});
   // an empty whitelist is valid: this site serves nobody
   CHECK(error_of(federation + "member_validator = \"whitelist\"\n").empty());
-  CHECK(mentions(error_of(federation + "member_validator = \"whitelist\"\n"
-                                       "donate_to = [\"b@x.org/fogbow\"]\n"),
+  CHECK(mentions(error_of(federation
+                          + "member_validator = \"whitelist\"\n"
+                            "donate_to = [\"b@x.org/fogbow\"]\n"),
                  "'manager.federation.donate_to[]' must be bare JIDs"));
-  CHECK(mentions(error_of(federation + "member_validator = \"whitelist\"\n"
-                                       "receive_from = [\"site-b\"]\n"),
+  CHECK(mentions(error_of(federation
+                          + "member_validator = \"whitelist\"\n"
+                            "receive_from = [\"site-b\"]\n"),
                  "'manager.federation.receive_from[]' must be bare JIDs"));
   CHECK(mentions(error_of(federation + "donate_to = [\"b@x.org\"]\n"),
                  "are for member_validator = \"whitelist\""));
@@ -183,33 +201,39 @@ TEST_CASE("federation whitelist: bare JIDs, only with the whitelist validator") 
 }
 
 TEST_CASE("federation capacity caps: a table of integers, only when fixed") {
-  auto inline_caps = parse_config(federation + "capacity_controller = \"fixed\"\n"
-                                               "max_donated = 3\n"
-                                               "donated_caps = { \"b@x.org\" = 10, "
-                                               "\"c@x.org\" = 0 }\n",
+  auto inline_caps = parse_config(federation
+                                    + "capacity_controller = \"fixed\"\n"
+                                      "max_donated = 3\n"
+                                      "donated_caps = { \"b@x.org\" = 10, "
+                                      "\"c@x.org\" = 0 }\n",
                                   "f");
   CHECK(inline_caps.manager.federation.max_donated == 3);
-  CHECK(inline_caps.manager.federation.donated_caps
-        == std::map<std::string, std::int64_t>{{"b@x.org", 10}, {"c@x.org", 0}});
+  CHECK(
+    inline_caps.manager.federation.donated_caps
+    == std::map<std::string, std::int64_t>{{"b@x.org", 10}, {"c@x.org", 0}});
   // the sub-table shape reads the same
-  auto sub_table = parse_config(federation + "capacity_controller = \"fixed\"\n"
-                                             "[manager.federation.donated_caps]\n"
-                                             "\"b@x.org\" = 10\n\"c@x.org\" = 0\n",
+  auto sub_table = parse_config(federation
+                                  + "capacity_controller = \"fixed\"\n"
+                                    "[manager.federation.donated_caps]\n"
+                                    "\"b@x.org\" = 10\n\"c@x.org\" = 0\n",
                                 "f");
   CHECK(sub_table.manager.federation.donated_caps
         == inline_caps.manager.federation.donated_caps);
   auto fixed = federation + "capacity_controller = \"fixed\"\n";
-  CHECK(mentions(error_of(fixed + "donated_caps = { \"b@x.org\" = -1 }\n"),
-                 "'manager.federation.donated_caps.b@x.org' must be between 0 and "
-                 "1000000"));
-  CHECK(mentions(error_of(fixed + "donated_caps = { \"b@x.org\" = \"4\" }\n"),
-                 "'manager.federation.donated_caps.b@x.org' must be an integer"));
+  CHECK(
+    mentions(error_of(fixed + "donated_caps = { \"b@x.org\" = -1 }\n"),
+             "'manager.federation.donated_caps.b@x.org' must be between 0 and "
+             "1000000"));
+  CHECK(
+    mentions(error_of(fixed + "donated_caps = { \"b@x.org\" = \"4\" }\n"),
+             "'manager.federation.donated_caps.b@x.org' must be an integer"));
   CHECK(mentions(error_of(fixed + "donated_caps = [\"b@x.org\"]\n"),
                  "'manager.federation.donated_caps' must be a table"));
   CHECK(mentions(error_of(fixed + "donated_caps = { \"site-b\" = 1 }\n"),
                  "names 'site-b', which is not a bare JID"));
-  CHECK(mentions(error_of(fixed + "max_donated = 1000001\n"),
-                 "'manager.federation.max_donated' must be between 0 and 1000000"));
+  CHECK(
+    mentions(error_of(fixed + "max_donated = 1000001\n"),
+             "'manager.federation.max_donated' must be between 0 and 1000000"));
   CHECK(mentions(error_of(federation + "max_donated = 2\n"),
                  "are for capacity_controller = \"fixed\""));
   CHECK(mentions(error_of(federation + "donated_caps = { \"b@x.org\" = 1 }\n"),
@@ -220,27 +244,33 @@ TEST_CASE("member id: a name without '@', or a bare JID") {
   CHECK(parse_config("[manager]\nmember_id = \"site-a.example.org\"\n", "m")
           .manager.member_id
         == "site-a.example.org");
-  CHECK(parse_config("[manager]\nmember_id = \"site-a@xmpp.example.org\"\n", "m")
-          .manager.member_id
-        == "site-a@xmpp.example.org");
+  CHECK(
+    parse_config("[manager]\nmember_id = \"site-a@xmpp.example.org\"\n", "m")
+      .manager.member_id
+    == "site-a@xmpp.example.org");
   for (auto bad : {"a@b/c", "a@b@c", "@b", "a@", "", "a b", "a@b c"}) {
     CAPTURE(bad);
-    CHECK(mentions(error_of(std::string{"[manager]\nmember_id = \""} + bad + "\"\n"),
-                   "'manager.member_id' must be a name without '@' or a bare JID"));
+    CHECK(mentions(
+      error_of(std::string{"[manager]\nmember_id = \""} + bad + "\"\n"),
+      "'manager.member_id' must be a name without '@' or a bare JID"));
   }
 }
 
 TEST_CASE("member id: a federated manager's is the bare JID of its account") {
   CHECK(parse_config(federation, "f").manager.member_id == "site-a@x.org");
-  CHECK(parse_config("[manager]\nmember_id = \"site-a@x.org\"\n" + federation, "f")
-          .manager.member_id
-        == "site-a@x.org");
-  auto error = error_of("[manager]\nmember_id = \"site-a.example.org\"\n" + federation);
+  CHECK(
+    parse_config("[manager]\nmember_id = \"site-a@x.org\"\n" + federation, "f")
+      .manager.member_id
+    == "site-a@x.org");
+  auto error =
+    error_of("[manager]\nmember_id = \"site-a.example.org\"\n" + federation);
   CHECK(mentions(error, "'manager.member_id' is \"site-a.example.org\""));
-  CHECK(mentions(error, "\"site-a@x.org\" (the bare JID of 'manager.federation.jid')"));
+  CHECK(mentions(
+    error, "\"site-a@x.org\" (the bare JID of 'manager.federation.jid')"));
   // even the default, written out, is refused: it would name another member
-  CHECK(mentions(error_of("[manager]\nmember_id = \"manager.localhost\"\n" + federation),
-                 "'manager.member_id' is \"manager.localhost\""));
+  CHECK(mentions(
+    error_of("[manager]\nmember_id = \"manager.localhost\"\n" + federation),
+    "'manager.member_id' is \"manager.localhost\""));
   // standalone, the default stays
   CHECK(parse_config("", "e").manager.member_id == "manager.localhost");
 }

@@ -65,7 +65,8 @@ struct server_fixture : scheduler_fixture {
 TEST_CASE_FIXTURE(server_fixture,
                   "federation server: a member's order is served once, "
                   "whatever the number of offers") {
-  start_server(fed::make_accept_any_validator(), fed::make_unlimited_capacity());
+  start_server(fed::make_accept_any_validator(),
+               fed::make_unlimited_capacity());
   auto first = ask("site-b@x/fogbow", offer("o1"));
   REQUIRE(first);
   auto id = fed::decode_order_result(*first);
@@ -116,7 +117,8 @@ TEST_CASE_FIXTURE(server_fixture,
 TEST_CASE_FIXTURE(server_fixture,
                   "federation server: getinstance shows a member only what "
                   "it holds here") {
-  start_server(fed::make_accept_any_validator(), fed::make_unlimited_capacity());
+  start_server(fed::make_accept_any_validator(),
+               fed::make_unlimited_capacity());
   auto b = fed::decode_order_result(*ask("site-b@x/r", offer("o1")));
   auto c = fed::decode_order_result(*ask("site-c@x/r", offer("o2")));
   auto mine = ask("site-b@x/r", fed::encode_getinstance({b, c}));
@@ -134,7 +136,8 @@ TEST_CASE_FIXTURE(server_fixture,
 TEST_CASE_FIXTURE(server_fixture,
                   "federation server: removeorder and removeinstance remove "
                   "the member's instance, and only its own") {
-  start_server(fed::make_accept_any_validator(), fed::make_unlimited_capacity());
+  start_server(fed::make_accept_any_validator(),
+               fed::make_unlimited_capacity());
   auto b = fed::decode_order_result(*ask("site-b@x/r", offer("o1")));
   auto c = fed::decode_order_result(*ask("site-c@x/r", offer("o2")));
   REQUIRE(driver_state().instances.size() == 2);
@@ -149,13 +152,14 @@ TEST_CASE_FIXTURE(server_fixture,
   CHECK(sched_state().orders.empty());
   // Withdrawing what is gone already is fine.
   CHECK(ask("site-b@x/r", fed::encode_removeorder("o1")));
-  (void) b;
+  (void)b;
 }
 
 TEST_CASE_FIXTURE(server_fixture,
                   "federation server: malformed or unknown payloads get "
                   "errors and change nothing") {
-  start_server(fed::make_accept_any_validator(), fed::make_unlimited_capacity());
+  start_server(fed::make_accept_any_validator(),
+               fed::make_unlimited_capacity());
   auto bad = [&](const char* text) {
     auto r = ask("site-b@x/r", xml::parse(text));
     REQUIRE_FALSE(r);
@@ -176,7 +180,8 @@ TEST_CASE_FIXTURE(server_fixture,
 
 TEST_CASE_FIXTURE(server_fixture,
                   "federation server: the quota a member's user sees here") {
-  start_server(fed::make_accept_any_validator(), fed::make_unlimited_capacity());
+  start_server(fed::make_accept_any_validator(),
+               fed::make_unlimited_capacity());
   CHECK(ask("site-b@x/r", offer("o1")));
   auto q = ask("site-b@x/r", fed::encode_quota_request({"u1", "Ana"}));
   REQUIRE(q);

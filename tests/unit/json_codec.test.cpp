@@ -78,7 +78,8 @@ TEST_CASE("a full compute order keeps every field") {
 }
 
 TEST_CASE("attachment orders") {
-  auto a = parse_ok(R"({"kind":"attachment","compute":"c-order","volume":"vol-1@site-a","device":"/dev/vdc"})");
+  auto a = parse_ok(
+    R"({"kind":"attachment","compute":"c-order","volume":"vol-1@site-a","device":"/dev/vdc"})");
   CHECK(a.prototype.kind == resource_kind::attachment);
   CHECK(a.prototype.attach_compute == "c-order");
   CHECK(a.prototype.attach_volume == "vol-1@site-a");
@@ -90,24 +91,34 @@ TEST_CASE("attachment orders") {
   CHECK(missing.http_status == 400);
   CHECK(missing.message.find("'volume' is required") != std::string::npos);
   CHECK(parse_bad(R"({"kind":"attachment","compute":"","volume":"v"})")
-          .message.find("must not be empty") != std::string::npos);
+          .message.find("must not be empty")
+        != std::string::npos);
   CHECK(parse_bad(R"({"kind":"attachment","compute":7,"volume":"v"})")
-          .message.find("string") != std::string::npos);
+          .message.find("string")
+        != std::string::npos);
   const std::string prefix =
     "{\"kind\":\"attachment\",\"compute\":\"c\",\"volume\":\"v\",\"device\":\"";
-  for (std::string device : {"vdb", "/dev/", "/dev/VDB", "/dev/../sda", "/dev/vdb; rm"}) {
+  for (std::string device :
+       {"vdb", "/dev/", "/dev/VDB", "/dev/../sda", "/dev/vdb; rm"}) {
     auto e = parse_bad(prefix + device + "\"}");
     CHECK_MESSAGE(e.message.find("device") != std::string::npos, device);
   }
-  CHECK(parse_bad(R"({"kind":"attachment","compute":"c","volume":"v","count":2})")
-          .message.find("count") != std::string::npos);
+  CHECK(
+    parse_bad(R"({"kind":"attachment","compute":"c","volume":"v","count":2})")
+      .message.find("count")
+    != std::string::npos);
   // Attachment fields belong to attachments only, and the other way round.
   CHECK(parse_bad(R"({"kind":"volume","size_gb":1,"compute":"c"})")
-          .message.find("does not apply") != std::string::npos);
-  CHECK(parse_bad(R"({"kind":"attachment","compute":"c","volume":"v","size_gb":1})")
-          .message.find("does not apply") != std::string::npos);
-  CHECK(parse_bad(R"({"kind":"attachment","compute":"c","volume":"v","vcpu":1})")
-          .message.find("does not apply") != std::string::npos);
+          .message.find("does not apply")
+        != std::string::npos);
+  CHECK(
+    parse_bad(R"({"kind":"attachment","compute":"c","volume":"v","size_gb":1})")
+      .message.find("does not apply")
+    != std::string::npos);
+  CHECK(
+    parse_bad(R"({"kind":"attachment","compute":"c","volume":"v","vcpu":1})")
+      .message.find("does not apply")
+    != std::string::npos);
 }
 
 TEST_CASE("instances render the fields of their kind") {
@@ -164,32 +175,36 @@ TEST_CASE("limits are inclusive") {
   CHECK(parse_ok(with("compute", R"("count":5)"), 5).count == 5);
   CHECK(parse_bad(with("compute", R"("count":6)"), 5).message.find("'count'")
         != std::string::npos);
-  auto o = parse_ok(with("compute", R"("vcpu":1024,"memory_mb":16777216,"disk_gb":1048576)"))
-             .prototype;
+  auto o =
+    parse_ok(
+      with("compute", R"("vcpu":1024,"memory_mb":16777216,"disk_gb":1048576)"))
+      .prototype;
   CHECK(o.vcpu == 1024);
   CHECK(o.memory_mb == 16777216);
   CHECK(o.disk_gb == 1048576);
   CHECK(parse_ok(with("volume", R"("size_gb":65536)")).prototype.size_gb
         == 65536);
   CHECK(parse_ok(with("volume", R"("size_gb":1)")).prototype.size_gb == 1);
-  CHECK(parse_ok(with("compute", R"("user_data":")"
-                                   + std::string(64 * 1024, 'x') + "\""))
+  CHECK(parse_ok(with("compute",
+                      R"("user_data":")" + std::string(64 * 1024, 'x') + "\""))
           .prototype.user_data.size()
         == 64 * 1024);
-  CHECK(parse_ok(with("compute", R"("public_key":")"
-                                   + std::string(16 * 1024, 'k') + "\""))
+  CHECK(parse_ok(with("compute",
+                      R"("public_key":")" + std::string(16 * 1024, 'k') + "\""))
           .prototype.public_key.size()
         == 16 * 1024);
-  CHECK(parse_ok(with("network", R"("network_cidr":"10.0.0.0/30","network_gateway":"10.0.0.2")"))
+  CHECK(parse_ok(
+          with("network",
+               R"("network_cidr":"10.0.0.0/30","network_gateway":"10.0.0.2")"))
           .prototype.network_gateway
         == "10.0.0.2");
 }
 
 TEST_CASE("a body that is not a JSON object is refused") {
-  for (std::string body : {"", " ", "not json", "{", "{\"kind\":}", "[]",
-                           "[{\"kind\":\"compute\"}]", "42", "\"compute\"",
-                           "null", "true", "{\"kind\":\"compute\"} {}",
-                           "{\"kind\":\"compute\",}", "\xff\xfe"}) {
+  for (std::string body :
+       {"", " ", "not json", "{", "{\"kind\":}", "[]",
+        "[{\"kind\":\"compute\"}]", "42", "\"compute\"", "null", "true",
+        "{\"kind\":\"compute\"} {}", "{\"kind\":\"compute\",}", "\xff\xfe"}) {
     CAPTURE(body);
     auto e = parse_bad(body);
     CHECK(e.http_status == 400);
@@ -259,10 +274,12 @@ TEST_CASE("every bad field is refused with a message naming it") {
     {with("compute", R"("image":null)"), "image"},
     {with("compute", R"("image":")" + std::string(256, 'i') + "\""), "image"},
     {with("compute", R"("image":"a\u0000b")"), "image"},
-    {with("compute", R"("public_key":")" + std::string(16 * 1024 + 1, 'k') + "\""),
+    {with("compute",
+          R"("public_key":")" + std::string(16 * 1024 + 1, 'k') + "\""),
      "public_key"},
     {with("compute", R"("public_key":{})"), "public_key"},
-    {with("compute", R"("user_data":")" + std::string(64 * 1024 + 1, 'u') + "\""),
+    {with("compute",
+          R"("user_data":")" + std::string(64 * 1024 + 1, 'u') + "\""),
      "user_data"},
     {with("compute", R"("user_data":"#!/bin/sh\u0000")"), "user_data"},
     {with("compute", R"("user_data":["echo"])"), "user_data"},
@@ -279,11 +296,13 @@ TEST_CASE("every bad field is refused with a message naming it") {
     {with("compute", R"("valid_from":1790000000)"), "valid_from"},
     {with("compute", R"("valid_until":"2026-13-01T00:00:00Z")"), "valid_until"},
     {with("compute", R"("valid_until":null)"), "valid_until"},
-    {with("compute",
-          R"("valid_from":"2026-11-25T10:00:00Z","valid_until":"2026-11-25T10:00:00Z")"),
+    {with(
+       "compute",
+       R"("valid_from":"2026-11-25T10:00:00Z","valid_until":"2026-11-25T10:00:00Z")"),
      "valid_until"},
-    {with("compute",
-          R"("valid_from":"2026-11-25T10:00:00Z","valid_until":"2026-11-24T10:00:00Z")"),
+    {with(
+       "compute",
+       R"("valid_from":"2026-11-25T10:00:00Z","valid_until":"2026-11-24T10:00:00Z")"),
      "valid_until"},
     {with("compute", R"("valid_until":"2026-01-01T00:00:00Z")"), "valid_until"},
     // fields of another kind
@@ -316,19 +335,24 @@ TEST_CASE("every bad field is refused with a message naming it") {
     {with("network", R"("network_cidr":" 10.0.0.0/24")"), "network_cidr"},
     {with("network", R"("network_cidr":"fd00::/64")"), "network_cidr"},
     {with("network", R"("network_cidr":24)"), "network_cidr"},
-    {with("network", R"("network_cidr":"10.1.0.0/16","network_gateway":"10.2.0.1")"),
+    {with("network",
+          R"("network_cidr":"10.1.0.0/16","network_gateway":"10.2.0.1")"),
      "network_gateway"},
-    {with("network", R"("network_cidr":"10.1.0.0/16","network_gateway":"10.1.0.0")"),
+    {with("network",
+          R"("network_cidr":"10.1.0.0/16","network_gateway":"10.1.0.0")"),
      "network_gateway"},
-    {with("network", R"("network_cidr":"10.1.0.0/16","network_gateway":"10.1.255.255")"),
+    {with("network",
+          R"("network_cidr":"10.1.0.0/16","network_gateway":"10.1.255.255")"),
      "network_gateway"},
     {with("network", R"("network_cidr":"10.1.0.0/16","network_gateway":"gw")"),
      "network_gateway"},
     {with("network", R"("network_cidr":"10.1.0.0/16","network_gateway":1)"),
      "network_gateway"},
-    {with("network", R"("network_cidr":"10.1.0.0/16","network_allocation":"auto")"),
+    {with("network",
+          R"("network_cidr":"10.1.0.0/16","network_allocation":"auto")"),
      "network_allocation"},
-    {with("network", R"("network_cidr":"10.1.0.0/16","network_allocation":null)"),
+    {with("network",
+          R"("network_cidr":"10.1.0.0/16","network_allocation":null)"),
      "network_allocation"},
   };
   for (auto& c : cases) {
@@ -342,7 +366,8 @@ TEST_CASE("every bad field is refused with a message naming it") {
 }
 
 TEST_CASE("a requirements error says what is wrong and where") {
-  auto e = parse_bad(with("compute", R"("requirements":"Glue2RAM >= 1 && Glue2Foo > 1")"));
+  auto e = parse_bad(
+    with("compute", R"("requirements":"Glue2RAM >= 1 && Glue2Foo > 1")"));
   CHECK(e.message.find("'requirements'") != std::string::npos);
   CHECK(e.message.find("Glue2Foo") != std::string::npos);
   CHECK(e.message.find("position 17") != std::string::npos);
@@ -396,11 +421,27 @@ order sample_order(resource_kind kind) {
 TEST_CASE("order JSON of a compute order") {
   auto o = sample_order(resource_kind::compute);
   auto j = order_to_json(o);
-  for (auto key : {"id", "batch_id", "state", "type", "kind", "instance_id",
-                   "requesting_member", "providing_member", "created_at",
-                   "updated_at", "vcpu", "memory_mb", "disk_gb", "image",
-                   "requirements", "valid_from", "valid_until", "last_error",
-                   "fulfilled_at", "public_key", "user_data_bytes"}) {
+  for (auto key : {"id",
+                   "batch_id",
+                   "state",
+                   "type",
+                   "kind",
+                   "instance_id",
+                   "requesting_member",
+                   "providing_member",
+                   "created_at",
+                   "updated_at",
+                   "vcpu",
+                   "memory_mb",
+                   "disk_gb",
+                   "image",
+                   "requirements",
+                   "valid_from",
+                   "valid_until",
+                   "last_error",
+                   "fulfilled_at",
+                   "public_key",
+                   "user_data_bytes"}) {
     CAPTURE(key);
     CHECK(j.contains(key));
   }
@@ -493,7 +534,8 @@ TEST_CASE("instance, member, quota, status and error JSON") {
   q.user_instances = 1;
   auto qj = quota_to_json(q);
   CHECK(qj["member_id"] == "site-a");
-  CHECK(qj["vcpu"] == json{{"total", 16}, {"in_use", 4}, {"in_use_by_user", 2}});
+  CHECK(qj["vcpu"]
+        == json{{"total", 16}, {"in_use", 4}, {"in_use_by_user", 2}});
   CHECK(qj["memory_mb"]
         == json{{"total", 32768}, {"in_use", 2048}, {"in_use_by_user", 1024}});
   CHECK(qj["instances"]
@@ -514,7 +556,8 @@ TEST_CASE("instance, member, quota, status and error JSON") {
   CHECK(sj["uptime_s"] == 61);
 
   auto e = error_to_json({404, "not_found", "no order 'x'"});
-  CHECK(e == json{{"error", {{"code", "not_found"}, {"message", "no order 'x'"}}}});
+  CHECK(
+    e == json{{"error", {{"code", "not_found"}, {"message", "no order 'x'"}}}});
 }
 
 TEST_CASE("dump_json survives strings that are not UTF-8") {
@@ -534,7 +577,8 @@ TEST_CASE("numbers too large for any type are a 400, not an exception") {
   CHECK(e->code == "invalid_json");
 }
 
-TEST_CASE("requirements that only fail once combined with the sizes are refused") {
+TEST_CASE(
+  "requirements that only fail once combined with the sizes are refused") {
   std::string deep(64, '(');
   deep += "Glue2vCPU >= 1";
   deep += std::string(64, ')');

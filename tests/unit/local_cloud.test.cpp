@@ -165,11 +165,10 @@ TEST_CASE("local cloud: the smallest matching flavor is picked") {
         == "medium");
   CHECK(cloud.create(spec_for("b", "", "Glue2RAM > 1024")).size.name
         == "large");
-  CHECK(cloud
-          .create(spec_for("c", "",
-                           "Glue2CloudComputeManagerID == \"site-a\""))
-          .size.name
-        == "small");
+  CHECK(
+    cloud.create(spec_for("c", "", "Glue2CloudComputeManagerID == \"site-a\""))
+      .size.name
+    == "small");
 }
 
 TEST_CASE("local cloud: requirements no flavor satisfies are refused") {
@@ -251,10 +250,10 @@ TEST_CASE("local cloud: set_capacity changes the totals only") {
 TEST_CASE("local cloud: erase kills the whole process group") {
   temp_root root;
   local_cloud cloud{config_for(root)};
-  auto x = cloud.create(
-    spec_for("order-1", "sleep 1000 &\necho $! > bg.pid\n"
-                        "trap '' TERM\necho started > started\n"
-                        "while :; do sleep 1; done\n"));
+  auto x =
+    cloud.create(spec_for("order-1", "sleep 1000 &\necho $! > bg.pid\n"
+                                     "trap '' TERM\necho started > started\n"
+                                     "while :; do sleep 1; done\n"));
   auto dir = root.path / x.id;
   REQUIRE(eventually([&] { return fs::exists(dir / "started"); }));
   pid_t root_pid = pid_of(dir);
@@ -273,8 +272,8 @@ TEST_CASE("local cloud: erase kills the whole process group") {
 TEST_CASE("local cloud: a killed root process fails the instance") {
   temp_root root;
   local_cloud cloud{config_for(root, 16, 16384, 1)};
-  auto x = cloud.create(
-    spec_for("order-1", "sleep 1000 &\necho started > started\n"));
+  auto x =
+    cloud.create(spec_for("order-1", "sleep 1000 &\necho started > started\n"));
   auto dir = root.path / x.id;
   REQUIRE(eventually([&] { return fs::exists(dir / "started"); }));
   pid_t pid = pid_of(dir);

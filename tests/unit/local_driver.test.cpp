@@ -1,8 +1,8 @@
 // The local and instant driver actors, driven through their messages on the
 // deterministic scheduler. Events of the local driver's exit monitor come
 // from a real thread; a scoped_actor subscriber receives them safely.
-#include "drivers/instant/instant_driver.hpp"
 #include "drivers/local/local_driver.hpp"
+#include "drivers/instant/instant_driver.hpp"
 
 #include "actors/errors.hpp"
 #include "support/deterministic_fixture.hpp"
@@ -70,7 +70,8 @@ struct driver_fixture : test::deterministic_fixture {
   /// The next event sent to the subscriber, waiting up to 10 s.
   template <class F>
   void next_event(F f) {
-    events->receive(f, caf::after(10s) >> [] { FAIL("no event in time"); });
+    events->receive(
+      f, caf::after(10s) >> [] { FAIL("no event in time"); });
   }
 
   void subscribe(const cloud_driver_actor& hdl) {

@@ -12,9 +12,8 @@ using namespace fogbow::fed;
 
 namespace {
 
-std::vector<std::string> picks(member_picker& p,
-                               const std::vector<std::string>& candidates,
-                               int n) {
+std::vector<std::string>
+picks(member_picker& p, const std::vector<std::string>& candidates, int n) {
   std::vector<std::string> out;
   for (int i = 0; i < n; ++i)
     out.push_back(p.pick(candidates).value_or("<none>"));

@@ -1,8 +1,8 @@
 // The member proxy on CAF's deterministic scheduler, with a scripted XMPP
 // bridge: what it sends for each call, and what it makes of each answer.
 
-#include "actors/errors.hpp"
 #include "actors/member_proxy.hpp"
+#include "actors/errors.hpp"
 #include "federation/manager_protocol.hpp"
 #include "support/deterministic_fixture.hpp"
 
@@ -115,8 +115,8 @@ TEST_CASE_FIXTURE(proxy_fixture,
   bridge_state().answer = [](const xml::element&) {
     return caf::expected<xml::element>{fed::encode_order_result("vm-7")};
   };
-  auto r = call<std::string>(atom::create_v, std::string{"site-b@x"},
-                             sample_order());
+  auto r =
+    call<std::string>(atom::create_v, std::string{"site-b@x"}, sample_order());
   REQUIRE(r);
   CHECK(*r == "vm-7");
   REQUIRE(bridge_state().sent.size() == 1);
@@ -141,8 +141,8 @@ TEST_CASE_FIXTURE(proxy_fixture,
     return caf::expected<xml::element>{
       make_error(errc::not_found, "item-not-found: no room")};
   };
-  auto r = call<std::string>(atom::create_v, std::string{"site-b@x"},
-                             sample_order());
+  auto r =
+    call<std::string>(atom::create_v, std::string{"site-b@x"}, sample_order());
   REQUIRE_FALSE(r);
   CHECK(code_of(r.error()) == errc::no_capacity);
 }
@@ -155,8 +155,8 @@ TEST_CASE_FIXTURE(proxy_fixture,
       xml::parse(R"(<query xmlns="http://fogbowcloud.org/manager/order">)"
                  R"(<instance/></query>)")};
   };
-  auto r = call<std::string>(atom::create_v, std::string{"site-b@x"},
-                             sample_order());
+  auto r =
+    call<std::string>(atom::create_v, std::string{"site-b@x"}, sample_order());
   REQUIRE_FALSE(r);
   CHECK(code_of(r.error()) == errc::cloud_error);
   CHECK(message_of(r.error()).find("site-b@x") != std::string::npos);
@@ -175,15 +175,15 @@ TEST_CASE_FIXTURE(proxy_fixture,
     a.state = instance_state::running;
     return caf::expected<xml::element>{fed::encode_instances({a})};
   };
-  auto two = call<std::vector<instance>>(
-    atom::get_v, std::string{"site-b@x"}, std::vector<std::string>{"a", "b"});
+  auto two = call<std::vector<instance>>(atom::get_v, std::string{"site-b@x"},
+                                         std::vector<std::string>{"a", "b"});
   REQUIRE(two);
   REQUIRE(two->size() == 1);
   CHECK((*two)[0].id == "a");
   CHECK(bridge_state().sent.size() == 1);
   CHECK_FALSE(bridge_state().sent[0].set); // a question: IQ get
-  auto one = call<std::vector<instance>>(
-    atom::get_v, std::string{"site-b@x"}, std::vector<std::string>{"gone"});
+  auto one = call<std::vector<instance>>(atom::get_v, std::string{"site-b@x"},
+                                         std::vector<std::string>{"gone"});
   REQUIRE(one);
   CHECK(one->empty());
 }
@@ -205,8 +205,8 @@ TEST_CASE_FIXTURE(proxy_fixture,
   std::vector<std::string> ids;
   for (int i = 0; i < 60; ++i)
     ids.push_back("vm-" + std::to_string(i));
-  auto r = call<std::vector<instance>>(atom::get_v, std::string{"site-b@x"},
-                                       ids);
+  auto r =
+    call<std::vector<instance>>(atom::get_v, std::string{"site-b@x"}, ids);
   REQUIRE(r);
   CHECK(r->size() == 59);
   auto& sent = bridge_state().sent;
@@ -225,8 +225,8 @@ TEST_CASE_FIXTURE(proxy_fixture,
       return caf::expected<xml::element>{make_error(errc::timeout, "slow")};
     return caf::expected<xml::element>{fed::encode_instances({})};
   };
-  auto failed = call<std::vector<instance>>(atom::get_v,
-                                            std::string{"site-b@x"}, ids);
+  auto failed =
+    call<std::vector<instance>>(atom::get_v, std::string{"site-b@x"}, ids);
   REQUIRE_FALSE(failed);
   CHECK(code_of(failed.error()) == errc::timeout);
 }
@@ -239,8 +239,8 @@ TEST_CASE_FIXTURE(proxy_fixture,
       xml::element{"query", std::string{fed::ns_instancebeingused}}};
   };
   auto probe = [&] {
-    return call<bool>(atom::probe_v, std::string{"site-c@x"},
-                      std::string{"o1"}, std::string{"vm-1@site-a@x"});
+    return call<bool>(atom::probe_v, std::string{"site-c@x"}, std::string{"o1"},
+                      std::string{"vm-1@site-a@x"});
   };
   auto yes = probe();
   REQUIRE(yes);

@@ -14,8 +14,8 @@ TEST_CASE("accept-any validator: every member, both ways") {
 }
 
 TEST_CASE("whitelist validator: each direction has its own list") {
-  auto v = make_whitelist_validator({"friend@x", "both@x"},
-                                    {"provider@x", "both@x"});
+  auto v =
+    make_whitelist_validator({"friend@x", "both@x"}, {"provider@x", "both@x"});
   CHECK(v->can_donate_to("friend@x"));
   CHECK_FALSE(v->can_receive_from("friend@x"));
   CHECK(v->can_receive_from("provider@x"));

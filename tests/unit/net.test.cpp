@@ -41,19 +41,19 @@ struct echo_server {
   std::thread thread;
 
   echo_server() {
-    server.Get("/base/hello", [](const httplib::Request& req,
-                                 httplib::Response& res) {
-      res.set_header("X-Subject-Token", "tok");
-      res.set_content("auth=" + req.get_header_value("X-Auth-Token")
-                        + " accept=" + req.get_header_value("Accept"),
-                      "text/plain");
-    });
-    server.Post("/base/echo", [](const httplib::Request& req,
-                                 httplib::Response& res) {
-      res.status = 201;
-      res.set_content(req.get_header_value("Content-Type") + " " + req.body,
-                      "text/plain");
-    });
+    server.Get(
+      "/base/hello", [](const httplib::Request& req, httplib::Response& res) {
+        res.set_header("X-Subject-Token", "tok");
+        res.set_content("auth=" + req.get_header_value("X-Auth-Token")
+                          + " accept=" + req.get_header_value("Accept"),
+                        "text/plain");
+      });
+    server.Post(
+      "/base/echo", [](const httplib::Request& req, httplib::Response& res) {
+        res.status = 201;
+        res.set_content(req.get_header_value("Content-Type") + " " + req.body,
+                        "text/plain");
+      });
     port = server.bind_to_any_port("127.0.0.1");
     // Bound and listening already: requests queue until the loop runs.
     thread = std::thread{[this] { server.listen_after_bind(); }};
@@ -66,14 +66,13 @@ struct echo_server {
     thread.join();
   }
 
-  std::string url() const {
-    return "http://127.0.0.1:" + std::to_string(port);
-  }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port); }
 };
 
 } // namespace
 
-TEST_CASE("http_client: base path, default headers, answer headers, JSON body") {
+TEST_CASE(
+  "http_client: base path, default headers, answer headers, JSON body") {
   echo_server srv;
   http_options opts;
   opts.default_headers = {{"X-Auth-Token", "secret"}};
@@ -88,8 +87,8 @@ TEST_CASE("http_client: base path, default headers, answer headers, JSON body") 
   auto p = client->request("POST", "/echo", {}, R"({"a":1})");
   CHECK(p.status == 201);
   CHECK(p.body == R"(application/json {"a":1})");
-  auto full = http_call(srv.url() + "/base/hello", "GET", {{"X-Auth-Token", "t"}},
-                        {}, {});
+  auto full = http_call(srv.url() + "/base/hello", "GET",
+                        {{"X-Auth-Token", "t"}}, {}, {});
   CHECK(full.body == "auth=t accept=application/json");
 }
 
@@ -102,8 +101,9 @@ TEST_CASE("http_client: failures are results, never exceptions") {
     echo_server srv; // take a port, then free it: nobody listens there
     closed_port = srv.port;
   }
-  auto client = http_client::to("http://127.0.0.1:" + std::to_string(closed_port),
-                                {std::chrono::milliseconds{2000}, true, {}});
+  auto client =
+    http_client::to("http://127.0.0.1:" + std::to_string(closed_port),
+                    {std::chrono::milliseconds{2000}, true, {}});
   REQUIRE(client);
   auto refused = client->request("GET", "/");
   CHECK(refused.status == 0);

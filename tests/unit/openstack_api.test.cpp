@@ -2,10 +2,10 @@
 // and error mapping, base64, the mapper plugins and the config section.
 // The driver against a real OpenStack: tests/integration/test_openstack.py.
 
+#include "openstack/openstack_api.hpp"
 #include "auth/keystone_identity.hpp"
 #include "domain/mapper.hpp"
 #include "domain/placement.hpp"
-#include "openstack/openstack_api.hpp"
 #include "roles/config.hpp"
 #include "support/config_errors.hpp"
 
@@ -52,7 +52,8 @@ project_name = "demo"
 
 } // namespace
 
-TEST_CASE("a Keystone token gives expiry, user, project and the chosen endpoints") {
+TEST_CASE(
+  "a Keystone token gives expiry, user, project and the chosen endpoints") {
   auto t = parse_token(token_body, "public", "");
   CHECK(t.user_id == "u-1");
   CHECK(t.user_name == "demo");
@@ -141,13 +142,20 @@ TEST_CASE("flavors are parsed and disabled ones skipped") {
 }
 
 TEST_CASE("HTTP errors become typed errors carrying the cloud's message") {
-  CHECK(cloud_message(R"({"forbidden": {"code": 403, "message": "Quota exceeded for instances: Requested 1, but already used 1 of 1 instances"}})")
-        == "Quota exceeded for instances: Requested 1, but already used 1 of 1 instances");
-  CHECK(cloud_message(R"({"error": {"code": 401, "message": "The request you have made requires authentication.", "title": "Unauthorized"}})")
-        == "The request you have made requires authentication.");
-  CHECK(cloud_message("<html><body><h1>503 Service Unavailable</h1>\n  down </body></html>")
+  CHECK(
+    cloud_message(
+      R"({"forbidden": {"code": 403, "message": "Quota exceeded for instances: Requested 1, but already used 1 of 1 instances"}})")
+    == "Quota exceeded for instances: Requested 1, but already used 1 of 1 "
+       "instances");
+  CHECK(
+    cloud_message(
+      R"({"error": {"code": 401, "message": "The request you have made requires authentication.", "title": "Unauthorized"}})")
+    == "The request you have made requires authentication.");
+  CHECK(cloud_message(
+          "<html><body><h1>503 Service Unavailable</h1>\n  down </body></html>")
         == "503 Service Unavailable down");
-  CHECK(classify_http_error(403, "Quota exceeded for cores") == errc::no_capacity);
+  CHECK(classify_http_error(403, "Quota exceeded for cores")
+        == errc::no_capacity);
   CHECK(classify_http_error(403, "Policy doesn't allow") == errc::cloud_error);
   CHECK(classify_http_error(413, "") == errc::no_capacity);
   CHECK(classify_http_error(401, "") == errc::unauthorized);
@@ -155,19 +163,25 @@ TEST_CASE("HTTP errors become typed errors carrying the cloud's message") {
   CHECK(classify_http_error(400, "") == errc::invalid_argument);
   CHECK(classify_http_error(500, "") == errc::cloud_error);
   try {
-    throw_http_failure({403, R"({"forbidden": {"message": "Quota exceeded for cores"}})", {}, {}},
-                       "create server");
+    throw_http_failure(
+      {403,
+       R"({"forbidden": {"message": "Quota exceeded for cores"}})",
+       {},
+       {}},
+      "create server");
     FAIL("no throw");
   } catch (const cloud_failure& e) {
     CHECK(e.code == errc::no_capacity);
-    CHECK(std::string{e.what()} == "create server failed (HTTP 403): Quota exceeded for cores");
+    CHECK(std::string{e.what()}
+          == "create server failed (HTTP 403): Quota exceeded for cores");
   }
   try {
     throw_http_failure({0, {}, "Connection", {}}, "list servers");
     FAIL("no throw");
   } catch (const cloud_failure& e) {
     CHECK(e.code == errc::cloud_error);
-    CHECK(std::string{e.what()}.find("did not answer (Connection)") != std::string::npos);
+    CHECK(std::string{e.what()}.find("did not answer (Connection)")
+          != std::string::npos);
   }
 }
 
@@ -213,16 +227,27 @@ TEST_CASE("the openstack config section is read and checked") {
   CHECK(c.manager.driver.openstack.mapper.plugin == "single");
   CHECK(c.manager.driver.openstack.mapper.account == "main");
 
-  CHECK(error_of(std::string{os_head}).find("at least one") != std::string::npos);
-  CHECK(error_of("[manager.driver]\nkind = \"openstack\"\n").find("needs a [manager.driver.openstack]")
+  CHECK(error_of(std::string{os_head}).find("at least one")
+        != std::string::npos);
+  CHECK(error_of("[manager.driver]\nkind = \"openstack\"\n")
+          .find("needs a [manager.driver.openstack]")
         != std::string::npos);
   CHECK(error_of(std::string{os_head} + "colour = 1\n" + os_account)
-          .find("unknown key 'manager.driver.openstack.colour'") != std::string::npos);
-  CHECK(error_of(std::string{"[manager.driver]\nkind = \"openstack\"\n[manager.driver.openstack]\n"
-                             "auth_url = \"127.0.0.1:5000\"\n"} + os_account)
-          .find("auth_url") != std::string::npos);
-  CHECK(error_of(std::string{os_head} + "[manager.driver.openstack.endpoints]\ncompute = 5\n" + os_account)
-          .find("endpoints.compute") != std::string::npos);
+          .find("unknown key 'manager.driver.openstack.colour'")
+        != std::string::npos);
+  CHECK(
+    error_of(
+      std::string{
+        "[manager.driver]\nkind = \"openstack\"\n[manager.driver.openstack]\n"
+        "auth_url = \"127.0.0.1:5000\"\n"}
+      + os_account)
+      .find("auth_url")
+    != std::string::npos);
+  CHECK(error_of(std::string{os_head}
+                 + "[manager.driver.openstack.endpoints]\ncompute = 5\n"
+                 + os_account)
+          .find("endpoints.compute")
+        != std::string::npos);
   auto per = std::string{os_head} + os_account
              + "[manager.driver.openstack.mapper]\nplugin = \"per-member\"\n"
                "members = { \"site-b\" = \"nobody\" }\n";
@@ -232,8 +257,10 @@ TEST_CASE("the openstack config section is read and checked") {
               "members = { \"site-b\" = \"main\" }\n";
   auto pc = parse_config(ok, "t.toml");
   CHECK(pc.manager.driver.openstack.mapper.members.at("site-b") == "main");
-  CHECK(error_of("[identity]\nplugin = \"keystone-v3\"\n").find("auth_url") != std::string::npos);
-  auto kc = parse_config("[identity]\nplugin = \"keystone-v3\"\nauth_url = \"http://k:5000/v3\"\ncache_s = 5\n",
+  CHECK(error_of("[identity]\nplugin = \"keystone-v3\"\n").find("auth_url")
+        != std::string::npos);
+  auto kc = parse_config("[identity]\nplugin = \"keystone-v3\"\nauth_url = "
+                         "\"http://k:5000/v3\"\ncache_s = 5\n",
                          "t.toml");
   CHECK(kc.identity.plugin == "keystone-v3");
   CHECK(kc.identity.cache_s == 5);

@@ -3,8 +3,8 @@
 // Everything that talks to a cloud is tested against a real OpenStack in
 // tests/integration/test_openstack.py.
 
-#include "actors/errors.hpp"
 #include "drivers/openstack/openstack_driver.hpp"
+#include "actors/errors.hpp"
 
 #include "support/deterministic_fixture.hpp"
 
@@ -47,9 +47,9 @@ struct openstack_fixture : test::deterministic_fixture {
 
 struct per_member_fixture : openstack_fixture {
   per_member_fixture()
-    : openstack_fixture(std::make_shared<per_member_mapper>(
-      std::map<std::string, std::string, std::less<>>{{"site-b", "main"}}, "")) {
-  }
+      : openstack_fixture(std::make_shared<per_member_mapper>(
+        std::map<std::string, std::string, std::less<>>{{"site-b", "main"}},
+        "")) {}
 };
 
 } // namespace
@@ -65,9 +65,11 @@ TEST_CASE_FIXTURE(per_member_fixture,
   CHECK(message_of(r.error()).find("site-x") != std::string::npos);
 }
 
-TEST_CASE_FIXTURE(per_member_fixture,
-                  "openstack driver: capacity is the cloud's quota, not settable") {
-  auto r = ask<atom::ok>(atom::set_capacity_v, cloud_resources{1, 0, 1, 0, 1, 0});
+TEST_CASE_FIXTURE(
+  per_member_fixture,
+  "openstack driver: capacity is the cloud's quota, not settable") {
+  auto r =
+    ask<atom::ok>(atom::set_capacity_v, cloud_resources{1, 0, 1, 0, 1, 0});
   REQUIRE_FALSE(r);
   CHECK(code_of(r.error()) == errc::unsupported);
   CHECK(message_of(r.error()).find("quota") != std::string::npos);

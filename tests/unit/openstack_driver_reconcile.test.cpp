@@ -19,7 +19,8 @@ public:
   }
 };
 
-instance server(std::string id, instance_state state = instance_state::running) {
+instance server(std::string id,
+                instance_state state = instance_state::running) {
   instance x;
   x.id = std::move(id);
   x.order_id = "order-of-" + x.id;
@@ -36,14 +37,15 @@ std::map<std::string, instance> listing(std::initializer_list<instance> xs) {
 
 } // namespace
 
-TEST_CASE("reconcile: changes and losses become events, our deletes free silently") {
+TEST_CASE(
+  "reconcile: changes and losses become events, our deletes free silently") {
   reconcile_state st;
   st.known["a"] = server("a");
   st.known["b"] = server("b");
   st.known["c"] = server("c");
   st.deleting.insert("c");
-  auto r = reconcile(st, listing({server("a", instance_state::failed)}), 100, 200,
-                     test_policy{});
+  auto r = reconcile(st, listing({server("a", instance_state::failed)}), 100,
+                     200, test_policy{});
   REQUIRE(r.events.size() == 2);
   CHECK(r.events[0].id == "a");
   CHECK(r.events[0].state == instance_state::failed);
@@ -57,12 +59,14 @@ TEST_CASE("reconcile: changes and losses become events, our deletes free silentl
   CHECK(st.deleting.empty());
 }
 
-TEST_CASE("reconcile: what we made after the listing began is not lost; the rest "
-          "is adopted") {
+TEST_CASE(
+  "reconcile: what we made after the listing began is not lost; the rest "
+  "is adopted") {
   reconcile_state st;
   st.known["new"] = server("new");
   st.since["new"] = 150;
-  auto r = reconcile(st, listing({server("stranger")}), 100, 200, test_policy{});
+  auto r =
+    reconcile(st, listing({server("stranger")}), 100, 200, test_policy{});
   CHECK(r.events.empty());
   CHECK_FALSE(r.freed);
   CHECK(st.known.count("new") == 1);
@@ -82,7 +86,8 @@ TEST_CASE("reconcile: a discarded resource going away frees nothing") {
   CHECK(st.discarded.empty());
 }
 
-TEST_CASE("delete retries back off, run when due and end when the resource is gone") {
+TEST_CASE(
+  "delete retries back off, run when due and end when the resource is gone") {
   reconcile_state st;
   st.timing.poll_interval_ms = 500;
   int calls = 0;
@@ -123,12 +128,15 @@ TEST_CASE("a quota block ends when the policy sees room again") {
   reconcile_state st;
   st.quota_blocked = {"full", "freed"};
   std::map<std::string, int> blocked_limits; // the free room when blocked
-  auto room_again = [](int now, const int* before) { return before && now > *before; };
-  CHECK(end_quota_blocks(st, blocked_limits, {{"full", 0}, {"freed", 0}}, room_again)
+  auto room_again = [](int now, const int* before) {
+    return before && now > *before;
+  };
+  CHECK(end_quota_blocks(st, blocked_limits, {{"full", 0}, {"freed", 0}},
+                         room_again)
           .empty());
   CHECK(blocked_limits.size() == 2);
-  auto unblocked = end_quota_blocks(st, blocked_limits, {{"full", 0}, {"freed", 1}},
-                                    room_again);
+  auto unblocked = end_quota_blocks(st, blocked_limits,
+                                    {{"full", 0}, {"freed", 1}}, room_again);
   CHECK(unblocked == std::vector<std::string>{"freed"});
   CHECK(st.quota_blocked == std::set<std::string>{"full"});
   CHECK(blocked_limits.count("freed") == 0);

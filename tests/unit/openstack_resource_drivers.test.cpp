@@ -5,10 +5,10 @@
 // scheduler.) Every case is
 // skipped unless FOGBOW_OPENSTACK_DIR is set (`. DIR/env.sh`) or
 // FOGBOW_REQUIRE_OPENSTACK=1 (.ci/run); the volume cases also when
-// FOGBOW_OPENSTACK_CINDER=0 or the catalog has no volumev3. End to end through the REST
-// API: tests/integration/test_openstack_resources.py.
-#include "drivers/openstack/openstack_driver.hpp"
+// FOGBOW_OPENSTACK_CINDER=0 or the catalog has no volumev3. End to end through
+// the REST API: tests/integration/test_openstack_resources.py.
 #include "drivers/openstack/openstack_resource_drivers.hpp"
+#include "drivers/openstack/openstack_driver.hpp"
 
 #include "actors/errors.hpp"
 #include "support/deterministic_fixture.hpp"
@@ -57,7 +57,8 @@ struct live_fixture {
     openstack_endpoint_config ep;
     ep.auth_url = auth_url();
     session = std::make_shared<keystone_session>(
-      ep, openstack_account{"demo", "demo-pw", "Default", "demo", "", "Default"});
+      ep,
+      openstack_account{"demo", "demo-pw", "Default", "demo", "", "Default"});
     rc.member_id = member;
     rc.sessions["main"] = session;
     rc.mapper = std::make_shared<single_mapper>("main");
@@ -75,7 +76,8 @@ struct live_fixture {
   }
 
   void subscribe(const openstack_driver_actor& d) {
-    self->send(d, atom::subscribe_v, caf::actor_cast<cloud_events_actor>(events));
+    self->send(d, atom::subscribe_v,
+               caf::actor_cast<cloud_events_actor>(events));
   }
 
   /// Waits up to `timeout` for an instance_changed event matching `pred`.
@@ -92,8 +94,7 @@ struct live_fixture {
             done = true;
           }
         },
-        [&](atom::capacity_freed) {},
-        caf::after(1s) >> [] {});
+        [&](atom::capacity_freed) {}, caf::after(1s) >> [] {});
     return found;
   }
 
@@ -151,9 +152,10 @@ struct live_fixture {
 
 } // namespace
 
-TEST_CASE_FIXTURE(live_fixture,
-                  "openstack volume driver: create, attach, detach, delete on the real cloud"
-                  * doctest::skip(!cinder_not_disabled())) {
+TEST_CASE_FIXTURE(
+  live_fixture,
+  "openstack volume driver: create, attach, detach, delete on the real cloud"
+    * doctest::skip(!cinder_not_disabled())) {
   if (!session->has_endpoint("volumev3")) {
     MESSAGE("skipped: this OpenStack has no volumev3 endpoint (Cinder)");
     return;
@@ -175,7 +177,8 @@ TEST_CASE_FIXTURE(live_fixture,
   CHECK(again->id == v->id);
   // ... also for a fresh driver (after a restart): found by name.
   auto vd2 = sys.spawn(openstack_volume_driver, rc);
-  auto adopted = ask<instance>(vd2, atom::create_v, volume_spec("vol-" + member));
+  auto adopted =
+    ask<instance>(vd2, atom::create_v, volume_spec("vol-" + member));
   REQUIRE(adopted);
   CHECK(adopted->id == v->id);
   self->send_exit(vd2, caf::exit_reason::user_shutdown);
@@ -245,9 +248,10 @@ TEST_CASE_FIXTURE(live_fixture,
   self->send_exit(vd, caf::exit_reason::user_shutdown);
 }
 
-TEST_CASE_FIXTURE(live_fixture,
-                  "openstack volume driver: a deleted server's attachment is reported lost"
-                  * doctest::skip(!cinder_not_disabled())) {
+TEST_CASE_FIXTURE(
+  live_fixture,
+  "openstack volume driver: a deleted server's attachment is reported lost"
+    * doctest::skip(!cinder_not_disabled())) {
   if (!session->has_endpoint("volumev3")) {
     MESSAGE("skipped: this OpenStack has no volumev3 endpoint (Cinder)");
     return;
@@ -288,8 +292,8 @@ TEST_CASE_FIXTURE(live_fixture,
   self->send_exit(vd, caf::exit_reason::user_shutdown);
 }
 
-TEST_CASE_FIXTURE(live_fixture,
-                  "openstack network driver: network and subnet on the real cloud"
+TEST_CASE_FIXTURE(
+  live_fixture, "openstack network driver: network and subnet on the real cloud"
                   * doctest::skip(!have_openstack())) {
   auto nd = sys.spawn(openstack_network_driver, rc);
   subscribe(nd);
@@ -333,7 +337,8 @@ TEST_CASE_FIXTURE(live_fixture,
   auto b = ask<instance>(nd, atom::create_v, bad);
   REQUIRE_FALSE(b);
   CHECK(code_of(b.error()) == errc::invalid_argument);
-  CHECK(message_of(b.error()).find("Gateway is not valid") != std::string::npos);
+  CHECK(message_of(b.error()).find("Gateway is not valid")
+        != std::string::npos);
   CHECK_FALSE(nets.find_network(bad.order_id));
 
   // Deleted behind the driver's back: reported lost.
@@ -352,8 +357,8 @@ TEST_CASE_FIXTURE(live_fixture,
   self->send_exit(nd, caf::exit_reason::user_shutdown);
 }
 
-TEST_CASE_FIXTURE(live_fixture,
-                  "openstack drivers switched off refuse creates and list nothing"
+TEST_CASE_FIXTURE(
+  live_fixture, "openstack drivers switched off refuse creates and list nothing"
                   * doctest::skip(!have_openstack())) {
   rc.enabled = false;
   auto vd = sys.spawn(openstack_volume_driver, rc);
@@ -376,9 +381,10 @@ TEST_CASE_FIXTURE(live_fixture,
   self->send_exit(nd, caf::exit_reason::user_shutdown);
 }
 
-TEST_CASE_FIXTURE(live_fixture,
-                  "openstack volume driver: a catalog without volumev3 is unsupported"
-                  * doctest::skip(!have_openstack())) {
+TEST_CASE_FIXTURE(
+  live_fixture,
+  "openstack volume driver: a catalog without volumev3 is unsupported"
+    * doctest::skip(!have_openstack())) {
   // A region no endpoint is in: the catalog offers no volumev3 here.
   openstack_endpoint_config ep;
   ep.auth_url = auth_url();
@@ -398,7 +404,8 @@ TEST_CASE_FIXTURE(live_fixture,
   self->send_exit(vd, caf::exit_reason::user_shutdown);
 }
 
-// -- decisions without a cloud -------------------------------------------------
+// -- decisions without a cloud
+// -------------------------------------------------
 
 namespace {
 
@@ -438,7 +445,8 @@ struct offline_fixture : test::deterministic_fixture {
     return out;
   }
 
-  errc create_error(const openstack_driver_actor& d, const instance_spec& spec) {
+  errc create_error(const openstack_driver_actor& d,
+                    const instance_spec& spec) {
     auto r = ask<instance>(d, atom::create_v, spec);
     REQUIRE_FALSE(r);
     return code_of(r.error());
@@ -446,8 +454,7 @@ struct offline_fixture : test::deterministic_fixture {
 };
 
 struct switched_off_fixture : offline_fixture {
-  switched_off_fixture() : offline_fixture(false) {
-  }
+  switched_off_fixture() : offline_fixture(false) {}
 };
 
 instance_spec spec_of(resource_kind kind, std::string member = "site-a") {
@@ -464,7 +471,8 @@ instance_spec spec_of(resource_kind kind, std::string member = "site-a") {
 
 } // namespace
 
-TEST_CASE_FIXTURE(offline_fixture, "openstack resource drivers refuse bad specs at once") {
+TEST_CASE_FIXTURE(offline_fixture,
+                  "openstack resource drivers refuse bad specs at once") {
   auto v = spec_of(resource_kind::volume);
   v.size_gb = 0;
   CHECK(create_error(volumes, v) == errc::invalid_argument);
@@ -474,29 +482,37 @@ TEST_CASE_FIXTURE(offline_fixture, "openstack resource drivers refuse bad specs 
   auto n = spec_of(resource_kind::network);
   n.network_cidr.clear();
   CHECK(create_error(networks, n) == errc::invalid_argument);
-  CHECK(create_error(volumes, spec_of(resource_kind::network)) == errc::unsupported);
-  CHECK(create_error(volumes, spec_of(resource_kind::compute)) == errc::unsupported);
-  CHECK(create_error(networks, spec_of(resource_kind::volume)) == errc::unsupported);
+  CHECK(create_error(volumes, spec_of(resource_kind::network))
+        == errc::unsupported);
+  CHECK(create_error(volumes, spec_of(resource_kind::compute))
+        == errc::unsupported);
+  CHECK(create_error(networks, spec_of(resource_kind::volume))
+        == errc::unsupported);
   CHECK(code_of(ask<cloud_resources>(volumes, atom::resources_v).error())
         == errc::unsupported);
 }
 
-TEST_CASE_FIXTURE(offline_fixture,
-                  "openstack resource drivers refuse a member without an account") {
+TEST_CASE_FIXTURE(
+  offline_fixture,
+  "openstack resource drivers refuse a member without an account") {
   CHECK(create_error(volumes, spec_of(resource_kind::volume, "site-x"))
         == errc::unauthorized);
   CHECK(create_error(networks, spec_of(resource_kind::network, "site-x"))
         == errc::unauthorized);
 }
 
-TEST_CASE_FIXTURE(switched_off_fixture,
-                  "openstack resource drivers switched off refuse every create") {
-  auto r = ask<instance>(volumes, atom::create_v, spec_of(resource_kind::volume));
+TEST_CASE_FIXTURE(
+  switched_off_fixture,
+  "openstack resource drivers switched off refuse every create") {
+  auto r =
+    ask<instance>(volumes, atom::create_v, spec_of(resource_kind::volume));
   REQUIRE_FALSE(r);
   CHECK(code_of(r.error()) == errc::unsupported);
   CHECK(message_of(r.error()).find("volumes = false") != std::string::npos);
-  CHECK(create_error(volumes, spec_of(resource_kind::attachment)) == errc::unsupported);
-  auto n = ask<instance>(networks, atom::create_v, spec_of(resource_kind::network));
+  CHECK(create_error(volumes, spec_of(resource_kind::attachment))
+        == errc::unsupported);
+  auto n =
+    ask<instance>(networks, atom::create_v, spec_of(resource_kind::network));
   REQUIRE_FALSE(n);
   CHECK(message_of(n.error()).find("networks = false") != std::string::npos);
 }

@@ -4,8 +4,8 @@
 // subnet request, and the config keys `volumes` / `networks`.
 // Against a real OpenStack: tests/integration/test_openstack_resources.py.
 
-#include "domain/errors.hpp"
 #include "openstack/openstack_resources_api.hpp"
+#include "domain/errors.hpp"
 #include "roles/config.hpp"
 #include "support/config_errors.hpp"
 
@@ -20,7 +20,8 @@ using json = nlohmann::json;
 
 namespace {
 
-const char* created_volume = R"({"volume": {"id": "406e176c-c325-41b5-9961-50db7d72920c",
+const char* created_volume =
+  R"({"volume": {"id": "406e176c-c325-41b5-9961-50db7d72920c",
   "status": "creating", "size": 1, "availability_zone": "nova",
   "created_at": "2026-11-27T01:15:35.454373", "updated_at": null,
   "name": "fogbow-o-1", "description": null, "volume_type": "__DEFAULT__",
@@ -31,7 +32,8 @@ const char* created_volume = R"({"volume": {"id": "406e176c-c325-41b5-9961-50db7
   "encrypted": false, "replication_status": null, "consistencygroup_id": null,
   "multiattach": false, "attachments": []}})";
 
-const char* attached_volume = R"({"volume": {"id": "406e176c", "status": "in-use",
+const char* attached_volume =
+  R"({"volume": {"id": "406e176c", "status": "in-use",
   "size": 2, "name": "fogbow-o-1",
   "metadata": {"fogbow-order-id": "o-1", "fogbow-member": "site-a",
                "fogbow-attachment-order": "a-9"},
@@ -119,7 +121,8 @@ TEST_CASE("volume status mapping") {
   CHECK(map_volume_status("ERROR_extending") == instance_state::failed);
 }
 
-TEST_CASE("a volume listing keeps only this member's volumes, with their state") {
+TEST_CASE(
+  "a volume listing keeps only this member's volumes, with their state") {
   auto vs = parse_volume_list(volume_list, "site-a");
   REQUIRE(vs.size() == 3);
   CHECK(vs[0].volume.id == "v-1");
@@ -137,7 +140,8 @@ TEST_CASE("a volume listing keeps only this member's volumes, with their state")
 
 TEST_CASE("unusable Cinder answers are cloud errors") {
   CHECK_THROWS_AS(parse_volume("<html>502</html>"), cloud_failure);
-  CHECK_THROWS_AS(parse_volume(R"({"volume": {"status": "creating"}})"), cloud_failure);
+  CHECK_THROWS_AS(parse_volume(R"({"volume": {"status": "creating"}})"),
+                  cloud_failure);
   CHECK_THROWS_AS(parse_volume_list(R"({"servers": []})", "m"), cloud_failure);
   CHECK_THROWS_AS(parse_volume_limits(R"({"limits": {}})"), cloud_failure);
   try {
@@ -167,27 +171,36 @@ TEST_CASE("Cinder limits and when the quota has more room") {
   CHECK(more_room(bigger, fuller));
 }
 
-TEST_CASE("Cinder's quota error is no_capacity, an in-use delete a bad request") {
-  http_result over{413, R"({"overLimit": {"code": 413, "message": "VolumeLimitExceeded: Maximum number of volumes allowed (1) exceeded for quota 'volumes'.", "retryAfter": "0"}})"};
+TEST_CASE(
+  "Cinder's quota error is no_capacity, an in-use delete a bad request") {
+  http_result over{
+    413,
+    R"({"overLimit": {"code": 413, "message": "VolumeLimitExceeded: Maximum number of volumes allowed (1) exceeded for quota 'volumes'.", "retryAfter": "0"}})"};
   try {
     throw_http_failure(over, "create volume");
   } catch (const cloud_failure& e) {
     CHECK(e.code == errc::no_capacity);
-    CHECK(std::string{e.what()}.find("VolumeLimitExceeded") != std::string::npos);
+    CHECK(std::string{e.what()}.find("VolumeLimitExceeded")
+          != std::string::npos);
   }
-  CHECK(cloud_message(R"({"itemNotFound": {"code": 404, "message": "Volume 406e could not be found."}})")
-        == "Volume 406e could not be found.");
+  CHECK(
+    cloud_message(
+      R"({"itemNotFound": {"code": 404, "message": "Volume 406e could not be found."}})")
+    == "Volume 406e could not be found.");
   CHECK(classify_http_error(404, "") == errc::not_found);
 }
 
 TEST_CASE("Nova's attach answer gives the device") {
-  CHECK(parse_attach_device(R"({"volumeAttachment": {"id": "406e", "serverId": "40ed",
-    "volumeId": "406e", "device": "/dev/sdb"}})") == "/dev/sdb");
+  CHECK(parse_attach_device(
+          R"({"volumeAttachment": {"id": "406e", "serverId": "40ed",
+    "volumeId": "406e", "device": "/dev/sdb"}})")
+        == "/dev/sdb");
   CHECK(parse_attach_device(R"({"volumeAttachment": {"id": "406e"}})").empty());
   CHECK(parse_attach_device("not json").empty());
 }
 
-TEST_CASE("a network listing keeps this member's networks joined with their subnet") {
+TEST_CASE(
+  "a network listing keeps this member's networks joined with their subnet") {
   auto ns = parse_network_list(network_list, subnet_list, "site-a");
   REQUIRE(ns.size() == 2);
   auto& n = ns[0];
@@ -205,24 +218,29 @@ TEST_CASE("a network listing keeps this member's networks joined with their subn
   CHECK(ns[1].subnet_id.empty());
   CHECK(ns[1].net.state == instance_state::spawning);
   CHECK(parse_network_list(network_list, subnet_list, "site-b").size() == 1);
-  CHECK_THROWS_AS(parse_network_list("{}", subnet_list, "site-a"), cloud_failure);
+  CHECK_THROWS_AS(parse_network_list("{}", subnet_list, "site-a"),
+                  cloud_failure);
 }
 
 TEST_CASE("Neutron's quota: OverQuota is no_capacity, details give room") {
-  http_result over{409, R"({"NeutronError": {"type": "OverQuota", "message": "Quota exceeded for resources: ['network'].", "detail": ""}})"};
+  http_result over{
+    409,
+    R"({"NeutronError": {"type": "OverQuota", "message": "Quota exceeded for resources: ['network'].", "detail": ""}})"};
   try {
     throw_http_failure(over, "create network");
     FAIL("no throw");
   } catch (const cloud_failure& e) {
     CHECK(e.code == errc::no_capacity);
-    CHECK(std::string{e.what()}.find("Quota exceeded for resources") != std::string::npos);
+    CHECK(std::string{e.what()}.find("Quota exceeded for resources")
+          != std::string::npos);
   }
   // Another 409 stays a conflict (e.g. a network with ports in use).
   CHECK(classify_http_error(409, "Unable to complete operation on network n-1. "
                                  "There are one or more ports still in use")
         == errc::conflict);
   // Measured on the test Neutron (member user, own project).
-  auto l = parse_network_limits(R"({"quota": {"network": {"limit": 1, "used": 1, "reserved": 0},
+  auto l = parse_network_limits(
+    R"({"quota": {"network": {"limit": 1, "used": 1, "reserved": 0},
     "subnet": {"limit": 100, "used": 0, "reserved": 0},
     "subnetpool": {"limit": -1, "used": 0, "reserved": 0},
     "port": {"limit": 500, "used": 0, "reserved": 0}}})");
@@ -286,8 +304,10 @@ project_name = "demo"
   auto c = parse_config(head + account, "t.toml");
   CHECK(c.manager.driver.openstack.volumes);
   CHECK(c.manager.driver.openstack.networks);
-  c = parse_config(head + "volumes = false\nnetworks = false\n" + account, "t.toml");
+  c = parse_config(head + "volumes = false\nnetworks = false\n" + account,
+                   "t.toml");
   CHECK_FALSE(c.manager.driver.openstack.volumes);
   CHECK_FALSE(c.manager.driver.openstack.networks);
-  CHECK(error_of(head + "volumes = \"no\"\n" + account).find("volumes") != std::string::npos);
+  CHECK(error_of(head + "volumes = \"no\"\n" + account).find("volumes")
+        != std::string::npos);
 }

@@ -70,9 +70,9 @@ TEST_CASE("order: parse_iso8601 refuses incomplete or malformed text") {
   for (auto bad : {
          "",
          "garbage",
-         "2026-11-25",                // date alone
-         "2026-11-25T10:00:00",       // no zone
-         "2026-11-25T10:00:00.123",   // no zone
+         "2026-11-25",              // date alone
+         "2026-11-25T10:00:00",     // no zone
+         "2026-11-25T10:00:00.123", // no zone
          "2026-11-25T10Z",
          "2026-11-25T10:00:00Z ",
          " 2026-11-25T10:00:00Z",
@@ -100,7 +100,7 @@ TEST_CASE("order: format_iso8601 and parse_iso8601 round trip") {
                    millis{253402300799999}}) // 9999-12-31T23:59:59.999Z
     CHECK(parse_iso8601(format_iso8601(t)) == t);
   std::mt19937_64 rng{42};
-  std::uniform_int_distribution<millis> any{-2208988800000,  // 1900
+  std::uniform_int_distribution<millis> any{-2208988800000, // 1900
                                             4102444800000}; // 2100
   for (int i = 0; i < 1000; ++i) {
     millis t = any(rng);
@@ -119,9 +119,9 @@ TEST_CASE("order: enum names round trip") {
   for (auto k : {resource_kind::compute, resource_kind::volume,
                  resource_kind::network, resource_kind::attachment})
     CHECK(parse_resource_kind(to_string(k)) == k);
-  for (auto s : {instance_state::spawning, instance_state::running,
-                 instance_state::failed, instance_state::lost,
-                 instance_state::unknown})
+  for (auto s :
+       {instance_state::spawning, instance_state::running,
+        instance_state::failed, instance_state::lost, instance_state::unknown})
     CHECK(parse_instance_state(to_string(s)) == s);
 
   CHECK(to_string(order_state::fulfilled) == "fulfilled");
@@ -197,8 +197,7 @@ TEST_CASE("order: local ids of a member's instances, member ids with '@'") {
   CHECK(local_instance_id(global_instance_id("vm-1", jid), jid) == "vm-1");
   CHECK(local_instance_id("a@b@site-a", "site-a") == "a@b");
   CHECK(local_instance_id("vm-1@site-a", "site-a") == "vm-1");
-  for (auto [global, member] :
-       std::vector<std::pair<std::string, std::string>>{
+  for (auto [global, member] : std::vector<std::pair<std::string, std::string>>{
          {"vm-1@site-b@xmpp.example.org", jid}, // another member
          {"vm-1@xmpp.example.org", jid},        // only the domain matches
          {"@site-a@xmpp.example.org", jid},     // empty local id
@@ -220,7 +219,8 @@ TEST_CASE("order: make_uuid gives distinct version-4 UUIDs") {
       if (j == 8 || j == 13 || j == 18 || j == 23)
         CHECK(id[j] == '-');
       else
-        CHECK(((id[j] >= '0' && id[j] <= '9') || (id[j] >= 'a' && id[j] <= 'f')));
+        CHECK(
+          ((id[j] >= '0' && id[j] <= '9') || (id[j] >= 'a' && id[j] <= 'f')));
     }
     CHECK(id[14] == '4');
     CHECK(std::string_view{"89ab"}.find(id[19]) != std::string_view::npos);

@@ -13,7 +13,8 @@ using namespace fogbow;
 using namespace fogbow::test;
 using namespace std::chrono_literals;
 
-TEST_CASE_FIXTURE(scheduler_fixture, "an order is persisted, then fulfilled at once") {
+TEST_CASE_FIXTURE(scheduler_fixture,
+                  "an order is persisted, then fulfilled at once") {
   start();
   auto orders = create(compute_order());
   REQUIRE(orders.size() == 1);
@@ -38,7 +39,8 @@ TEST_CASE_FIXTURE(scheduler_fixture, "count makes one batch of orders") {
   CHECK(driver_state().instances.size() == 3);
 }
 
-TEST_CASE_FIXTURE(scheduler_fixture, "a failing store refuses the order and keeps nothing") {
+TEST_CASE_FIXTURE(scheduler_fixture,
+                  "a failing store refuses the order and keeps nothing") {
   start();
   state_of<fake_store_state>(store).failing = true;
   auto err = create_error(compute_order());
@@ -47,7 +49,8 @@ TEST_CASE_FIXTURE(scheduler_fixture, "a failing store refuses the order and keep
   CHECK(driver_state().creates == 0);
 }
 
-TEST_CASE_FIXTURE(scheduler_fixture, "quota exhaustion keeps orders open until capacity frees") {
+TEST_CASE_FIXTURE(scheduler_fixture,
+                  "quota exhaustion keeps orders open until capacity frees") {
   start();
   driver_state().max_instances = 1;
   auto first = create(compute_order())[0];
@@ -64,7 +67,8 @@ TEST_CASE_FIXTURE(scheduler_fixture, "quota exhaustion keeps orders open until c
   CHECK(get(second.id).state == order_state::fulfilled);
 }
 
-TEST_CASE_FIXTURE(scheduler_fixture, "the back-off timer retries when no event comes") {
+TEST_CASE_FIXTURE(scheduler_fixture,
+                  "the back-off timer retries when no event comes") {
   start();
   driver_state().max_instances = 0;
   auto id = create(compute_order())[0].id;
@@ -92,7 +96,8 @@ TEST_CASE_FIXTURE(scheduler_fixture, "back-off doubles up to its ceiling") {
   CHECK(sched_state().backoff_ms == 8000);
 }
 
-TEST_CASE_FIXTURE(scheduler_fixture, "a persistent order replaces a failed instance") {
+TEST_CASE_FIXTURE(scheduler_fixture,
+                  "a persistent order replaces a failed instance") {
   start();
   auto tmpl = compute_order();
   tmpl.type = order_type::persistent;
@@ -111,7 +116,8 @@ TEST_CASE_FIXTURE(scheduler_fixture, "a persistent order replaces a failed insta
   CHECK(driver_state().erases == 1);
 }
 
-TEST_CASE_FIXTURE(scheduler_fixture, "a one-time order closes when its instance fails") {
+TEST_CASE_FIXTURE(scheduler_fixture,
+                  "a one-time order closes when its instance fails") {
   start();
   auto id = create(compute_order())[0].id;
   auto inst = driver_state().instances.begin()->second;
@@ -127,7 +133,8 @@ TEST_CASE_FIXTURE(scheduler_fixture, "a one-time order closes when its instance 
   CHECK(store_rows().at(id).state == order_state::closed);
 }
 
-TEST_CASE_FIXTURE(scheduler_fixture, "an open order closes when its validity ends") {
+TEST_CASE_FIXTURE(scheduler_fixture,
+                  "an open order closes when its validity ends") {
   start();
   driver_state().max_instances = 0;
   auto tmpl = compute_order();
@@ -154,7 +161,8 @@ TEST_CASE_FIXTURE(scheduler_fixture, "an order waits for valid_from") {
   CHECK(get(id).state == order_state::fulfilled);
 }
 
-TEST_CASE_FIXTURE(scheduler_fixture, "deleting an order removes its instance and the order") {
+TEST_CASE_FIXTURE(scheduler_fixture,
+                  "deleting an order removes its instance and the order") {
   start();
   auto id = create(compute_order())[0].id;
   REQUIRE(driver_state().instances.size() == 1);
@@ -167,7 +175,8 @@ TEST_CASE_FIXTURE(scheduler_fixture, "deleting an order removes its instance and
   CHECK(get_error(id, "alice") == errc::not_found);
 }
 
-TEST_CASE_FIXTURE(scheduler_fixture, "a user never sees another user's orders") {
+TEST_CASE_FIXTURE(scheduler_fixture,
+                  "a user never sees another user's orders") {
   start();
   auto id = create(compute_order("alice"))[0].id;
   CHECK(get_error(id, "bob") == errc::not_found);
@@ -182,7 +191,9 @@ TEST_CASE_FIXTURE(scheduler_fixture, "a user never sees another user's orders") 
   CHECK(driver_state().instances.size() == 1);
 }
 
-TEST_CASE_FIXTURE(scheduler_fixture, "a kind the driver does not serve stays open and is not retried") {
+TEST_CASE_FIXTURE(
+  scheduler_fixture,
+  "a kind the driver does not serve stays open and is not retried") {
   start();
   driver_state().unsupported.insert(resource_kind::volume);
   auto id = create(volume_order())[0].id;
@@ -199,7 +210,9 @@ TEST_CASE_FIXTURE(scheduler_fixture, "a kind the driver does not serve stays ope
   CHECK(sched_state().ready.empty());
 }
 
-TEST_CASE_FIXTURE(scheduler_fixture, "volume and network orders reach the driver with their sizes") {
+TEST_CASE_FIXTURE(
+  scheduler_fixture,
+  "volume and network orders reach the driver with their sizes") {
   start();
   auto v = create(volume_order(7))[0].id;
   auto n_tmpl = compute_order();
@@ -225,7 +238,8 @@ TEST_CASE_FIXTURE(scheduler_fixture, "volume and network orders reach the driver
   CHECK(instances_of(resource_kind::compute).empty());
 }
 
-TEST_CASE_FIXTURE(scheduler_fixture, "a full volume quota does not hold back compute orders") {
+TEST_CASE_FIXTURE(scheduler_fixture,
+                  "a full volume quota does not hold back compute orders") {
   start();
   driver_state().full.insert(resource_kind::volume);
   auto v = create(volume_order())[0].id;
@@ -240,7 +254,9 @@ TEST_CASE_FIXTURE(scheduler_fixture, "a full volume quota does not hold back com
   CHECK(get(v).state == order_state::fulfilled);
 }
 
-TEST_CASE_FIXTURE(scheduler_fixture, "an attachment waits for its compute, then joins both local ids") {
+TEST_CASE_FIXTURE(
+  scheduler_fixture,
+  "an attachment waits for its compute, then joins both local ids") {
   start();
   driver_state().max_instances = 1; // the volume takes the only place
   auto v = create(volume_order())[0];
@@ -250,7 +266,8 @@ TEST_CASE_FIXTURE(scheduler_fixture, "an attachment waits for its compute, then 
   auto att = create(attachment_order(c.id, get(v.id).instance_id))[0].id;
   auto waiting = get(att);
   CHECK(waiting.state == order_state::open);
-  CHECK(waiting.last_error == "waiting for the compute " + c.id + " to be running");
+  CHECK(waiting.last_error
+        == "waiting for the compute " + c.id + " to be running");
   CHECK(sched_state().awaiting.count(att) == 1);
   driver_state().max_instances = 10;
   self->send(aut, atom::capacity_freed_v);
@@ -270,7 +287,9 @@ TEST_CASE_FIXTURE(scheduler_fixture, "an attachment waits for its compute, then 
   CHECK(views[0].volume_id == get(v.id).instance_id);
 }
 
-TEST_CASE_FIXTURE(scheduler_fixture, "a volume in use by an attachment order is deleted only after it") {
+TEST_CASE_FIXTURE(
+  scheduler_fixture,
+  "a volume in use by an attachment order is deleted only after it") {
   start();
   auto v = create(volume_order())[0].id;
   auto c = create(compute_order())[0].id;
@@ -288,8 +307,9 @@ TEST_CASE_FIXTURE(scheduler_fixture, "a volume in use by an attachment order is 
   self->send(aut, atom::erase_instance_v, std::string{"alice"},
              get(v).instance_id);
   run();
-  self->receive([](atom::ok) { FAIL("volume instance removed while attached"); },
-                [](caf::error& e) { CHECK(code_of(e) == errc::conflict); });
+  self->receive(
+    [](atom::ok) { FAIL("volume instance removed while attached"); },
+    [](caf::error& e) { CHECK(code_of(e) == errc::conflict); });
   CHECK(get(v).state == order_state::fulfilled);
   auto erases = driver_state().erases;
   // Detach first, then the volume goes.
@@ -305,14 +325,19 @@ TEST_CASE_FIXTURE(scheduler_fixture, "a volume in use by an attachment order is 
   CHECK(driver_state().erases == erases + 2);
 }
 
-TEST_CASE_FIXTURE(scheduler_fixture, "an attachment must name live orders of the same user and kind") {
+TEST_CASE_FIXTURE(
+  scheduler_fixture,
+  "an attachment must name live orders of the same user and kind") {
   start();
   auto bobs_volume = create(volume_order(1, "bob"))[0].id;
   auto c = create(compute_order())[0].id;
   auto v = create(volume_order())[0].id;
-  CHECK(code_of(create_error(attachment_order(c, bobs_volume))) == errc::invalid_argument);
-  CHECK(code_of(create_error(attachment_order(v, c))) == errc::invalid_argument); // swapped
-  CHECK(code_of(create_error(attachment_order(c, "nothing@site-a"))) == errc::invalid_argument);
+  CHECK(code_of(create_error(attachment_order(c, bobs_volume)))
+        == errc::invalid_argument);
+  CHECK(code_of(create_error(attachment_order(v, c)))
+        == errc::invalid_argument); // swapped
+  CHECK(code_of(create_error(attachment_order(c, "nothing@site-a")))
+        == errc::invalid_argument);
   // A target that ends before the attachment is placed fails it.
   driver_state().max_instances = 2; // compute and volume fill it
   auto short_lived = compute_order();
@@ -324,10 +349,12 @@ TEST_CASE_FIXTURE(scheduler_fixture, "an attachment must name live orders of the
   CHECK(get(c2).state == order_state::closed);
   CHECK(get(att).state == order_state::failed);
   CHECK(get(att).last_error == "the compute " + c2 + " is closed");
-  CHECK(code_of(create_error(attachment_order(c2, v))) == errc::invalid_argument);
+  CHECK(code_of(create_error(attachment_order(c2, v)))
+        == errc::invalid_argument);
 }
 
-TEST_CASE_FIXTURE(scheduler_fixture, "restart reconciles stored orders with the cloud") {
+TEST_CASE_FIXTURE(scheduler_fixture,
+                  "restart reconciles stored orders with the cloud") {
   auto make = [&](std::string id, order_state s, order_type t,
                   std::string instance_id = {}) {
     auto o = compute_order();
@@ -351,14 +378,15 @@ TEST_CASE_FIXTURE(scheduler_fixture, "restart reconciles stored orders with the 
     // fulfilled and still running: kept as is
     make("o-kept", order_state::fulfilled, order_type::one_time, "vm-7@site-a"),
     // fulfilled but its instance vanished: persistent, so replaced
-    make("o-lost", order_state::fulfilled, order_type::persistent, "vm-8@site-a"),
+    make("o-lost", order_state::fulfilled, order_type::persistent,
+         "vm-8@site-a"),
     // deleted by its user, instance not yet removed
-    make("o-deleted", order_state::deleted, order_type::one_time, "vm-9@site-a"),
+    make("o-deleted", order_state::deleted, order_type::one_time,
+         "vm-9@site-a"),
   };
-  std::vector<instance> cloud{running("vm-6", "o-spawning"),
-                              running("vm-7", "o-kept"),
-                              running("vm-9", "o-deleted"),
-                              running("vm-leak", "o-unknown")};
+  std::vector<instance> cloud{
+    running("vm-6", "o-spawning"), running("vm-7", "o-kept"),
+    running("vm-9", "o-deleted"), running("vm-leak", "o-unknown")};
   driver_state().next_id = 100;
   start(stored, cloud);
   CHECK(get("o-spawning").state == order_state::fulfilled);
@@ -376,7 +404,8 @@ TEST_CASE_FIXTURE(scheduler_fixture, "restart reconciles stored orders with the 
   CHECK(driver_state().creates == 1);
 }
 
-TEST_CASE_FIXTURE(scheduler_fixture, "quota reports the cloud and the user's share") {
+TEST_CASE_FIXTURE(scheduler_fixture,
+                  "quota reports the cloud and the user's share") {
   start();
   create(compute_order("alice"), 2);
   create(compute_order("bob"), 1);
@@ -396,7 +425,8 @@ TEST_CASE_FIXTURE(scheduler_fixture, "quota reports the cloud and the user's sha
                 [](caf::error& e) { CHECK(code_of(e) == errc::not_found); });
 }
 
-TEST_CASE_FIXTURE(scheduler_fixture, "a failure reported before the create reply is not lost") {
+TEST_CASE_FIXTURE(scheduler_fixture,
+                  "a failure reported before the create reply is not lost") {
   start();
   driver_state().die_on_create = true;
   auto id = create(compute_order())[0].id;

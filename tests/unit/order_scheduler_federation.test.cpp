@@ -38,8 +38,8 @@ fake_proxy(member_proxy_actor::stateful_pointer<fake_proxy_state> self) {
            const order& o) -> caf::result<std::string> {
       auto& st = self->state;
       st.offers.push_back(member);
-      auto how = st.members.count(member) ? st.members[member]
-                                          : provider::refuses;
+      auto how =
+        st.members.count(member) ? st.members[member] : provider::refuses;
       if (how == provider::refuses)
         return make_error(errc::no_capacity, member + " has no room");
       auto key = std::pair{member, o.id};
@@ -99,8 +99,8 @@ struct federation_fixture : scheduler_fixture {
     run();
   }
 
-  federation_scheduling federation(
-    std::shared_ptr<const fed::member_validator> validator = nullptr) {
+  federation_scheduling
+  federation(std::shared_ptr<const fed::member_validator> validator = nullptr) {
     federation_scheduling f;
     f.proxy = proxy;
     f.picker = fed::make_round_robin_picker();
@@ -132,9 +132,7 @@ struct federation_fixture : scheduler_fixture {
     run();
   }
 
-  fake_proxy_state& proxy_state() {
-    return state_of<fake_proxy_state>(proxy);
-  }
+  fake_proxy_state& proxy_state() { return state_of<fake_proxy_state>(proxy); }
 
   /// Instances created anywhere for this order (must never exceed one).
   size_t copies_of(const std::string& order_id) {

@@ -25,9 +25,7 @@ struct raw_db {
   explicit raw_db(const std::string& path) {
     REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
   }
-  ~raw_db() {
-    sqlite3_close(db);
-  }
+  ~raw_db() { sqlite3_close(db); }
   void exec(const std::string& sql) {
     char* err = nullptr;
     auto rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err);
@@ -38,7 +36,8 @@ struct raw_db {
   /// The first column of the first row, as text.
   std::string text(const std::string& sql) {
     sqlite3_stmt* stmt = nullptr;
-    REQUIRE(sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK);
+    REQUIRE(sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr)
+            == SQLITE_OK);
     REQUIRE(sqlite3_step(stmt) == SQLITE_ROW);
     auto p = sqlite3_column_text(stmt, 0);
     std::string result = p ? reinterpret_cast<const char*>(p) : "NULL";
@@ -61,7 +60,8 @@ order full_order(const std::string& id, millis created) {
   o.memory_mb = 2048;
   o.disk_gb = 40;
   o.image = "ubuntu-22.04";
-  o.requirements = R"(Glue2RAM >= 1024 && Glue2CloudComputeManagerID == "site-a")";
+  o.requirements =
+    R"(Glue2RAM >= 1024 && Glue2CloudComputeManagerID == "site-a")";
   o.public_key = "ssh-ed25519 AAAAC3Nza user@host";
   o.user_data = "#!/bin/sh\necho 'it''s'\n\0tail"s; // embedded NUL too
   o.size_gb = 7;
@@ -298,9 +298,15 @@ TEST_CASE("order_store: an unknown enum text is reported as corruption") {
   auto store = order_store::open(path);
   store.put({full_order("a", 1), full_order("b", 2)});
   std::string column;
-  SUBCASE("kind") { column = "kind"; }
-  SUBCASE("type") { column = "type"; }
-  SUBCASE("state") { column = "state"; }
+  SUBCASE("kind") {
+    column = "kind";
+  }
+  SUBCASE("type") {
+    column = "type";
+  }
+  SUBCASE("state") {
+    column = "state";
+  }
   {
     raw_db raw{path};
     raw.exec("UPDATE orders SET " + column + " = 'bogus' WHERE id = 'b'");

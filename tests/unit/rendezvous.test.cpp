@@ -3,9 +3,9 @@
 // several rendezvous and managers can talk without Qt or a server (the
 // integration tests do the same over a real Prosody).
 
+#include "actors/rendezvous.hpp"
 #include "actors/errors.hpp"
 #include "actors/member_registry.hpp"
-#include "actors/rendezvous.hpp"
 #include "federation/rendezvous_protocol.hpp"
 #include "support/deterministic_fixture.hpp"
 
@@ -45,8 +45,7 @@ fake_bridge(xmpp_bridge_actor::stateful_pointer<fake_bridge_state> self,
       return self->delegate(it->second, atom::iq_request_v, self->state.jid,
                             payload);
     },
-    [self](atom::iq_request, const std::string& to,
-           const xml::element& payload,
+    [self](atom::iq_request, const std::string& to, const xml::element& payload,
            std::int64_t) -> caf::result<xml::element> {
       ++self->state.sent;
       auto it = self->state.net->find(to);
@@ -170,8 +169,8 @@ TEST_CASE_FIXTURE(fixture, "rendezvous: malformed requests get bad-request, "
 TEST_CASE_FIXTURE(fixture, "rendezvous: the whitelist refuses with "
                            "not-authorized and filters neighbours' members") {
   rendezvous_config cfg;
-  cfg.whitelist
-    = std::make_shared<const std::set<std::string>>(std::set<std::string>{"ok@x"});
+  cfg.whitelist = std::make_shared<const std::set<std::string>>(
+    std::set<std::string>{"ok@x"});
   cfg.neighbors = {"other@x/r"};
   auto other = spawn_rendezvous("other@x/r");
   auto oh = caf::actor_cast<iq_handler_actor>(other);
@@ -220,7 +219,8 @@ TEST_CASE_FIXTURE(fixture, "rendezvous: sync pulls every page, transitively "
   CHECK(members_of(b).size() == 40);
   CHECK(members_of(a).size() == 40);
   // A member heard only by A is not pushed to B (pull-only).
-  iq(caf::actor_cast<iq_handler_actor>(a), "only-a@x/r", rdv::encode_iamalive());
+  iq(caf::actor_cast<iq_handler_actor>(a), "only-a@x/r",
+     rdv::encode_iamalive());
   tick(3000ms);
   CHECK(members_of(a).size() == 41);
   CHECK(members_of(b).size() == 40);
@@ -241,7 +241,8 @@ TEST_CASE_FIXTURE(fixture, "member registry: managers discover each other, "
   auto r = spawn_rendezvous("rdv@x/r", cfg);
   std::vector<member_registry_actor> registries;
   for (auto name : {"m1", "m2", "m3"}) {
-    auto bridge = track(sys.spawn(fake_bridge, std::string{name} + "@x/fogbow", net));
+    auto bridge =
+      track(sys.spawn(fake_bridge, std::string{name} + "@x/fogbow", net));
     member_registry_config mc;
     mc.self_id = std::string{name} + "@x";
     mc.rendezvous_jid = "rdv@x/r";
@@ -281,7 +282,8 @@ TEST_CASE_FIXTURE(fixture, "member registry: managers discover each other, "
     ++periods;
   }
   CHECK(periods <= 11);
-  CHECK(ids(members_of(registries[0])) == std::vector<std::string>{"m1@x", "m2@x"});
+  CHECK(ids(members_of(registries[0]))
+        == std::vector<std::string>{"m1@x", "m2@x"});
   // The rendezvous goes away: the list stays, liveness fades.
   net->erase("rdv@x/r");
   tick(1000ms);

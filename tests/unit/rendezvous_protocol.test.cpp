@@ -91,9 +91,9 @@ TEST_CASE("iamalive: Java request and reply") {
   // The Java manager sends an empty query; old ones sent <status/>.
   CHECK_FALSE(decode_iamalive(
     xml::parse("<query xmlns='http://fogbowcloud.org/rendezvous/iamalive'/>")));
-  CHECK(decode_iamalive(
-          xml::parse("<query xmlns='http://fogbowcloud.org/rendezvous/iamalive'>"
-                     "<status/><cert>PEM</cert></query>"))
+  CHECK(decode_iamalive(xml::parse(
+          "<query xmlns='http://fogbowcloud.org/rendezvous/iamalive'>"
+          "<status/><cert>PEM</cert></query>"))
         == "PEM");
   auto reply = encode_iamalive_reply(3000);
   CHECK(xml::to_string(reply)
@@ -104,7 +104,8 @@ TEST_CASE("iamalive: Java request and reply") {
 }
 
 TEST_CASE("iamalive: wrong namespace, wrong element, bad period") {
-  CHECK(condition_of([] { decode_iamalive(xml::parse("<query xmlns='urn:evil'/>")); })
+  CHECK(condition_of(
+          [] { decode_iamalive(xml::parse("<query xmlns='urn:evil'/>")); })
         == "bad-request");
   CHECK(condition_of([] {
           decode_iamalive(xml::parse(
@@ -134,30 +135,30 @@ TEST_CASE("iamalive: wrong namespace, wrong element, bad period") {
 
 TEST_CASE("whoisalive: RSM matched by local name, in any namespace") {
   // Exactly what the Java manager sends: <set> inherits the query's ns.
-  auto java = xml::parse(
-    "<query xmlns='http://fogbowcloud.org/rendezvous/whoisalive'>"
-    "<set><max>100</max></set></query>");
+  auto java =
+    xml::parse("<query xmlns='http://fogbowcloud.org/rendezvous/whoisalive'>"
+               "<set><max>100</max></set></query>");
   CHECK(decode_whoisalive(java) == page_request{100, {}});
-  auto rsm = xml::parse(
-    "<query xmlns='http://fogbowcloud.org/rendezvous/whoisalive'>"
-    "<set xmlns='http://jabber.org/protocol/rsm'><max>5</max>"
-    "<after>m1@x</after></set></query>");
+  auto rsm =
+    xml::parse("<query xmlns='http://fogbowcloud.org/rendezvous/whoisalive'>"
+               "<set xmlns='http://jabber.org/protocol/rsm'><max>5</max>"
+               "<after>m1@x</after></set></query>");
   CHECK(decode_whoisalive(rsm) == page_request{5, "m1@x"});
   // <set> without <max> (a NullPointerException in Java): default cap.
   CHECK(decode_whoisalive(xml::parse(
           "<query xmlns='http://fogbowcloud.org/rendezvous/whoisalive'>"
           "<set/></query>"))
         == page_request{});
-  CHECK(decode_whoisalive(encode_whoisalive({7, "a@b"})) == page_request{7, "a@b"});
+  CHECK(decode_whoisalive(encode_whoisalive({7, "a@b"}))
+        == page_request{7, "a@b"});
 }
 
 TEST_CASE("whoisalive: hostile requests") {
-  for (auto body : {"<set><max>ten</max></set>", "<set><max></max></set>",
-                    "<set><max>-1</max></set>",
-                    "<set><max>1e9</max></set>",
-                    "<set><max>999999999999999999999</max></set>",
-                    "<set><after></after></set>",
-                    "<set><after>a b</after></set>"}) {
+  for (auto body :
+       {"<set><max>ten</max></set>", "<set><max></max></set>",
+        "<set><max>-1</max></set>", "<set><max>1e9</max></set>",
+        "<set><max>999999999999999999999</max></set>",
+        "<set><after></after></set>", "<set><after>a b</after></set>"}) {
     CAPTURE(body);
     CHECK(condition_of([&] {
             decode_whoisalive(xml::parse(
@@ -168,11 +169,12 @@ TEST_CASE("whoisalive: hostile requests") {
           == "bad-request");
   }
   // A huge max is fine: the directory caps it.
-  CHECK(decode_whoisalive(xml::parse(
-          "<query xmlns='http://fogbowcloud.org/rendezvous/whoisalive'>"
-          "<set><max>999999999999999999</max></set></query>"))
-          .max
-        == 999999999999999999);
+  CHECK(
+    decode_whoisalive(
+      xml::parse("<query xmlns='http://fogbowcloud.org/rendezvous/whoisalive'>"
+                 "<set><max>999999999999999999</max></set></query>"))
+      .max
+    == 999999999999999999);
 }
 
 TEST_CASE("whoisalive reply: encode, decode, hostile replies") {
@@ -194,7 +196,8 @@ TEST_CASE("whoisalive reply: encode, decode, hostile replies") {
             "<item/></query>"));
         })
         == "bad-request");
-  std::string many = "<query xmlns='http://fogbowcloud.org/rendezvous/whoisalive'>";
+  std::string many =
+    "<query xmlns='http://fogbowcloud.org/rendezvous/whoisalive'>";
   for (size_t i = 0; i <= max_page_items; ++i)
     many += "<item id='m" + std::to_string(i) + "'/>";
   many += "</query>";
@@ -209,21 +212,23 @@ TEST_CASE("whoisalive reply: encode, decode, hostile replies") {
 }
 
 TEST_CASE("sync: request and reply with relative ages") {
-  CHECK(decode_sync(xml::parse(
-          "<query xmlns='http://fogbowcloud.org/rendezvous/synch/whoisalive'/>"))
-        == page_request{});
+  CHECK(
+    decode_sync(xml::parse(
+      "<query xmlns='http://fogbowcloud.org/rendezvous/synch/whoisalive'/>"))
+    == page_request{});
   CHECK(decode_sync(encode_sync({50, "z@x"})) == page_request{50, "z@x"});
   page p;
   p.items = {{"a@x", std::nullopt, 9000, 1200}};
   p.first = p.last = "a@x";
   p.count = 1;
   auto e = encode_sync_reply(p);
-  CHECK(xml::to_string(e)
-        == "<query xmlns=\"http://fogbowcloud.org/rendezvous/synch/whoisalive\">"
-           "<managers><manager id=\"a@x\"><status><timeout>9000</timeout>"
-           "<quiet-for>1200</quiet-for></status></manager>"
-           "<set xmlns=\"http://jabber.org/protocol/rsm\"><first>a@x</first>"
-           "<last>a@x</last><count>1</count></set></managers></query>");
+  CHECK(
+    xml::to_string(e)
+    == "<query xmlns=\"http://fogbowcloud.org/rendezvous/synch/whoisalive\">"
+       "<managers><manager id=\"a@x\"><status><timeout>9000</timeout>"
+       "<quiet-for>1200</quiet-for></status></manager>"
+       "<set xmlns=\"http://jabber.org/protocol/rsm\"><first>a@x</first>"
+       "<last>a@x</last><count>1</count></set></managers></query>");
   CHECK(decode_sync_reply(e) == p);
   for (auto body : {"", "<managers><manager id='a@x'/></managers>",
                     "<managers><manager id='a@x'><status><timeout>1</timeout>"
@@ -277,11 +282,15 @@ TEST_CASE("directory: RSM paging in id order, caps, item-not-found") {
   CHECK(p4.items.empty());
   CHECK_FALSE(p4.first);
   CHECK(d.page_at({0, {}}, 100, 0).items.empty());
-  CHECK(condition_of([&] { d.page_at({10, "nobody@x"}, 100, 0); })
+  CHECK(condition_of([&] {
+          d.page_at({10, "nobody@x"}, 100, 0);
+        })
         == "item-not-found");
   member_directory empty;
   CHECK(empty.page_at({}, 100, 0).count == 0);
-  CHECK(condition_of([&] { empty.page_at({10, "a@x"}, 100, 0); })
+  CHECK(condition_of([&] {
+          empty.page_at({10, "a@x"}, 100, 0);
+        })
         == "item-not-found");
 }
 

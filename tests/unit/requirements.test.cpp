@@ -30,7 +30,7 @@ bool holds(std::string_view text, const req::bindings& b = {}) {
 }
 
 req::bindings binding(double vcpu, double ram_mb, double disk_gb = 0,
-                   std::string member_id = "") {
+                      std::string member_id = "") {
   return {vcpu, ram_mb, disk_gb, std::move(member_id)};
 }
 
@@ -79,9 +79,10 @@ TEST_CASE("requirements: parse errors name the problem and its position") {
          {"Glue2RAM >= \"x\"", "cannot compare number with string", 9},
          {"\"x\" == Glue2RAM", "cannot compare string with number", 4},
          {"1 == \"x\"", "cannot compare number with string", 2},
-         {"Glue2CloudComputeManagerID == 3", "cannot compare string with number",
+         {"Glue2CloudComputeManagerID == 3",
+          "cannot compare string with number", 27},
+         {"Glue2CloudComputeManagerID < \"a\"", "'<' cannot compare strings",
           27},
-         {"Glue2CloudComputeManagerID < \"a\"", "'<' cannot compare strings", 27},
          {"\"a\" >= \"b\"", "'>=' cannot compare strings", 4},
          {"Glue2RAM == true", "cannot compare boolean 'true'", 12},
          {"Glue2RAM = 1", "'=='", 9},
@@ -120,10 +121,10 @@ TEST_CASE("requirements: parse errors name the problem and its position") {
 
 TEST_CASE("requirements: precedence is ! over && over ||") {
   // Each line evaluates differently under the wrong precedence.
-  CHECK(holds("true || false && false"));  // not (true || false) && false
-  CHECK(holds("false && true || true"));   // not false && (true || true)
-  CHECK_FALSE(holds("!false && false"));   // not !(false && false)
-  CHECK(holds("!true || true"));           // not !(true || true)
+  CHECK(holds("true || false && false")); // not (true || false) && false
+  CHECK(holds("false && true || true"));  // not false && (true || true)
+  CHECK_FALSE(holds("!false && false"));  // not !(false && false)
+  CHECK(holds("!true || true"));          // not !(true || true)
   CHECK_FALSE(holds("!true && true"));
   CHECK(holds("!!true"));
   CHECK_FALSE(holds("(true || false) && false"));
@@ -167,7 +168,9 @@ TEST_CASE("requirements: every operator on numbers") {
 }
 
 TEST_CASE("requirements: == and != on strings") {
-  auto at = [](std::string member) { return binding(0, 0, 0, std::move(member)); };
+  auto at = [](std::string member) {
+    return binding(0, 0, 0, std::move(member));
+  };
   auto is_a = parsed("Glue2CloudComputeManagerID == \"site-a\"");
   CHECK(req::evaluate(is_a, at("site-a")));
   CHECK_FALSE(req::evaluate(is_a, at("site-b")));
@@ -182,7 +185,8 @@ TEST_CASE("requirements: == and != on strings") {
 
 TEST_CASE("requirements: nesting is limited to 64 levels") {
   auto nested = [](int levels) {
-    return std::string(levels, '(') + "Glue2vCPU >= 1" + std::string(levels, ')');
+    return std::string(levels, '(') + "Glue2vCPU >= 1"
+           + std::string(levels, ')');
   };
   CHECK(holds(nested(64), binding(1, 0)));
   auto e = refused(nested(65));
@@ -214,7 +218,8 @@ TEST_CASE("requirements: input is limited to 4096 bytes") {
   auto e = refused(text);
   CHECK(e.message.find("4096") != std::string::npos);
   CHECK(e.position == 4096);
-  CHECK(refused(std::string(10000, ' ')).message.find("longer") != std::string::npos);
+  CHECK(refused(std::string(10000, ' ')).message.find("longer")
+        != std::string::npos);
 }
 
 TEST_CASE("requirements: evaluation uses the bindings") {
@@ -234,8 +239,10 @@ TEST_CASE("requirements: evaluation uses the bindings") {
 
 TEST_CASE("requirements: smallest_matching orders by vCPU, memory, disk") {
   std::vector<flavor> flavors{
-    {"large", 8, 16384, 160},   {"small", 1, 2048, 20},
-    {"medium", 2, 4096, 40},    {"medium-big-disk", 2, 4096, 80},
+    {"large", 8, 16384, 160},
+    {"small", 1, 2048, 20},
+    {"medium", 2, 4096, 40},
+    {"medium-big-disk", 2, 4096, 80},
     {"two-cores-little", 2, 1024, 200},
   };
   auto pick = [&](std::string_view text, const std::string& member = "m") {
@@ -243,8 +250,8 @@ TEST_CASE("requirements: smallest_matching orders by vCPU, memory, disk") {
     return f ? f->name : std::string{"(none)"};
   };
   CHECK(pick("") == "small");
-  CHECK(pick("Glue2RAM >= 2048") == "small");               // vCPU first
-  CHECK(pick("Glue2vCPU >= 2") == "two-cores-little");      // then memory
+  CHECK(pick("Glue2RAM >= 2048") == "small");                    // vCPU first
+  CHECK(pick("Glue2vCPU >= 2") == "two-cores-little");           // then memory
   CHECK(pick("Glue2vCPU >= 2 && Glue2RAM >= 2048") == "medium"); // then disk
   CHECK(pick("Glue2Disk >= 50") == "two-cores-little");
   CHECK(pick("Glue2Disk >= 50 && Glue2Disk <= 100") == "medium-big-disk");
@@ -260,7 +267,8 @@ TEST_CASE("requirements: smallest_matching orders by vCPU, memory, disk") {
 
 TEST_CASE("requirements: smallest_matching restricts by member id") {
   std::vector<flavor> flavors{{"small", 1, 1024, 10}, {"big", 4, 8192, 80}};
-  auto at_a = parsed("Glue2CloudComputeManagerID == \"site-a\" && Glue2vCPU >= 2");
+  auto at_a =
+    parsed("Glue2CloudComputeManagerID == \"site-a\" && Glue2vCPU >= 2");
   auto f = req::smallest_matching(flavors, at_a, "site-a");
   REQUIRE(f);
   CHECK(*f == flavor{"big", 4, 8192, 80});
@@ -275,8 +283,9 @@ TEST_CASE("requirements: smallest_matching binds unknown (-1) sizes as 0") {
   auto f = req::smallest_matching(flavors, parsed("Glue2Disk >= 0"), "m");
   REQUIRE(f);
   CHECK(*f == flavor{"unknown", -1, -1, -1}); // reported as the cloud gave it
-  CHECK(req::smallest_matching(flavors, parsed("Glue2Disk == 0 && Glue2RAM == 0"
-                                               " && Glue2vCPU == 0"),
+  CHECK(req::smallest_matching(flavors,
+                               parsed("Glue2Disk == 0 && Glue2RAM == 0"
+                                      " && Glue2vCPU == 0"),
                                "m")
           ->name
         == "unknown");
@@ -315,9 +324,15 @@ TEST_CASE("requirements: random garbage never crashes the parser") {
   std::mt19937 rng{20261124};
   const std::vector<std::string> pieces{
     "Glue2vCPU", "Glue2RAM", "Glue2Disk", "Glue2CloudComputeManagerID",
-    "Glue2Foo", "true", "false", "(", ")", "((", "))", "&&", "||", "!",
-    "&", "|", "=", "==", "!=", "<", "<=", ">", ">=", "1", "1.5", "-2",
-    "1.", ".", "-", "\"s\"", "\"", "\\", "\\\"", " ", "\t", "\n", "1e5", "#",
+    "Glue2Foo",  "true",     "false",     "(",
+    ")",         "((",       "))",        "&&",
+    "||",        "!",        "&",         "|",
+    "=",         "==",       "!=",        "<",
+    "<=",        ">",        ">=",        "1",
+    "1.5",       "-2",       "1.",        ".",
+    "-",         "\"s\"",    "\"",        "\\",
+    "\\\"",      " ",        "\t",        "\n",
+    "1e5",       "#",
   };
   auto pick = [&](size_t n) {
     return std::uniform_int_distribution<size_t>{0, n - 1}(rng);
@@ -356,7 +371,8 @@ TEST_CASE("requirements: which members an expression allows") {
   CHECK(allows("", "site-b@x"));
   CHECK(allows("Glue2vCPU >= 64", "site-b@x"));
   // Pinned to one member.
-  auto pinned = R"(Glue2CloudComputeManagerID == "site-c@x" && Glue2RAM >= 512)";
+  auto pinned =
+    R"(Glue2CloudComputeManagerID == "site-c@x" && Glue2RAM >= 512)";
   CHECK(allows(pinned, "site-c@x"));
   CHECK_FALSE(allows(pinned, "site-b@x"));
   // Either of two, or anyone but one.
@@ -367,7 +383,7 @@ TEST_CASE("requirements: which members an expression allows") {
   CHECK_FALSE(allows(R"(!(Glue2CloudComputeManagerID == "a@x"))", "a@x"));
   CHECK(allows(R"(Glue2CloudComputeManagerID != "a@x")", "b@x"));
   // A size term can make the location irrelevant on one branch.
-  CHECK(allows(R"(Glue2vCPU >= 2 || Glue2CloudComputeManagerID == "a@x")",
-               "b@x"));
+  CHECK(
+    allows(R"(Glue2vCPU >= 2 || Glue2CloudComputeManagerID == "a@x")", "b@x"));
   CHECK_FALSE(allows("false", "a@x"));
 }

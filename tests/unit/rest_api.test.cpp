@@ -46,14 +46,14 @@ fake_scheduler(order_scheduler_actor::pointer, std::shared_ptr<fake_db> db) {
     return it == db->orders.end() || it->second.user_id != user ? nullptr
                                                                 : &it->second;
   };
-  auto owned_instance = [db](const std::string& user, const std::string& id)
-    -> std::vector<instance>::iterator {
-    return std::find_if(db->instances.begin(), db->instances.end(),
-                        [&](const instance& x) {
-                          auto o = db->orders.find(x.order_id);
-                          return x.id == id && o != db->orders.end()
-                                 && o->second.user_id == user;
-                        });
+  auto owned_instance =
+    [db](const std::string& user,
+         const std::string& id) -> std::vector<instance>::iterator {
+    return std::find_if(
+      db->instances.begin(), db->instances.end(), [&](const instance& x) {
+        auto o = db->orders.find(x.order_id);
+        return x.id == id && o != db->orders.end() && o->second.user_id == user;
+      });
   };
   return {
     [](atom::instance_changed, const instance&) {},
@@ -208,9 +208,7 @@ const auto carol = as("tok-carol-0123456789");
 
 struct api_fixture {
   struct config : caf::actor_system_config {
-    config() {
-      set("scheduler.max-threads", 2);
-    }
+    config() { set("scheduler.max-threads", 2); }
   };
   config cfg;
   caf::actor_system sys{cfg};
@@ -225,8 +223,8 @@ struct api_fixture {
   }
 
   void start(rest_api_config c = {},
-             std::shared_ptr<const authorization_plugin> authz
-             = std::make_shared<allow_all>()) {
+             std::shared_ptr<const authorization_plugin> authz =
+               std::make_shared<allow_all>()) {
     c.roles = {"manager"};
     api = std::make_unique<rest_api>(
       sys, scheduler, std::make_shared<static_tokens_identity>(tokens),
@@ -310,7 +308,8 @@ std::string raw_exchange(int port, const std::string& request) {
   return out;
 }
 
-const std::string compute_body = R"({"kind":"compute","vcpu":2,"memory_mb":1024})";
+const std::string compute_body =
+  R"({"kind":"compute","vcpu":2,"memory_mb":1024})";
 
 } // namespace
 
@@ -363,7 +362,8 @@ TEST_CASE_FIXTURE(api_fixture, "a missing or wrong token is 401") {
   REQUIRE(r);
   CHECK(r->status == 401);
   CHECK(error_code(r) == "unauthorized");
-  for (auto token : {"", "wrong", "tok-alice-012345678", "tok-alice-01234567890"}) {
+  for (auto token :
+       {"", "wrong", "tok-alice-012345678", "tok-alice-01234567890"}) {
     CAPTURE(token);
     r = c.Get("/v1/orders", as(token));
     REQUIRE(r);
@@ -401,9 +401,10 @@ TEST_CASE_FIXTURE(api_fixture, "a user outside the whitelist is 403") {
 TEST_CASE_FIXTURE(api_fixture, "POST creates count orders for the caller") {
   start();
   auto c = client();
-  auto r = c.Post("/v1/orders", alice,
-                  R"({"kind":"compute","count":3,"vcpu":2,"user_data":"echo hi"})",
-                  "application/json");
+  auto r =
+    c.Post("/v1/orders", alice,
+           R"({"kind":"compute","count":3,"vcpu":2,"user_data":"echo hi"})",
+           "application/json");
   REQUIRE(r);
   CHECK(r->status == 201);
   auto j = body_of(r);
@@ -437,17 +438,20 @@ TEST_CASE_FIXTURE(api_fixture, "POST creates count orders for the caller") {
   CHECK(body_of(r)["orders"][0]["size_gb"] == 5);
 }
 
-TEST_CASE_FIXTURE(api_fixture, "bad bodies are 400 and never reach the scheduler") {
+TEST_CASE_FIXTURE(api_fixture,
+                  "bad bodies are 400 and never reach the scheduler") {
   rest_api_config cfg;
   cfg.max_count = 10;
   start(cfg);
   auto c = client();
-  for (const std::string& body : std::vector<std::string>{"", "nope", "[]", "{}", R"({"kind":"compute","count":11})",
-        R"({"kind":"compute","vcpu":"2"})", R"({"kind":"compute","size_gb":1})",
-        R"({"kind":"compute","bogus":true})",
-        R"({"kind":"compute","requirements":"Glue2Foo > 1"})",
-        R"({"kind":"network","network_cidr":"10.0.0.1/24"})",
-        std::string(100000, '[') + std::string(100000, ']')}) {
+  for (const std::string& body : std::vector<std::string>{
+         "", "nope", "[]", "{}", R"({"kind":"compute","count":11})",
+         R"({"kind":"compute","vcpu":"2"})",
+         R"({"kind":"compute","size_gb":1})",
+         R"({"kind":"compute","bogus":true})",
+         R"({"kind":"compute","requirements":"Glue2Foo > 1"})",
+         R"({"kind":"network","network_cidr":"10.0.0.1/24"})",
+         std::string(100000, '[') + std::string(100000, ']')}) {
     CAPTURE(body.substr(0, 80));
     auto r = c.Post("/v1/orders", alice, body, "application/json");
     REQUIRE(r);
@@ -563,8 +567,9 @@ TEST_CASE_FIXTURE(api_fixture, "members and quota") {
 TEST_CASE_FIXTURE(api_fixture, "scheduler errors map to their statuses") {
   start();
   auto c = client();
-  auto r = c.Post("/v1/orders", alice, R"({"kind":"compute","image":"disk-full"})",
-                  "application/json");
+  auto r =
+    c.Post("/v1/orders", alice, R"({"kind":"compute","image":"disk-full"})",
+           "application/json");
   REQUIRE(r);
   CHECK(r->status == 503);
   CHECK(error_code(r) == "storage_failure");
@@ -581,8 +586,8 @@ TEST_CASE_FIXTURE(api_fixture, "a body over the limit is 413 JSON") {
   cfg.max_body_bytes = 1 << 20;
   start(cfg);
   auto c = client();
-  std::string big = R"({"kind":"compute","image":")" + std::string(2 << 20, 'x')
-                    + "\"}";
+  std::string big =
+    R"({"kind":"compute","image":")" + std::string(2 << 20, 'x') + "\"}";
   auto r = c.Post("/v1/orders", alice, big, "application/json");
   REQUIRE(r);
   CHECK(r->status == 413);
@@ -593,7 +598,8 @@ TEST_CASE_FIXTURE(api_fixture, "a body over the limit is 413 JSON") {
   CHECK(r->status == 200);
 }
 
-TEST_CASE_FIXTURE(api_fixture, "chunked and compressed bodies are held to the limit") {
+TEST_CASE_FIXTURE(api_fixture,
+                  "chunked and compressed bodies are held to the limit") {
   rest_api_config cfg;
   cfg.max_body_bytes = 4096;
   start(cfg);
@@ -616,12 +622,12 @@ TEST_CASE_FIXTURE(api_fixture, "chunked and compressed bodies are held to the li
   CHECK(create_calls() == 2);
   // 76 bytes of gzip that inflate to a 10 KB order: the Content-Length is
   // within the limit, the body is not.
-  const auto bomb
-    = "\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\x03\xed\xc8\x51\x0a\x40\x40"
-      "\x00\x05\xc0\xbb\xbc\x6f\x27\x70\x1b\xb1\x69\xd3\xe2\x83\x52\x72"
-      "\x77\xce\xa1\x99\xcf\xb9\xb3\xd4\x75\x4a\x9f\x71\x6b\xfb\x79\x94"
-      "\x74\xa9\x6d\x98\xcb\x37\x17\x00\x00\x00\x00\x00\x00\x00\x00\x00"
-      "\xfc\x40\x9e\x17\x62\x00\x87\x7f\x2d\x27\x00\x00"s;
+  const auto bomb =
+    "\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\x03\xed\xc8\x51\x0a\x40\x40"
+    "\x00\x05\xc0\xbb\xbc\x6f\x27\x70\x1b\xb1\x69\xd3\xe2\x83\x52\x72"
+    "\x77\xce\xa1\x99\xcf\xb9\xb3\xd4\x75\x4a\x9f\x71\x6b\xfb\x79\x94"
+    "\x74\xa9\x6d\x98\xcb\x37\x17\x00\x00\x00\x00\x00\x00\x00\x00\x00"
+    "\xfc\x40\x9e\x17\x62\x00\x87\x7f\x2d\x27\x00\x00"s;
   REQUIRE(bomb.size() == 76);
   auto out = raw_exchange(port, "POST /v1/orders HTTP/1.1\r\nHost: x\r\n"
                                 "X-Auth-Token: tok-alice-0123456789\r\n"
@@ -640,8 +646,9 @@ TEST_CASE_FIXTURE(api_fixture, "chunked and compressed bodies are held to the li
 TEST_CASE_FIXTURE(api_fixture, "only JSON request bodies are accepted") {
   start();
   auto c = client();
-  for (std::string type : {"text/plain", "application/x-www-form-urlencoded",
-                           "application/jsonx", "multipart/form-data; boundary=x"}) {
+  for (std::string type :
+       {"text/plain", "application/x-www-form-urlencoded", "application/jsonx",
+        "multipart/form-data; boundary=x"}) {
     CAPTURE(type);
     auto r = c.Post("/v1/orders", alice, compute_body, type);
     REQUIRE(r);
@@ -649,7 +656,8 @@ TEST_CASE_FIXTURE(api_fixture, "only JSON request bodies are accepted") {
     CHECK(error_code(r) == "unsupported_media_type");
   }
   CHECK(create_calls() == 0);
-  for (std::string type : {"application/json", "Application/JSON ; charset=utf-8"}) {
+  for (std::string type :
+       {"application/json", "Application/JSON ; charset=utf-8"}) {
     CAPTURE(type);
     auto r = c.Post("/v1/orders", alice, compute_body, type);
     REQUIRE(r);
@@ -665,12 +673,14 @@ TEST_CASE_FIXTURE(api_fixture, "only JSON request bodies are accepted") {
   CHECK(create_calls() == 3);
 }
 
-TEST_CASE_FIXTURE(api_fixture, "unknown paths are 404 and wrong methods 405, as JSON") {
+TEST_CASE_FIXTURE(api_fixture,
+                  "unknown paths are 404 and wrong methods 405, as JSON") {
   start();
   auto c = client();
-  for (auto path : {"/", "/v1", "/v1/", "/v2/orders", "/v1/order", "/v1/orders/",
-                    "/v1/orders/a/b", "/v1/members/site-a", "/v1/members/x/usage2",
-                    "/v1//orders", "/v1/orders%2Fx/y"}) {
+  for (auto path :
+       {"/", "/v1", "/v1/", "/v2/orders", "/v1/order", "/v1/orders/",
+        "/v1/orders/a/b", "/v1/members/site-a", "/v1/members/x/usage2",
+        "/v1//orders", "/v1/orders%2Fx/y"}) {
     CAPTURE(path);
     auto r = c.Get(path, alice);
     REQUIRE(r);
@@ -698,7 +708,8 @@ TEST_CASE_FIXTURE(api_fixture, "unknown paths are 404 and wrong methods 405, as 
   CHECK(create_calls() == 0);
 }
 
-TEST_CASE_FIXTURE(api_fixture, "volumes, networks and attachments: each under its own path") {
+TEST_CASE_FIXTURE(
+  api_fixture, "volumes, networks and attachments: each under its own path") {
   start();
   auto c = client();
   auto post = [&](const char* body) {
@@ -709,11 +720,13 @@ TEST_CASE_FIXTURE(api_fixture, "volumes, networks and attachments: each under it
   };
   auto v = post(R"({"kind":"volume","size_gb":3})");
   auto n = post(R"({"kind":"network","network_cidr":"10.1.0.0/24"})");
-  auto a = post(R"({"kind":"attachment","compute":"c-1","volume":"v-1@site-a","device":"/dev/vdc"})");
+  auto a = post(
+    R"({"kind":"attachment","compute":"c-1","volume":"v-1@site-a","device":"/dev/vdc"})");
   auto& vol = add_instance(v, "v-1@site-a", resource_kind::volume);
   vol.size_gb = 3;
   vol.server_id = "vm-1@site-a";
-  add_instance(n, "n-1@site-a", resource_kind::network).network_cidr = "10.1.0.0/24";
+  add_instance(n, "n-1@site-a", resource_kind::network).network_cidr =
+    "10.1.0.0/24";
   auto& att = add_instance(a, "vm-1:v-1@site-a", resource_kind::attachment);
   att.server_id = "vm-1@site-a";
   att.volume_id = "v-1@site-a";
@@ -781,8 +794,8 @@ TEST_CASE_FIXTURE(api_fixture, "requests httplib::Client cannot make") {
 
 TEST_CASE("a scheduler that does not answer gives 504") {
   api_fixture f;
-  auto silent = caf::actor_cast<order_scheduler_actor>(
-    f.sys.spawn(silent_scheduler));
+  auto silent =
+    caf::actor_cast<order_scheduler_actor>(f.sys.spawn(silent_scheduler));
   rest_api_config cfg;
   cfg.actor_timeout = std::chrono::milliseconds{200};
   rest_api api{f.sys, silent, std::make_shared<static_tokens_identity>(tokens),
@@ -825,7 +838,8 @@ TEST_CASE_FIXTURE(api_fixture, "start and stop") {
     sys, scheduler, std::make_shared<static_tokens_identity>(tokens),
     std::make_shared<allow_all>(), busy);
   busy.port = first->start();
-  rest_api second{sys, scheduler, std::make_shared<static_tokens_identity>(tokens),
+  rest_api second{sys, scheduler,
+                  std::make_shared<static_tokens_identity>(tokens),
                   std::make_shared<allow_all>(), busy};
   CHECK_THROWS_AS(second.start(), std::runtime_error);
 }
@@ -846,17 +860,56 @@ TEST_CASE_FIXTURE(api_fixture, "fuzzed bodies never cause a 5xx") {
     R"({"kind":"volume","size_gb":10,"count":1})",
     R"({"kind":"network","network_cidr":"10.1.0.0/16","network_gateway":"10.1.0.1","network_allocation":"static"})",
   };
-  const std::vector<std::string> fields{
-    "kind", "count", "type", "vcpu", "memory_mb", "disk_gb", "image",
-    "requirements", "public_key", "user_data", "valid_from", "valid_until",
-    "size_gb", "network_cidr", "network_gateway", "network_allocation", "x"};
-  const std::vector<json> values{
-    nullptr, true, false, 0, -1, 1, 5, 6, 1024, 1025, 65536, 4294967296LL,
-    -9223372036854775807LL - 1, 18446744073709551615ULL, 1.5, 1e308, "",
-    "compute", "volume", "network", "one-time", "persistent", "static",
-    "10.0.0.0/24", "10.0.0.1", "2026-11-25T10:00:00Z", "Glue2vCPU > (",
-    "\xc3\xa9", std::string(70000, 'a'), json::array(), json::object(),
-    json::array({1, 2}), json{{"kind", "compute"}}};
+  const std::vector<std::string> fields{"kind",
+                                        "count",
+                                        "type",
+                                        "vcpu",
+                                        "memory_mb",
+                                        "disk_gb",
+                                        "image",
+                                        "requirements",
+                                        "public_key",
+                                        "user_data",
+                                        "valid_from",
+                                        "valid_until",
+                                        "size_gb",
+                                        "network_cidr",
+                                        "network_gateway",
+                                        "network_allocation",
+                                        "x"};
+  const std::vector<json> values{nullptr,
+                                 true,
+                                 false,
+                                 0,
+                                 -1,
+                                 1,
+                                 5,
+                                 6,
+                                 1024,
+                                 1025,
+                                 65536,
+                                 4294967296LL,
+                                 -9223372036854775807LL - 1,
+                                 18446744073709551615ULL,
+                                 1.5,
+                                 1e308,
+                                 "",
+                                 "compute",
+                                 "volume",
+                                 "network",
+                                 "one-time",
+                                 "persistent",
+                                 "static",
+                                 "10.0.0.0/24",
+                                 "10.0.0.1",
+                                 "2026-11-25T10:00:00Z",
+                                 "Glue2vCPU > (",
+                                 "\xc3\xa9",
+                                 std::string(70000, 'a'),
+                                 json::array(),
+                                 json::object(),
+                                 json::array({1, 2}),
+                                 json{{"kind", "compute"}}};
   const std::string alphabet = "{}[]\",:0123456789.-+eE \\/tfnu\x00\xff\xc3"
                                "abkz"s;
   int statuses[6] = {};
@@ -874,15 +927,17 @@ TEST_CASE_FIXTURE(api_fixture, "fuzzed bodies never cause a 5xx") {
       for (size_t n = 1 + pick(4); n > 0; --n) {
         auto pos = pick(body.size() + 1);
         switch (pick(3)) {
-          case 0:
-            if (pos < body.size())
-              body[pos] = static_cast<char>(body[pos] ^ (1 << pick(8)));
-            break;
-          case 1: body.insert(pos, 1, alphabet[pick(alphabet.size())]); break;
-          case 2:
-            if (pos < body.size())
-              body.erase(pos, 1 + pick(8));
-            break;
+        case 0:
+          if (pos < body.size())
+            body[pos] = static_cast<char>(body[pos] ^ (1 << pick(8)));
+          break;
+        case 1:
+          body.insert(pos, 1, alphabet[pick(alphabet.size())]);
+          break;
+        case 2:
+          if (pos < body.size())
+            body.erase(pos, 1 + pick(8));
+          break;
         }
       }
     }

@@ -1,7 +1,7 @@
 // The local driver's sandbox: its command line, its limits, and the refusal
 // to start where it cannot be set up.
-#include "drivers/local/local_cloud.hpp"
 #include "drivers/local/sandbox.hpp"
+#include "drivers/local/local_cloud.hpp"
 #include "support/temp_dir.hpp"
 
 #include <doctest/doctest.h>
@@ -49,11 +49,9 @@ sandbox_request request_for(const std::string& home, bool switch_user) {
 /// A directory outside /tmp (which the sandbox hides as a whole), removed
 /// at the end.
 struct work_dir {
-  fs::path path = fs::current_path()
-                  / ("sandbox-test-" + std::to_string(getpid()));
-  work_dir() {
-    fs::create_directories(path);
-  }
+  fs::path path =
+    fs::current_path() / ("sandbox-test-" + std::to_string(getpid()));
+  work_dir() { fs::create_directories(path); }
   ~work_dir() {
     std::error_code ec;
     fs::remove_all(path, ec);
@@ -118,11 +116,10 @@ TEST_CASE("sandbox: the command line confines the instance") {
   auto drop = find_words(argv, {"setpriv", "--reuid", "2000000007", "--regid",
                                 "2000000007", "--clear-groups"});
   CHECK(drop == end + 1);
-  auto limit = find_words(argv, {"prlimit", "--as=536870912", "--nproc=128",
-                                 "--"});
+  auto limit =
+    find_words(argv, {"prlimit", "--as=536870912", "--nproc=128", "--"});
   CHECK(limit > drop);
-  CHECK(args(argv.end() - 3, argv.end())
-        == args{"/bin/sh", "-c", "echo hi"});
+  CHECK(args(argv.end() - 3, argv.end()) == args{"/bin/sh", "-c", "echo hi"});
 }
 
 TEST_CASE("sandbox: a manager that is not root confines in a user namespace") {
@@ -131,8 +128,8 @@ TEST_CASE("sandbox: a manager that is not root confines in a user namespace") {
   auto r = request_for((root.path / "i").string(), false);
   r.uid = 1000;
   auto argv = bwrap_argv("bwrap", s, r);
-  CHECK(find_words(argv, {"--unshare-user", "--disable-userns", "--uid",
-                          "1000", "--gid", "1000"})
+  CHECK(find_words(argv, {"--unshare-user", "--disable-userns", "--uid", "1000",
+                          "--gid", "1000"})
         >= 0);
   CHECK(find_words(argv, {"setpriv"}) < 0);
   CHECK(find_words(argv, {"--cap-add"}) < 0);

@@ -40,9 +40,7 @@ struct store_fixture : test::deterministic_fixture {
   std::string path = (dir.path / "orders.db").string();
   store_actor aut = sys.spawn(store, path);
 
-  store_fixture() {
-    run();
-  }
+  store_fixture() { run(); }
 
   ~store_fixture() {
     self->send_exit(aut, caf::exit_reason::user_shutdown);
@@ -73,7 +71,8 @@ TEST_CASE_FIXTURE(store_fixture, "store actor: put, load and erase") {
   CHECK(*loaded == std::vector<order>{orders[0]});
 }
 
-TEST_CASE_FIXTURE(store_fixture, "store actor: SQLite failures become storage_failure") {
+TEST_CASE_FIXTURE(store_fixture,
+                  "store actor: SQLite failures become storage_failure") {
   {
     sqlite3* raw = nullptr;
     REQUIRE(sqlite3_open(path.c_str(), &raw) == SQLITE_OK);
@@ -81,7 +80,8 @@ TEST_CASE_FIXTURE(store_fixture, "store actor: SQLite failures become storage_fa
             == SQLITE_OK);
     sqlite3_close(raw);
   }
-  auto put = ask<atom::ok>(atom::put_v, std::vector<order>{sample_order("a", 1)});
+  auto put =
+    ask<atom::ok>(atom::put_v, std::vector<order>{sample_order("a", 1)});
   REQUIRE_FALSE(put);
   CHECK(code_of(put.error()) == errc::storage_failure);
   CHECK(message_of(put.error()).find("no such table: orders")
@@ -94,8 +94,9 @@ TEST_CASE_FIXTURE(store_fixture, "store actor: SQLite failures become storage_fa
   CHECK(code_of(load.error()) == errc::storage_failure);
 }
 
-TEST_CASE_FIXTURE(test::deterministic_fixture,
-                  "store actor: quits with storage_failure when it cannot open") {
+TEST_CASE_FIXTURE(
+  test::deterministic_fixture,
+  "store actor: quits with storage_failure when it cannot open") {
   temp_dir dir;
   auto path = (dir.path / "missing" / "orders.db").string();
   auto aut = sys.spawn(store, path);

@@ -1,8 +1,8 @@
 // The supervisor and the forwarder on CAF's deterministic scheduler, with
 // small stand-in actors as components.
 
-#include "actors/errors.hpp"
 #include "actors/supervisor.hpp"
+#include "actors/errors.hpp"
 #include "support/deterministic_fixture.hpp"
 
 #include <caf/event_based_actor.hpp>
@@ -47,9 +47,7 @@ struct supervisor_fixture : test::deterministic_fixture {
     run();
   }
 
-  caf::actor spawn_numbered() {
-    return sys.spawn(numbered, next_number++);
-  }
+  caf::actor spawn_numbered() { return sys.spawn(numbered, next_number++); }
 
   supervised_component restartable(std::string name,
                                    std::vector<std::string> deps = {}) {
@@ -173,7 +171,8 @@ TEST_CASE_FIXTURE(supervisor_fixture,
   start({std::move(store), restartable("scheduler")});
   kill(component("store").at(0));
   REQUIRE(fatal.size() == 1);
-  CHECK(fatal[0].find("the store stopped (it was killed)") != std::string::npos);
+  CHECK(fatal[0].find("the store stopped (it was killed)")
+        != std::string::npos);
   CHECK(fatal[0].find("exit code 1") != std::string::npos);
   // Nothing more happens once the process is going down.
   kill(component("scheduler").at(0));
@@ -255,8 +254,9 @@ TEST_CASE_FIXTURE(test::deterministic_fixture,
     int result = -1;
     auto handle = self->request(fwd, caf::infinite, atom::get_v);
     run();
-    handle.receive([&](int n) { result = n; },
-                   [&](caf::error& e) { result = -static_cast<int>(code_of(e)); });
+    handle.receive(
+      [&](int n) { result = n; },
+      [&](caf::error& e) { result = -static_cast<int>(code_of(e)); });
     return result;
   };
   CHECK(ask() == 1);

@@ -12,11 +12,13 @@ TEST_CASE("tunnel user data: MIME with the agent first, then the user's part") {
   auto parts = split_multipart(text);
   REQUIRE(parts.size() == 2);
   CHECK(parts[0].content_type == "text/x-shellscript");
-  CHECK(parts[0].body.find("FOGBOW_TUNNEL_TOKEN='order-1'") != std::string::npos);
+  CHECK(parts[0].body.find("FOGBOW_TUNNEL_TOKEN='order-1'")
+        != std::string::npos);
   // Quoted for sh, whatever the secret holds.
   CHECK(parts[0].body.find("FOGBOW_TUNNEL_SECRET='s3cr'\\''et'")
         != std::string::npos);
-  CHECK(parts[0].body.find("FOGBOW_TUNNEL_LOCAL_PORT='8080'") != std::string::npos);
+  CHECK(parts[0].body.find("FOGBOW_TUNNEL_LOCAL_PORT='8080'")
+        != std::string::npos);
   CHECK(parts[1].content_type == "text/x-shellscript");
   CHECK(parts[1].body == "#!/bin/sh\necho hi\n");
   auto cc = split_multipart(tunnel_user_data(s, a, "#cloud-config\nx: 1\n"));

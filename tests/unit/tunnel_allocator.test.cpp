@@ -27,7 +27,8 @@ struct allocator_fixture : test::deterministic_fixture {
   test::temp_dir dir{"fogbow-tun"};
   std::string path = (dir.path / "tunnel.db").string();
   std::shared_ptr<millis> clock = std::make_shared<millis>(1'000'000);
-  std::shared_ptr<std::vector<int>> closed = std::make_shared<std::vector<int>>();
+  std::shared_ptr<std::vector<int>> closed =
+    std::make_shared<std::vector<int>>();
   tunnel_allocator_actor aut;
 
   tunnel_allocator_config config() {
@@ -43,9 +44,7 @@ struct allocator_fixture : test::deterministic_fixture {
     return c;
   }
 
-  allocator_fixture() {
-    spawn();
-  }
+  allocator_fixture() { spawn(); }
 
   void spawn() {
     aut = sys.spawn(tunnel_allocator, path, config());
@@ -92,10 +91,10 @@ TEST_CASE_FIXTURE(allocator_fixture,
   REQUIRE_FALSE(full);
   CHECK(code_of(full.error()) == errc::no_capacity);
   // Bad ids and short secrets are refused and change nothing.
-  CHECK_FALSE(ask<int>(atom::tunnel_register_v, std::string{"a b"},
-                       std::string{}));
-  CHECK_FALSE(ask<int>(atom::tunnel_register_v, std::string{"x"},
-                       std::string{"short"}));
+  CHECK_FALSE(
+    ask<int>(atom::tunnel_register_v, std::string{"a b"}, std::string{}));
+  CHECK_FALSE(
+    ask<int>(atom::tunnel_register_v, std::string{"x"}, std::string{"short"}));
   CHECK(ask<std::vector<tunnel_token_info>>(atom::list_v)->size() == 4);
 }
 
@@ -124,16 +123,16 @@ TEST_CASE_FIXTURE(allocator_fixture,
   CHECK(ask<std::string>(atom::tunnel_auth_v, std::string{"order-1"}, secret_a)
         == std::string{"order-1"});
   // A named token of the family shares the base's secret...
-  CHECK(ask<std::string>(atom::tunnel_auth_v, std::string{"order-1-web"},
-                         secret_a)
-        == std::string{"order-1"});
+  CHECK(
+    ask<std::string>(atom::tunnel_auth_v, std::string{"order-1-web"}, secret_a)
+    == std::string{"order-1"});
   // ... but another family's secret, or no family at all, is refused.
-  auto wrong = ask<std::string>(atom::tunnel_auth_v, std::string{"order-1"},
-                                secret_b);
+  auto wrong =
+    ask<std::string>(atom::tunnel_auth_v, std::string{"order-1"}, secret_b);
   REQUIRE_FALSE(wrong);
   CHECK(code_of(wrong.error()) == errc::unauthorized);
-  CHECK_FALSE(ask<std::string>(atom::tunnel_auth_v, std::string{"nobody"},
-                               secret_a));
+  CHECK_FALSE(
+    ask<std::string>(atom::tunnel_auth_v, std::string{"nobody"}, secret_a));
   CHECK_FALSE(ask<int>(atom::tunnel_allocate_v, std::string{"nobody-web"}));
   // Without a registered key, no key logs in.
   CHECK_FALSE(ask<std::string>(atom::tunnel_auth_key_v, std::string{"order-1"},
@@ -152,12 +151,12 @@ TEST_CASE_FIXTURE(allocator_fixture,
   CHECK(ask<bool>(atom::tunnel_forward_v, std::uint64_t{1},
                   std::string{"order-1"}, 103)
         == false);
-  auto fam = ask<tunnel_family_ports>(atom::tunnel_family_v,
-                                      std::string{"order-1"});
+  auto fam =
+    ask<tunnel_family_ports>(atom::tunnel_family_v, std::string{"order-1"});
   REQUIRE(fam);
-  CHECK(fam->ports
-        == std::vector<std::pair<std::string, int>>{{"ssh", 100},
-                                                    {"web", web}});
+  CHECK(
+    fam->ports
+    == std::vector<std::pair<std::string, int>>{{"ssh", 100}, {"web", web}});
 }
 
 TEST_CASE_FIXTURE(allocator_fixture,
@@ -171,8 +170,9 @@ TEST_CASE_FIXTURE(allocator_fixture,
   CHECK(*closed == std::vector<int>{100, web});
 }
 
-TEST_CASE_FIXTURE(allocator_fixture,
-                  "tunnel allocator: a port is claimed only while it is granted") {
+TEST_CASE_FIXTURE(
+  allocator_fixture,
+  "tunnel allocator: a port is claimed only while it is granted") {
   // The SSH server's table: who holds which port.
   auto held = std::make_shared<std::map<int, std::uint64_t>>();
   auto can_open = std::make_shared<bool>(true);
@@ -190,33 +190,34 @@ TEST_CASE_FIXTURE(allocator_fixture,
   reg("a", secret_a);
   int web = *ask<int>(atom::tunnel_allocate_v, std::string{"a-web"});
   // Granted: the port is the session's when the answer leaves.
-  REQUIRE(ask<bool>(atom::tunnel_forward_v, std::uint64_t{1},
-                    std::string{"a"}, web)
-          == true);
+  REQUIRE(
+    ask<bool>(atom::tunnel_forward_v, std::uint64_t{1}, std::string{"a"}, web)
+    == true);
   CHECK(*held == std::map<int, std::uint64_t>{{web, 1}});
   // Deleted right after: closed again.
   REQUIRE(ask<atom::ok>(atom::erase_v, std::string{"a-web"}, web));
   CHECK(held->empty());
   // Asked for after the deletion: refused, nothing claimed.
-  CHECK(ask<bool>(atom::tunnel_forward_v, std::uint64_t{1}, std::string{"a"},
-                  web)
-        == false);
+  CHECK(
+    ask<bool>(atom::tunnel_forward_v, std::uint64_t{1}, std::string{"a"}, web)
+    == false);
   CHECK(held->empty());
   // A port that cannot be opened is not granted (and the family not live).
   self->send(aut, atom::tunnel_closed_v, std::uint64_t{1}, std::string{"a"});
   run();
   *can_open = false;
-  CHECK(ask<bool>(atom::tunnel_forward_v, std::uint64_t{2}, std::string{"a"},
-                  100)
-        == false);
+  CHECK(
+    ask<bool>(atom::tunnel_forward_v, std::uint64_t{2}, std::string{"a"}, 100)
+    == false);
   auto tokens = ask<std::vector<tunnel_token_info>>(atom::list_v);
   REQUIRE(tokens);
   REQUIRE(tokens->size() == 1);
   CHECK_FALSE(tokens->front().active);
 }
 
-TEST_CASE_FIXTURE(allocator_fixture,
-                  "tunnel allocator: idle families expire, connected ones stay") {
+TEST_CASE_FIXTURE(
+  allocator_fixture,
+  "tunnel allocator: idle families expire, connected ones stay") {
   reg("idle", secret_a);
   reg("busy", secret_b);
   REQUIRE(ask<bool>(atom::tunnel_forward_v, std::uint64_t{7},

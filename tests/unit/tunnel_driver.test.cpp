@@ -75,8 +75,9 @@ struct fixture : test::deterministic_fixture {
   fixture() {
     auto inner = sys.spawn(fake_cloud, j);
     auto client = sys.spawn(fake_tunnel, j);
-    aut = sys.spawn(tunnel_driver, inner, client,
-                    tunnel_agent_settings{"http://tunnel:2223", "tunnel", 8080});
+    aut =
+      sys.spawn(tunnel_driver, inner, client,
+                tunnel_agent_settings{"http://tunnel:2223", "tunnel", 8080});
     run();
   }
 
@@ -100,7 +101,8 @@ instance_spec spec_for(const std::string& order_id) {
 
 } // namespace
 
-TEST_CASE_FIXTURE(fixture, "tunnel driver: registers, then creates with the agent") {
+TEST_CASE_FIXTURE(fixture,
+                  "tunnel driver: registers, then creates with the agent") {
   auto x = ask<instance>(atom::create_v, spec_for("o1"));
   REQUIRE(x);
   CHECK(x->order_id == "o1");
@@ -121,7 +123,8 @@ TEST_CASE_FIXTURE(fixture, "tunnel driver: no tunnel, no instance") {
   CHECK(j->created.empty());
 }
 
-TEST_CASE_FIXTURE(fixture, "tunnel driver: erasing an instance releases its token") {
+TEST_CASE_FIXTURE(fixture,
+                  "tunnel driver: erasing an instance releases its token") {
   REQUIRE(ask<instance>(atom::create_v, spec_for("o1")));
   REQUIRE(ask<atom::ok>(atom::erase_v, std::string{"vm-o1"}));
   run();

@@ -16,8 +16,8 @@ using self_ptr = cloud_driver_actor::stateful_pointer<instant_driver_state>;
 
 std::string next_id(self_ptr self, std::string_view prefix) {
   char id[48]; // zero-padded, so that ids sort in creation order
-  std::snprintf(id, sizeof(id), "%.*s-%012llu",
-                static_cast<int>(prefix.size()), prefix.data(),
+  std::snprintf(id, sizeof(id), "%.*s-%012llu", static_cast<int>(prefix.size()),
+                prefix.data(),
                 static_cast<unsigned long long>(self->state.next_id++));
   return id;
 }
@@ -31,38 +31,37 @@ instance make_resource(self_ptr self, const instance_spec& spec) {
   x.state = instance_state::running;
   x.created_at = now_millis();
   switch (spec.kind) {
-    case resource_kind::volume:
-      x.id = next_id(self, "instant-volume");
-      x.size_gb = spec.size_gb;
-      break;
-    case resource_kind::network:
-      x.id = next_id(self, "instant-network");
-      x.network_cidr = spec.network_cidr;
-      x.network_gateway = spec.network_gateway;
-      break;
-    case resource_kind::attachment: {
-      auto server = st.instances.find(spec.server_id);
-      auto volume = st.instances.find(spec.volume_id);
-      if (server == st.instances.end()
-          || server->second.kind != resource_kind::compute)
-        throw cloud_failure(errc::not_found, "no server " + spec.server_id);
-      if (volume == st.instances.end()
-          || volume->second.kind != resource_kind::volume)
-        throw cloud_failure(errc::not_found, "no volume " + spec.volume_id);
-      if (!volume->second.server_id.empty())
-        throw cloud_failure(errc::invalid_argument,
-                            "volume " + spec.volume_id
-                              + " is already attached to "
-                              + volume->second.server_id);
-      volume->second.server_id = spec.server_id;
-      x.id = attachment_local_id(spec.server_id, spec.volume_id);
-      x.server_id = spec.server_id;
-      x.volume_id = spec.volume_id;
-      x.device = spec.device.empty() ? "/dev/vdb" : spec.device;
-      break;
-    }
-    case resource_kind::compute:
-      throw cloud_failure(errc::unsupported, "not a resource");
+  case resource_kind::volume:
+    x.id = next_id(self, "instant-volume");
+    x.size_gb = spec.size_gb;
+    break;
+  case resource_kind::network:
+    x.id = next_id(self, "instant-network");
+    x.network_cidr = spec.network_cidr;
+    x.network_gateway = spec.network_gateway;
+    break;
+  case resource_kind::attachment: {
+    auto server = st.instances.find(spec.server_id);
+    auto volume = st.instances.find(spec.volume_id);
+    if (server == st.instances.end()
+        || server->second.kind != resource_kind::compute)
+      throw cloud_failure(errc::not_found, "no server " + spec.server_id);
+    if (volume == st.instances.end()
+        || volume->second.kind != resource_kind::volume)
+      throw cloud_failure(errc::not_found, "no volume " + spec.volume_id);
+    if (!volume->second.server_id.empty())
+      throw cloud_failure(errc::invalid_argument, "volume " + spec.volume_id
+                                                    + " is already attached to "
+                                                    + volume->second.server_id);
+    volume->second.server_id = spec.server_id;
+    x.id = attachment_local_id(spec.server_id, spec.volume_id);
+    x.server_id = spec.server_id;
+    x.volume_id = spec.volume_id;
+    x.device = spec.device.empty() ? "/dev/vdb" : spec.device;
+    break;
+  }
+  case resource_kind::compute:
+    throw cloud_failure(errc::unsupported, "not a resource");
   }
   return x;
 }

@@ -22,7 +22,7 @@ struct instant_driver_state {
 
   cloud_resources resources; ///< totals and use, kept up to date
   std::vector<flavor> flavors;
-  std::unordered_map<std::string, instance> instances;     ///< by id
+  std::unordered_map<std::string, instance> instances;   ///< by id
   std::unordered_map<std::string, std::string> by_order; ///< order → id
   std::uint64_t next_id = 1;
   cloud_events_actor subscriber;

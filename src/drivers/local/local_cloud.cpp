@@ -37,13 +37,13 @@ namespace {
 // MIME multipart user data (cloud-init's format, used by managers with a
 // tunnel) was split into parts/ at create time: its shell scripts run in
 // order, as cloud-init runs them.
-constexpr const char* boot_script
-  = "if [ -d ./parts ]; then for p in ./parts/*; do "
-    "case \"$(head -c 2 \"$p\")\" in '#!') \"$p\" ;; *) sh \"$p\" ;; esac; "
-    "echo \"$p exited with $?\"; done; else "
-    "case \"$(head -c 2 ./user-data)\" in '#!') ./user-data ;; "
-    "*) sh ./user-data ;; esac; "
-    "echo \"user-data exited with $?\"; fi; exec sleep infinity";
+constexpr const char* boot_script =
+  "if [ -d ./parts ]; then for p in ./parts/*; do "
+  "case \"$(head -c 2 \"$p\")\" in '#!') \"$p\" ;; *) sh \"$p\" ;; esac; "
+  "echo \"$p exited with $?\"; done; else "
+  "case \"$(head -c 2 ./user-data)\" in '#!') ./user-data ;; "
+  "*) sh ./user-data ;; esac; "
+  "echo \"user-data exited with $?\"; fi; exec sleep infinity";
 
 void write_atomically(const fs::path& path, const std::string& content);
 
@@ -98,8 +98,8 @@ void write_atomically(const fs::path& path, const std::string& content) {
   // temporary name (a link to a file of the manager's, say) is removed,
   // and a fresh file is created or nothing is written.
   unlink(tmp.c_str());
-  int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-                0600);
+  int fd = open(tmp.c_str(),
+                O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (fd < 0)
     fail(errc::cloud_error, sys_error("cannot create " + tmp.string()));
   bool ok = write_all(fd, content);
@@ -111,8 +111,8 @@ void write_atomically(const fs::path& path, const std::string& content) {
   std::error_code ec;
   fs::rename(tmp, path, ec);
   if (ec)
-    fail(errc::cloud_error, "cannot rename " + tmp.string() + ": "
-                              + ec.message());
+    fail(errc::cloud_error,
+         "cannot rename " + tmp.string() + ": " + ec.message());
 }
 
 /// The content of a file the manager wrote into an instance directory:
@@ -129,9 +129,9 @@ std::optional<std::string> read_file(const fs::path& path,
     content.emplace();
     char buf[4096];
     ssize_t n;
-    while (content->size() < limit
-           && ((n = read(fd, buf, sizeof(buf))) > 0
-               || (n < 0 && errno == EINTR)))
+    while (
+      content->size() < limit
+      && ((n = read(fd, buf, sizeof(buf))) > 0 || (n < 0 && errno == EINTR)))
       if (n > 0)
         content->append(buf, static_cast<size_t>(n));
     if (content->size() > limit)
@@ -267,9 +267,9 @@ struct launch_plan {
   int group_fd = -1;
 
   launch_plan(const fs::path& d, const instance& x)
-    : dir(d.string()),
-      env{"PATH=/usr/bin:/bin", "HOME=" + dir, "FOGBOW_INSTANCE_ID=" + x.id,
-          "FOGBOW_ORDER_ID=" + x.order_id} {
+      : dir(d.string()), env{"PATH=/usr/bin:/bin", "HOME=" + dir,
+                             "FOGBOW_INSTANCE_ID=" + x.id,
+                             "FOGBOW_ORDER_ID=" + x.order_id} {
     for (auto& s : env)
       envp.push_back(s.data());
     envp.push_back(nullptr);
@@ -394,10 +394,8 @@ pid_t launch(const launch_plan& plan) {
 } // namespace
 
 local_cloud::local_cloud(local_cloud_config cfg)
-  : flavors_(std::move(cfg.flavors)),
-    ip_(std::move(cfg.ip)),
-    sandbox_(std::move(cfg.sandbox)),
-    switch_user_(geteuid() == 0) {
+    : flavors_(std::move(cfg.flavors)), ip_(std::move(cfg.ip)),
+      sandbox_(std::move(cfg.sandbox)), switch_user_(geteuid() == 0) {
   set_capacity(cfg.capacity);
   bwrap_ = check_sandbox(sandbox_);
   fs::create_directories(cfg.root_dir);
@@ -478,8 +476,8 @@ void local_cloud::adopt(const fs::path& dir) {
     // Possibly our own zombie child (the manager object was recreated in
     // the same process): collect its status without blocking.
     siginfo_t si{};
-    if (waitid(static_cast<idtype_t>(P_PIDFD),
-               static_cast<id_t>(slot.pidfd), &si, WEXITED | WNOHANG)
+    if (waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(slot.pidfd),
+               &si, WEXITED | WNOHANG)
           == 0
         && si.si_pid != 0)
       fault = si.si_code == CLD_EXITED
@@ -553,9 +551,8 @@ uid_t local_cloud::new_uid() const {
   return sandbox_uid_base + static_cast<uid_t>(free - taken.begin());
 }
 
-std::vector<std::string> local_cloud::sandbox_argv(const entry& e,
-                                                   int passwd_fd,
-                                                   int group_fd) const {
+std::vector<std::string>
+local_cloud::sandbox_argv(const entry& e, int passwd_fd, int group_fd) const {
   sandbox_request r;
   r.home = dir_of(e.inst.id).string();
   r.manager_files = {"instance.json", "pid", "user-data", "console.log"};
@@ -599,22 +596,22 @@ instance local_cloud::create(const instance_spec& spec) {
   auto dir = dir_of(e.inst.id);
   std::error_code ec;
   if (!fs::create_directory(dir, ec))
-    fail(errc::cloud_error, "cannot create " + dir.string() + ": "
-                              + ec.message());
+    fail(errc::cloud_error,
+         "cannot create " + dir.string() + ": " + ec.message());
   try {
     fs::permissions(dir, fs::perms::owner_all, ec);
     write_atomically(dir / "user-data", spec.user_data);
-    fs::permissions(dir / "user-data",
-                    fs::perms::owner_read | fs::perms::owner_write
-                      | fs::perms::owner_exec);
+    fs::permissions(dir / "user-data", fs::perms::owner_read
+                                         | fs::perms::owner_write
+                                         | fs::perms::owner_exec);
     write_parts(dir, spec.user_data);
     if (sandboxed && switch_user_)
       hand_over(dir, e.uid);
     // From here on a restart knows this instance; it adopts it once the
     // child has written its pid (see adopt()).
-    write_atomically(dir / "instance.json",
-                     to_json(e.inst, sandboxed && switch_user_ ? e.uid : 0)
-                       .dump(2));
+    write_atomically(
+      dir / "instance.json",
+      to_json(e.inst, sandboxed && switch_user_ ? e.uid : 0).dump(2));
     launch_plan plan{dir, e.inst};
     if (sandboxed) {
       plan.sandboxed = true;
@@ -623,8 +620,7 @@ instance local_cloud::create(const instance_spec& spec) {
       plan.group_fd = memory_file("group", sandbox_group(e.uid));
       if (plan.passwd_fd < 0 || plan.group_fd < 0)
         fail(errc::cloud_error, sys_error("memfd_create"));
-      plan.set_command(
-        sandbox_argv(e, passwd_child_fd, group_child_fd));
+      plan.set_command(sandbox_argv(e, passwd_child_fd, group_child_fd));
     }
     e.pid = launch(plan);
   } catch (...) {

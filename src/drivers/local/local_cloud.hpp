@@ -99,9 +99,7 @@ public:
 
   /// Readable (poll/epoll) while some running instance's root process has
   /// died and reap() has not yet seen it. Owned by this object.
-  int exit_fd() const {
-    return epoll_fd_;
-  }
+  int exit_fd() const { return epoll_fd_; }
 
 private:
   struct entry {

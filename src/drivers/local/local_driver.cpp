@@ -20,7 +20,7 @@ namespace fogbow {
 class exit_monitor {
 public:
   explicit exit_monitor(local_cloud& cloud)
-    : cloud_(cloud), wake_fd_(eventfd(0, EFD_CLOEXEC)) {
+      : cloud_(cloud), wake_fd_(eventfd(0, EFD_CLOEXEC)) {
     if (wake_fd_ < 0)
       throw cloud_failure(errc::cloud_error, "eventfd failed");
     thread_ = std::thread([this] { run(); });

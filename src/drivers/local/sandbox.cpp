@@ -42,16 +42,16 @@ void add(std::vector<std::string>& argv,
 
 void add_tmpfs(std::vector<std::string>& argv, const std::string& path,
                std::uint64_t bytes, const char* perms) {
-  add(argv, {"--perms", perms, "--size", std::to_string(bytes), "--tmpfs",
-             path});
+  add(argv,
+      {"--perms", perms, "--size", std::to_string(bytes), "--tmpfs", path});
 }
 
 /// Hides the `hidden` paths that exist and are not hidden already by an
 /// earlier mask; returns every masked directory, system ones included.
 std::vector<fs::path> add_masks(std::vector<std::string>& argv,
                                 const std::vector<std::string>& hidden) {
-  std::vector<fs::path> masked{"/root", "/home", "/run", "/tmp", "/var/tmp",
-                               "/dev/shm"};
+  std::vector<fs::path> masked{"/root", "/home",    "/run",
+                               "/tmp",  "/var/tmp", "/dev/shm"};
   std::vector<fs::path> wanted;
   for (auto& h : hidden)
     if (!h.empty())
@@ -138,8 +138,7 @@ std::vector<std::string> bwrap_argv(const std::string& bwrap,
   if (r.switch_user)
     add(argv, {"--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"});
   else
-    add(argv, {"--unshare-user", "--disable-userns", "--uid", id, "--gid",
-               id});
+    add(argv, {"--unshare-user", "--disable-userns", "--uid", id, "--gid", id});
   add(argv, {"--unshare-pid", "--unshare-ipc", "--unshare-uts",
              "--unshare-cgroup-try", "--hostname", r.hostname});
   add(argv, {"--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"});
@@ -159,13 +158,12 @@ std::vector<std::string> bwrap_argv(const std::string& bwrap,
   }
   add(argv, {"--perms", "0644", "--ro-bind-data", std::to_string(r.passwd_fd),
              "/etc/passwd", "--perms", "0644", "--ro-bind-data",
-             std::to_string(r.group_fd), "/etc/group", "--chdir",
-             home.string(), "--"});
+             std::to_string(r.group_fd), "/etc/group", "--chdir", home.string(),
+             "--"});
   if (r.switch_user)
     add(argv, {"setpriv", "--reuid", id, "--regid", id, "--clear-groups",
                "--inh-caps=-all", "--no-new-privs"});
-  add(argv, {"prlimit",
-             "--as=" + std::to_string(r.limits.address_space_bytes),
+  add(argv, {"prlimit", "--as=" + std::to_string(r.limits.address_space_bytes),
              "--nproc=" + std::to_string(r.limits.max_processes), "--"});
   argv.insert(argv.end(), r.command.begin(), r.command.end());
   return argv;
@@ -228,8 +226,8 @@ std::string probe(const std::string& bwrap) {
   posix_spawn_file_actions_adddup2(&actions, out[1], 2);
   posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
   pid_t pid;
-  int rc = posix_spawn(&pid, bwrap.c_str(), &actions, nullptr, argv.data(),
-                       environ);
+  int rc =
+    posix_spawn(&pid, bwrap.c_str(), &actions, nullptr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
   close(out[1]);
   std::string said;

@@ -68,9 +68,9 @@ constexpr int sandbox_uid_slots = 1 << 20;
 
 /// Everything the command line of one instance depends on.
 struct sandbox_request {
-  std::string home;                        ///< instance directory (absolute)
-  std::vector<std::string> manager_files;  ///< names in home, read-only
-  std::string hostname;                    ///< the instance id
+  std::string home;                       ///< instance directory (absolute)
+  std::vector<std::string> manager_files; ///< names in home, read-only
+  std::string hostname;                   ///< the instance id
   bool switch_user = false; ///< the manager is root: drop to uid/gid
   uid_t uid = 0;            ///< the instance's uid (and gid)
   int passwd_fd = -1;       ///< /etc/passwd of the sandbox, read by bwrap

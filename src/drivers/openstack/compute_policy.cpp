@@ -18,16 +18,16 @@ public:
               "server " + id + " vanished while it was being built"};
     if (x->state == instance_state::running)
       return {verdict::ready};
-    if (x->state == instance_state::failed || x->state == instance_state::lost) {
-      auto code = is_no_valid_host(x->fault) ? errc::no_capacity : errc::cloud_error;
+    if (x->state == instance_state::failed
+        || x->state == instance_state::lost) {
+      auto code =
+        is_no_valid_host(x->fault) ? errc::no_capacity : errc::cloud_error;
       return {verdict::failed, code, "server failed to build: " + x->fault};
     }
     return {verdict::wait};
   }
 
-  std::string noun(const instance&) const override {
-    return "server";
-  }
+  std::string noun(const instance&) const override { return "server"; }
 };
 
 /// More free instances, vCPUs or RAM than `before` (negative: unlimited).
@@ -39,19 +39,21 @@ bool more_room(const cloud_resources& now, const cloud_resources& before) {
   };
   return more(now.instances_total, now.instances_used, before.instances_total,
               before.instances_used)
-         || more(now.vcpu_total, now.vcpu_used, before.vcpu_total, before.vcpu_used)
-         || more(now.memory_mb_total, now.memory_mb_used, before.memory_mb_total,
-                 before.memory_mb_used);
+         || more(now.vcpu_total, now.vcpu_used, before.vcpu_total,
+                 before.vcpu_used)
+         || more(now.memory_mb_total, now.memory_mb_used,
+                 before.memory_mb_total, before.memory_mb_used);
 }
 
 /// Deletes a server we gave up on (ERROR while building) and its keypair.
 void discard_server(compute_self self, const instance& x) {
-  discard_resource(self, x.id, "server",
-                   [order_id = x.order_id](openstack_cloud& c, const std::string& server) {
-                     c.delete_server(server);
-                     if (!order_id.empty())
-                       c.delete_keypair(order_id);
-                   });
+  discard_resource(
+    self, x.id, "server",
+    [order_id = x.order_id](openstack_cloud& c, const std::string& server) {
+      c.delete_server(server);
+      if (!order_id.empty())
+        c.delete_keypair(order_id);
+    });
 }
 
 using server_listing = account_listing<instance, cloud_resources>;
@@ -66,11 +68,14 @@ void on_server_listing(compute_self self, server_listing& res) {
     }
   bool freed = apply_listing(
     self, now_seen, res.started_at, compute_policy{},
-    [self](const instance& x) { discard_server(self, x); }, [](const instance&) {});
-  auto room_again = [](const cloud_resources& now, const cloud_resources* before) {
+    [self](const instance& x) { discard_server(self, x); },
+    [](const instance&) {});
+  auto room_again = [](const cloud_resources& now,
+                       const cloud_resources* before) {
     return before && more_room(now, *before);
   };
-  for (auto& account : end_quota_blocks(st, st.blocked_limits, res.limits, room_again)) {
+  for (auto& account :
+       end_quota_blocks(st, st.blocked_limits, res.limits, room_again)) {
     log()->info("the quota of account '{}' has room again", account);
     freed = true;
   }

@@ -15,11 +15,11 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
-#include <map>
-#include <set>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -88,7 +88,8 @@ template <class Self>
 void arm_next_poll(Self self) {
   auto& st = self->state;
   auto fast = std::max(st.timing.poll_interval_ms, 2 * st.last_poll_ms);
-  arm_poll(self, st.busy() ? fast : std::max(fast, st.timing.refresh_interval_ms));
+  arm_poll(self,
+           st.busy() ? fast : std::max(fast, st.timing.refresh_interval_ms));
 }
 
 template <class Self>
@@ -122,7 +123,8 @@ auto candidate_clouds(Self self, const std::string& id) {
 /// The first of `clouds` (as candidate_clouds gives them) that offers its
 /// service and where `get(cloud)` finds something; empty if none does.
 template <class Clouds, class Get>
-auto first_found(const Clouds& clouds, Get get) -> decltype(get(*clouds.front().second)) {
+auto first_found(const Clouds& clouds, Get get)
+  -> decltype(get(*clouds.front().second)) {
   for (auto& [account, cloud] : clouds)
     if (cloud->has_service())
       if (auto found = get(*cloud))
@@ -138,10 +140,12 @@ caf::expected<std::string> account_for(Self self, const instance_spec& spec) {
   auto& st = self->state;
   auto account = st.cfg.mapper->account_for(spec.requesting_member, "");
   if (!account)
-    return make_error(errc::unauthorized, "no cloud account is mapped to member '"
-                                            + spec.requesting_member + "'");
+    return make_error(errc::unauthorized,
+                      "no cloud account is mapped to member '"
+                        + spec.requesting_member + "'");
   if (!st.clouds.count(*account))
-    return make_error(errc::cloud_error, "mapper chose unknown account '" + *account + "'");
+    return make_error(errc::cloud_error,
+                      "mapper chose unknown account '" + *account + "'");
   return *account;
 }
 
@@ -168,8 +172,8 @@ void fail_create(Self self, caf::typed_response_promise<instance>& rp,
 /// then, in the driver, `on_made(made, account, rp)` records it and
 /// answers `rp` or leaves it to await_ready. A refusal goes to fail_create.
 template <class Made, class Self, class Make, class OnMade>
-caf::result<instance> create_on_account(Self self, const instance_spec& spec, Make make,
-                                        OnMade on_made) {
+caf::result<instance> create_on_account(Self self, const instance_spec& spec,
+                                        Make make, OnMade on_made) {
   auto account = account_for(self, spec);
   if (!account)
     return account.error();
@@ -190,8 +194,9 @@ caf::result<instance> create_on_account(Self self, const instance_spec& spec, Ma
 /// Answers a get with what a worker found: its error, not_found for `id`,
 /// or the instance `to_instance(found)`.
 template <class T, class ToInstance>
-void deliver_found(caf::typed_response_promise<instance>& rp, const std::string& id,
-                   outcome<std::optional<T>>& o, ToInstance to_instance) {
+void deliver_found(caf::typed_response_promise<instance>& rp,
+                   const std::string& id, outcome<std::optional<T>>& o,
+                   ToInstance to_instance) {
   if (o.error)
     rp.deliver(o.error);
   else if (!*o.value)
@@ -207,7 +212,8 @@ void await_ready(Self self, const std::string& id, const std::string& order_id,
                  caf::typed_response_promise<instance> rp) {
   auto& st = self->state;
   st.since[id] = now_millis();
-  st.creating[id] = {order_id, std::move(rp), now_millis() + st.timing.build_timeout_ms};
+  st.creating[id] = {order_id, std::move(rp),
+                     now_millis() + st.timing.build_timeout_ms};
   arm_poll(self, st.timing.poll_interval_ms);
 }
 
@@ -233,8 +239,9 @@ auto poll_handler(Self self, Poll poll) {
 /// Records that deleting `id` (`attempt`) failed with `e`: it runs again
 /// after a back-off, until the resource is gone.
 template <class Self>
-void retry_delete_later(Self self, const std::string& id, const std::string& what,
-                        std::function<void()> attempt, const caf::error& e) {
+void retry_delete_later(Self self, const std::string& id,
+                        const std::string& what, std::function<void()> attempt,
+                        const caf::error& e) {
   auto delay = schedule_delete_retry(self->state, id, what, std::move(attempt),
                                      now_millis());
   log()->warn("could not delete {} {}: {}; trying again in {} ms", what, id,
@@ -329,8 +336,9 @@ caf::result<atom::ok> delete_resource(Self self, const std::string& id,
       log()->info("{} {} deleted", what, id);
       st.retrying.erase(id);
       if (auto it = st.creating.find(id); it != st.creating.end()) {
-        it->second.rp.deliver(make_error(
-          errc::cloud_error, what + " " + id + " was deleted before it was ready"));
+        it->second.rp.deliver(
+          make_error(errc::cloud_error,
+                     what + " " + id + " was deleted before it was ready"));
         st.creating.erase(it);
       }
       rp.deliver(atom::ok_v);

@@ -37,14 +37,17 @@ void on_network_listing(network_self self, network_listing& res) {
     }
   bool freed = apply_listing(
     self, now_seen, res.started_at, network_policy{},
-    [self](const instance& x) { discard_network(self, x.id); }, [](const instance&) {});
-  auto room_again = [](const network_limits& now, const network_limits* before) {
+    [self](const instance& x) { discard_network(self, x.id); },
+    [](const instance&) {});
+  auto room_again = [](const network_limits& now,
+                       const network_limits* before) {
     auto room = [](int total, int used) { return total < 0 || used < total; };
     return (room(now.networks_total, now.networks_used)
             && room(now.subnets_total, now.subnets_used))
            || (before && more_room(now, *before));
   };
-  for (auto& account : end_quota_blocks(st, st.blocked_limits, res.limits, room_again)) {
+  for (auto& account :
+       end_quota_blocks(st, st.blocked_limits, res.limits, room_again)) {
     log()->info("the network quota of account '{}' has room again", account);
     freed = true;
   }
@@ -55,9 +58,9 @@ void on_network_listing(network_self self, network_listing& res) {
 } // namespace
 
 void discard_network(network_self self, const std::string& id) {
-  discard_resource(self, id, "network", [](openstack_networks& c, const std::string& n) {
-    c.delete_network(n);
-  });
+  discard_resource(
+    self, id, "network",
+    [](openstack_networks& c, const std::string& n) { c.delete_network(n); });
 }
 
 void poll_networks(network_self self) {

@@ -13,11 +13,13 @@ namespace fogbow {
 
 namespace {
 
-using self_ptr = openstack_driver_actor::stateful_pointer<openstack_driver_state>;
+using self_ptr =
+  openstack_driver_actor::stateful_pointer<openstack_driver_state>;
 
 using namespace openstack_support;
 
-std::shared_ptr<openstack_cloud> cloud_of(self_ptr self, const std::string& account) {
+std::shared_ptr<openstack_cloud> cloud_of(self_ptr self,
+                                          const std::string& account) {
   auto it = self->state.clouds.find(account);
   return it == self->state.clouds.end() ? nullptr : it->second;
 }
@@ -71,9 +73,10 @@ openstack_driver(self_ptr self, openstack_driver_config cfg) {
   st.cfg = std::move(cfg);
   for (auto& [name, account] : st.cfg.accounts) {
     auto shared = st.cfg.sessions.find(name);
-    auto session = shared != st.cfg.sessions.end()
-                     ? shared->second
-                     : std::make_shared<keystone_session>(st.cfg.endpoint, account);
+    auto session =
+      shared != st.cfg.sessions.end()
+        ? shared->second
+        : std::make_shared<keystone_session>(st.cfg.endpoint, account);
     st.clouds.emplace(name, std::make_shared<openstack_cloud>(
                               std::move(session), st.cfg.member_id,
                               st.cfg.network_id, st.cfg.default_image));
@@ -84,7 +87,8 @@ openstack_driver(self_ptr self, openstack_driver_config cfg) {
       if (auto made = made_for_order(self->state, spec.order_id))
         return *made;
       return create_on_account<created>(
-        self, spec, [spec](openstack_cloud& cloud) { return make_server(cloud, spec); },
+        self, spec,
+        [spec](openstack_cloud& cloud) { return make_server(cloud, spec); },
         [self, spec](const created& c, const std::string& account,
                      caf::typed_response_promise<instance>& rp) {
           auto& st = self->state;
@@ -104,7 +108,8 @@ openstack_driver(self_ptr self, openstack_driver_config cfg) {
     },
     [self](atom::get, const std::string& id) -> caf::result<instance> {
       auto& st = self->state;
-      auto acc = st.account_of.count(id) ? st.account_of[id] : default_account(self);
+      auto acc =
+        st.account_of.count(id) ? st.account_of[id] : default_account(self);
       auto cloud = cloud_of(self, acc);
       if (!cloud)
         return make_error(errc::not_found, "no instance " + id);
@@ -120,12 +125,13 @@ openstack_driver(self_ptr self, openstack_driver_config cfg) {
       std::string order_id;
       if (auto k = self->state.known.find(id); k != self->state.known.end())
         order_id = k->second.order_id;
-      return delete_resource(self, id, "server",
-                             [order_id](openstack_cloud& c, const std::string& s) {
-                               c.delete_server(s);
-                               if (!order_id.empty())
-                                 c.delete_keypair(order_id);
-                             });
+      return delete_resource(
+        self, id, "server",
+        [order_id](openstack_cloud& c, const std::string& s) {
+          c.delete_server(s);
+          if (!order_id.empty())
+            c.delete_keypair(order_id);
+        });
     },
     [self](atom::list) -> caf::result<std::vector<instance>> {
       return list_accounts<instance>(

@@ -62,7 +62,7 @@ struct openstack_driver_config {
 
 /// The compute driver: the shared reconcile bookkeeping over Nova.
 struct openstack_driver_state
-  : openstack_support::cloud_driver_state<openstack_cloud, cloud_resources> {
+    : openstack_support::cloud_driver_state<openstack_cloud, cloud_resources> {
   static inline const char* name = "openstack-driver";
   openstack_driver_config cfg;
 };
@@ -70,8 +70,8 @@ struct openstack_driver_state
 /// The worker: runs openstack_tasks on its own thread. Spawn detached.
 openstack_worker_actor::behavior_type openstack_worker();
 
-openstack_driver_actor::behavior_type
-openstack_driver(openstack_driver_actor::stateful_pointer<openstack_driver_state> self,
-                 openstack_driver_config cfg);
+openstack_driver_actor::behavior_type openstack_driver(
+  openstack_driver_actor::stateful_pointer<openstack_driver_state> self,
+  openstack_driver_config cfg);
 
 } // namespace fogbow

@@ -16,16 +16,18 @@ namespace {
 using namespace openstack_support;
 
 caf::error disabled(const char* what) {
-  return make_error(errc::unsupported,
-                    std::string{what} + " orders are switched off for this OpenStack ("
-                      + (std::string{what} == "network" ? "networks" : "volumes")
-                      + " = false in [manager.driver.openstack])");
+  return make_error(
+    errc::unsupported,
+    std::string{what} + " orders are switched off for this OpenStack ("
+      + (std::string{what} == "network" ? "networks" : "volumes")
+      + " = false in [manager.driver.openstack])");
 }
 
 caf::error not_served(const char* driver, resource_kind kind) {
   return make_error(errc::unsupported, std::string{"the OpenStack "} + driver
                                          + " driver does not serve "
-                                         + std::string{to_string(kind)} + " orders");
+                                         + std::string{to_string(kind)}
+                                         + " orders");
 }
 
 /// Sets up a volume or network driver from its config (in the state): one
@@ -36,7 +38,8 @@ void init_resource_driver(Self self) {
   auto& st = self->state;
   if (st.cfg.enabled)
     for (auto& [name, session] : st.cfg.sessions)
-      st.clouds.emplace(name, std::make_shared<Cloud>(session, st.cfg.member_id));
+      st.clouds.emplace(name,
+                        std::make_shared<Cloud>(session, st.cfg.member_id));
   init_driver(self, st.cfg);
   st.timing.detach_timeout_ms = st.cfg.detach_timeout_ms;
 }
@@ -49,12 +52,14 @@ struct volume_made {
   bool ready = false; ///< already in the wanted state
 };
 
-caf::result<instance> create_volume(volume_self self, const instance_spec& spec) {
+caf::result<instance> create_volume(volume_self self,
+                                    const instance_spec& spec) {
   auto& st = self->state;
   if (auto made = made_for_order(st, spec.order_id, resource_kind::volume))
     return *made;
   if (spec.size_gb < 1)
-    return make_error(errc::invalid_argument, "a volume order needs size_gb >= 1");
+    return make_error(errc::invalid_argument,
+                      "a volume order needs size_gb >= 1");
   return create_on_account<instance>(
     self, spec,
     [spec](openstack_volumes& cloud) {
@@ -73,21 +78,23 @@ caf::result<instance> create_volume(volume_self self, const instance_spec& spec)
         rp.deliver(x);
         return;
       }
-      log()->info("order {}: volume {} ({} GB) created, account {}", spec.order_id,
-                  x.id, x.size_gb, account);
+      log()->info("order {}: volume {} ({} GB) created, account {}",
+                  spec.order_id, x.id, x.size_gb, account);
       await_ready(self, x.id, spec.order_id, rp);
     });
 }
 
-caf::result<instance> create_attachment(volume_self self, const instance_spec& spec) {
+caf::result<instance> create_attachment(volume_self self,
+                                        const instance_spec& spec) {
   auto& st = self->state;
   if (spec.server_id.empty() || spec.volume_id.empty())
-    return make_error(errc::invalid_argument,
-                      "an attachment needs the local ids of a server and a volume");
+    return make_error(
+      errc::invalid_argument,
+      "an attachment needs the local ids of a server and a volume");
   auto id = attachment_local_id(spec.server_id, spec.volume_id);
-  if (auto k = st.known.find(id); k != st.known.end() && !st.deleting.count(id)
-                                  && !st.creating.count(id) && !st.erasing.count(id)
-                                  && k->second.state == instance_state::running) {
+  if (auto k = st.known.find(id);
+      k != st.known.end() && !st.deleting.count(id) && !st.creating.count(id)
+      && !st.erasing.count(id) && k->second.state == instance_state::running) {
     auto x = k->second;
     x.order_id = spec.order_id;
     return x;
@@ -118,13 +125,14 @@ caf::result<instance> create_attachment(volume_self self, const instance_spec& s
           return m;
         }
       if (!v->attachments.empty())
-        throw cloud_failure(errc::conflict,
-                            "volume " + spec.volume_id + " is attached to server "
-                              + v->attachments.front().server_id);
+        throw cloud_failure(
+          errc::conflict, "volume " + spec.volume_id + " is attached to server "
+                            + v->attachments.front().server_id);
       if (v->volume.state != instance_state::running)
         throw cloud_failure(errc::conflict, "volume " + spec.volume_id + " is "
                                               + v->status + ", not available");
-      cloud->set_metadata(spec.volume_id, "fogbow-attachment-order", spec.order_id);
+      cloud->set_metadata(spec.volume_id, "fogbow-attachment-order",
+                          spec.order_id);
       try {
         m.x.device = cloud->attach(spec.server_id, spec.volume_id, spec.device);
       } catch (const cloud_failure&) {
@@ -185,8 +193,9 @@ caf::result<atom::ok> erase_attachment(volume_self self, const std::string& id,
             throw;
         }
       }
-      throw cloud_failure(errc::not_found,
-                          "volume " + volume + " is not attached to server " + server);
+      throw cloud_failure(errc::not_found, "volume " + volume
+                                             + " is not attached to server "
+                                             + server);
     },
     [self, rp, id](outcome<bool>& o) mutable {
       auto& st = self->state;
@@ -203,10 +212,12 @@ caf::result<atom::ok> erase_attachment(volume_self self, const std::string& id,
       log()->info("attachment {} detaching", id);
       if (auto it = st.creating.find(id); it != st.creating.end()) {
         it->second.rp.deliver(
-          make_error(errc::cloud_error, "attachment " + id + " was removed while attaching"));
+          make_error(errc::cloud_error,
+                     "attachment " + id + " was removed while attaching"));
         st.creating.erase(it);
       }
-      st.erasing[id].push_back({rp, now_millis() + st.timing.detach_timeout_ms});
+      st.erasing[id].push_back(
+        {rp, now_millis() + st.timing.detach_timeout_ms});
       arm_poll(self, st.timing.poll_interval_ms);
     });
   return rp;
@@ -214,18 +225,19 @@ caf::result<atom::ok> erase_attachment(volume_self self, const std::string& id,
 
 caf::result<atom::ok> erase_volume(volume_self self, const std::string& id) {
   // Attached or busy: Cinder refuses, errc::conflict with its message.
-  return delete_resource(self, id, "volume",
-                         [](openstack_volumes& c, const std::string& v) {
-                           c.delete_volume(v);
-                         });
+  return delete_resource(
+    self, id, "volume",
+    [](openstack_volumes& c, const std::string& v) { c.delete_volume(v); });
 }
 
-// -- networks ------------------------------------------------------------------
+// -- networks
+// ------------------------------------------------------------------
 
 /// Blocking: the order's network with its subnet, found (a crash may have
 /// left it without subnet) or made. A subnet Neutron refuses takes the new
 /// network with it, as far as Neutron lets us.
-neutron_network make_network(openstack_networks& cloud, const instance_spec& spec) {
+neutron_network make_network(openstack_networks& cloud,
+                             const instance_spec& spec) {
   cloud.require_service();
   auto n = cloud.find_network(spec.order_id);
   if (!n)
@@ -245,20 +257,23 @@ neutron_network make_network(openstack_networks& cloud, const instance_spec& spe
   auto now = cloud.get_network(n->net.id);
   if (!now)
     throw cloud_failure(errc::cloud_error,
-                        "network " + n->net.id + " vanished while it was being created");
+                        "network " + n->net.id
+                          + " vanished while it was being created");
   return *now;
 }
 
 } // namespace
 
 openstack_driver_actor::behavior_type
-openstack_volume_driver(volume_self self, openstack_resource_driver_config cfg) {
+openstack_volume_driver(volume_self self,
+                        openstack_resource_driver_config cfg) {
   self->state.cfg = std::move(cfg);
   init_resource_driver<openstack_volumes>(self);
   return {
     [self](atom::create, const instance_spec& spec) -> caf::result<instance> {
       if (!self->state.cfg.enabled)
-        return disabled(spec.kind == resource_kind::attachment ? "attachment" : "volume");
+        return disabled(spec.kind == resource_kind::attachment ? "attachment"
+                                                               : "volume");
       if (spec.kind == resource_kind::attachment)
         return create_attachment(self, spec);
       if (spec.kind == resource_kind::volume)
@@ -268,12 +283,14 @@ openstack_volume_driver(volume_self self, openstack_resource_driver_config cfg) 
     [self](atom::get, const std::string& id) -> caf::result<instance> {
       auto att = split_attachment_id(id);
       auto volume = att ? att->second : id;
-      auto cs = candidate_clouds(self, att && !self->state.account_of.count(id) ? volume : id);
+      auto cs = candidate_clouds(
+        self, att && !self->state.account_of.count(id) ? volume : id);
       auto rp = self->make_response_promise<instance>();
       run_async<std::optional<cinder_volume>>(
         self,
         [cs, volume] {
-          return first_found(cs, [&](openstack_volumes& c) { return c.get_volume(volume); });
+          return first_found(
+            cs, [&](openstack_volumes& c) { return c.get_volume(volume); });
         },
         [rp, id, att](outcome<std::optional<cinder_volume>>& o) mutable {
           if (o.error) {
@@ -322,8 +339,9 @@ openstack_volume_driver(volume_self self, openstack_resource_driver_config cfg) 
                         "the volume driver reports no compute capacity");
     },
     [](atom::set_capacity, const cloud_resources&) -> caf::result<atom::ok> {
-      return make_error(errc::unsupported, "an OpenStack's volume quota is set in "
-                                           "OpenStack (openstack quota set --volumes)");
+      return make_error(errc::unsupported,
+                        "an OpenStack's volume quota is set in "
+                        "OpenStack (openstack quota set --volumes)");
     },
     subscribe_handler(self),
     poll_handler(self, poll_volumes),
@@ -331,7 +349,8 @@ openstack_volume_driver(volume_self self, openstack_resource_driver_config cfg) 
 }
 
 openstack_driver_actor::behavior_type
-openstack_network_driver(network_self self, openstack_resource_driver_config cfg) {
+openstack_network_driver(network_self self,
+                         openstack_resource_driver_config cfg) {
   self->state.cfg = std::move(cfg);
   init_resource_driver<openstack_networks>(self);
   return {
@@ -344,9 +363,11 @@ openstack_network_driver(network_self self, openstack_resource_driver_config cfg
       if (auto made = made_for_order(st, spec.order_id))
         return *made;
       if (spec.network_cidr.empty())
-        return make_error(errc::invalid_argument, "a network order needs network_cidr");
+        return make_error(errc::invalid_argument,
+                          "a network order needs network_cidr");
       return create_on_account<neutron_network>(
-        self, spec, [spec](openstack_networks& cloud) { return make_network(cloud, spec); },
+        self, spec,
+        [spec](openstack_networks& cloud) { return make_network(cloud, spec); },
         [self, spec](const neutron_network& n, const std::string& account,
                      caf::typed_response_promise<instance>& rp) {
           auto& st = self->state;
@@ -361,7 +382,8 @@ openstack_network_driver(network_self self, openstack_resource_driver_config cfg
             return;
           }
           if (x.state == instance_state::failed) {
-            rp.deliver(make_error(errc::cloud_error, "network " + x.id + " failed: " + x.fault));
+            rp.deliver(make_error(errc::cloud_error,
+                                  "network " + x.id + " failed: " + x.fault));
             discard_network(self, x.id);
             st.known.erase(x.id);
             return;
@@ -375,10 +397,12 @@ openstack_network_driver(network_self self, openstack_resource_driver_config cfg
       run_async<std::optional<neutron_network>>(
         self,
         [cs, id] {
-          return first_found(cs, [&](openstack_networks& c) { return c.get_network(id); });
+          return first_found(
+            cs, [&](openstack_networks& c) { return c.get_network(id); });
         },
         [rp, id](outcome<std::optional<neutron_network>>& o) mutable {
-          deliver_found(rp, id, o, [](const neutron_network& n) { return n.net; });
+          deliver_found(rp, id, o,
+                        [](const neutron_network& n) { return n.net; });
         });
       return rp;
     },
@@ -408,8 +432,9 @@ openstack_network_driver(network_self self, openstack_resource_driver_config cfg
                         "the network driver reports no compute capacity");
     },
     [](atom::set_capacity, const cloud_resources&) -> caf::result<atom::ok> {
-      return make_error(errc::unsupported, "an OpenStack's network quota is set in "
-                                           "OpenStack");
+      return make_error(errc::unsupported,
+                        "an OpenStack's network quota is set in "
+                        "OpenStack");
     },
     subscribe_handler(self),
     poll_handler(self, poll_networks),

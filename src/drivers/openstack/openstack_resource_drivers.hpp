@@ -69,7 +69,7 @@ struct openstack_resource_driver_config {
 /// The volume driver: the shared reconcile bookkeeping over Cinder (and
 /// Nova's attachments), plus Cinder's status of each volume last listed.
 struct openstack_volume_driver_state
-  : openstack_support::cloud_driver_state<openstack_volumes, volume_limits> {
+    : openstack_support::cloud_driver_state<openstack_volumes, volume_limits> {
   static inline const char* name = "openstack-volume-driver";
   openstack_resource_driver_config cfg;
   std::map<std::string, std::string> volume_status; ///< volume id → Cinder's
@@ -77,7 +77,8 @@ struct openstack_volume_driver_state
 
 /// The network driver: the shared reconcile bookkeeping over Neutron.
 struct openstack_network_driver_state
-  : openstack_support::cloud_driver_state<openstack_networks, network_limits> {
+    : openstack_support::cloud_driver_state<openstack_networks,
+                                            network_limits> {
   static inline const char* name = "openstack-network-driver";
   openstack_resource_driver_config cfg;
 };

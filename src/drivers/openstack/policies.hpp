@@ -14,11 +14,12 @@
 
 namespace fogbow::openstack_support {
 
-using compute_self = openstack_driver_actor::stateful_pointer<openstack_driver_state>;
-using volume_self
-  = openstack_driver_actor::stateful_pointer<openstack_volume_driver_state>;
-using network_self
-  = openstack_driver_actor::stateful_pointer<openstack_network_driver_state>;
+using compute_self =
+  openstack_driver_actor::stateful_pointer<openstack_driver_state>;
+using volume_self =
+  openstack_driver_actor::stateful_pointer<openstack_volume_driver_state>;
+using network_self =
+  openstack_driver_actor::stateful_pointer<openstack_network_driver_state>;
 
 // -- compute_policy.cpp: Nova servers ---------------------------------------
 

@@ -10,8 +10,9 @@ namespace {
 constexpr std::int64_t max_delete_backoff_ms = 60000;
 
 /// Answers the creates a listing decides (ready, failed, past deadline).
-void answer_creates(reconcile_state& st, const std::map<std::string, instance>& now_seen,
-                    millis now, const reconcile_policy& policy,
+void answer_creates(reconcile_state& st,
+                    const std::map<std::string, instance>& now_seen, millis now,
+                    const reconcile_policy& policy,
                     const std::function<bool(const std::string&)>& too_new,
                     reconcile_result& out) {
   for (auto it = st.creating.begin(); it != st.creating.end();) {
@@ -27,22 +28,24 @@ void answer_creates(reconcile_state& st, const std::map<std::string, instance>& 
     auto v = policy.judge(id, x);
     if (v.what == verdict::ready) {
       auto& last = st.known[id];
-      log()->info("{} {} of order {} is ready", policy.noun(last), id, w.order_id);
+      log()->info("{} {} of order {} is ready", policy.noun(last), id,
+                  w.order_id);
       w.rp.deliver(last);
       it = st.creating.erase(it);
     } else if (v.what == verdict::failed) {
       auto last = st.known[id];
       last.id = id;
-      log()->warn("{} {} of order {} failed: {}", policy.noun(last), id, w.order_id,
-                  v.message);
+      log()->warn("{} {} of order {} failed: {}", policy.noun(last), id,
+                  w.order_id, v.message);
       w.rp.deliver(make_error(v.code, v.message));
       out.failed.push_back(last);
       st.known.erase(id);
       it = st.creating.erase(it);
     } else if (now >= w.deadline) {
       auto& last = st.known[id];
-      log()->warn("{} {} of order {} is not ready after {} ms", policy.noun(last), id,
-                  w.order_id, st.timing.build_timeout_ms);
+      log()->warn("{} {} of order {} is not ready after {} ms",
+                  policy.noun(last), id, w.order_id,
+                  st.timing.build_timeout_ms);
       w.rp.deliver(last);
       it = st.creating.erase(it);
     } else {
@@ -52,7 +55,8 @@ void answer_creates(reconcile_state& st, const std::map<std::string, instance>& 
 }
 
 /// Reports what changed or vanished among the resources no create waits on.
-void report_changes(reconcile_state& st, const std::map<std::string, instance>& now_seen,
+void report_changes(reconcile_state& st,
+                    const std::map<std::string, instance>& now_seen,
                     const reconcile_policy& policy,
                     const std::function<bool(const std::string&)>& too_new,
                     reconcile_result& out) {
@@ -72,7 +76,8 @@ void report_changes(reconcile_state& st, const std::map<std::string, instance>& 
       if (!st.deleting.erase(id)) {
         auto lost = before;
         lost.state = instance_state::lost;
-        lost.fault = "the " + policy.noun(before) + " no longer exists in the cloud";
+        lost.fault =
+          "the " + policy.noun(before) + " no longer exists in the cloud";
         log()->info("{} {} of order {} is gone", policy.noun(before), id,
                     before.order_id);
         out.events.push_back(lost);
@@ -188,31 +193,31 @@ std::optional<instance> made_for_order(const reconcile_state& st,
                                        const std::string& order_id,
                                        std::optional<resource_kind> kind) {
   for (auto& [id, x] : st.known)
-    if (x.order_id == order_id && (!kind || x.kind == *kind) && !st.deleting.count(id)
-        && !st.creating.count(id))
+    if (x.order_id == order_id && (!kind || x.kind == *kind)
+        && !st.deleting.count(id) && !st.creating.count(id))
       return x;
   return std::nullopt;
 }
 
 bool transient(const caf::error& e) {
   switch (code_of(e)) {
-    case errc::none: // not ours: e.g. the worker did not answer
-    case errc::cloud_error:
-    case errc::unavailable:
-    case errc::timeout:
-      return true;
-    default:
-      return false;
+  case errc::none: // not ours: e.g. the worker did not answer
+  case errc::cloud_error:
+  case errc::unavailable:
+  case errc::timeout:
+    return true;
+  default:
+    return false;
   }
 }
 
 std::int64_t schedule_delete_retry(reconcile_state& st, const std::string& id,
-                                   std::string what, std::function<void()> remove,
-                                   millis now) {
+                                   std::string what,
+                                   std::function<void()> remove, millis now) {
   auto& r = st.retrying[id];
   auto first = std::max<std::int64_t>(st.timing.poll_interval_ms, 1000);
-  r.backoff_ms = r.failures == 0 ? first
-                                 : std::min(2 * r.backoff_ms, max_delete_backoff_ms);
+  r.backoff_ms =
+    r.failures == 0 ? first : std::min(2 * r.backoff_ms, max_delete_backoff_ms);
   ++r.failures;
   r.what = std::move(what);
   r.remove = std::move(remove);
@@ -224,7 +229,8 @@ std::int64_t schedule_delete_retry(reconcile_state& st, const std::string& id,
 }
 
 std::vector<std::string>
-due_delete_retries(reconcile_state& st, const std::map<std::string, instance>& now_seen,
+due_delete_retries(reconcile_state& st,
+                   const std::map<std::string, instance>& now_seen,
                    millis started_at, millis now) {
   std::vector<std::string> due;
   for (auto it = st.retrying.begin(); it != st.retrying.end();) {
@@ -234,7 +240,8 @@ due_delete_retries(reconcile_state& st, const std::map<std::string, instance>& n
       continue;
     }
     if (!now_seen.count(id) && r.failed_at < started_at) {
-      log()->info("{} {} is gone after {} failed delete(s)", r.what, id, r.failures);
+      log()->info("{} {} is gone after {} failed delete(s)", r.what, id,
+                  r.failures);
       it = st.retrying.erase(it);
       continue;
     }

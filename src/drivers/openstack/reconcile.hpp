@@ -75,7 +75,7 @@ struct reconcile_state {
   cloud_events_actor subscriber;
   std::map<std::string, instance> known;         ///< local id → last seen
   std::map<std::string, std::string> account_of; ///< local id → account
-  std::map<std::string, millis> since; ///< local id → when we made it
+  std::map<std::string, millis> since;    ///< local id → when we made it
   std::map<std::string, waiter> creating; ///< creates waiting for a state
   /// erases answered only once the resource is gone (detach).
   std::map<std::string, std::vector<erase_waiter>> erasing;
@@ -104,9 +104,9 @@ struct cloud_driver_state : reconcile_state {
 /// What we made for order `order_id` and keep (neither being deleted nor
 /// still pending), of `kind` if one is given: a create of the same order
 /// answers with it, so that creates are idempotent per order id.
-std::optional<instance> made_for_order(const reconcile_state& st,
-                                       const std::string& order_id,
-                                       std::optional<resource_kind> kind = std::nullopt);
+std::optional<instance>
+made_for_order(const reconcile_state& st, const std::string& order_id,
+               std::optional<resource_kind> kind = std::nullopt);
 
 /// What a pending create should do after a listing.
 struct verdict {
@@ -115,8 +115,7 @@ struct verdict {
   errc code = errc::cloud_error;
   std::string message;
   verdict(kind k, errc c = errc::cloud_error, std::string msg = {})
-    : what(k), code(c), message(std::move(msg)) {
-  }
+      : what(k), code(c), message(std::move(msg)) {}
 };
 
 /// What differs between the kinds of resource in the reconcile loop.
@@ -162,9 +161,9 @@ void expire_waiters(reconcile_state& st, millis now);
 /// order may fit again. Those are unblocked and returned; the others'
 /// first limits are kept to compare later listings with.
 template <class Limits, class RoomAgain>
-std::vector<std::string>
-end_quota_blocks(reconcile_state& st, std::map<std::string, Limits>& blocked_limits,
-                 const std::map<std::string, Limits>& limits, RoomAgain room_again) {
+std::vector<std::string> end_quota_blocks(
+  reconcile_state& st, std::map<std::string, Limits>& blocked_limits,
+  const std::map<std::string, Limits>& limits, RoomAgain room_again) {
   std::vector<std::string> unblocked;
   for (auto& [account, lim] : limits) {
     auto it = blocked_limits.find(account);
@@ -190,13 +189,14 @@ bool transient(const caf::error& e);
 /// back-off (starting at the poll interval, at least a second, doubling up
 /// to a minute). Returns the delay.
 std::int64_t schedule_delete_retry(reconcile_state& st, const std::string& id,
-                                   std::string what, std::function<void()> remove,
-                                   millis now);
+                                   std::string what,
+                                   std::function<void()> remove, millis now);
 
 /// The retries to run now, marked in flight. Drops those whose resource a
 /// listing that began after their failure (`started_at`) no longer shows.
 std::vector<std::string>
-due_delete_retries(reconcile_state& st, const std::map<std::string, instance>& now_seen,
+due_delete_retries(reconcile_state& st,
+                   const std::map<std::string, instance>& now_seen,
                    millis started_at, millis now);
 
 } // namespace fogbow::openstack_support

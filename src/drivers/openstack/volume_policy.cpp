@@ -15,9 +15,9 @@ namespace {
 class volume_policy : public reconcile_policy {
 public:
   /// Cinder's status of each volume in the listing being reconciled.
-  explicit volume_policy(const std::map<std::string, std::string>& volume_status)
-    : volume_status_(volume_status) {
-  }
+  explicit volume_policy(
+    const std::map<std::string, std::string>& volume_status)
+      : volume_status_(volume_status) {}
 
   verdict judge(const std::string& id, const instance* x) const override {
     if (auto att = split_attachment_id(id))
@@ -41,7 +41,8 @@ private:
   verdict judge_attachment(const std::string& server, const std::string& volume,
                            const instance* x) const {
     if (x)
-      return {x->state == instance_state::running ? verdict::ready : verdict::wait};
+      return {x->state == instance_state::running ? verdict::ready
+                                                  : verdict::wait};
     auto s = volume_status_.find(volume);
     if (s == volume_status_.end())
       return {verdict::failed, errc::cloud_error,
@@ -57,9 +58,9 @@ private:
 };
 
 void discard_volume(volume_self self, const std::string& id) {
-  discard_resource(self, id, "volume", [](openstack_volumes& c, const std::string& v) {
-    c.delete_volume(v);
-  });
+  discard_resource(
+    self, id, "volume",
+    [](openstack_volumes& c, const std::string& v) { c.delete_volume(v); });
 }
 
 using volume_listing = account_listing<cinder_volume, volume_limits>;
@@ -85,12 +86,14 @@ void on_volume_listing(volume_self self, volume_listing& res) {
     if (x.kind == resource_kind::attachment)
       clear_attachment_mark(self, x.id, x.order_id);
   };
-  bool freed = apply_listing(self, now_seen, res.started_at,
-                             volume_policy{st.volume_status}, on_failed, on_gone);
+  bool freed =
+    apply_listing(self, now_seen, res.started_at,
+                  volume_policy{st.volume_status}, on_failed, on_gone);
   auto room_again = [](const volume_limits& now, const volume_limits* before) {
     return before && more_room(now, *before);
   };
-  for (auto& account : end_quota_blocks(st, st.blocked_limits, res.limits, room_again)) {
+  for (auto& account :
+       end_quota_blocks(st, st.blocked_limits, res.limits, room_again)) {
     log()->info("the volume quota of account '{}' has room again", account);
     freed = true;
   }
@@ -127,8 +130,9 @@ void clear_attachment_mark(volume_self self, const std::string& attachment_id,
   auto ids = split_attachment_id(attachment_id);
   if (!ids || order_id.empty())
     return;
-  auto account = st.account_of.count(attachment_id) ? st.account_of[attachment_id]
-                                                    : st.account_of[ids->second];
+  auto account = st.account_of.count(attachment_id)
+                   ? st.account_of[attachment_id]
+                   : st.account_of[ids->second];
   auto it = st.clouds.find(account);
   if (it == st.clouds.end())
     return;

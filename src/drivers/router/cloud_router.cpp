@@ -39,7 +39,8 @@ caf::error unsupported(resource_kind kind) {
 } // namespace
 
 cloud_driver_actor::behavior_type
-cloud_router(self_ptr self, std::map<resource_kind, cloud_driver_actor> drivers) {
+cloud_router(self_ptr self,
+             std::map<resource_kind, cloud_driver_actor> drivers) {
   self->state.drivers = std::move(drivers);
   for (auto& d : distinct_drivers(self))
     self->link_to(d);
@@ -50,7 +51,9 @@ cloud_router(self_ptr self, std::map<resource_kind, cloud_driver_actor> drivers)
       if (it == self->state.drivers.end())
         return unsupported(kind);
       auto rp = self->make_response_promise<instance>();
-      self->request(it->second, wrapped_driver_timeout, atom::create_v, std::move(spec))
+      self
+        ->request(it->second, wrapped_driver_timeout, atom::create_v,
+                  std::move(spec))
         .then(
           [self, rp, kind](instance& x) mutable {
             x.kind = kind;

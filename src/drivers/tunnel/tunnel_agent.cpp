@@ -68,12 +68,11 @@ done
 
 std::string tunnel_agent_script(const tunnel_agent_settings& s,
                                 const tunnel_access& a) {
-  std::string env = "FOGBOW_TUNNEL_TOKEN=" + q(a.token) + "\n"
-                    + "FOGBOW_TUNNEL_SECRET=" + q(a.secret) + "\n"
-                    + "FOGBOW_TUNNEL_API=" + q(s.api_url) + "\n"
-                    + "FOGBOW_TUNNEL_SSH_HOST=" + q(s.ssh_host) + "\n"
-                    + "FOGBOW_TUNNEL_LOCAL_PORT="
-                    + q(std::to_string(s.local_port)) + "\n";
+  std::string env =
+    "FOGBOW_TUNNEL_TOKEN=" + q(a.token) + "\n" + "FOGBOW_TUNNEL_SECRET="
+    + q(a.secret) + "\n" + "FOGBOW_TUNNEL_API=" + q(s.api_url) + "\n"
+    + "FOGBOW_TUNNEL_SSH_HOST=" + q(s.ssh_host) + "\n"
+    + "FOGBOW_TUNNEL_LOCAL_PORT=" + q(std::to_string(s.local_port)) + "\n";
   return "#!/bin/sh\n"
          "# Fogbow tunnel agent: publishes this instance's port "
          + std::to_string(s.local_port)

@@ -32,7 +32,8 @@ namespace {
 /// http:// URL; were it anything else, the call fails with a message.
 http_result tunnel_call(const tunnel_client_config& c, std::string_view method,
                         const std::string& path, const std::string& body = {}) {
-  http_options options{std::chrono::milliseconds{c.timeout_ms}, true,
+  http_options options{std::chrono::milliseconds{c.timeout_ms},
+                       true,
                        {{"X-Auth-Token", c.secret}}};
   auto client = http_client::to(c.url, std::move(options));
   if (!client) {
@@ -45,9 +46,9 @@ http_result tunnel_call(const tunnel_client_config& c, std::string_view method,
 
 caf::error unreachable(const tunnel_client_config& c, const std::string& what,
                        const http_result& r) {
-  auto why = r.status != 0 ? "HTTP " + std::to_string(r.status) + ": " + r.body
-                           : "cannot reach " + c.url + " (" + r.transport_error
-                               + ")";
+  auto why = r.status != 0
+               ? "HTTP " + std::to_string(r.status) + ": " + r.body
+               : "cannot reach " + c.url + " (" + r.transport_error + ")";
   return make_error(errc::cloud_error, "tunnel: " + what + ": " + why);
 }
 
@@ -86,8 +87,7 @@ tunnel_client(tunnel_client_actor::stateful_pointer<tunnel_client_state> self,
         return unreachable(c, "cannot release " + order_id, r);
       return atom::ok_v;
     },
-    [self](atom::tunnel_ports,
-           const std::vector<std::string>& order_ids)
+    [self](atom::tunnel_ports, const std::vector<std::string>& order_ids)
       -> caf::result<tunnel_addresses> {
       auto& c = self->state.config;
       auto r = tunnel_call(c, "GET", "/informations");

@@ -15,9 +15,9 @@
 namespace fogbow {
 
 struct tunnel_client_config {
-  std::string url;          ///< the tunnel's HTTP API, http://host:port
-  std::string secret;       ///< the tunnel's manager_secret
-  std::string public_host;  ///< host part of ssh_public_address
+  std::string url;         ///< the tunnel's HTTP API, http://host:port
+  std::string secret;      ///< the tunnel's manager_secret
+  std::string public_host; ///< host part of ssh_public_address
   int timeout_ms = 5000;
 };
 

@@ -14,8 +14,9 @@ using self_ptr = cloud_driver_actor::stateful_pointer<tunnel_driver_state>;
 constexpr auto tunnel_timeout = std::chrono::seconds(15);
 
 void release(self_ptr self, const std::string& order_id) {
-  self->request(self->state.client, tunnel_timeout, atom::tunnel_release_v,
-                order_id)
+  self
+    ->request(self->state.client, tunnel_timeout, atom::tunnel_release_v,
+              order_id)
     .then([](atom::ok) {},
           [order_id](const caf::error& e) {
             spdlog::warn("tunnel: cannot release the token of order {}: {} "
@@ -26,9 +27,10 @@ void release(self_ptr self, const std::string& order_id) {
 
 } // namespace
 
-cloud_driver_actor::behavior_type
-tunnel_driver(self_ptr self, cloud_driver_actor inner,
-              tunnel_client_actor client, tunnel_agent_settings agent) {
+cloud_driver_actor::behavior_type tunnel_driver(self_ptr self,
+                                                cloud_driver_actor inner,
+                                                tunnel_client_actor client,
+                                                tunnel_agent_settings agent) {
   self->state.inner = std::move(inner);
   self->state.client = std::move(client);
   self->state.agent = std::move(agent);
@@ -37,14 +39,16 @@ tunnel_driver(self_ptr self, cloud_driver_actor inner,
     [self](atom::create, instance_spec spec) -> caf::result<instance> {
       auto rp = self->make_response_promise<instance>();
       auto order_id = spec.order_id;
-      self->request(self->state.client, tunnel_timeout,
-                    atom::tunnel_register_v, order_id)
+      self
+        ->request(self->state.client, tunnel_timeout, atom::tunnel_register_v,
+                  order_id)
         .then(
           [self, rp, spec](const tunnel_access& access) mutable {
-            spec.user_data = tunnel_user_data(self->state.agent, access,
-                                              spec.user_data);
-            self->request(self->state.inner, wrapped_driver_timeout, atom::create_v,
-                          std::move(spec))
+            spec.user_data =
+              tunnel_user_data(self->state.agent, access, spec.user_data);
+            self
+              ->request(self->state.inner, wrapped_driver_timeout,
+                        atom::create_v, std::move(spec))
               .then(
                 [self, rp](instance& x) mutable {
                   self->state.order_of[x.id] = x.order_id;
@@ -69,7 +73,9 @@ tunnel_driver(self_ptr self, cloud_driver_actor inner,
     [self](atom::erase, const std::string& id) -> caf::result<atom::ok> {
       auto rp = self->make_response_promise<atom::ok>();
       auto erase = [self, rp, id](const std::string& order_id) mutable {
-        self->request(self->state.inner, wrapped_driver_timeout, atom::erase_v, id)
+        self
+          ->request(self->state.inner, wrapped_driver_timeout, atom::erase_v,
+                    id)
           .then(
             [self, rp, id, order_id](atom::ok) mutable {
               self->state.order_of.erase(id);
@@ -83,7 +89,8 @@ tunnel_driver(self_ptr self, cloud_driver_actor inner,
       if (it != self->state.order_of.end()) {
         erase(it->second);
       } else {
-        self->request(self->state.inner, wrapped_driver_timeout, atom::get_v, id)
+        self
+          ->request(self->state.inner, wrapped_driver_timeout, atom::get_v, id)
           .then([erase](instance& x) mutable { erase(x.order_id); },
                 [erase](caf::error&) mutable { erase({}); });
       }
