@@ -8,8 +8,7 @@
 #                  names it to say so)
 #   --fix          rewrite files with clang-format instead of reporting
 #   --format-only  skip clang-tidy (it needs a configured build folder)
-#   --tidy-only    skip clang-format (.ci/run uses it until the tree has
-#                  been formatted in one pass)
+#   --tidy-only    skip clang-format
 #   FILE...        check only these files
 # clang-tidy reads build/compile_commands.json (FOGBOW_BUILD_DIR overrides;
 # scripts/build.sh writes it). Debian 12's clang-format and clang-tidy 14.
