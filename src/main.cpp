@@ -254,6 +254,12 @@ int main(int argc, char** argv) {
 
   caf::actor_system_config caf_config;
   caf_config.set("logger.verbosity", caf::atom("quiet"));
+  // Work sharing (one queue, workers sleep on a condition variable), not
+  // CAF's default work stealing, whose idle workers poll with 50 us sleeps:
+  // on a small VM shared with Prosody and the other roles that polling
+  // took the CPU the work needed (bench/federation: 1.6-2.1x the forwarded
+  // orders/s and a lower one-at-a-time p50 with sharing; bench/README.md).
+  caf_config.set("scheduler.policy", caf::atom("sharing"));
   int exit_code = 0;
   caf::actor_system sys{caf_config};
   // The tunnel runs its own threads, beside either way of running the rest.

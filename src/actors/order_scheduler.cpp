@@ -859,17 +859,14 @@ caf::result<atom::ok> delete_instance(self_ptr self, const std::string& user_id,
   return rp;
 }
 
-/// The user's use of this member's cloud, with the cloud's capacity.
-caf::result<quota_report> quota_of(self_ptr self, const std::string& user_id,
-                                   const std::string& member_id) {
-  if (member_id != self->state.config.member_id)
-    return remote_quota(self, user_id, member_id);
+caf::result<quota_report>
+cloud_quota(self_ptr self, const std::function<bool(const order&)>& counts) {
+  auto& st = self->state;
   quota_report report;
-  report.member_id = member_id;
-  for (auto& [order_id, inst] : self->state.instances) {
-    auto it = self->state.orders.find(order_id);
-    if (it == self->state.orders.end() || !owned_by(self, it->second, user_id)
-        || is_remote(self, it->second)
+  report.member_id = st.config.member_id;
+  for (auto& [order_id, inst] : st.instances) {
+    auto it = st.orders.find(order_id);
+    if (it == st.orders.end() || !counts(it->second)
         || it->second.kind != resource_kind::compute
         || inst.state == instance_state::failed
         || inst.state == instance_state::lost)
@@ -879,7 +876,7 @@ caf::result<quota_report> quota_of(self_ptr self, const std::string& user_id,
     report.user_instances += 1;
   }
   auto rp = self->make_response_promise<quota_report>();
-  self->request(self->state.driver, std::chrono::seconds(30), atom::resources_v)
+  self->request(st.driver, st.config.driver_timeout, atom::resources_v)
     .then(
       [rp, report](const cloud_resources& res) mutable {
         report.cloud = res;
@@ -887,6 +884,16 @@ caf::result<quota_report> quota_of(self_ptr self, const std::string& user_id,
       },
       [rp](caf::error& e) mutable { rp.deliver(std::move(e)); });
   return rp;
+}
+
+/// The user's use of this member's cloud, with the cloud's capacity.
+caf::result<quota_report> quota_of(self_ptr self, const std::string& user_id,
+                                   const std::string& member_id) {
+  if (member_id != self->state.config.member_id)
+    return remote_quota(self, user_id, member_id);
+  return cloud_quota(self, [self, &user_id](const order& o) {
+    return owned_by(self, o, user_id) && !is_remote(self, o);
+  });
 }
 
 std::vector<member_info> member_list(self_ptr self) {

@@ -116,6 +116,11 @@ void probe_requesters(self_ptr self);
 /// Deletes an order (user's DELETE, removeorder, reclaim): persists the
 /// state `deleted`, calls `done` once that is committed (or failed), then
 /// removes its instance.
+/// The use of this member's cloud by the orders `counts` accepts (running
+/// compute instances), with the cloud's capacity from the driver.
+caf::result<quota_report>
+cloud_quota(self_ptr self, const std::function<bool(const order&)>& counts);
+
 void delete_order_now(self_ptr self, order& o,
                       const std::function<void(caf::expected<order>)>& done);
 

@@ -226,31 +226,10 @@ caf::result<atom::ok> unserve_instance(self_ptr self, const std::string& member,
 
 caf::result<quota_report> served_quota(self_ptr self, const std::string& member,
                                        const std::string& user_id) {
-  auto& st = self->state;
-  quota_report report;
-  report.member_id = st.config.member_id;
-  for (auto& [order_id, inst] : st.instances) {
-    auto it = st.orders.find(order_id);
-    if (it == st.orders.end() || !is_served(self, it->second)
-        || it->second.requesting_member != member
-        || it->second.user_id != user_id
-        || it->second.kind != resource_kind::compute
-        || inst.state == instance_state::failed
-        || inst.state == instance_state::lost)
-      continue;
-    report.user_vcpu += inst.size.vcpu;
-    report.user_memory_mb += inst.size.memory_mb;
-    report.user_instances += 1;
-  }
-  auto rp = self->make_response_promise<quota_report>();
-  self->request(st.driver, st.config.driver_timeout, atom::resources_v)
-    .then(
-      [rp, report](const cloud_resources& res) mutable {
-        report.cloud = res;
-        rp.deliver(report);
-      },
-      [rp](caf::error& e) mutable { rp.deliver(std::move(e)); });
-  return rp;
+  return cloud_quota(self, [self, &member, &user_id](const order& o) {
+    return is_served(self, o) && o.requesting_member == member
+           && o.user_id == user_id;
+  });
 }
 
 void probe_requesters(self_ptr self) {
