@@ -40,6 +40,7 @@ sys.path.insert(0, HERE)
 if len(sys.argv) > 1:
     os.environ["FOGBOW_BINARY"] = os.path.abspath(sys.argv[1])
 
+from fogbow_harness import Cleanups  # noqa: E402
 from federation_harness import TOKEN, Federation  # noqa: E402
 from membership_bench import Conn, pct, pipelined_rate  # noqa: E402
 from xmpp_harness import DOMAIN  # noqa: E402
@@ -48,23 +49,6 @@ BATCH = 100
 MANAGER = f"max_orders_per_request = {BATCH}\nmax_in_flight = 256\n"
 # Info logging, as bench/orders runs: the harness reads "listening on".
 HTTP = "[http]\nthreads = 16\n"
-
-
-class _Cleanups:
-    """Collects cleanups like a TestCase does (the harness expects one)."""
-
-    def __init__(self):
-        self.items = []
-
-    def addCleanup(self, fn, *args):
-        self.items.append((fn, args))
-
-    def run(self):
-        for fn, args in reversed(self.items):
-            try:
-                fn(*args)
-            except Exception as e:  # noqa: BLE001
-                print(f"cleanup: {e}", file=sys.stderr)
 
 
 class Rest:
@@ -181,7 +165,7 @@ def main():
     ap.add_argument("--sequential", type=int, default=200)
     args = ap.parse_args()
 
-    cleanups = _Cleanups()
+    cleanups = Cleanups()
     try:
         fed = Federation(cleanups)
         # The configuration's default refresh and probe periods, not the

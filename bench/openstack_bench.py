@@ -27,28 +27,11 @@ sys.path.insert(0, os.path.join(HERE, "..", "tests", "integration"))
 if len(sys.argv) > 1:
     os.environ["FOGBOW_BINARY"] = os.path.abspath(sys.argv[1])
 
-from fogbow_harness import Manager, wait_until  # noqa: E402
+from fogbow_harness import Cleanups, Manager, wait_until  # noqa: E402
 from openstack_harness import (AUTH_URL, KeystoneCounter, openstack_config,  # noqa: E402
                                require_openstack)
 
 N = int(sys.argv[2]) if len(sys.argv) > 2 else 50
-
-
-class _Cleanups:
-    """Collects cleanups like a TestCase does (the harness expects one)."""
-
-    def __init__(self):
-        self.items = []
-
-    def addCleanup(self, fn, *args):
-        self.items.append((fn, args))
-
-    def run(self):
-        for fn, args in reversed(self.items):
-            try:
-                fn(*args)
-            except Exception as e:  # noqa: BLE001
-                print(f"cleanup: {e}", file=sys.stderr)
 
 
 def active_count(admin, tenant):
@@ -128,7 +111,7 @@ def main():
     except unittest.SkipTest as e:
         print(f"bench/openstack: {e}")
         return 2
-    cleanups = _Cleanups()
+    cleanups = Cleanups()
     try:
         tenant = admin.make_tenant(cleanups, quota={"instances": N + 20,
                                                     "cores": 4 * N, "ram": 1024 * N})

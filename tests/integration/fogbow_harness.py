@@ -24,6 +24,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 import urllib.error
@@ -130,6 +131,23 @@ def wait_for_log(process, read_log, ready, timeout):
             raise TimeoutError
         time.sleep(0.05)
 
+
+class Cleanups:
+    """Collects cleanups like a TestCase does, for scripts (benchmarks)
+    that use the harness outside unittest: run() calls them in reverse."""
+
+    def __init__(self):
+        self.items = []
+
+    def addCleanup(self, fn, *args):
+        self.items.append((fn, args))
+
+    def run(self):
+        for fn, args in reversed(self.items):
+            try:
+                fn(*args)
+            except Exception as e:  # noqa: BLE001 - report, go on cleaning
+                print(f"cleanup: {e}", file=sys.stderr)
 
 class Manager:
     """One `fogbow --role=all` process listening on a free loopback port."""
