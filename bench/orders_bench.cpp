@@ -7,7 +7,11 @@
 //   2. POST /v1/orders accepted per second, each order persisted in SQLite
 //      before its 201;
 //   3. the time from POST to `fulfilled`, seen by a client polling
-//      GET /v1/orders/{id}, one order at a time (p50/p90/p99).
+//      GET /v1/orders/{id}, one order at a time (p50/p90/p99);
+//   4. a burst: 1,000 connections opened at once, each sending one
+//      GET /v1/status, against the configured listen backlog and, for
+//      comparison, against a second manager with httplib's old backlog of 5
+//      (served, p50/p99/max of connect + response).
 // Usage: orders_bench FOGBOW_BINARY CONFIG [seconds-per-phase] [threads]
 
 #include <httplib.h>
@@ -19,9 +23,15 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <fcntl.h>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sstream>
 #include <string>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
@@ -120,6 +130,131 @@ double percentile(std::vector<double> xs, double p) {
   return xs[std::min(xs.size() - 1, static_cast<size_t>(p * xs.size()))];
 }
 
+/// One connection of the burst: connect, send one request, read the
+/// response until the server closes (Connection: close).
+struct burst_conn {
+  int fd = -1;
+  clock_type::time_point t0;
+  bool sent = false;
+  std::string in;
+  double ms = -1; ///< set once the response is complete and is a 200
+};
+
+struct burst_result {
+  int served = 0;
+  std::vector<double> ms;
+};
+
+int open_nonblocking(int port, burst_conn& c) {
+  c.fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_port = htons(static_cast<uint16_t>(port));
+  to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  c.t0 = clock_type::now();
+  int r = ::connect(c.fd, reinterpret_cast<sockaddr*>(&to), sizeof(to));
+  return r == 0 || errno == EINPROGRESS ? 0 : -1;
+}
+
+/// Steps `c` on a poll event; returns true when it is finished.
+bool step(burst_conn& c, short revents) {
+  static const std::string request = "GET /v1/status HTTP/1.1\r\n"
+                                     "Host: 127.0.0.1\r\n"
+                                     "Connection: close\r\n\r\n";
+  if (!c.sent && (revents & (POLLOUT | POLLERR | POLLHUP))) {
+    // A refused or reset connect shows as a failed send.
+    c.sent = true;
+    return ::send(c.fd, request.data(), request.size(), MSG_NOSIGNAL)
+           != static_cast<ssize_t>(request.size());
+  }
+  if (!(revents & (POLLIN | POLLERR | POLLHUP)))
+    return false;
+  char buf[4096];
+  ssize_t n = ::recv(c.fd, buf, sizeof(buf), 0);
+  if (n > 0) {
+    c.in.append(buf, static_cast<size_t>(n));
+    return false;
+  }
+  if (n < 0 && errno == EAGAIN)
+    return false;
+  if (n == 0 && c.in.starts_with("HTTP/1.1 200"))
+    c.ms = std::chrono::duration<double, std::milli>(clock_type::now() - c.t0)
+             .count();
+  return true;
+}
+
+/// Opens `n` connections at once, each sending one GET /v1/status; gives
+/// up on those not answered within 60 s.
+burst_result burst(int port, int n) {
+  std::vector<burst_conn> conns(static_cast<size_t>(n));
+  for (auto& c : conns)
+    if (open_nonblocking(port, c) != 0) {
+      ::close(c.fd);
+      c.fd = -1;
+    }
+  auto deadline = clock_type::now() + std::chrono::seconds(60);
+  std::vector<pollfd> fds;
+  std::vector<burst_conn*> owners;
+  for (;;) {
+    fds.clear();
+    owners.clear();
+    for (auto& c : conns)
+      if (c.fd >= 0) {
+        fds.push_back({c.fd, static_cast<short>(c.sent ? POLLIN : POLLOUT), 0});
+        owners.push_back(&c);
+      }
+    if (fds.empty() || clock_type::now() > deadline)
+      break;
+    if (::poll(fds.data(), fds.size(), 100) < 0)
+      break;
+    for (size_t i = 0; i < fds.size(); ++i)
+      if (fds[i].revents && step(*owners[i], fds[i].revents)) {
+        ::close(owners[i]->fd);
+        owners[i]->fd = -1;
+      }
+  }
+  burst_result r;
+  for (auto& c : conns) {
+    if (c.fd >= 0)
+      ::close(c.fd);
+    if (c.ms >= 0) {
+      ++r.served;
+      r.ms.push_back(c.ms);
+    }
+  }
+  return r;
+}
+
+/// A copy of `config` with `[http] listen_backlog = backlog`.
+std::string config_with_backlog(const std::string& config, int backlog,
+                                const std::string& dir) {
+  std::ifstream in{config};
+  std::stringstream text;
+  text << in.rdbuf();
+  auto s = text.str();
+  auto at = s.find("[http]\n");
+  if (at == std::string::npos) {
+    std::cerr << config << " has no [http] section\n";
+    std::exit(1);
+  }
+  s.insert(at + 7, "listen_backlog = " + std::to_string(backlog) + "\n");
+  auto path = dir + "/backlog.toml";
+  std::ofstream{path} << s;
+  return path;
+}
+
+void print_burst(const char* label, int n, const burst_result& r) {
+  std::printf("%-44s %7d / %d\n", label, r.served, n);
+  if (r.ms.empty())
+    return;
+  std::printf("%-44s %12.1f ms\n", "  connect+response p50",
+              percentile(r.ms, 0.50));
+  std::printf("%-44s %12.1f ms\n", "  connect+response p99",
+              percentile(r.ms, 0.99));
+  std::printf("%-44s %12.1f ms\n", "  connect+response max",
+              *std::max_element(r.ms.begin(), r.ms.end()));
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -176,6 +311,20 @@ int main(int argc, char** argv) {
   }
   stop_server(s);
 
+  // The burst runs against fresh managers: GET /v1/status counts the
+  // orders, so the thousands created above would make it slower and hide
+  // what the connections cost. Then against httplib's former backlog of 5.
+  const int burst_size = 1000;
+  auto fresh = start_server(argv[1], argv[2]);
+  auto burst_configured = burst(fresh.port, burst_size);
+  stop_server(fresh);
+  char tmpl[] = "/tmp/fogbow-bench-cfg-XXXXXX";
+  std::string cfg_dir = mkdtemp(tmpl);
+  auto small = start_server(argv[1], config_with_backlog(argv[2], 5, cfg_dir));
+  auto burst_small = burst(small.port, burst_size);
+  stop_server(small);
+  std::filesystem::remove_all(cfg_dir);
+
   std::printf("\n%-44s %12s\n", "measure", "value");
   std::printf("%-44s %12.0f req/s\n", "GET /v1/status (baseline)", status_rate);
   std::printf("%-44s %12.0f orders/s\n", "POST /v1/orders accepted (persisted)",
@@ -192,5 +341,8 @@ int main(int argc, char** argv) {
   }
   if (timeouts)
     std::printf("%d orders not fulfilled within 5 s\n", timeouts);
+  print_burst("1,000 connections at once, served", burst_size,
+              burst_configured);
+  print_burst("same with listen_backlog = 5, served", burst_size, burst_small);
   return 0;
 }

@@ -14,22 +14,24 @@ class Server;
 namespace fogbow {
 
 /// `threads` concurrent requests (at least one), bodies up to
-/// `max_body_bytes`, SO_REUSEADDR without httplib's default SO_REUSEPORT
-/// (which would let a second server bind the same port and silently take
-/// half of the requests).
+/// `max_body_bytes`.
 void configure_server(httplib::Server& srv, int threads,
                       std::size_t max_body_bytes);
 
 /// The thread an httplib server listens on.
 class listen_thread {
 public:
-  /// Binds `srv` to `address`:`port` (0: any free port), runs its loop on a
-  /// thread of its own and waits until the loop runs (httplib's stop() does
-  /// nothing before that, so a stop() right after cannot be lost) or has
-  /// returned. Returns the bound port; throws std::runtime_error
-  /// "<who>cannot listen on ADDRESS:PORT" when binding fails.
+  /// Binds `srv` to `address`:`port` (0: any free port) with SO_REUSEADDR
+  /// but without httplib's default SO_REUSEPORT (which would let a second
+  /// server bind the same port and silently take half of the requests),
+  /// listens with a queue of `backlog` pending connections (the kernel caps
+  /// it at net.core.somaxconn), runs its loop on a thread of its own and
+  /// waits until the loop runs (httplib's stop() does nothing before that,
+  /// so a stop() right after cannot be lost) or has returned. Returns the
+  /// bound port; throws std::runtime_error "<who>cannot listen on
+  /// ADDRESS:PORT" when binding fails. Replaces `srv`'s socket options.
   int start(httplib::Server& srv, const std::string& address, int port,
-            const std::string& who);
+            int backlog, const std::string& who);
 
   /// True once the loop has returned (at once: it failed to serve).
   bool returned() const { return returned_; }

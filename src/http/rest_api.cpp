@@ -630,7 +630,8 @@ int rest_api::start() {
     throw std::logic_error("rest_api::start called twice");
   auto& cfg = impl_->cfg;
   auto& listening = impl_->listening;
-  int port = listening.start(impl_->server, cfg.bind_address, cfg.port, "");
+  int port = listening.start(impl_->server, cfg.bind_address, cfg.port,
+                             cfg.listen_backlog, "");
   impl_->started = true;
   if (listening.returned()) {
     listening.join();

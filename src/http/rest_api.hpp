@@ -26,6 +26,7 @@ struct rest_api_config {
   std::chrono::milliseconds actor_timeout{5000};
   size_t max_body_bytes = 1 << 20;
   int threads = 8;                ///< concurrent requests
+  int listen_backlog = 1024;      ///< connections queued before accept
   std::vector<std::string> roles; ///< shown by GET /v1/status
   /// When set, GET /v1/computes adds `ssh_public_address` and
   /// `extra_ports` read from the tunnel (null/{} when it has none).

@@ -274,7 +274,7 @@ int tunnel_api::start() {
   std::lock_guard guard{impl_->lifecycle};
   auto& cfg = impl_->cfg;
   return impl_->listening.start(impl_->server, cfg.bind_address, cfg.port,
-                                "tunnel API ");
+                                cfg.listen_backlog, "tunnel API ");
 }
 
 void tunnel_api::stop() {

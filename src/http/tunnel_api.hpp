@@ -42,6 +42,7 @@ struct tunnel_api_config {
   std::function<std::optional<std::string>(const std::string&)> parse_key;
   std::chrono::milliseconds actor_timeout{5000};
   int threads = 8;
+  int listen_backlog = 1024; ///< connections queued before accept
 };
 
 class tunnel_api {

@@ -531,7 +531,12 @@ const section_spec<http_settings> http_spec{
     "Largest request body accepted; larger ones get 413.", 1024, 64 << 20},
    {"timeout_ms", &http_settings::timeout_ms,
     "How long a request may wait for the manager's actors before 504.", 100,
-    600000}}};
+    600000},
+   {"listen_backlog", &http_settings::listen_backlog,
+    "Connections the kernel queues before they are accepted (listen "
+    "backlog), for this API and the tunnel's HTTP API; capped by "
+    "net.core.somaxconn.",
+    1, 65535}}};
 
 const section_spec<identity_settings> identity_spec{
   "identity",
@@ -651,7 +656,9 @@ const section_spec<tunnel_settings> tunnel_spec{
    {"http_bind", &tunnel_settings::http_bind,
     "Address of the HTTP API (managers register tokens, agents ask for "
     "ports)."},
-   {"http_port", &tunnel_settings::http_port, "Its port; 0 picks a free one.",
+   {"http_port", &tunnel_settings::http_port,
+    "Its port; 0 picks a free one. Its listen backlog is [http] "
+    "listen_backlog.",
     0, 65535},
    {"host_key",
     &tunnel_settings::host_key,

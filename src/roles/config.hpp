@@ -152,6 +152,7 @@ struct http_settings {
   int threads = 8;
   std::int64_t max_body_bytes = 1 << 20;
   std::int64_t timeout_ms = 5000;
+  int listen_backlog = 1024;
 };
 
 /// [identity]: who a token belongs to.

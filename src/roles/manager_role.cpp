@@ -159,6 +159,7 @@ int manager_role::start() {
   hc.actor_timeout = std::chrono::milliseconds{config_.http.timeout_ms};
   hc.max_body_bytes = static_cast<size_t>(config_.http.max_body_bytes);
   hc.threads = config_.http.threads;
+  hc.listen_backlog = config_.http.listen_backlog;
   hc.roles = roles_;
   hc.tunnel = tunnel_;
   if (registry_)

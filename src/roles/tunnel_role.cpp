@@ -143,6 +143,7 @@ void tunnel_role::start() {
   hc.ssh_port = ssh_port_;
   hc.host_key = server_->host_key();
   hc.parse_key = tunnel::parse_public_key;
+  hc.listen_backlog = c.http.listen_backlog;
   api_ = std::make_unique<tunnel_api>(sys_, allocator_, hc);
   http_port_ = api_->start();
   spdlog::info("tunnel: SSH on {}:{}, HTTP API on http://{}:{}, public ports "

@@ -164,17 +164,20 @@ class Manager:
         self._starts = 0
         self._process_groups = []
 
-    def start(self, config_text, data_dir=None, extra_args=(), timeout=30.0):
+    def start(self, config_text, data_dir=None, extra_args=(), timeout=30.0,
+              http_port=0):
         """Starts the process and waits for its `listening on` log line.
 
-        Returns self. Raises RuntimeError with the log's tail when the
+        The REST API listens on `http_port` (0: a free port, found in the
+        log). Returns self. Raises RuntimeError with the log's tail when the
         process exits or does not listen within `timeout` seconds.
         """
         if self.process is not None:
             raise RuntimeError("manager already running")
         # A group of its own, so cleanup() can reach the instances the
         # local driver spawns without touching anything else.
-        self._spawn(config_text, data_dir, ("--http-port", "0", *extra_args))
+        self._spawn(config_text, data_dir,
+                    ("--http-port", str(http_port), *extra_args))
         try:
             match = wait_for_log(self.process, self.log, LISTENING.search,
                                  timeout)
