@@ -681,7 +681,15 @@ const section_spec<tunnel_settings> tunnel_spec{
    {"login_timeout_s", &tunnel_settings::login_timeout_s,
     "Time a client has to authenticate.", 1, 3600},
    {"max_sessions", &tunnel_settings::max_sessions,
-    "Most SSH sessions at the same time.", 1, 1000000}}};
+    "Most SSH sessions at the same time.", 1, 1000000},
+   {"max_named_tokens_per_token", &tunnel_settings::max_named_tokens_per_token,
+    "Most named extra ports (tokens <token>-<name>) one token may have; one "
+    "more is refused with 429.",
+    0, 100000},
+   {"max_forwards_per_session", &tunnel_settings::max_forwards_per_session,
+    "Most ports one SSH session may forward at a time; one more "
+    "`tcpip-forward` is refused.",
+    1, 100000}}};
 
 const section_spec<xmpp_settings> xmpp_spec{
   "xmpp",

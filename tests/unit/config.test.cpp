@@ -3,6 +3,8 @@
 #include "roles/config.hpp"
 #include "support/config_errors.hpp"
 
+#include "util/encoding.hpp"
+
 #include <doctest/doctest.h>
 
 #include <fstream>
@@ -97,6 +99,13 @@ local_port = 8080
   CHECK(c.tunnel.port_low == 30000);
   CHECK(c.manager.tunnel.configured);
   CHECK(c.manager.tunnel.local_port == 8080);
+  CHECK(c.tunnel.max_named_tokens_per_token == 16);
+  CHECK(c.tunnel.max_forwards_per_session == 32);
+  CHECK_THROWS_WITH(
+    parse_config("[tunnel]\nmanager_secret = \"0123456789abcdef\"\n"
+                 "max_forwards_per_session = 0\n",
+                 "t"),
+    doctest::Contains("max_forwards_per_session"));
   CHECK_FALSE(parse_config("", "e.toml").tunnel.configured);
   CHECK_THROWS_WITH(parse_config("[tunnel]\nmanager_secret = \"short\"\n", "t"),
                     doctest::Contains("manager_secret"));
