@@ -22,6 +22,7 @@ struct user_entry {
   std::string id;
   std::string name; ///< default: the id
   std::string token;
+  std::string token_sha256; ///< instead of token: its SHA-256, hex
 };
 
 /// One entry of [[manager.driver.openstack.accounts]].

@@ -31,7 +31,11 @@ TEST_CASE("the shipped example configurations load") {
   REQUIRE(aio.identity.users.size() == 2);
   CHECK(aio.identity.users[0].id == "alice");
   CHECK(aio.identity.users[0].token == "alice-secret");
-  CHECK(aio.identity.users[1].token == "bob-secret");
+  // bob's is stored hashed.
+  CHECK(aio.identity.users[1].token.empty());
+  CHECK(aio.identity.users[1].token_sha256 == sha256_hex("bob-secret"));
+  CHECK(aio.tunnel.max_named_tokens_per_token == 16);
+  CHECK(aio.tunnel.max_forwards_per_session == 32);
   CHECK(aio.manager.driver.flavors.size() == 3);
   auto prod = load_config(dir + "manager.toml");
   CHECK(prod.authorization.plugin == "user-whitelist");
@@ -73,6 +77,24 @@ TEST_CASE("users need ids, distinct names and real tokens") {
     mentions(error_of("[[identity.users]]\nid = \"a\"\ntoken = \"12345678\"\n"
                       "[[identity.users]]\nid = \"a\"\ntoken = \"87654321\"\n"),
              "defined twice"));
+}
+
+TEST_CASE("a user has a token or its SHA-256, never both") {
+  const std::string digest = sha256_hex("12345678");
+  auto c = parse_config("[[identity.users]]\nid = \"a\"\ntoken_sha256 = \""
+                          + digest + "\"\n",
+                        "t.toml");
+  REQUIRE(c.identity.users.size() == 1);
+  CHECK(c.identity.users[0].token_sha256 == digest);
+  CHECK(mentions(error_of("[[identity.users]]\nid = \"a\"\ntoken = "
+                          "\"12345678\"\ntoken_sha256 = \""
+                          + digest + "\"\n"),
+                 "exactly one of 'token' and 'token_sha256'"));
+  CHECK(mentions(error_of("[[identity.users]]\nid = \"a\"\n"),
+                 "exactly one of 'token' and 'token_sha256'"));
+  CHECK(mentions(error_of("[[identity.users]]\nid = \"a\"\ntoken_sha256 = "
+                          "\"abc\"\n"),
+                 "64 hex digits"));
 }
 
 TEST_CASE("syntax errors name the line") {
