@@ -218,6 +218,10 @@ struct rest_api::impl {
       }));
     server.set_logger(
       [this](const httplib::Request& req, const httplib::Response& res) {
+        // The arguments are escaped before spdlog looks at the level:
+        // spare that work on every request when nobody reads it.
+        if (!log->should_log(spdlog::level::debug))
+          return;
         log->debug("{} {} {} -> {} ({} bytes)", req.remote_addr,
                    log_safe(req.method), log_safe(req.target), res.status,
                    res.body.size());
