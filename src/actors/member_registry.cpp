@@ -2,6 +2,7 @@
 
 #include "actors/errors.hpp"
 #include "federation/rendezvous_protocol.hpp"
+#include "util/log_safe.hpp"
 
 #include <caf/event_based_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
@@ -77,12 +78,12 @@ void round_failed(self_ptr self, const std::string& what, const caf::error& e) {
     if (!st.refused)
       spdlog::error("member registry: the rendezvous {} refused this "
                     "member: {}",
-                    st.config.rendezvous_jid, message_of(e));
+                    st.config.rendezvous_jid, log_safe(message_of(e)));
     st.refused = true;
   } else if (!st.failing) {
     spdlog::warn("member registry: {} to the rendezvous {} failed: {} "
                  "(keeping the last known {} members, retrying every {} ms)",
-                 what, st.config.rendezvous_jid, message_of(e),
+                 what, st.config.rendezvous_jid, log_safe(message_of(e)),
                  st.members.size(), st.period_ms);
   }
   st.failing = true;
@@ -164,7 +165,7 @@ void start_round(self_ptr self) {
           }
         } catch (const rdv::protocol_error& e) {
           spdlog::debug("member registry: ignoring iamalive reply: {}",
-                        e.what());
+                        log_safe(e.what()));
         }
         fetch_page(self, std::nullopt, 0,
                    std::make_shared<std::map<std::string, millis>>());

@@ -2,6 +2,7 @@
 
 #include "actors/errors.hpp"
 #include "domain/requirements.hpp"
+#include "util/log_safe.hpp"
 
 #include <caf/event_based_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
@@ -950,7 +951,7 @@ void instance_changed(self_ptr self, const instance& inst) {
       && inst.state != instance_state::lost)
     return;
   log()->info("instance {} of order {} is {}: {}", inst.id, o.id,
-              to_string(inst.state), inst.fault);
+              to_string(inst.state), log_safe(inst.fault));
   drop_failed_instance(self, o, inst.fault);
 }
 

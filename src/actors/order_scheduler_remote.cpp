@@ -14,6 +14,7 @@
 
 #include "actors/errors.hpp"
 #include "domain/requirements.hpp"
+#include "util/log_safe.hpp"
 
 #include <caf/event_based_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
@@ -91,7 +92,7 @@ void send_removeorder(self_ptr self, const std::string& member,
           [member, order_id](const caf::error& e) {
             // The member reclaims it when we answer its probe "not used".
             log()->info("could not tell {} that order {} is withdrawn: {}",
-                        member, order_id, message_of(e));
+                        log_safe(member), order_id, log_safe(message_of(e)));
           });
 }
 
@@ -155,8 +156,8 @@ void offer_failed(self_ptr self, const std::string& order_id,
     return;
   }
   auto& o = it->second;
-  log()->info("member {} did not serve order {}: {}", member, order_id,
-              message_of(e));
+  log()->info("member {} did not serve order {}: {}", log_safe(member),
+              order_id, log_safe(message_of(e)));
   o.last_error = member + ": " + message_of(e);
   if (o.kind == resource_kind::attachment) {
     // Only the member holding both instances can serve it: ask again later.
@@ -265,7 +266,7 @@ void mark_unknown(self_ptr self, const std::string& member) {
 /// instances when it comes back and hears "not used").
 void member_lost(self_ptr self, const std::string& member) {
   auto& st = self->state;
-  log()->warn("member {} is gone: re-placing what it held", member);
+  log()->warn("member {} is gone: re-placing what it held", log_safe(member));
   mark_unknown(self, member);
   std::vector<std::string> pending, replace;
   for (auto& [id, o] : st.orders) {
@@ -419,8 +420,8 @@ void monitor_remote(self_ptr self) {
         },
         [self, member](const caf::error& e) {
           --self->state.monitor_pending;
-          log()->debug("cannot refresh the instances at {}: {}", member,
-                       message_of(e));
+          log()->debug("cannot refresh the instances at {}: {}",
+                       log_safe(member), log_safe(message_of(e)));
           mark_unknown(self, member);
         });
   }

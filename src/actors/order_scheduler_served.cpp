@@ -10,6 +10,7 @@
 #include "actors/order_scheduler_impl.hpp"
 
 #include "actors/errors.hpp"
+#include "util/log_safe.hpp"
 
 #include <caf/event_based_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
@@ -66,8 +67,9 @@ void reclaim(self_ptr self, const std::string& order_id,
   if (it == self->state.orders.end()
       || it->second.state == order_state::deleted)
     return;
-  log()->info("reclaiming order {} of {}: {}", remote_order_id(it->second),
-              it->second.requesting_member, why);
+  log()->info("reclaiming order {} of {}: {}",
+              log_safe(remote_order_id(it->second)),
+              log_safe(it->second.requesting_member), log_safe(why));
   delete_order_now(self, it->second, {});
 }
 

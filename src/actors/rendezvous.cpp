@@ -1,6 +1,7 @@
 #include "actors/rendezvous.hpp"
 
 #include "actors/errors.hpp"
+#include "util/log_safe.hpp"
 
 #include <caf/event_based_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
@@ -43,7 +44,7 @@ void pull_page(self_ptr self, const std::string& neighbor,
           p = rdv::decode_sync_reply(reply);
         } catch (const rdv::protocol_error& e) {
           spdlog::warn("rendezvous: bad sync reply from {}: {}", neighbor,
-                       e.what());
+                       log_safe(e.what()));
           st.syncing.erase(neighbor);
           return;
         }
@@ -73,7 +74,7 @@ void pull_page(self_ptr self, const std::string& neighbor,
         if (st.failing_neighbors.insert(neighbor).second)
           spdlog::warn("rendezvous: cannot sync with neighbour {}: {} (will "
                        "keep retrying quietly)",
-                       neighbor, message_of(e));
+                       neighbor, log_safe(message_of(e)));
       });
 }
 
@@ -104,7 +105,7 @@ rendezvous(rendezvous_actor::stateful_pointer<rendezvous_state> self,
             if (++st.refused == 1 || st.refused % 1000 == 0)
               spdlog::warn("rendezvous: refused heartbeat from {} (not in the "
                            "whitelist; {} refused so far)",
-                           id, st.refused);
+                           log_safe(id), st.refused);
             return make_error(errc::unauthorized,
                               id + " is not in this rendezvous' whitelist");
           }

@@ -3,12 +3,15 @@
 #include "actors/errors.hpp"
 #include "store/order_store.hpp"
 #include "util/encoding.hpp"
+#include "util/log_safe.hpp"
 
 #include <caf/all.hpp>
-#include <openssl/evp.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <cctype>
 #include <chrono>
+#include <string_view>
 
 namespace fogbow {
 
@@ -24,6 +27,44 @@ bool valid_token(const std::string& t) {
     if (!(std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '@'))
       return false;
   return true;
+}
+
+/// A named token's name: short, and nothing a log or a URL would mangle.
+bool valid_name(std::string_view name) {
+  if (name.empty() || name.size() > 32)
+    return false;
+  for (unsigned char c : name)
+    if (!(std::isalnum(c) || c == '-' || c == '_'))
+      return false;
+  return true;
+}
+
+std::size_t named_count(const tunnel_allocator_state& st,
+                        const std::string& base) {
+  std::size_t n = 0;
+  for (auto& [id, t] : st.tokens)
+    if (t.base == base && id != base)
+      ++n;
+  return n;
+}
+
+/// Why `token` may not become a new named token of family `base`, if so.
+caf::error refuse_named(const tunnel_allocator_state& st,
+                        const std::string& token, const std::string& base) {
+  if (token == base || st.tokens.count(token))
+    return {};
+  auto name = std::string_view{token}.substr(base.size() + 1);
+  if (!valid_name(name))
+    return make_error(errc::invalid_argument,
+                      "a port name must be 1 to 32 characters out of "
+                      "A-Z a-z 0-9 - _");
+  auto limit =
+    static_cast<std::size_t>(std::max(0, st.config.max_named_tokens));
+  if (named_count(st, base) >= limit)
+    return make_error(errc::conflict,
+                      "token " + base + " already has " + std::to_string(limit)
+                        + " named ports, the most one token may have");
+  return {};
 }
 
 std::optional<int> lowest_free(const tunnel_allocator_state& st) {
@@ -77,7 +118,7 @@ caf::result<int> ensure(self_ptr self, const std::string& id,
   }
   st.by_port[t.port] = id;
   st.tokens[id] = t;
-  spdlog::info("tunnel: token {} gets port {}", id, t.port);
+  spdlog::info("tunnel: token {} gets port {}", log_safe(id), t.port);
   return t.port;
 }
 
@@ -107,7 +148,7 @@ caf::error drop(self_ptr self, const std::vector<std::string>& ids) {
     st.tokens.erase(it);
     if (st.config.close_port)
       st.config.close_port(port);
-    spdlog::info("tunnel: token {} deleted, port {} free", id, port);
+    spdlog::info("tunnel: token {} deleted, port {} free", log_safe(id), port);
   }
   return {};
 }
@@ -120,13 +161,6 @@ void arm_sweep(self_ptr self) {
 }
 
 } // namespace
-
-std::string sha256_hex(const std::string& text) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(text.data(), text.size(), md, &len, EVP_sha256(), nullptr);
-  return to_hex(md, len);
-}
 
 std::optional<std::string>
 tunnel_family_of(const std::map<std::string, tunnel_token>& tokens,
@@ -176,6 +210,9 @@ tunnel_allocator(self_ptr self, const std::string& db_path,
         return make_error(errc::invalid_argument,
                           "a token secret needs at least 16 characters");
       auto base = tunnel_family_of(self->state.tokens, token);
+      if (secret.empty() && base)
+        if (auto err = refuse_named(self->state, token, *base))
+          return err;
       return ensure(self, token, secret.empty() && base ? *base : token,
                     secret.empty() ? std::string{} : sha256_hex(secret));
     },
@@ -186,6 +223,8 @@ tunnel_allocator(self_ptr self, const std::string& db_path,
       auto base = tunnel_family_of(self->state.tokens, token);
       if (!base)
         return make_error(errc::not_found, "no token family for " + token);
+      if (auto err = refuse_named(self->state, token, *base))
+        return err;
       return ensure(self, token, *base, {});
     },
     [self](atom::tunnel_set_key, const std::string& token,
@@ -282,7 +321,7 @@ tunnel_allocator(self_ptr self, const std::string& db_path,
       auto it = st.by_port.find(port);
       if (it == st.by_port.end() || st.tokens[it->second].base != base) {
         spdlog::warn("tunnel: session {} of {} may not forward port {}", sid,
-                     base, port);
+                     log_safe(base), port);
         return false;
       }
       if (st.config.claim_port && !st.config.claim_port(sid, port)) {
@@ -292,7 +331,7 @@ tunnel_allocator(self_ptr self, const std::string& db_path,
       st.sessions[sid] = base;
       st.live[base].insert(sid);
       spdlog::info("tunnel: session {} forwards port {} for {}", sid, port,
-                   it->second);
+                   log_safe(it->second));
       return true;
     },
     [self](atom::tunnel_closed, std::uint64_t sid, const std::string& base) {
@@ -327,7 +366,7 @@ tunnel_allocator(self_ptr self, const std::string& db_path,
       for (auto& base : expired) {
         spdlog::info("tunnel: token family {} idle for more than {} ms, "
                      "deleting it",
-                     base, st.config.idle_timeout_ms);
+                     log_safe(base), st.config.idle_timeout_ms);
         if (auto err = drop(self, family(st, base)))
           spdlog::error("tunnel: {}", message_of(err));
       }

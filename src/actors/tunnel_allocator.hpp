@@ -6,7 +6,10 @@
 // Rules: the lowest free port of the range; a token keeps its port for as
 // long as it exists (also across restarts); named extra ports are tokens
 // `<base>-<name>` of the base token's family, which share its credentials;
-// a family without a connected session for `idle_timeout_ms` is deleted.
+// a name is 1..32 of [A-Za-z0-9_-] and a family holds at most
+// `max_named_tokens` of them (a new one beyond that is refused with
+// errc::conflict, whatever the caller); a family without a connected
+// session for `idle_timeout_ms` is deleted.
 #pragma once
 
 #include "actors/actors.hpp"
@@ -29,6 +32,8 @@ struct tunnel_allocator_config {
   int port_high = 30000;
   std::int64_t idle_timeout_ms = 86400000; ///< 0: never expire
   std::int64_t sweep_interval_ms = 30000;
+  /// Named tokens one family may hold besides its base token.
+  int max_named_tokens = 16;
   /// Closes whatever forwards `port` (the SSH server); may be empty.
   std::function<void(int port)> close_port;
   /// Gives `port` to SSH session `sid` (the SSH server opens it or takes
@@ -48,9 +53,6 @@ struct tunnel_allocator_state {
   std::map<std::uint64_t, std::string> sessions;       ///< session → base
   std::map<std::string, std::set<std::uint64_t>> live; ///< base → sessions
 };
-
-/// SHA-256 of `text`, lowercase hex.
-std::string sha256_hex(const std::string& text);
 
 /// The base token of the family `login` belongs to: `login` itself when it
 /// is a base token (one with a secret), else the longest base `b` with

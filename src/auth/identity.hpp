@@ -29,33 +29,42 @@ public:
   virtual std::string_view name() const = 0;
 };
 
-/// One configured credential of static_tokens_identity.
+/// One configured credential of static_tokens_identity: the token, or
+/// (`token` empty) its SHA-256 as 64 hex digits.
 struct static_token {
   std::string user_id;
   std::string user_name;
   std::string token;
+  std::string token_sha256;
 };
 
 /// Fixed tokens from the configuration file.
 ///
-/// A candidate is compared with every configured token, always all of
-/// them and always byte by byte to the end, so the time taken does not tell
-/// how many leading bytes matched or which user matched. What it does
-/// reveal is the lengths of the configured tokens (the loop runs over
-/// them); that is accepted: tokens are long random strings, and knowing
-/// their length does not help guess their content.
+/// Only the SHA-256 of each token is kept (a plain token is hashed at
+/// construction). A candidate is hashed once and its digest compared with
+/// every configured digest, always all of them and always to the end, so
+/// the time taken tells neither how many bytes matched nor which user
+/// matched; every digest has the same length, so not even the tokens'
+/// lengths show.
 class static_tokens_identity final : public identity_plugin {
 public:
-  /// Throws std::invalid_argument on an empty token or user id, or on a
-  /// token given twice (it could not tell the two users apart).
-  explicit static_tokens_identity(std::vector<static_token> tokens);
+  /// Throws std::invalid_argument on an empty user id, on an entry with
+  /// both or neither of token and token_sha256, on a digest that is not 64
+  /// hex digits, or on a token given twice (it could not tell the two
+  /// users apart).
+  explicit static_tokens_identity(const std::vector<static_token>& tokens);
 
   std::optional<user> authenticate(std::string_view token) const override;
 
   std::string_view name() const override { return "static-tokens"; }
 
 private:
-  std::vector<static_token> tokens_;
+  struct entry {
+    std::string user_id;
+    std::string user_name;
+    std::string digest; ///< SHA-256, lower-case hex
+  };
+  std::vector<entry> entries_;
 };
 
 } // namespace fogbow

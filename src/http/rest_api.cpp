@@ -3,6 +3,7 @@
 #include "actors/errors.hpp"
 #include "http/http_common.hpp"
 #include "http/json_codec.hpp"
+#include "util/log_safe.hpp"
 
 #include <caf/all.hpp>
 #include <httplib.h>
@@ -114,17 +115,6 @@ bool is_json_content_type(std::string_view value) {
            });
 }
 
-// For the access log: the raw target, without control bytes, bounded.
-std::string printable(std::string_view s) {
-  std::string out{s.substr(0, 200)};
-  for (auto& c : out)
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
-      c = '?';
-  if (s.size() > 200)
-    out += "...";
-  return out;
-}
-
 std::shared_ptr<spdlog::logger> http_logger() {
   if (auto log = spdlog::get("http"))
     return log;
@@ -228,8 +218,13 @@ struct rest_api::impl {
       }));
     server.set_logger(
       [this](const httplib::Request& req, const httplib::Response& res) {
-        log->debug("{} {} {} -> {} ({} bytes)", req.remote_addr, req.method,
-                   printable(req.target), res.status, res.body.size());
+        // The arguments are escaped before spdlog looks at the level:
+        // spare that work on every request when nobody reads it.
+        if (!log->should_log(spdlog::level::debug))
+          return;
+        log->debug("{} {} {} -> {} ({} bytes)", req.remote_addr,
+                   log_safe(req.method), log_safe(req.target), res.status,
+                   res.body.size());
       });
   }
 
@@ -289,12 +284,12 @@ struct rest_api::impl {
     try {
       route_request(req, body, res);
     } catch (const std::exception& e) {
-      log->error("{} {}: unexpected exception: {}", req.method,
-                 printable(req.target), e.what());
+      log->error("{} {}: unexpected exception: {}", log_safe(req.method),
+                 log_safe(req.target), log_safe(e.what()));
       reply_error(res, {500, "internal", "internal error"});
     } catch (...) {
-      log->error("{} {}: unexpected exception", req.method,
-                 printable(req.target));
+      log->error("{} {}: unexpected exception", log_safe(req.method),
+                 log_safe(req.target));
       reply_error(res, {500, "internal", "internal error"});
     }
   }
@@ -390,7 +385,7 @@ struct rest_api::impl {
                 + std::to_string(cfg.actor_timeout.count()) + " ms"};
     if (e == caf::sec::request_receiver_down)
       return {503, "unavailable", std::string{who} + " is not running"};
-    log->error("unexpected error from {}: {}", who, sys.render(e));
+    log->error("unexpected error from {}: {}", who, log_safe(sys.render(e)));
     return {500, "internal", "internal error"};
   }
 

@@ -3,6 +3,7 @@
 #include "actors/errors.hpp"
 #include "http/http_common.hpp"
 #include "util/encoding.hpp"
+#include "util/log_safe.hpp"
 
 #include <caf/all.hpp>
 #include <httplib.h>
@@ -55,7 +56,8 @@ struct tunnel_api::impl {
       try {
         route(req, res);
       } catch (const std::exception& e) {
-        spdlog::error("tunnel api: {} {}: {}", req.method, req.path, e.what());
+        spdlog::error("tunnel api: {} {}: {}", log_safe(req.method),
+                      log_safe(req.path), log_safe(e.what()));
         text(res, 500, "Internal error");
       }
     };
@@ -114,6 +116,13 @@ struct tunnel_api::impl {
       return text(res, 400, message_of(e));
     case errc::no_capacity:
       return text(res, 403, message_of(e));
+    case errc::conflict: // a per-token quota (see tunnel_allocator.hpp)
+      res.status = 429;
+      return res.set_content(
+        json{
+          {"error", {{"code", "quota_exceeded"}, {"message", message_of(e)}}}}
+          .dump(),
+        "application/json");
     default:
       break;
     }

@@ -74,6 +74,14 @@ const string_rule secret_length{
 const string_rule required_secret{
   [](const std::string& s) { return s.size() >= 16; },
   "is required and must have at least 16 characters"};
+const string_rule sha256_hex_rule{
+  [](const std::string& s) {
+    return s.empty()
+           || (s.size() == 64
+               && s.find_first_not_of("0123456789abcdefABCDEF")
+                    == std::string::npos);
+  },
+  "must be 64 hex digits (a SHA-256)"};
 const string_rule not_empty{[](const std::string& s) { return !s.empty(); },
                             "must not be empty"};
 
@@ -595,13 +603,23 @@ const section_spec<user_entry> user_spec{
     "\"Alice\""},
    {"token",
     &user_entry::token,
-    "The X-Auth-Token value (required, at least 8 characters).",
+    "The X-Auth-Token value (at least 8 characters); this or token_sha256.",
     0,
     0,
     {},
     nullptr,
     nullptr,
-    "\"a-long-random-token\""}}};
+    "\"a-long-random-token\""},
+   {"token_sha256",
+    &user_entry::token_sha256,
+    "Instead of token: the token's SHA-256 as 64 hex digits (`printf %s "
+    "TOKEN | sha256sum`), so that the file does not hold the token.",
+    0,
+    0,
+    {},
+    &sha256_hex_rule,
+    nullptr,
+    "\"9f03ef1533a68d2f506f81ef463c1183a82a6bd40e45613f36e6fe1889cf1b99\""}}};
 
 const section_spec<authorization_settings> authorization_spec{
   "authorization",
@@ -688,7 +706,15 @@ const section_spec<tunnel_settings> tunnel_spec{
    {"login_timeout_s", &tunnel_settings::login_timeout_s,
     "Time a client has to authenticate.", 1, 3600},
    {"max_sessions", &tunnel_settings::max_sessions,
-    "Most SSH sessions at the same time.", 1, 1000000}}};
+    "Most SSH sessions at the same time.", 1, 1000000},
+   {"max_named_tokens_per_token", &tunnel_settings::max_named_tokens_per_token,
+    "Most named extra ports (tokens <token>-<name>) one token may have; one "
+    "more is refused with 429.",
+    0, 100000},
+   {"max_forwards_per_session", &tunnel_settings::max_forwards_per_session,
+    "Most ports one SSH session may forward at a time; one more "
+    "`tcpip-forward` is refused.",
+    1, 100000}}};
 
 const section_spec<xmpp_settings> xmpp_spec{
   "xmpp",
@@ -955,9 +981,10 @@ void read_manager(const toml::table& t, manager_settings& m,
 void check_users(identity_settings& id, error_list& errors) {
   std::set<std::string> ids;
   for (auto& u : id.users) {
-    if (u.id.empty() || u.token.empty())
-      errors.add("every user needs an 'id' and a 'token'");
-    else if (u.token.size() < 8)
+    if (u.id.empty() || u.token.empty() == u.token_sha256.empty())
+      errors.add("every user needs an 'id' and exactly one of 'token' and "
+                 "'token_sha256'");
+    else if (!u.token.empty() && u.token.size() < 8)
       errors.add("the token of user '" + u.id
                  + "' is shorter than 8 characters");
     else if (!ids.insert(u.id).second)

@@ -22,6 +22,7 @@ struct user_entry {
   std::string id;
   std::string name; ///< default: the id
   std::string token;
+  std::string token_sha256; ///< instead of token: its SHA-256, hex
 };
 
 /// One entry of [[manager.driver.openstack.accounts]].
@@ -192,6 +193,8 @@ struct tunnel_settings {
   int client_timeout_s = 90;
   int login_timeout_s = 30;
   int max_sessions = 10000;
+  int max_named_tokens_per_token = 16;
+  int max_forwards_per_session = 32;
 };
 
 /// [xmpp]: the XMPP server the roles of this process connect to.

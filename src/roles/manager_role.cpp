@@ -141,7 +141,7 @@ int manager_role::start() {
   } else {
     std::vector<static_token> tokens;
     for (auto& u : config_.identity.users)
-      tokens.push_back({u.id, u.name, u.token});
+      tokens.push_back({u.id, u.name, u.token, u.token_sha256});
     identity = std::make_shared<static_tokens_identity>(std::move(tokens));
   }
   std::shared_ptr<const authorization_plugin> authorization;

@@ -6,6 +6,7 @@
 #include "http/tunnel_api.hpp"
 #include "roles/startup.hpp"
 #include "tunnel/ssh_server.hpp"
+#include "util/log_safe.hpp"
 
 #include <caf/actor_system.hpp>
 #include <caf/scoped_actor.hpp>
@@ -66,7 +67,7 @@ private:
       .receive([&](std::string& b) { base = std::move(b); },
                [&](const caf::error&) {});
     if (!base)
-      spdlog::info("tunnel: login {} refused", user);
+      spdlog::info("tunnel: login {} refused", log_safe(user));
     return base;
   }
 
@@ -95,6 +96,7 @@ void tunnel_role::start() {
   ac.port_low = c.tunnel.port_low;
   ac.port_high = c.tunnel.port_high;
   ac.idle_timeout_ms = c.tunnel.idle_token_timeout_s * 1000;
+  ac.max_named_tokens = c.tunnel.max_named_tokens_per_token;
   ac.sweep_interval_ms = std::min<std::int64_t>(
     30000, std::max<std::int64_t>(1000, ac.idle_timeout_ms / 4));
   ac.close_port = [server_holder](int port) {
@@ -131,6 +133,7 @@ void tunnel_role::start() {
   sc.login_timeout_s = c.tunnel.login_timeout_s;
   sc.idle_timeout_s = c.tunnel.client_timeout_s;
   sc.max_sessions = c.tunnel.max_sessions;
+  sc.max_forwards_per_session = c.tunnel.max_forwards_per_session;
   server_ = std::make_shared<tunnel::ssh_server>(
     sc, std::make_shared<allocator_policy>(sys_, allocator_));
   *server_holder = server_;

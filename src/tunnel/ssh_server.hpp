@@ -21,7 +21,8 @@
 // the old session is closed.
 //
 // Refused: shells, exec, subsystems, `direct-tcpip` (-L/-D), agent and X11
-// forwarding, and forwards of ports the policy does not grant.
+// forwarding, forwards of ports the policy does not grant, and forwards
+// beyond max_forwards_per_session.
 #pragma once
 
 #include <cstdint>
@@ -40,6 +41,9 @@ struct ssh_server_config {
   int idle_timeout_s = 90;  ///< closed when the client is silent so long
   int max_sessions = 10000;
   int max_auth_attempts = 6;
+  /// Most ports one session forwards at a time; a `tcpip-forward` beyond
+  /// it is refused before the policy is asked.
+  int max_forwards_per_session = 32;
 };
 
 /// What the server asks its owner; called from session threads, so it must

@@ -246,8 +246,14 @@ void tunnel_session::on_global_request(ssh_message msg) {
 }
 
 bool tunnel_session::grant_forward(const char* address, int port) {
-  if (!authenticated_ || closing_ || port <= 0 || port > 65535
-      || !ctx_.policy.forward(id_, base_, port))
+  if (!authenticated_ || closing_ || port <= 0 || port > 65535)
+    return false;
+  // Asking again for a port it holds is a takeover, not one more listener.
+  if (!forwarded_.count(port)
+      && forwarded_.size() >= static_cast<std::size_t>(
+           std::max(0, ctx_.config.max_forwards_per_session)))
+    return false;
+  if (!ctx_.policy.forward(id_, base_, port))
     return false;
   // Granted and claimed (see ssh_policy::forward).
   forwarded_[port] = address ? address : "";

@@ -2,6 +2,8 @@
 
 #include <cctype>
 
+#include <openssl/evp.h>
+
 namespace fogbow {
 
 std::string to_hex(const unsigned char* data, std::size_t len) {
@@ -13,6 +15,13 @@ std::string to_hex(const unsigned char* data, std::size_t len) {
     out += digits[data[i] & 0x0F];
   }
   return out;
+}
+
+std::string sha256_hex(std::string_view text) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(text.data(), text.size(), md, &len, EVP_sha256(), nullptr);
+  return to_hex(md, len);
 }
 
 bool same_secret(std::string_view a, std::string_view b) {

@@ -1,5 +1,5 @@
-// Small encoding helpers: hex digests, constant-time comparison, base64
-// (Nova user data, tunnel parts), percent-encoding of URL parts.
+// Small encoding helpers: hex digests, SHA-256, constant-time comparison,
+// base64 (Nova user data, tunnel parts), percent-encoding of URL parts.
 #pragma once
 
 #include <cstddef>
@@ -10,6 +10,9 @@ namespace fogbow {
 
 /// Lower-case hex of `len` bytes.
 std::string to_hex(const unsigned char* data, std::size_t len);
+
+/// SHA-256 of `text`, lower-case hex (64 characters).
+std::string sha256_hex(std::string_view text);
 
 /// Compares two secrets (or digests of them) in time that depends only on
 /// their length; false when the lengths differ or both are empty.

@@ -1,6 +1,7 @@
 #include "xmpp/bridge_object.hpp"
 
 #include "actors/errors.hpp"
+#include "util/log_safe.hpp"
 
 #include <caf/actor_system.hpp>
 #include <caf/event_based_actor.hpp>
@@ -244,7 +245,7 @@ void bridge_object::schedule_reconnect(const QString& why) {
     return;
   if (was_connected || !outage_logged_) {
     spdlog::warn("xmpp {}: {} ({}:{}); reconnecting with back-off up to {} ms",
-                 account_.jid, ss(why), account_.host, account_.port,
+                 account_.jid, log_safe(ss(why)), account_.host, account_.port,
                  account_.reconnect_max_ms);
     outage_logged_ = true;
   }
@@ -434,7 +435,8 @@ char* qt_argv[] = {qt_arg0, nullptr};
 /// Qt's own diagnostics (e.g. socket notifier warnings) go to spdlog.
 void qt_to_spdlog(QtMsgType type, const QMessageLogContext&,
                   const QString& msg) {
-  auto text = msg.toStdString();
+  // Qt and QXmpp diagnostics may quote what the server sent.
+  auto text = log_safe(msg.toStdString(), 512);
   switch (type) {
   case QtDebugMsg:
     spdlog::debug("qt: {}", text);

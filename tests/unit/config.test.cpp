@@ -3,6 +3,8 @@
 #include "roles/config.hpp"
 #include "support/config_errors.hpp"
 
+#include "util/encoding.hpp"
+
 #include <doctest/doctest.h>
 
 #include <fstream>
@@ -29,7 +31,11 @@ TEST_CASE("the shipped example configurations load") {
   REQUIRE(aio.identity.users.size() == 2);
   CHECK(aio.identity.users[0].id == "alice");
   CHECK(aio.identity.users[0].token == "alice-secret");
-  CHECK(aio.identity.users[1].token == "bob-secret");
+  // bob's is stored hashed.
+  CHECK(aio.identity.users[1].token.empty());
+  CHECK(aio.identity.users[1].token_sha256 == sha256_hex("bob-secret"));
+  CHECK(aio.tunnel.max_named_tokens_per_token == 16);
+  CHECK(aio.tunnel.max_forwards_per_session == 32);
   CHECK(aio.manager.driver.flavors.size() == 3);
   auto prod = load_config(dir + "manager.toml");
   CHECK(prod.authorization.plugin == "user-whitelist");
@@ -73,6 +79,24 @@ TEST_CASE("users need ids, distinct names and real tokens") {
              "defined twice"));
 }
 
+TEST_CASE("a user has a token or its SHA-256, never both") {
+  const std::string digest = sha256_hex("12345678");
+  auto c = parse_config("[[identity.users]]\nid = \"a\"\ntoken_sha256 = \""
+                          + digest + "\"\n",
+                        "t.toml");
+  REQUIRE(c.identity.users.size() == 1);
+  CHECK(c.identity.users[0].token_sha256 == digest);
+  CHECK(mentions(error_of("[[identity.users]]\nid = \"a\"\ntoken = "
+                          "\"12345678\"\ntoken_sha256 = \""
+                          + digest + "\"\n"),
+                 "exactly one of 'token' and 'token_sha256'"));
+  CHECK(mentions(error_of("[[identity.users]]\nid = \"a\"\n"),
+                 "exactly one of 'token' and 'token_sha256'"));
+  CHECK(mentions(error_of("[[identity.users]]\nid = \"a\"\ntoken_sha256 = "
+                          "\"abc\"\n"),
+                 "64 hex digits"));
+}
+
 TEST_CASE("syntax errors name the line") {
   CHECK(mentions(error_of("[manager\n"), "line 1"));
 }
@@ -97,6 +121,13 @@ local_port = 8080
   CHECK(c.tunnel.port_low == 30000);
   CHECK(c.manager.tunnel.configured);
   CHECK(c.manager.tunnel.local_port == 8080);
+  CHECK(c.tunnel.max_named_tokens_per_token == 16);
+  CHECK(c.tunnel.max_forwards_per_session == 32);
+  CHECK_THROWS_WITH(
+    parse_config("[tunnel]\nmanager_secret = \"0123456789abcdef\"\n"
+                 "max_forwards_per_session = 0\n",
+                 "t"),
+    doctest::Contains("max_forwards_per_session"));
   CHECK_FALSE(parse_config("", "e.toml").tunnel.configured);
   CHECK_THROWS_WITH(parse_config("[tunnel]\nmanager_secret = \"short\"\n", "t"),
                     doctest::Contains("manager_secret"));

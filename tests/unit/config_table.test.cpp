@@ -50,7 +50,7 @@ std::set<std::string> table_keys(std::set<std::string>* free_form = nullptr) {
 std::set<std::string> shown_keys(const std::string& text,
                                  const std::set<std::string>& free_form) {
   static const std::regex header{R"(^\[\[?([a-z_.]+)\]\]?\s*(#.*)?$)"};
-  static const std::regex key{R"(^([a-z_]+) = .*$)"};
+  static const std::regex key{R"(^([a-z][a-z0-9_]*) = .*$)"};
   std::set<std::string> shown;
   std::string section;
   bool skip = false;

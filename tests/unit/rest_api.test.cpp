@@ -3,6 +3,7 @@
 #include "actors/errors.hpp"
 #include "auth/authorization.hpp"
 #include "auth/identity.hpp"
+#include "util/encoding.hpp"
 
 #include <caf/all.hpp>
 #include <doctest/doctest.h>
@@ -14,6 +15,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <map>
 #include <mutex>
 #include <random>
@@ -330,6 +332,33 @@ TEST_CASE("static tokens: only the exact token authenticates") {
   CHECK_THROWS_AS(static_tokens_identity({{"a", "A", "t"}, {"b", "B", "t"}}),
                   std::invalid_argument);
   CHECK_FALSE(static_tokens_identity({}).authenticate("anything"));
+}
+
+TEST_CASE("static tokens: a token_sha256 stands for its token") {
+  // printf %s tok-dave-0123456789 | sha256sum
+  const std::string dave = sha256_hex("tok-dave-0123456789");
+  std::string upper = dave;
+  for (auto& c : upper)
+    c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  static_tokens_identity id{{{"alice", "Alice", "tok-alice-0123456789", ""},
+                             {"dave", "Dave", "", upper}}};
+  CHECK(id.authenticate("tok-dave-0123456789") == user{"dave", "Dave"});
+  CHECK(id.authenticate("tok-alice-0123456789") == user{"alice", "Alice"});
+  CHECK_FALSE(id.authenticate(dave)); // the digest is not the token
+  CHECK_FALSE(id.authenticate("tok-dave-012345678"));
+  // Exactly one of the two, a well-formed digest, no token twice.
+  CHECK_THROWS_AS(static_tokens_identity({{"d", "D", "tok-d-0123", dave}}),
+                  std::invalid_argument);
+  CHECK_THROWS_AS(static_tokens_identity({{"d", "D", "", ""}}),
+                  std::invalid_argument);
+  CHECK_THROWS_AS(static_tokens_identity({{"d", "D", "", dave.substr(1)}}),
+                  std::invalid_argument);
+  CHECK_THROWS_AS(
+    static_tokens_identity({{"d", "D", "", "z" + dave.substr(1)}}),
+    std::invalid_argument);
+  CHECK_THROWS_AS(static_tokens_identity({{"d", "D", "tok-dave-0123456789", ""},
+                                          {"e", "E", "", dave}}),
+                  std::invalid_argument);
 }
 
 TEST_CASE("authorization plugins") {

@@ -30,11 +30,14 @@ struct allocator_fixture : test::deterministic_fixture {
   std::shared_ptr<std::vector<int>> closed =
     std::make_shared<std::vector<int>>();
   tunnel_allocator_actor aut;
+  int port_high = 103;
+  int max_named = 16;
 
   tunnel_allocator_config config() {
     tunnel_allocator_config c;
     c.port_low = 100;
-    c.port_high = 103;
+    c.port_high = port_high;
+    c.max_named_tokens = max_named;
     c.idle_timeout_ms = 60'000;
     c.sweep_interval_ms = 10'000;
     auto clk = clock;
@@ -96,6 +99,55 @@ TEST_CASE_FIXTURE(allocator_fixture,
   CHECK_FALSE(
     ask<int>(atom::tunnel_register_v, std::string{"x"}, std::string{"short"}));
   CHECK(ask<std::vector<tunnel_token_info>>(atom::list_v)->size() == 4);
+}
+
+TEST_CASE_FIXTURE(allocator_fixture,
+                  "tunnel allocator: a token has at most max_named_tokens "
+                  "named ports, whoever asks") {
+  port_high = 150;
+  max_named = 3;
+  restart();
+  reg("a", secret_a);
+  reg("b", secret_b);
+  auto allocate = [this](const std::string& token) {
+    return ask<int>(atom::tunnel_allocate_v, token);
+  };
+  REQUIRE(allocate("a-p1"));
+  REQUIRE(allocate("a-p2"));
+  REQUIRE(allocate("a-p3"));
+  // The instance asks for a fourth, then the manager does: both refused.
+  auto over = allocate("a-p4");
+  REQUIRE_FALSE(over);
+  CHECK(code_of(over.error()) == errc::conflict);
+  CHECK(message_of(over.error()).find("3 named ports") != std::string::npos);
+  auto by_manager =
+    ask<int>(atom::tunnel_register_v, std::string{"a-p4"}, std::string{});
+  REQUIRE_FALSE(by_manager);
+  CHECK(code_of(by_manager.error()) == errc::conflict);
+  // What the family has stays usable, and another token is still served.
+  CHECK(allocate("a-p1") == 102);
+  CHECK(allocate("b-http"));
+  // A freed name makes room again.
+  REQUIRE(ask<atom::ok>(atom::erase_v, std::string{"a-p2"}, 103));
+  CHECK(allocate("a-p4"));
+  CHECK(ask<std::vector<tunnel_token_info>>(atom::list_v)->size() == 6);
+}
+
+TEST_CASE_FIXTURE(allocator_fixture,
+                  "tunnel allocator: a port name is 1..32 of [A-Za-z0-9_-]") {
+  port_high = 150;
+  restart();
+  reg("a", secret_a);
+  for (const std::string& bad : std::vector<std::string>{
+         "a-", "a-..", "a-x.y", "a-x@y", "a-" + std::string(33, 'n')}) {
+    CAPTURE(bad);
+    auto p = ask<int>(atom::tunnel_allocate_v, bad);
+    REQUIRE_FALSE(p);
+    CHECK(code_of(p.error()) == errc::invalid_argument);
+  }
+  CHECK(ask<int>(atom::tunnel_allocate_v, std::string{"a-Web_2-x"}));
+  CHECK(ask<int>(atom::tunnel_allocate_v, "a-" + std::string(32, 'n')));
+  CHECK(ask<std::vector<tunnel_token_info>>(atom::list_v)->size() == 3);
 }
 
 TEST_CASE_FIXTURE(allocator_fixture,

@@ -1,4 +1,5 @@
 #include "drivers/openstack/reconcile.hpp"
+#include "util/log_safe.hpp"
 
 #include <algorithm>
 #include <iterator>
@@ -36,7 +37,7 @@ void answer_creates(reconcile_state& st,
       auto last = st.known[id];
       last.id = id;
       log()->warn("{} {} of order {} failed: {}", policy.noun(last), id,
-                  w.order_id, v.message);
+                  w.order_id, log_safe(v.message));
       w.rp.deliver(make_error(v.code, v.message));
       out.failed.push_back(last);
       st.known.erase(id);

@@ -1,6 +1,7 @@
 #include "drivers/tunnel/tunnel_driver.hpp"
 
 #include "actors/errors.hpp"
+#include "util/log_safe.hpp"
 
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
@@ -21,7 +22,7 @@ void release(self_ptr self, const std::string& order_id) {
           [order_id](const caf::error& e) {
             spdlog::warn("tunnel: cannot release the token of order {}: {} "
                          "(it expires when idle)",
-                         order_id, message_of(e));
+                         order_id, log_safe(message_of(e)));
           });
 }
 
