@@ -14,6 +14,7 @@
 #pragma once
 
 #include "domain/order.hpp"
+#include "domain/order_limits.hpp"
 #include "federation/rendezvous_protocol.hpp"
 #include "federation/xml.hpp"
 
@@ -54,10 +55,7 @@ inline constexpr std::size_t max_order_id_bytes = 128;
 inline constexpr std::size_t max_id_bytes = 256; ///< local ids, user ids
 /// A global instance id: a local id, '@', a member id (a bare JID).
 inline constexpr std::size_t max_global_id_bytes = 1024;
-inline constexpr std::size_t max_user_data_bytes =
-  std::size_t{64} * 1024; ///< decoded
-inline constexpr std::size_t max_public_key_bytes = std::size_t{16} * 1024;
-inline constexpr std::size_t max_requirements_bytes = 4096;
+// User data, public key and requirements: domain/order_limits.hpp.
 /// Any other text field (image, fault, addresses, names).
 inline constexpr std::size_t max_text_bytes = 4096;
 /// Most ids in one getinstance request, and instances in one reply.

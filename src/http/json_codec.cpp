@@ -1,5 +1,6 @@
 #include "http/json_codec.hpp"
 
+#include "domain/order_limits.hpp"
 #include "domain/requirements.hpp"
 
 #include <algorithm>
@@ -14,9 +15,6 @@ namespace {
 using json = nlohmann::json;
 
 constexpr size_t max_image_bytes = 255;
-constexpr size_t max_public_key_bytes = size_t{16} * 1024;
-constexpr size_t max_user_data_bytes = size_t{64} * 1024;
-constexpr size_t max_requirements_bytes = 4096;
 constexpr size_t max_echoed_name_bytes = 64;
 
 api_error invalid(std::string message) {
