@@ -12,6 +12,7 @@
 #include "actors/atoms.hpp"
 #include "domain/order.hpp"
 #include "federation/member_policies.hpp"
+#include "federation/prioritization.hpp"
 #include "federation/xml.hpp"
 
 #include <caf/actor.hpp>
@@ -39,6 +40,8 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(fogbow::quota_report)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<fogbow::member_info>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(fogbow::status_report)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::shared_ptr<std::function<void()>>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(fogbow::fed::balance_table)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(fogbow::fed::debt_table)
 
 namespace fogbow {
 
@@ -190,7 +193,11 @@ using order_scheduler_actor =
     /// Internal: time to refresh remote instances' state.
     caf::reacts_to<atom::monitor>,
     /// Internal: time to ask requesting members about served instances.
-    caf::reacts_to<atom::probe_tick>>;
+    caf::reacts_to<atom::probe_tick>,
+    /// Accounting, each period: what passed between this member and each
+    /// other one, and what we owe each (Network of Favors debts). Feeds
+    /// the prioritizer (who preempts whom) and the capacity controller.
+    caf::reacts_to<atom::balances, fed::balance_table, fed::debt_table>>;
 
 /// How the scheduler takes part in the federation (src/federation/
 /// member_policies.hpp holds the plugin interfaces).
@@ -198,6 +205,12 @@ struct federation_scheduling {
   member_proxy_actor proxy; ///< unset: standalone
   std::shared_ptr<fed::member_picker> picker;
   std::shared_ptr<const fed::member_validator> validator;
+  /// Which running instance a new order takes the place of when the cloud
+  /// is full; unset: none ever is (fcfs for local and served orders).
+  std::shared_ptr<const fed::prioritizer> prioritizer;
+  /// Learns from the accounting's periods (the fairness controller); the
+  /// federation server reads the same object. Unset: nothing to learn.
+  std::shared_ptr<fed::capacity_controller> capacity;
   /// A member that has not answered an order in this time is skipped.
   std::chrono::milliseconds forward_timeout{20000};
   /// Offers in flight at once (each waits for a remote cloud).

@@ -63,6 +63,7 @@ FOGBOW_ADD_ATOM(unserve_instance, "unsrv_ins")
 FOGBOW_ADD_ATOM(served_quota, "srv_quota")
 FOGBOW_ADD_ATOM(probe, "probe")
 FOGBOW_ADD_ATOM(probe_tick, "probe_tick")
+FOGBOW_ADD_ATOM(balances, "balances")
 FOGBOW_ADD_ATOM(monitor, "monitor")
 // -- openstack driver ----------------------------------------------
 FOGBOW_ADD_ATOM(poll, "poll")

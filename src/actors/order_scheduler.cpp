@@ -117,6 +117,8 @@ void update(self_ptr self, order& o, order_state to, std::string why) {
   o.updated_at = now(self);
   o.last_error = std::move(why);
   persist(self, o);
+  if (to == order_state::fulfilled || is_terminal(to))
+    placement_settled(self, o.id);
   // An attachment waiting for this order will now never be placed: let it
   // find out (and fail) on its next attempt. Callers pump.
   if (is_terminal(to))
@@ -133,6 +135,7 @@ void forget(self_ptr self, const std::string& order_id) {
   st.instances.erase(order_id);
   st.removals.erase(order_id);
   st.refused.erase(order_id);
+  placement_settled(self, order_id);
   if (auto w = st.serve_waiters.find(order_id); w != st.serve_waiters.end()) {
     for (auto& rp : w->second)
       rp.deliver(make_error(errc::no_capacity, "the order was withdrawn"));
@@ -298,6 +301,8 @@ void on_create_failed(self_ptr self, const std::string& order_id,
     if (o.state == order_state::deleted) {
       release_offers(self, o, "");
       forget(self, order_id);
+    } else if (code_of(e) == errc::no_capacity && preempt_for(self, o)) {
+      // Waits for the capacity the preempted instance frees.
     } else if (is_served(self, o)) {
       served_failed(self, order_id, e);
     } else if (federated(self) && o.kind != resource_kind::attachment
@@ -465,7 +470,9 @@ void pump(self_ptr self) {
     }
     if (!is_valid_at(o, t))
       continue; // its valid_from event puts it back
-    bool full = st.blocked.count(o.kind) > 0;
+    // With a prioritizer, a full cloud is tried anyway: its "no room"
+    // is what lets the order preempt (never on a stale guess).
+    bool full = st.blocked.count(o.kind) > 0 && !may_preempt(self, o);
     if (is_served(self, o) && full) {
       served_failed(self, id,
                     make_error(errc::no_capacity, "no room for it here now"));
@@ -1070,6 +1077,9 @@ order_scheduler(self_ptr self, store_actor store, cloud_driver_actor driver,
     },
     [self](atom::monitor) { monitor_remote(self); },
     [self](atom::probe_tick) { probe_requesters(self); },
+    [self](atom::balances, fed::balance_table balances, fed::debt_table debts) {
+      on_balances(self, std::move(balances), std::move(debts));
+    },
   };
 }
 

@@ -85,6 +85,19 @@ struct order_scheduler_state {
     serve_waiters;
   /// Requesting members that did not answer a probe, and since when.
   std::map<std::string, millis> unreachable_since;
+
+  // -- prioritization ----------------------------------------------------
+  /// What this member owes each other one, from the accounting's last
+  /// period (empty until then: everyone is owed 0).
+  fed::debt_table debts;
+  /// Orders for which an instance was preempted and is being removed:
+  /// each order preempts at most once per placement.
+  std::set<std::string> preempting;
+  /// Served instances removed by preemption: local id -> (the member it
+  /// was served to, the reason), so that the member's next getinstance
+  /// learns why; oldest first in `preempted_order`, a bounded number.
+  std::map<std::string, std::pair<std::string, std::string>> preempted;
+  std::deque<std::string> preempted_order;
 };
 
 /// Spawned with what the store and the driver hold at start (read by the

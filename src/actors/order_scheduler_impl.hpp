@@ -18,6 +18,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -123,5 +124,24 @@ cloud_quota(self_ptr self, const std::function<bool(const order&)>& counts);
 
 void delete_order_now(self_ptr self, order& o,
                       const std::function<void(caf::expected<order>)>& done);
+
+// -- prioritization (order_scheduler_preempt.cpp) --------------------------
+
+/// The prioritizer would have `o` take a running instance's place.
+bool may_preempt(self_ptr self, const order& o);
+/// The cloud has no room for `o`: removes the running instance the
+/// prioritizer names, if any. True when one is going for `o`, which then
+/// waits open for the capacity it frees; false when `o` already preempted
+/// once in this placement or nothing may be preempted for it.
+bool preempt_for(self_ptr self, order& o);
+/// `o` got an instance or is gone: a later placement may preempt again.
+void placement_settled(self_ptr self, const std::string& order_id);
+/// A served instance of `member` removed by preemption, as the member's
+/// getinstance shows it (state failed, the reason as its fault).
+std::optional<instance> preempted_view(self_ptr self, const std::string& member,
+                                       const std::string& local_id);
+/// The accounting's period: new debts; the capacity controller learns.
+void on_balances(self_ptr self, fed::balance_table balances,
+                 fed::debt_table debts);
 
 } // namespace fogbow::scheduler

@@ -221,7 +221,7 @@ void apply_refresh(self_ptr self, const std::string& member,
   std::map<std::string, const instance*> by_id;
   for (auto& inst : found)
     by_id[inst.id] = &inst;
-  std::vector<std::string> gone;
+  std::vector<std::pair<std::string, std::string>> gone; // order id, why
   bool changed = false;
   for (auto& [id, o] : st.orders) {
     if (!is_remote(self, o) || o.providing_member != member
@@ -232,7 +232,12 @@ void apply_refresh(self_ptr self, const std::string& member,
       continue;
     auto hit = by_id.find(local->first);
     if (hit == by_id.end()) {
-      gone.push_back(id);
+      gone.emplace_back(id, "member " + member + " no longer has the instance");
+      continue;
+    }
+    if (hit->second->state == instance_state::failed) {
+      // Failed there (preempted, crashed): it will not come back.
+      gone.emplace_back(id, "member " + member + ": " + hit->second->fault);
       continue;
     }
     auto inst = *hit->second;
@@ -242,10 +247,12 @@ void apply_refresh(self_ptr self, const std::string& member,
     changed = changed || known.state != inst.state;
     known = std::move(inst);
   }
-  for (auto& id : gone)
-    if (auto it = st.orders.find(id); it != st.orders.end())
-      instance_gone(self, it->second,
-                    "member " + member + " no longer has the instance");
+  for (auto& [id, why] : gone)
+    if (auto it = st.orders.find(id); it != st.orders.end()) {
+      // Placed again, elsewhere first.
+      st.refused[id].insert(member);
+      instance_gone(self, it->second, why);
+    }
   if (changed) {
     // An attachment may have waited for one of them to be running.
     wake_awaiting(self);

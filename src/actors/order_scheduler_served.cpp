@@ -187,11 +187,15 @@ void served_failed(self_ptr self, const std::string& order_id,
 std::vector<instance> served_instances(self_ptr self, const std::string& member,
                                        const std::vector<std::string>& ids) {
   std::vector<instance> out;
-  for (auto& id : ids)
-    if (auto o = find_served(self, member, id))
+  for (auto& id : ids) {
+    if (auto o = find_served(self, member, id)) {
       if (auto inst = self->state.instances.find(o->id);
           inst != self->state.instances.end())
         out.push_back(served_view(*o, inst->second));
+    } else if (auto gone = preempted_view(self, member, id)) {
+      out.push_back(std::move(*gone));
+    }
+  }
   return out;
 }
 

@@ -93,11 +93,11 @@ make_whitelist_validator(std::set<std::string, std::less<>> donate_to,
                                      std::move(receive_from));
 }
 
-std::shared_ptr<const capacity_controller> make_unlimited_capacity() {
+std::shared_ptr<capacity_controller> make_unlimited_capacity() {
   return std::make_shared<unlimited>();
 }
 
-std::shared_ptr<const capacity_controller>
+std::shared_ptr<capacity_controller>
 make_fixed_capacity(std::map<std::string, int, std::less<>> per_member,
                     int default_cap) {
   return std::make_shared<fixed>(std::move(per_member), default_cap);

@@ -51,18 +51,31 @@ std::shared_ptr<const member_validator>
 make_whitelist_validator(std::set<std::string, std::less<>> donate_to,
                          std::set<std::string, std::less<>> receive_from);
 
-/// How many instances each member may hold here. Thread-safe (immutable).
+/// What this member consumed from and donated to another member, in any
+/// one unit (the accounting uses vCPU·minutes).
+struct member_balance {
+  double consumed = 0;
+  double donated = 0;
+};
+using balance_table = std::map<std::string, member_balance, std::less<>>;
+
+/// How many instances each member may hold here. Thread-safe.
 class capacity_controller {
 public:
   virtual ~capacity_controller() = default;
   /// Most instances this member may hold here at once; nullopt = unlimited.
   virtual std::optional<int> max_donated(std::string_view member) const = 0;
+  /// A new accounting period: what passed between us and each member so
+  /// far, and the cloud's size in instances. Controllers that do not learn
+  /// ignore it.
+  virtual void update(const balance_table& /*balances*/,
+                      int /*cloud_instances*/) {}
 };
 
 /// "unlimited": no cap (the Java default, SatisfactionDriven, did the same).
-std::shared_ptr<const capacity_controller> make_unlimited_capacity();
+std::shared_ptr<capacity_controller> make_unlimited_capacity();
 /// "fixed": the cap in `per_member`, `default_cap` for members not listed.
-std::shared_ptr<const capacity_controller>
+std::shared_ptr<capacity_controller>
 make_fixed_capacity(std::map<std::string, int, std::less<>> per_member,
                     int default_cap);
 

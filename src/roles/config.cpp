@@ -494,11 +494,12 @@ const section_spec<federation_settings> federation_spec{
    {"capacity_controller",
     &federation_settings::capacity_controller,
     "How many instances another member may hold here at once: "
-    "\"unlimited\", or \"fixed\": donated_caps per member, max_donated for "
-    "the others.",
+    "\"unlimited\"; \"fixed\": donated_caps per member, max_donated for "
+    "the others; \"fairness\": caps that follow what each member gives back "
+    "(hill climbing on consumed/donated, see the fairness_ keys).",
     0,
     0,
-    {"unlimited", "fixed"}},
+    {"unlimited", "fixed", "fairness"}},
    {"max_donated", &federation_settings::max_donated,
     "fixed: the cap of members not listed in donated_caps (0 = serve them "
     "nothing).",
@@ -512,6 +513,46 @@ const section_spec<federation_settings> federation_spec{
     nullptr,
     nullptr,
     "{ \"site-b@xmpp.example.org\" = 4 }"},
+   {"fairness_mode",
+    &federation_settings::fairness_mode,
+    "fairness: \"pairwise\" (a cap per member from what passed between "
+    "us), \"global\" (one cap for all from the totals) or \"two-fold\" "
+    "(pairwise once a member has been served here, global before).",
+    0,
+    0,
+    {"pairwise", "global", "two-fold"}},
+   {"fairness_delta_pct", &federation_settings::fairness_delta_pct,
+    "fairness: how much of the cloud (in %) a cap moves each accounting "
+    "period.",
+    0, 100},
+   {"fairness_min_pct", &federation_settings::fairness_min_pct,
+    "fairness: what we consumed from a member over what we donated to it, "
+    "in %; below this its cap shrinks.",
+    0, 100000},
+   {"fairness_max_pct", &federation_settings::fairness_max_pct,
+    "fairness: the same ratio in %; above this the cap grows (between the "
+    "two it keeps its direction while the ratio improves).",
+    0, 100000},
+   {"prioritization",
+    &federation_settings::prioritization,
+    "Whether an order may take the place of a served instance when the "
+    "cloud is full: \"fcfs\" never; \"nof\" (Network of Favors) for an "
+    "order of a member we owe more than the instance's member (the "
+    "newest instance of the member we owe least goes).",
+    0,
+    0,
+    {"fcfs", "nof"}},
+   {"local_prioritization",
+    &federation_settings::local_prioritization,
+    "The same among this member's own instances, consulted when no served "
+    "instance is to go: \"fcfs\" never preempts; \"nof\" never takes a "
+    "local instance either (it only ranks members).",
+    0,
+    0,
+    {"fcfs", "nof"}},
+   {"nof_prioritize_local", &federation_settings::nof_prioritize_local,
+    "nof: a local order comes before every served one (it may preempt any "
+    "served instance); false: it preempts none."},
    {"monitor_interval_ms", &federation_settings::monitor_interval_ms,
     "How often the state of instances other members serve for this one is "
     "refreshed (getinstance).",
@@ -944,6 +985,9 @@ void check_federation(const toml::table& manager, manager_settings& m,
       && (f.max_donated != 0 || !f.donated_caps.empty()))
     errors.add("'" + w + "max_donated' and '" + w
                + "donated_caps' are for capacity_controller = \"fixed\"");
+  if (f.fairness_min_pct > f.fairness_max_pct)
+    errors.add("'" + w + "fairness_min_pct' must not be above '" + w
+               + "fairness_max_pct'");
   for (auto& [member, cap] : f.donated_caps)
     if (!is_bare_jid(member))
       errors.add("'" + w + "donated_caps' names '" + member

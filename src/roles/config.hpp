@@ -115,11 +115,25 @@ struct federation_settings {
   std::vector<std::string> donate_to;
   /// whitelist: members this site forwards to (bare JIDs)
   std::vector<std::string> receive_from;
-  std::string capacity_controller = "unlimited"; ///< unlimited | fixed
+  std::string capacity_controller = "unlimited"; ///< unlimited|fixed|fairness
   /// fixed: cap for members not listed in donated_caps
   std::int64_t max_donated = 0;
   /// fixed: bare JID -> most instances it may hold here
   std::map<std::string, std::int64_t> donated_caps;
+  /// fairness: pairwise | global | two-fold
+  std::string fairness_mode = "two-fold";
+  /// fairness: % of the cloud the cap moves by each period
+  std::int64_t fairness_delta_pct = 5;
+  /// fairness: consumed/donated in %; below it the cap shrinks
+  std::int64_t fairness_min_pct = 75;
+  /// fairness: consumed/donated in %; above it the cap grows
+  std::int64_t fairness_max_pct = 95;
+  /// Who a served order may preempt when the cloud is full: fcfs | nof
+  std::string prioritization = "fcfs";
+  /// Who a local order may preempt among local instances: fcfs | nof
+  std::string local_prioritization = "fcfs";
+  /// nof: local orders come before every served one
+  bool nof_prioritize_local = true;
   /// 100..3600000: refresh of remote instances' state
   std::int64_t monitor_interval_ms = 5000;
   /// 1..86400: provider asks requesters instancebeingused

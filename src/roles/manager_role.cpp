@@ -18,6 +18,7 @@
 #include "drivers/router/cloud_router.hpp"
 #include "drivers/tunnel/tunnel_client.hpp"
 #include "drivers/tunnel/tunnel_driver.hpp"
+#include "federation/fairness.hpp"
 #include "federation/manager_protocol.hpp"
 #include "http/rest_api.hpp"
 #include "roles/startup.hpp"
@@ -73,6 +74,37 @@ make_validator(const federation_settings& f) {
     {f.receive_from.begin(), f.receive_from.end()});
 }
 
+std::shared_ptr<fed::capacity_controller>
+make_capacity(const federation_settings& f) {
+  if (f.capacity_controller == "fixed") {
+    std::map<std::string, int, std::less<>> caps;
+    for (auto& [member, cap] : f.donated_caps)
+      caps.emplace(member, static_cast<int>(cap));
+    return fed::make_fixed_capacity(std::move(caps),
+                                    static_cast<int>(f.max_donated));
+  }
+  if (f.capacity_controller == "fairness") {
+    fed::fairness_settings s;
+    s.mode = f.fairness_mode;
+    s.delta = static_cast<double>(f.fairness_delta_pct) / 100;
+    s.min_threshold = static_cast<double>(f.fairness_min_pct) / 100;
+    s.max_threshold = static_cast<double>(f.fairness_max_pct) / 100;
+    return std::make_shared<fed::fairness_capacity>(s);
+  }
+  return fed::make_unlimited_capacity();
+}
+
+/// Two-fold: `prioritization` over served instances, `local_prioritization`
+/// over our own; nullptr when neither ever preempts.
+std::shared_ptr<const fed::prioritizer>
+make_prioritizer(const federation_settings& f) {
+  if (f.prioritization == "fcfs" && f.local_prioritization == "fcfs")
+    return nullptr;
+  return fed::make_two_fold_prioritizer(
+    fed::make_prioritizer(f.local_prioritization, f.nof_prioritize_local),
+    fed::make_prioritizer(f.prioritization, f.nof_prioritize_local));
+}
+
 /// "user@domain/resource" → "resource".
 std::string jid_resource(const std::string& jid) {
   auto slash = jid.find('/');
@@ -119,6 +151,9 @@ int manager_role::start() {
     pc.forward_timeout =
       std::chrono::seconds{config_.manager.federation.forward_timeout_s};
     proxy_ = sys_.spawn(member_proxy, bridge_, pc);
+    // Outlives scheduler restarts: what the fairness controller learned
+    // stays.
+    capacity_ = make_capacity(config_.manager.federation);
     spdlog::info("federation: member {} via rendezvous {}", mc.self_id,
                  mc.rendezvous_jid);
   }
@@ -321,6 +356,8 @@ federation_scheduling manager_role::scheduler_federation() const {
   fs.proxy = proxy_;
   fs.picker = fed::make_round_robin_picker();
   fs.validator = make_validator(f);
+  fs.prioritizer = make_prioritizer(f);
+  fs.capacity = capacity_;
   fs.forward_timeout = std::chrono::seconds{f.forward_timeout_s};
   fs.monitor_interval = std::chrono::milliseconds{f.monitor_interval_ms};
   fs.probe_interval = std::chrono::seconds{f.probe_interval_s};
@@ -333,15 +370,7 @@ void manager_role::start_federation() {
   federation_server_config fc;
   fc.self_id = config_.manager.member_id;
   fc.validator = make_validator(f);
-  if (f.capacity_controller == "fixed") {
-    std::map<std::string, int, std::less<>> caps;
-    for (auto& [member, cap] : f.donated_caps)
-      caps.emplace(member, static_cast<int>(cap));
-    fc.capacity = fed::make_fixed_capacity(std::move(caps),
-                                           static_cast<int>(f.max_donated));
-  } else {
-    fc.capacity = fed::make_unlimited_capacity();
-  }
+  fc.capacity = capacity_;
   fc.serve_timeout =
     std::chrono::milliseconds{config_.manager.driver_timeout_ms};
   if (test_faults_enabled())

@@ -73,6 +73,9 @@ private:
   member_registry_actor registry_;
   member_proxy_actor proxy_;           ///< null: no federation
   federation_server_actor fed_server_; ///< null: no federation
+  /// Shared by the scheduler (which feeds it the accounting's periods) and
+  /// the federation server (which reads the caps).
+  std::shared_ptr<fed::capacity_controller> capacity_;
 };
 
 } // namespace fogbow

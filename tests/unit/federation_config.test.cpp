@@ -167,10 +167,42 @@ TEST_CASE("federation plugin keys: ranges and allowed values") {
     mentions(error_of(federation + "member_validator = \"voms\"\n"),
              "'manager.federation.member_validator' must be \"accept-any\" or "
              "\"whitelist\""));
+  CHECK(
+    mentions(error_of(federation + "capacity_controller = \"pairwise\"\n"),
+             "'manager.federation.capacity_controller' must be \"unlimited\", "
+             "\"fixed\" or \"fairness\""));
+}
+
+TEST_CASE("federation: prioritization and fairness keys") {
+  auto c = parse_config(federation
+                          + "prioritization = \"nof\"\n"
+                            "nof_prioritize_local = false\n"
+                            "capacity_controller = \"fairness\"\n"
+                            "fairness_mode = \"pairwise\"\n"
+                            "fairness_delta_pct = 10\n"
+                            "fairness_min_pct = 80\n"
+                            "fairness_max_pct = 120\n",
+                        "f");
+  auto& f = c.manager.federation;
+  CHECK(f.prioritization == "nof");
+  CHECK(f.local_prioritization == "fcfs");
+  CHECK_FALSE(f.nof_prioritize_local);
+  CHECK(f.fairness_mode == "pairwise");
+  CHECK(f.fairness_delta_pct == 10);
+  CHECK(f.fairness_max_pct == 120);
+  CHECK(mentions(error_of(federation + "prioritization = \"NoF\"\n"),
+                 "'manager.federation.prioritization' must be \"fcfs\" or "
+                 "\"nof\""));
+  CHECK(mentions(error_of(federation + "fairness_mode = \"random\"\n"),
+                 "'manager.federation.fairness_mode' must be"));
+  CHECK(mentions(error_of(federation + "fairness_delta_pct = 101\n"),
+                 "'manager.federation.fairness_delta_pct' must be between 0 "
+                 "and 100"));
   CHECK(mentions(
-    error_of(federation + "capacity_controller = \"pairwise\"\n"),
-    "'manager.federation.capacity_controller' must be \"unlimited\" or "
-    "\"fixed\""));
+    error_of(federation + "fairness_min_pct = 90\nfairness_max_pct = 80\n"),
+    "'manager.federation.fairness_min_pct' must not be above"));
+  CHECK(mentions(error_of(federation + "nof_prioritize_local = 1\n"),
+                 "must be true or false"));
 }
 
 TEST_CASE(

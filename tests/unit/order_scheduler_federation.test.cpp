@@ -28,6 +28,8 @@ struct fake_proxy_state {
   std::vector<std::string> offers; ///< members, in the order offered to
   std::vector<std::pair<std::string, std::string>> withdrawn; ///< removeorder
   std::set<std::string> used; ///< order ids we answer "used" when probed
+  /// Local ids the provider reports failed, with the fault it gives.
+  std::map<std::string, std::string> failed;
   int next_id = 1;
 };
 
@@ -59,6 +61,11 @@ fake_proxy(member_proxy_actor::stateful_pointer<fake_proxy_state> self) {
           inst.id = local;
           inst.state = instance_state::running;
           inst.ssh_public_address = "tunnel.example:40001";
+          if (auto f = self->state.failed.find(local);
+              f != self->state.failed.end()) {
+            inst.state = instance_state::failed;
+            inst.fault = f->second;
+          }
           out.push_back(inst);
         }
       return out;
@@ -405,4 +412,129 @@ TEST_CASE_FIXTURE(federation_fixture,
   auto o = get(att);
   CHECK(o.state == order_state::fulfilled);
   CHECK(o.providing_member == "site-b@x");
+}
+
+namespace {
+
+/// Served instances of site-b@x and site-c@x fill a cloud of three, with
+/// nof over served instances; we owe site-b@x much, site-c@x nothing.
+struct preemption_fixture : federation_fixture {
+  std::string c_old, c_new, b_old;
+
+  void start_nof(bool prioritize_local = true) {
+    auto f = federation();
+    f.prioritizer = fed::make_two_fold_prioritizer(
+      fed::make_fcfs_prioritizer(),
+      fed::make_nof_prioritizer(prioritize_local));
+    driver_state().max_instances = 3;
+    start({}, {}, f);
+    set_members({"site-b@x", "site-c@x"});
+    self->send(aut, atom::balances_v, fed::balance_table{},
+               fed::debt_table{{"site-b@x", 100.0}, {"site-c@x", 0.0}});
+    run();
+    c_old = serve(served_order("c1", "site-c@x")).id;
+    fake_now += 1000;
+    b_old = serve(served_order("b1", "site-b@x")).id;
+    fake_now += 1000;
+    c_new = serve(served_order("c2", "site-c@x")).id;
+    REQUIRE(driver_state().instances.size() == 3);
+  }
+
+  std::vector<instance> served_to(std::string member, std::string local) {
+    std::vector<instance> out;
+    self->send(aut, atom::served_instances_v, member,
+               std::vector<std::string>{local});
+    run();
+    self->receive([&](std::vector<instance>& xs) { out = std::move(xs); },
+                  [](caf::error& e) { FAIL(message_of(e)); });
+    return out;
+  }
+};
+
+} // namespace
+
+TEST_CASE_FIXTURE(preemption_fixture,
+                  "nof: an order of a member we owe more takes the place of "
+                  "the newest instance of the member we owe least") {
+  start_nof();
+  auto b2 = serve(served_order("b2", "site-b@x"));
+  CHECK(driver_state().instances.count(b2.id) == 1);
+  CHECK(driver_state().instances.count(c_new) == 0); // the newest of c went
+  CHECK(driver_state().instances.count(c_old) == 1);
+  CHECK(driver_state().instances.count(b_old) == 1);
+  CHECK(driver_state().instances.size() == 3);
+  CHECK(sched_state().orders.count("c2@site-c@x") == 0);
+  CHECK(store_rows().count("c2@site-c@x") == 0);
+  // site-c@x learns why at its next getinstance; nobody else does.
+  auto seen = served_to("site-c@x", c_new);
+  REQUIRE(seen.size() == 1);
+  CHECK(seen[0].state == instance_state::failed);
+  CHECK(seen[0].fault.find("preempted") != std::string::npos);
+  CHECK(served_to("site-b@x", c_new).empty());
+}
+
+TEST_CASE_FIXTURE(preemption_fixture,
+                  "nof: the member we owe least preempts nobody, and an "
+                  "order preempts at most once") {
+  start_nof();
+  CHECK(serve_error(served_order("c3", "site-c@x")) == errc::no_capacity);
+  CHECK(driver_state().instances.size() == 3);
+  CHECK(driver_state().erases == 0);
+  // A newcomer we owe as little as site-c@x (nothing): no preemption.
+  CHECK(serve_error(served_order("d1", "site-d@x")) == errc::no_capacity);
+  CHECK(driver_state().erases == 0);
+}
+
+TEST_CASE_FIXTURE(preemption_fixture,
+                  "nof: a local order preempts a served instance before it "
+                  "is forwarded; not when local orders are not prioritized") {
+  SUBCASE("prioritized") {
+    start_nof(true);
+    proxy_state().members = {{"site-b@x", provider::serves}};
+    auto id = create(compute_order())[0].id;
+    auto o = get(id);
+    CHECK(o.state == order_state::fulfilled);
+    CHECK(o.providing_member == member_id);
+    CHECK(proxy_state().offers.empty());
+    CHECK(driver_state().instances.count(c_new) == 0);
+  }
+  SUBCASE("not prioritized") {
+    start_nof(false);
+    proxy_state().members = {{"site-b@x", provider::serves}};
+    auto id = create(compute_order())[0].id;
+    CHECK(get(id).providing_member == "site-b@x");
+    CHECK(driver_state().erases == 0);
+  }
+}
+
+TEST_CASE_FIXTURE(federation_fixture,
+                  "fcfs: a full cloud refuses a served order and preempts "
+                  "nothing") {
+  driver_state().max_instances = 1;
+  start({}, {}, federation());
+  set_members({"site-b@x", "site-c@x"});
+  self->send(aut, atom::balances_v, fed::balance_table{},
+             fed::debt_table{{"site-b@x", 100.0}});
+  run();
+  serve(served_order("c1", "site-c@x"));
+  CHECK(serve_error(served_order("b1", "site-b@x")) == errc::no_capacity);
+  CHECK(driver_state().erases == 0);
+}
+
+TEST_CASE_FIXTURE(federation_fixture,
+                  "a persistent order whose remote instance was preempted "
+                  "is placed again elsewhere, and says why") {
+  start_full({{"site-b@x", provider::serves}, {"site-c@x", provider::serves}});
+  auto tmpl = compute_order();
+  tmpl.type = order_type::persistent;
+  auto id = create(tmpl)[0].id;
+  auto first = get(id);
+  REQUIRE(first.state == order_state::fulfilled);
+  auto [local, first_member] = *split_instance_id(first.instance_id);
+  proxy_state().failed[local] = "preempted by " + first_member;
+  tick(1s); // the refresh sees it failed
+  auto o = get(id);
+  CHECK(o.state == order_state::fulfilled);
+  CHECK(o.providing_member != first_member);
+  CHECK_FALSE(o.providing_member.empty());
 }
