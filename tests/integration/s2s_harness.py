@@ -21,9 +21,11 @@ every server trusts that CA only. A domain listed in `untrusted` gets a
 certificate from a second CA that nobody trusts: the others must refuse it.
 """
 
+import argparse
 import os
 import random
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -113,10 +115,12 @@ class Domains:
     domain's xmpp_harness.Prosody (`.domain`, `.address`, `.c2s`)."""
 
     def __init__(self, test, names, untrusted=(), secure=True, start=True):
+        """`test` (a TestCase, or its class) gets the cleanup; with None
+        the caller calls cleanup()."""
         self.dir = tempfile.mkdtemp(prefix="fogbow-s2s-")
         if isinstance(test, type):
             test.addClassCleanup(self.cleanup)
-        else:
+        elif test is not None:
             test.addCleanup(self.cleanup)
         self.names = list(names) + list(untrusted)
         self.hosts_file = os.path.join(self.dir, "hosts")
@@ -163,3 +167,42 @@ class Domains:
         for server in self.servers.values():
             server.cleanup()
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def main():
+    """Runs the domains until SIGTERM/SIGINT, for scripts (the federation
+    demo): writes `domain address c2s_port` lines to --ready once every
+    server listens."""
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--ready", required=True)
+    parser.add_argument("--account", action="append", default=[],
+                        help="user@domain:password (repeatable)")
+    parser.add_argument("--plain", action="store_true",
+                        help="dialback only, no TLS (routing tests)")
+    parser.add_argument("domains", nargs="+")
+    args = parser.parse_args()
+
+    def stop(*_):
+        raise SystemExit(0)
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    xmpp = None
+    try:
+        xmpp = Domains(None, args.domains, secure=not args.plain)
+        for account in args.account:
+            jid, password = account.split(":", 1)
+            user, domain = jid.split("@", 1)
+            xmpp[domain].add_account(user, password)
+        with open(args.ready + ".tmp", "w") as f:
+            for server in xmpp:
+                f.write(f"{server.domain} {server.address} {server.c2s}\n")
+        os.rename(args.ready + ".tmp", args.ready)
+        while True:
+            signal.pause()
+    finally:
+        if xmpp is not None:
+            xmpp.cleanup()
+
+
+if __name__ == "__main__":
+    main()
