@@ -139,7 +139,8 @@ class Domains:
             server = Prosody(domain=name, address=address,
                              c2s=free_port(address),
                              s2s=s2s_config(self.hosts_file, self.ca.cert,
-                                            secure))
+                                            secure),
+                             modules=("tls",) if secure else ())
             if secure:
                 issuer = self.rogue_ca if name in untrusted else self.ca
                 issuer.issue(name, os.path.join(server.dir, "certs"))

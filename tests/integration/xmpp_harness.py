@@ -43,10 +43,11 @@ class Prosody:
     """One Prosody serving one domain (`localhost` by default) on one
     loopback address. `s2s` is None (no server-to-server), or the global
     config lines that enable and secure it (see s2s_harness.py), which then
-    listens on port 5269 of `address`."""
+    listens on port 5269 of `address`. `modules` are enabled besides the
+    usual ones (e.g. "tls")."""
 
     def __init__(self, domain=DOMAIN, address="127.0.0.1", s2s=None,
-                 c2s=None):
+                 c2s=None, modules=()):
         self.dir = tempfile.mkdtemp(prefix="fogbow-prosody-")
         self.domain = domain
         self.address = address
@@ -60,6 +61,8 @@ class Prosody:
         os.makedirs(os.path.join(self.dir, "data"), exist_ok=True)
         os.makedirs(os.path.join(self.dir, "certs"), exist_ok=True)
         self.config = os.path.join(self.dir, "prosody.cfg.lua")
+        extra = list(modules) + (["dialback"] if s2s is not None else [])
+        extra_modules = "".join(f'; "{m}"' for m in extra)
         with open(self.config, "w") as f:
             f.write(f"""
 pidfile = "{self.dir}/prosody.pid"
@@ -74,7 +77,7 @@ s2s_direct_tls_ports = {{ }}
 http_ports = {{ }}
 https_ports = {{ }}
 component_ports = {{ }}
-modules_enabled = {{ "roster"; "saslauth"; "disco"; "ping"; "posix"{'; "dialback"; "tls"' if s2s is not None else ""} }}
+modules_enabled = {{ "roster"; "saslauth"; "disco"; "ping"; "posix"{extra_modules} }}
 modules_disabled = {{ {'"s2s"; ' if s2s is None else ""}"offline"; "c2s_limits" }}
 authentication = "internal_plain"
 storage = "internal"
