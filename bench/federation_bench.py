@@ -22,7 +22,16 @@ B has room for everything.
 Prints the figures and the ratios the issue asks about: remote p50 against
 3 × ping RTT + local p50, and forwarded orders/s against 1,000/s.
 
+Then the same across two XMPP domains, as deployed (`--domains 2`; both
+runs by default): A logs in to a.test, B to b.test, the two Prosodys are
+joined by s2s over TLS with certificate authentication (the tests'
+s2s_harness), and each domain runs a rendezvous pulling the other. Every
+forwarded order crosses A -> a.test -> b.test -> B and back. The baseline
+is then Prosody's own s2s round trip: an XMPP ping from a client of a.test
+to the server b.test, one at a time (p50/p99).
+
 Usage: federation_bench.py FOGBOW_BINARY [--orders 1000] [--sequential 200]
+                           [--domains 1|2|both]
 """
 
 import argparse
@@ -43,6 +52,8 @@ if len(sys.argv) > 1:
 from fogbow_harness import Cleanups  # noqa: E402
 from federation_harness import TOKEN, Federation  # noqa: E402
 from membership_bench import Conn, pct, pipelined_rate  # noqa: E402
+from raw_xmpp import RawXmppClient  # noqa: E402
+from s2s_harness import Domains  # noqa: E402
 from xmpp_harness import DOMAIN  # noqa: E402
 
 BATCH = 100
@@ -154,34 +165,67 @@ async def ping_baseline(prosody, seconds=5, samples=2000):
     return pct(latencies, 50), pct(latencies, 99), rate
 
 
+def s2s_ping(prosody, target, samples=2000):
+    """(p50, p99) of one XMPP ping at a time from a client of `prosody`'s
+    domain to the server `target`: a round trip through both servers and
+    the s2s links between them."""
+    prosody.add_account("ping", "pw")
+    client = RawXmppClient(prosody.c2s, "ping", "pw", domain=prosody.domain,
+                           host=prosody.address, resource="bench")
+    # The first ping opens the s2s links (TLS, certificate checks).
+    ping = "<iq type='get' id='{0}' to='{1}'><ping xmlns='urn:xmpp:ping'/></iq>"
+    client.iq(ping.format("warm", target), "warm")
+    latencies = []
+    for n in range(samples):
+        t0 = time.perf_counter()
+        reply = client.iq(ping.format(f"s{n}", target), f"s{n}")
+        latencies.append(time.perf_counter() - t0)
+        if reply.get("type") != "result":
+            raise RuntimeError(f"s2s ping to {target} failed")
+    client.close()
+    return pct(latencies, 50), pct(latencies, 99)
+
+
 def ms(seconds):
     return f"{seconds * 1000:.2f} ms"
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("binary")
-    ap.add_argument("--orders", type=int, default=1000)
-    ap.add_argument("--sequential", type=int, default=200)
-    args = ap.parse_args()
+def start_sites(cleanups, domains):
+    """(fed, a, b, baseline p50, baseline p99, description)."""
+    # The configuration's default refresh and probe periods, not the
+    # tests' short ones: each refresh of 1,000 remote instances and each
+    # probe round is traffic of its own through Prosody.
+    periods = {"monitor_interval_ms": 5000, "probe_interval_s": 30}
+    common = {"manager": MANAGER, "extra": HTTP, **periods}
+    if domains == 1:
+        fed = Federation(cleanups)
+        a = fed.site("a", instances=0, **common)
+        b = fed.site("b", instances=100_000, **common)
+        fed.wait_all_see_each_other()
+        p50, p99, rate = asyncio.run(ping_baseline(fed.prosody))
+        print(f"Prosody ping (baseline): one at a time p50 {ms(p50)} "
+              f"p99 {ms(p99)}; {rate:,.0f} pings/s "
+              f"(64 connections x 16 in flight)", flush=True)
+        return fed, a, b, p50, p99
+    xmpp = Domains(cleanups, ["a.test", "b.test"])
+    fed = Federation(cleanups, xmpp=xmpp)
+    a = fed.site("a", instances=0, domain="a.test", **common)
+    b = fed.site("b", instances=100_000, domain="b.test", **common)
+    fed.wait_all_see_each_other(timeout=60)
+    p50, p99 = s2s_ping(xmpp["a.test"], "b.test")
+    print(f"Prosody s2s ping a.test client -> server b.test (baseline): "
+          f"one at a time p50 {ms(p50)} p99 {ms(p99)}", flush=True)
+    return fed, a, b, p50, p99
 
+
+def run(args, domains):
+    """One setup (1: one Prosody; 2: a.test and b.test joined by s2s)."""
     cleanups = Cleanups()
     try:
-        fed = Federation(cleanups)
-        # The configuration's default refresh and probe periods, not the
-        # tests' short ones: each refresh of 1,000 remote instances and
-        # each probe round is traffic of its own through Prosody.
-        periods = {"monitor_interval_ms": 5000, "probe_interval_s": 30}
-        a = fed.site("a", instances=0, manager=MANAGER, extra=HTTP, **periods)
-        b = fed.site("b", instances=100_000, manager=MANAGER, extra=HTTP,
-                     **periods)
-        fed.wait_all_see_each_other()
-        ping_p50, ping_p99, ping_rate = asyncio.run(ping_baseline(fed.prosody))
-        print(f"Prosody ping (baseline): one at a time p50 {ms(ping_p50)} "
-              f"p99 {ms(ping_p99)}; {ping_rate:,.0f} pings/s "
-              f"(64 connections x 16 in flight)", flush=True)
+        print(f"--- {'one XMPP server' if domains == 1 else 'two XMPP domains, s2s over TLS'}",
+              flush=True)
+        fed, a, b, ping_p50, _ = start_sites(cleanups, domains)
         rest_a, rest_b = Rest(a), Rest(b)
-
         figures = {}
         for name, rest in (("local (orders at B)", rest_b),
                            ("remote (orders at A, served by B)", rest_a)):
@@ -202,9 +246,24 @@ def main():
         print(f"ratio forwarded orders/s / 1,000 = {remote[2] / 1000:.2f} "
               f"(aim >= 1); forwarded / local orders/s = "
               f"{remote[2] / local[2]:.2f}")
-        print(f"B runs {b.instances():,} instances, A {a.instances():,}")
+        print(f"B runs {b.instances():,} instances, A {a.instances():,}",
+              flush=True)
     finally:
         cleanups.run()
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("binary")
+    ap.add_argument("--orders", type=int, default=1000)
+    ap.add_argument("--sequential", type=int, default=200)
+    ap.add_argument("--domains", choices=("1", "2", "both"), default="both",
+                    help="one Prosody, two domains joined by s2s, or both "
+                         "runs one after the other (default)")
+    args = ap.parse_args()
+    for domains in ((1, 2) if args.domains == "both" else
+                    (int(args.domains),)):
+        run(args, domains)
 
 
 if __name__ == "__main__":

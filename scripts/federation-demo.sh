@@ -5,9 +5,24 @@
 # reverse tunnel). An order posted at A is forwarded to B over XMPP,
 # fulfilled there, and its web page is fetched through B's tunnel; deleting
 # it at A removes it at B. Prints every step; leaves nothing running.
-# Usage: scripts/federation-demo.sh   (FOGBOW_BUILD_DIR picks the build)
+# With --domains 2, as deployed: each site has its own XMPP server (a.test
+# and b.test, each on its own loopback address), the servers joined by
+# server-to-server links over TLS with certificate authentication (a
+# throw-away CA), and a rendezvous per domain pulling the other.
+# Usage: scripts/federation-demo.sh [--domains 1|2]
+#        (FOGBOW_BUILD_DIR picks the build)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
+domains=1
+while [[ $# -gt 0 ]]; do
+  case $1 in
+    --domains) domains=${2:-}; shift 2 ;;
+    --domains=*) domains=${1#*=}; shift ;;
+    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    *) echo "unknown argument: $1 (try --help)" >&2; exit 2 ;;
+  esac
+done
+[[ $domains == 1 || $domains == 2 ]] || { echo "--domains: 1 or 2" >&2; exit 2; }
 "$root/scripts/install-deps.sh"
 "$root/scripts/build.sh"
 fogbow=${FOGBOW_BUILD_DIR:-$root/build}/fogbow
@@ -62,10 +77,12 @@ wait_for() { # FILE PATTERN PID: until FILE has a line matching PATTERN
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 step() { printf '\033[1m$ %s\033[0m\n' "$*"; "$@"; }
 
-# --- 1. A throw-away XMPP server: Prosody on a free loopback port ---------
-xmpp=$(free_port)
-mkdir -p "$pdir/data/localhost/accounts"
-cat >"$pdir/prosody.cfg.lua" <<EOF
+# --- 1. Throw-away XMPP server(s) -----------------------------------------
+# One domain: one Prosody on a free loopback port, serving `localhost`.
+one_domain() {
+  xmpp=$(free_port)
+  mkdir -p "$pdir/data/localhost/accounts"
+  cat >"$pdir/prosody.cfg.lua" <<EOF
 pidfile = "$pdir/prosody.pid"
 data_path = "$pdir/data"
 log = { { levels = { min = "warn" }, to = "file", filename = "$pdir/prosody.log" } }
@@ -84,29 +101,50 @@ c2s_require_encryption = false
 allow_unencrypted_plain_auth = true
 VirtualHost "localhost"
 EOF
-# One account per role (Prosody's file-name encoding: '-' is %2d).
-for account in rendezvous:rdv-pw site%2da:a-pw site%2db:b-pw; do
-  printf 'return {\n\t["password"] = "%s";\n};\n' "${account#*:}" \
-    >"$pdir/data/localhost/accounts/${account%%:*}.dat"
-done
-runas=()
-if [[ $(id -u) == 0 ]]; then
-  chown -R nobody:nogroup "$pdir"
-  runas=(setpriv --reuid=nobody --regid=nogroup --clear-groups)
-fi
-"${runas[@]}" prosody -F --config "$pdir/prosody.cfg.lua" \
-  >"$pdir/stdout.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 100); do
-  (exec 3<>"/dev/tcp/127.0.0.1/$xmpp") 2>/dev/null && break
-  sleep 0.1
-done
-say "Prosody (XMPP) on 127.0.0.1:$xmpp with accounts rendezvous, site-a, site-b @localhost"
+  # One account per role (Prosody's file-name encoding: '-' is %2d).
+  for account in rendezvous:rdv-pw site%2da:a-pw site%2db:b-pw; do
+    printf 'return {\n\t["password"] = "%s";\n};\n' "${account#*:}" \
+      >"$pdir/data/localhost/accounts/${account%%:*}.dat"
+  done
+  runas=()
+  if [[ $(id -u) == 0 ]]; then
+    chown -R nobody:nogroup "$pdir"
+    runas=(setpriv --reuid=nobody --regid=nogroup --clear-groups)
+  fi
+  "${runas[@]}" prosody -F --config "$pdir/prosody.cfg.lua" \
+    >"$pdir/stdout.log" 2>&1 &
+  pids+=($!)
+  for _ in $(seq 100); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$xmpp") 2>/dev/null && break
+    sleep 0.1
+  done
+  say "Prosody (XMPP) on 127.0.0.1:$xmpp with accounts rendezvous, site-a, site-b @localhost"
+  domain_a=localhost domain_b=localhost addr_a=127.0.0.1 addr_b=127.0.0.1
+  port_a=$xmpp port_b=$xmpp
+}
+# Two domains joined by s2s over TLS (certificates from a throw-away CA,
+# s2s_secure_auth): the integration tests' harness, run as a process.
+two_domains() {
+  python3 "$root/tests/integration/s2s_harness.py" --ready "$work/xmpp" \
+    --account rendezvous@a.test:rdv-pw --account rendezvous@b.test:rdv-pw \
+    --account site-a@a.test:a-pw --account site-b@b.test:b-pw \
+    a.test b.test >"$work/xmpp.log" 2>&1 &
+  pids+=($!)
+  for _ in $(seq 300); do
+    [[ -e $work/xmpp ]] && break
+    kill -0 "${pids[-1]}" 2>/dev/null || { cat "$work/xmpp.log"; exit 1; }
+    sleep 0.1
+  done
+  read -r domain_a addr_a port_a < <(sed -n 1p "$work/xmpp")
+  read -r domain_b addr_b port_b < <(sed -n 2p "$work/xmpp")
+  say "Prosody a.test on $addr_a:$port_a, b.test on $addr_b:$port_b, joined by s2s (TLS, certificates of a throw-away CA)"
+}
+if [[ $domains == 1 ]]; then one_domain; else two_domains; fi
 
-xmpp_section="[xmpp]
-host = \"127.0.0.1\"
-port = $xmpp
-tls = \"disabled\"   # a loopback test server only: never in production"
+xmpp_section() { # ADDRESS PORT
+  printf '[xmpp]\nhost = "%s"\nport = %s\n' "$1" "$2"
+  echo 'tls = "disabled"   # a loopback test server only: never in production'
+}
 users='[identity]
 plugin = "static-tokens"
 [[identity.users]]
@@ -114,31 +152,44 @@ id = "alice"
 token = "alice-secret"   # DEMO VALUE'
 
 # --- 2. The rendezvous: how the managers find each other ------------------
-cat >"$work/rendezvous.toml" <<EOF
-$xmpp_section
+# One per domain; with two, each pulls the other's members (neighbours).
+start_rendezvous() { # DOMAIN ADDRESS PORT OTHER_DOMAIN
+  local neighbors=""
+  if [[ $1 != "$4" ]]; then
+    neighbors="neighbors = [\"rendezvous@$4/fogbow\"]
+sync_interval_ms = 1000"
+  fi
+  cat >"$work/rendezvous-$1.toml" <<EOF
+$(xmpp_section "$2" "$3")
 [rendezvous]
-jid = "rendezvous@localhost/fogbow"
+jid = "rendezvous@$1/fogbow"
 password = "rdv-pw"
 period_ms = 1000
+$neighbors
 EOF
-"$fogbow" --role=rendezvous --config "$work/rendezvous.toml" \
-  >"$work/rendezvous.log" 2>&1 &
-pids+=($!)
-wait_for "$work/rendezvous.log" "connected to" "${pids[-1]}"
-say "rendezvous@localhost/fogbow connected"
+  "$fogbow" --role=rendezvous --config "$work/rendezvous-$1.toml" \
+    >"$work/rendezvous-$1.log" 2>&1 &
+  pids+=($!)
+  wait_for "$work/rendezvous-$1.log" "connected to" "${pids[-1]}"
+  say "rendezvous@$1/fogbow connected"
+}
+start_rendezvous "$domain_a" "$addr_a" "$port_a" "$domain_b"
+if [[ $domains == 2 ]]; then
+  start_rendezvous "$domain_b" "$addr_b" "$port_b" "$domain_a"
+fi
 
 # --- 3. Site B: a local cloud with room, and its own reverse tunnel -------
 read -r tunnel_low tunnel_high < <(free_range)
 mkdir -p "$work/site-b"
 cat >"$work/site-b/config.toml" <<EOF
-$xmpp_section
+$(xmpp_section "$addr_b" "$port_b")
 [manager.driver]
 kind = "local"
 instances = 4
 [manager.federation]
-jid = "site-b@localhost/fogbow"
+jid = "site-b@$domain_b/fogbow"
 password = "b-pw"
-rendezvous = "rendezvous@localhost/fogbow"
+rendezvous = "rendezvous@$domain_b/fogbow"
 [tunnel]
 ssh_bind = "127.0.0.1"
 ssh_port = 0
@@ -160,14 +211,14 @@ say "site B: manager + tunnel at $url_b, local cloud with room for 4 instances"
 # --- 4. Site A: a local cloud with no room at all -------------------------
 mkdir -p "$work/site-a"
 cat >"$work/site-a/config.toml" <<EOF
-$xmpp_section
+$(xmpp_section "$addr_a" "$port_a")
 [manager.driver]
 kind = "local"
 instances = 0        # A's cloud is full: its orders must go elsewhere
 [manager.federation]
-jid = "site-a@localhost/fogbow"
+jid = "site-a@$domain_a/fogbow"
 password = "a-pw"
-rendezvous = "rendezvous@localhost/fogbow"
+rendezvous = "rendezvous@$domain_a/fogbow"
 $users
 EOF
 (cd "$work/site-a" && exec "$fogbow" --role=manager --config config.toml \
@@ -180,7 +231,7 @@ say "site A: manager at $url_a, local cloud with room for 0 instances"
 export FOGBOW_URL=$url_a FOGBOW_TOKEN=alice-secret
 json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 
-say "A and B find each other through the rendezvous"
+say "A and B find each other through the rendezvous (A asks $domain_a's)"
 for _ in $(seq 100); do
   alive=$("$fogbow" member list --json | json \
     'sum(m["alive"] for m in d["members"])')
@@ -188,7 +239,7 @@ for _ in $(seq 100); do
   sleep 0.2
 done
 step "$fogbow" member list
-step "$fogbow" member quota site-b@localhost
+step "$fogbow" member quota "site-b@$domain_b"
 
 # The instance's boot script: a web page on a private port, published
 # through the tunnel of the site that runs it as the named port "http".

@@ -11,8 +11,17 @@ driver behind a tunnel).
     orders = a.post({"kind": "compute", "count": 30})
     a.wait_orders_fulfilled([o["id"] for o in orders])
 
+Across XMPP domains joined by s2s (s2s_harness.Domains), a rendezvous runs
+on every domain, each pulling the others as neighbours, and each site joins
+its own domain's rendezvous:
+
+    xmpp = Domains(self, ["a.test", "b.test"])
+    fed = Federation(self, xmpp=xmpp)
+    a = fed.site("a", instances=0, domain="a.test")
+    b = fed.site("b", instances=10, domain="b.test")
+
 A site's member id is the bare JID of its manager's account
-(`a@localhost`); remote instance ids are `<cloud id>@<member id>`. Counting
+(`a@localhost`, `a@a.test`); remote instance ids are `<cloud id>@<member id>`. Counting
 instances per site uses each manager's own GET /v1/status ("instances":
 every instance the site's cloud runs, served ones included), because
 served orders are not visible to the provider's local users.
@@ -21,7 +30,8 @@ served orders are not visible to the provider's local users.
 import time
 
 from fogbow_harness import Manager, wait_until
-from xmpp_harness import DOMAIN, alive_ids, members, start_prosody, start_rendezvous
+from xmpp_harness import (DOMAIN, alive_ids, members, start_prosody,
+                          start_rendezvous)
 
 TOKEN = "alice-secret"
 
@@ -29,6 +39,10 @@ TOKEN = "alice-secret"
 # every list within ~6 s, and a loaded 2-core machine (ctest -j2) still
 # never misses five beats in a row.
 RENDEZVOUS_EXTRA = "period_ms = 1000\nmax_lost = 5\n"
+
+# Neighbours pulled every second: a member of one domain is listed on the
+# other within about two seconds.
+SYNC_INTERVAL_MS = 1000
 
 # Orders that fail to be placed are retried quickly, so that "retried when
 # capacity changes" is observable within a test's patience.
@@ -42,7 +56,7 @@ def xmpp_section(prosody):
     # forward timeout under test is [manager.federation] forward_timeout_s.
     return f"""
 [xmpp]
-host = "127.0.0.1"
+host = "{prosody.address}"
 port = {prosody.c2s}
 tls = "disabled"
 request_timeout_ms = 10000
@@ -59,8 +73,8 @@ memory_mb = 100000000
 """
 
 
-def member_id(user):
-    return f"{user}@{DOMAIN}"
+def member_id(user, domain=DOMAIN):
+    return f"{user}@{domain}"
 
 
 def local_part(instance_id):
@@ -76,10 +90,11 @@ def member_of(instance_id):
 class Site(Manager):
     """One federated manager (`--role=manager`, or `all` with a tunnel)."""
 
-    def __init__(self, user, roles="manager", env=None):
+    def __init__(self, user, roles="manager", env=None, domain=DOMAIN):
         super().__init__(roles=roles, env=env)
         self.user = user
-        self.id = member_id(user)
+        self.domain = domain
+        self.id = member_id(user, domain)
         self.jid = self.id
         self.full_jid = f"{self.id}/fogbow"
         self.config = None
@@ -169,23 +184,47 @@ class Site(Manager):
 
 
 class Federation:
-    """Prosody + rendezvous + sites, all stopped by the test's cleanup."""
+    """XMPP server(s) + rendezvous + sites, all stopped by the test's
+    cleanup. Without `xmpp`, one Prosody serving `localhost`; with an
+    s2s_harness.Domains, a rendezvous `rdv@<domain>` per domain, each with
+    the others as neighbours. `self.prosody`/`self.rdv` are the first
+    domain's."""
 
-    def __init__(self, test, rendezvous_extra=RENDEZVOUS_EXTRA):
+    def __init__(self, test, rendezvous_extra=RENDEZVOUS_EXTRA, xmpp=None,
+                 rendezvous_domains=None):
         self.test = test
-        self.prosody = start_prosody(test)
-        self.rdv = start_rendezvous(test, self.prosody, "rdv", rendezvous_extra)
+        if xmpp is None:
+            self.servers = {DOMAIN: start_prosody(test)}
+        else:
+            self.servers = {server.domain: server for server in xmpp}
+        domains = rendezvous_domains or list(self.servers)
+        self.rdvs = {}
+        for domain in domains:
+            others = [f"rdv@{d}/fogbow" for d in domains if d != domain]
+            extra = rendezvous_extra
+            if others:
+                extra += (f"neighbors = {others!r}\n".replace("'", '"')
+                          + f"sync_interval_ms = {SYNC_INTERVAL_MS}\n")
+            self.rdvs[domain] = start_rendezvous(test, self.servers[domain],
+                                                 "rdv", extra)
+        self.domain = domains[0]
+        self.prosody = self.servers[self.domain]
+        self.rdv = self.rdvs[self.domain]
         self.sites = []
 
     def site_config(self, user, instances=10, driver=None, federation="",
                     manager="", extra="", monitor_interval_ms=500,
-                    probe_interval_s=2):
+                    probe_interval_s=2, domain=None):
         """The config of site `user`; `federation` lines go into
         [manager.federation], `manager` lines into [manager], `extra` is
         appended (whole sections). The refresh and probe periods are short
-        by default, so that tests see their effects within seconds."""
+        by default, so that tests see their effects within seconds. The
+        site joins `domain`'s rendezvous (default: the first domain's)."""
         driver = driver or instant_driver(instances)
-        return xmpp_section(self.prosody) + f"""
+        domain = domain or self.domain
+        prosody = self.servers[domain]
+        rendezvous = self.rdvs.get(domain, self.rdv)
+        return xmpp_section(prosody) + f"""
 [manager]
 {MANAGER_EXTRA}
 {manager}
@@ -194,9 +233,9 @@ class Federation:
 {driver}
 
 [manager.federation]
-jid = "{user}@{DOMAIN}/fogbow"
+jid = "{user}@{domain}/fogbow"
 password = "pw-{user}"
-rendezvous = "{self.rdv.jid}"
+rendezvous = "{rendezvous.jid}"
 monitor_interval_ms = {monitor_interval_ms}
 probe_interval_s = {probe_interval_s}
 {federation}
@@ -209,12 +248,16 @@ token = "{TOKEN}"
 {extra}
 """
 
-    def site(self, user, instances=10, env=None, roles="manager", **config):
-        """Starts the manager of site `user` (account created here)."""
-        self.prosody.add_account(user, f"pw-{user}")
-        site = Site(user, roles=roles, env=env)
+    def site(self, user, instances=10, env=None, roles="manager", domain=None,
+             **config):
+        """Starts the manager of site `user` on `domain` (default: the
+        first domain); its account is created here."""
+        domain = domain or self.domain
+        self.servers[domain].add_account(user, f"pw-{user}")
+        site = Site(user, roles=roles, env=env, domain=domain)
         self.test.addCleanup(site.cleanup)
-        site.start_site(self.site_config(user, instances, **config))
+        site.start_site(self.site_config(user, instances, domain=domain,
+                                         **config))
         self.sites.append(site)
         return site
 

@@ -12,9 +12,9 @@ STREAM = ("<?xml version='1.0'?><stream:stream to='{domain}' version='1.0' "
 
 class RawXmppClient:
     def __init__(self, port, user, password, domain="localhost",
-                 resource="java"):
+                 resource="java", host="127.0.0.1"):
         self.domain = domain
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+        self.sock = socket.create_connection((host, port), timeout=10)
         self._start_stream()
         self.next_element()  # <stream:features>
         token = base64.b64encode(f"\0{user}\0{password}".encode()).decode()

@@ -31,18 +31,28 @@ def _encode(part):
     return "".join(c if c.isalnum() else "%%%02x" % ord(c) for c in part)
 
 
-def _port_open(port):
+def _port_open(port, address="127.0.0.1"):
     try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+        with socket.create_connection((address, port), timeout=0.2):
             return True
     except OSError:
         return False
 
 
 class Prosody:
-    def __init__(self):
+    """One Prosody serving one domain (`localhost` by default) on one
+    loopback address. `s2s` is None (no server-to-server), or the global
+    config lines that enable and secure it (see s2s_harness.py), which then
+    listens on port 5269 of `address`. `modules` are enabled besides the
+    usual ones (e.g. "tls")."""
+
+    def __init__(self, domain=DOMAIN, address="127.0.0.1", s2s=None,
+                 c2s=None, modules=()):
         self.dir = tempfile.mkdtemp(prefix="fogbow-prosody-")
-        self.c2s = closed_port()
+        self.domain = domain
+        self.address = address
+        self.c2s = c2s or closed_port()
+        self.s2s = 5269 if s2s is not None else None
         self.process = None
         self._runas = []
         if os.geteuid() == 0:
@@ -51,27 +61,31 @@ class Prosody:
         os.makedirs(os.path.join(self.dir, "data"), exist_ok=True)
         os.makedirs(os.path.join(self.dir, "certs"), exist_ok=True)
         self.config = os.path.join(self.dir, "prosody.cfg.lua")
+        extra = list(modules) + (["dialback"] if s2s is not None else [])
+        extra_modules = "".join(f'; "{m}"' for m in extra)
         with open(self.config, "w") as f:
             f.write(f"""
 pidfile = "{self.dir}/prosody.pid"
 data_path = "{self.dir}/data"
 certificates = "{self.dir}/certs"
 log = {{ {{ levels = {{ min = "info" }}, to = "file", filename = "{self.dir}/prosody.log" }} }}
-interfaces = {{ "127.0.0.1" }}
+interfaces = {{ "{address}" }}
 c2s_ports = {{ {self.c2s} }}
 c2s_direct_tls_ports = {{ }}
-s2s_ports = {{ }}
+s2s_ports = {{ {self.s2s or ""} }}
+s2s_direct_tls_ports = {{ }}
 http_ports = {{ }}
 https_ports = {{ }}
 component_ports = {{ }}
-modules_enabled = {{ "roster"; "saslauth"; "disco"; "ping"; "posix" }}
-modules_disabled = {{ "s2s"; "offline"; "c2s_limits" }}
+modules_enabled = {{ "roster"; "saslauth"; "disco"; "ping"; "posix"{extra_modules} }}
+modules_disabled = {{ {'"s2s"; ' if s2s is None else ""}"offline"; "c2s_limits" }}
 authentication = "internal_plain"
 storage = "internal"
 c2s_require_encryption = false
 allow_unencrypted_plain_auth = true
 limits = {{ c2s = {{ rate = "100mb/s"; burst = "10s" }} }}
-VirtualHost "{DOMAIN}"
+{s2s or ""}
+VirtualHost "{domain}"
 """)
         self._chown()
 
@@ -80,14 +94,19 @@ VirtualHost "{DOMAIN}"
             subprocess.run(["chown", "-R", "nobody:nogroup", self.dir], check=True)
 
     def add_account(self, user, password):
-        """Creates user@localhost (works while Prosody runs, too)."""
-        accounts = os.path.join(self.dir, "data", _encode(DOMAIN), "accounts")
+        """Creates user@domain (works while Prosody runs, too)."""
+        accounts = os.path.join(self.dir, "data", _encode(self.domain),
+                                "accounts")
         os.makedirs(accounts, exist_ok=True)
         path = os.path.join(accounts, _encode(user) + ".dat")
         with open(path, "w") as f:
             f.write('return {\n\t["password"] = "%s";\n};\n' % password)
         self._chown()
-        return f"{user}@{DOMAIN}"
+        return f"{user}@{self.domain}"
+
+    def listening(self):
+        return _port_open(self.c2s, self.address) and (
+            self.s2s is None or _port_open(self.s2s, self.address))
 
     def start(self, timeout=20.0):
         log = open(os.path.join(self.dir, "stdout.log"), "a")
@@ -96,7 +115,7 @@ VirtualHost "{DOMAIN}"
             stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
             start_new_session=True)
         log.close()
-        wait_until(lambda: _port_open(self.c2s) or self.process.poll() is not None,
+        wait_until(lambda: self.listening() or self.process.poll() is not None,
                    timeout=timeout, message="prosody to listen")
         if self.process.poll() is not None:
             raise RuntimeError("prosody exited:\n" + self.log())
@@ -114,7 +133,7 @@ VirtualHost "{DOMAIN}"
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
-        wait_until(lambda: not _port_open(self.c2s), timeout=10,
+        wait_until(lambda: not _port_open(self.c2s, self.address), timeout=10,
                    message="prosody's port to close")
 
     def log(self):
@@ -144,7 +163,7 @@ def start_prosody(test):
 def xmpp_section(prosody):
     return f"""
 [xmpp]
-host = "127.0.0.1"
+host = "{prosody.address}"
 port = {prosody.c2s}
 tls = "disabled"
 request_timeout_ms = 3000
@@ -155,7 +174,7 @@ reconnect_max_ms = 1000
 def rendezvous_config(prosody, user, extra=""):
     return xmpp_section(prosody) + f"""
 [rendezvous]
-jid = "{user}@{DOMAIN}/fogbow"
+jid = "{user}@{prosody.domain}/fogbow"
 password = "pw-{user}"
 {extra}
 """
@@ -167,7 +186,7 @@ def manager_config(prosody, user, rendezvous_jid, extra=""):
 kind = "instant"
 
 [manager.federation]
-jid = "{user}@{DOMAIN}/fogbow"
+jid = "{user}@{prosody.domain}/fogbow"
 password = "pw-{user}"
 rendezvous = "{rendezvous_jid}"
 {extra}
@@ -224,7 +243,7 @@ def start_federated_manager(test, prosody, user, rendezvous_jid, extra="",
     prosody.add_account(user, f"pw-{user}")
     manager = Manager(roles=roles)
     test.addCleanup(manager.cleanup)
-    manager.jid = f"{user}@{DOMAIN}"
+    manager.jid = f"{user}@{prosody.domain}"
     return manager.start(manager_config(prosody, user, rendezvous_jid, extra))
 
 
