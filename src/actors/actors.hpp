@@ -13,6 +13,7 @@
 #include "domain/order.hpp"
 #include "federation/member_policies.hpp"
 #include "federation/prioritization.hpp"
+#include "federation/nof.hpp"
 #include "federation/xml.hpp"
 
 #include <caf/actor.hpp>
@@ -42,8 +43,38 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(fogbow::status_report)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::shared_ptr<std::function<void()>>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(fogbow::fed::balance_table)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(fogbow::fed::debt_table)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<fogbow::usage_record>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(fogbow::fed::exchange_table)
 
 namespace fogbow {
+
+/// The ORDER LISTENER interface: told every change of the stored orders,
+/// after it committed and in commit order.
+using order_listener_actor = caf::typed_actor<
+  /// These orders were inserted or replaced.
+  caf::reacts_to<atom::update, std::vector<order>>,
+  /// The order with this id was removed.
+  caf::reacts_to<atom::erase, std::string>>;
+
+/// The ACCOUNTING interface (actors/accounting.hpp): counts what each
+/// instance uses, per (user, requesting member, providing member), from the
+/// stored orders it is told about: an order counts while it is `fulfilled`
+/// with an instance, from its `fulfilled_at` until the change that ends it
+/// (its `updated_at`). Local orders, remote ones (consumed) and served ones
+/// (donated) alike. Totals are persisted with each instance's "counted up
+/// to" time in one transaction, at every change and every period.
+/// Errors: errc::storage_failure ends the actor (the supervisor then stops
+/// the process; a restart resumes from the last commit).
+using accounting_actor = order_listener_actor::extend<
+  /// Usage up to now of one user ("": every user), one row per (user,
+  /// requesting, providing), ordered by them. Includes the use since the
+  /// last commit of instances still running.
+  caf::replies_to<atom::usage, std::string>::with<std::vector<usage_record>>,
+  /// What this member exchanged with each other member (every user), up to
+  /// now: the input of fed::member_credit.
+  caf::replies_to<atom::exchanges>::with<fed::exchange_table>,
+  /// Internal: the periodic update.
+  caf::reacts_to<atom::account>>;
 
 /// The STORE actor interface: owns the manager's single SQLite connection.
 /// Every reply is sent only after the transaction committed, so whoever
@@ -54,7 +85,10 @@ using store_actor = caf::typed_actor<
   /// Removes the order with this id (no error if it is already gone).
   caf::replies_to<atom::erase, std::string>::with<atom::ok>,
   /// Every stored order, oldest first.
-  caf::replies_to<atom::load>::with<std::vector<order>>>;
+  caf::replies_to<atom::load>::with<std::vector<order>>,
+  /// From now on, tells `listener` every committed change (one listener;
+  /// a later one replaces it).
+  caf::reacts_to<atom::subscribe, order_listener_actor>>;
 
 /// The CLOUD EVENTS interface: what a cloud driver pushes to its
 /// subscriber without being asked.

@@ -65,6 +65,11 @@ FOGBOW_ADD_ATOM(probe, "probe")
 FOGBOW_ADD_ATOM(probe_tick, "probe_tick")
 FOGBOW_ADD_ATOM(balances, "balances")
 FOGBOW_ADD_ATOM(monitor, "monitor")
+// --- accounting ---------------------------------------------------
+FOGBOW_ADD_ATOM(update, "update")
+FOGBOW_ADD_ATOM(usage, "usage")
+FOGBOW_ADD_ATOM(exchanges, "exchanges")
+FOGBOW_ADD_ATOM(account, "account")
 // -- openstack driver ----------------------------------------------
 FOGBOW_ADD_ATOM(poll, "poll")
 FOGBOW_ADD_ATOM(run, "run")

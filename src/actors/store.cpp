@@ -21,6 +21,8 @@ store(store_actor::stateful_pointer<store_state> self,
     [=](atom::put, const std::vector<order>& orders) -> caf::result<atom::ok> {
       try {
         self->state.db->put(orders);
+        if (self->state.listener)
+          self->send(self->state.listener, atom::update_v, orders);
         return atom::ok_v;
       } catch (const store_error& e) {
         return make_error(errc::storage_failure, e.what());
@@ -29,6 +31,8 @@ store(store_actor::stateful_pointer<store_state> self,
     [=](atom::erase, const std::string& id) -> caf::result<atom::ok> {
       try {
         self->state.db->erase(id);
+        if (self->state.listener)
+          self->send(self->state.listener, atom::erase_v, id);
         return atom::ok_v;
       } catch (const store_error& e) {
         return make_error(errc::storage_failure, e.what());
@@ -40,6 +44,9 @@ store(store_actor::stateful_pointer<store_state> self,
       } catch (const store_error& e) {
         return make_error(errc::storage_failure, e.what());
       }
+    },
+    [=](atom::subscribe, order_listener_actor listener) {
+      self->state.listener = std::move(listener);
     },
   };
 }

@@ -18,6 +18,8 @@ struct store_state {
   /// Empty only while spawning, or when opening failed (the actor is then
   /// already quitting).
   std::optional<order_store> db;
+  /// Told every committed change; unset until someone subscribes.
+  order_listener_actor listener;
 };
 
 /// Opens (and migrates) the database at `path`. When that fails the actor

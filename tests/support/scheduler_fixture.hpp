@@ -43,6 +43,7 @@ fake_store(store_actor::stateful_pointer<fake_store_state> self) {
         xs.push_back(o);
       return xs;
     },
+    [](atom::subscribe, const order_listener_actor&) {},
   };
 }
 

@@ -1,10 +1,12 @@
-// The round-robin member picker: sorted order, wrap-around, membership
-// changing between picks.
+// The member pickers: round-robin (sorted order, wrap-around, membership
+// changing between picks) and nof (who owes us most, ties round-robin).
 
 #include "federation/member_policies.hpp"
+#include "federation/nof.hpp"
 
 #include <doctest/doctest.h>
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -56,4 +58,35 @@ TEST_CASE("round-robin: byte order, so upper case sorts first") {
   auto p = make_round_robin_picker();
   CHECK(picks(*p, {"b@x", "B@x", "a@x"}, 3)
         == std::vector<std::string>{"B@x", "a@x", "b@x"});
+}
+
+// -- nof ---------------------------------------------------------------
+
+TEST_CASE("nof picker: the member that owes us most") {
+  auto board = std::make_shared<exchange_board>();
+  // b owes us 50, c 10, d is owed 5 by us.
+  board->publish({{"b@x", {10, 60}}, {"c@x", {0, 10}}, {"d@x", {5, 0}}});
+  auto p = make_nof_picker(board);
+  CHECK(picks(*p, {"c@x", "d@x", "b@x"}, 3)
+        == std::vector<std::string>{"b@x", "b@x", "b@x"});
+  // Without b, c owes most.
+  CHECK(p->pick({"d@x", "c@x"}) == "c@x");
+  // Members with no history stand at 0: below d (we owe d), above c.
+  CHECK(p->pick({"d@x", "new@x"}) == "new@x");
+  CHECK(p->pick({"c@x", "new@x"}) == "c@x");
+}
+
+TEST_CASE("nof picker: ties broken round-robin, no history never crashes") {
+  auto board = std::make_shared<exchange_board>();
+  auto p = make_nof_picker(board);
+  CHECK_FALSE(p->pick({}));
+  CHECK(picks(*p, {"c@x", "a@x", "b@x"}, 4)
+        == std::vector<std::string>{"a@x", "b@x", "c@x", "a@x"});
+  board->publish({{"b@x", {0, 7}}, {"c@x", {0, 7}}});
+  CHECK(picks(*p, {"a@x", "b@x", "c@x"}, 3)
+        == std::vector<std::string>{"b@x", "c@x", "b@x"});
+  // A picker without a board treats every member as new.
+  auto bare = make_nof_picker(nullptr);
+  CHECK(picks(*bare, {"b@x", "a@x"}, 2)
+        == std::vector<std::string>{"a@x", "b@x"});
 }
