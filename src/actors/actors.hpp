@@ -12,8 +12,8 @@
 #include "actors/atoms.hpp"
 #include "domain/order.hpp"
 #include "federation/member_policies.hpp"
-#include "federation/prioritization.hpp"
 #include "federation/nof.hpp"
+#include "federation/prioritization.hpp"
 #include "federation/xml.hpp"
 
 #include <caf/actor.hpp>
@@ -41,7 +41,6 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(fogbow::quota_report)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<fogbow::member_info>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(fogbow::status_report)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::shared_ptr<std::function<void()>>)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(fogbow::fed::balance_table)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(fogbow::fed::debt_table)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<fogbow::usage_record>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(fogbow::fed::exchange_table)
@@ -231,7 +230,7 @@ using order_scheduler_actor =
     /// Accounting, each period: what passed between this member and each
     /// other one, and what we owe each (Network of Favors debts). Feeds
     /// the prioritizer (who preempts whom) and the capacity controller.
-    caf::reacts_to<atom::balances, fed::balance_table, fed::debt_table>>;
+    caf::reacts_to<atom::balances, fed::exchange_table, fed::debt_table>>;
 
 /// How the scheduler takes part in the federation (src/federation/
 /// member_policies.hpp holds the plugin interfaces).

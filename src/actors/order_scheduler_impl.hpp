@@ -141,7 +141,7 @@ void placement_settled(self_ptr self, const std::string& order_id);
 std::optional<instance> preempted_view(self_ptr self, const std::string& member,
                                        const std::string& local_id);
 /// The accounting's period: new debts; the capacity controller learns.
-void on_balances(self_ptr self, fed::balance_table balances,
+void on_balances(self_ptr self, fed::exchange_table balances,
                  fed::debt_table debts);
 
 } // namespace fogbow::scheduler

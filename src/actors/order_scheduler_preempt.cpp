@@ -136,7 +136,7 @@ std::optional<instance> preempted_view(self_ptr self, const std::string& member,
   return inst;
 }
 
-void on_balances(self_ptr self, fed::balance_table balances,
+void on_balances(self_ptr self, fed::exchange_table balances,
                  fed::debt_table debts) {
   auto& st = self->state;
   st.debts = std::move(debts);

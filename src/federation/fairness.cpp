@@ -6,7 +6,7 @@
 
 namespace fogbow::fed {
 
-double fairness_of(const member_balance& b) {
+double fairness_of(const member_exchange& b) {
   return b.donated > 0 ? b.consumed / b.donated : -1.0;
 }
 
@@ -69,11 +69,11 @@ fairness_capacity::max_donated(std::string_view member) const {
   return known ? cap_of(it->second) : cap_of(global_);
 }
 
-void fairness_capacity::update(const balance_table& balances,
+void fairness_capacity::update(const exchange_table& balances,
                                int cloud_instances) {
   std::lock_guard lock{mutex_};
   auto capacity = static_cast<double>(std::max(cloud_instances, 0));
-  member_balance total;
+  member_exchange total;
   for (auto& [member, b] : balances) {
     total.consumed += b.consumed;
     total.donated += b.donated;

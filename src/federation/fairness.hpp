@@ -24,7 +24,7 @@
 namespace fogbow::fed {
 
 /// consumed ÷ donated; −1 (unknown) when nothing was donated.
-double fairness_of(const member_balance& b);
+double fairness_of(const member_exchange& b);
 
 /// One hill climber: the cap of one member (pairwise) or of all (global).
 class hill_climber {
@@ -59,7 +59,7 @@ class fairness_capacity final : public capacity_controller {
 public:
   explicit fairness_capacity(fairness_settings s);
   std::optional<int> max_donated(std::string_view member) const override;
-  void update(const balance_table& balances, int cloud_instances) override;
+  void update(const exchange_table& balances, int cloud_instances) override;
 
 private:
   hill_climber make_climber() const;

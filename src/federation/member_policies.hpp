@@ -51,13 +51,18 @@ std::shared_ptr<const member_validator>
 make_whitelist_validator(std::set<std::string, std::less<>> donate_to,
                          std::set<std::string, std::less<>> receive_from);
 
-/// What this member consumed from and donated to another member, in any
-/// one unit (the accounting uses vCPU·minutes).
-struct member_balance {
-  double consumed = 0;
-  double donated = 0;
+/// What this member and another one exchanged, in vCPU·minutes.
+struct member_exchange {
+  double consumed = 0; ///< used by our users on that member's cloud
+  double donated = 0;  ///< used by its users on our cloud
+  /// consumed − donated: what we owe it (negative: it owes us).
+  double balance() const { return consumed - donated; }
+  friend bool operator==(const member_exchange&,
+                         const member_exchange&) = default;
 };
-using balance_table = std::map<std::string, member_balance, std::less<>>;
+
+/// Member id → exchange; members without any usage are absent.
+using exchange_table = std::map<std::string, member_exchange, std::less<>>;
 
 /// How many instances each member may hold here. Thread-safe.
 class capacity_controller {
@@ -68,7 +73,7 @@ public:
   /// A new accounting period: what passed between us and each member so
   /// far, and the cloud's size in instances. Controllers that do not learn
   /// ignore it.
-  virtual void update(const balance_table& /*balances*/,
+  virtual void update(const exchange_table& /*balances*/,
                       int /*cloud_instances*/) {}
 };
 

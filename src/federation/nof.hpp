@@ -20,18 +20,7 @@ namespace fogbow::fed {
 using ::fogbow::usage_amount;
 using ::fogbow::usage_record;
 
-/// What this member and another one exchanged, in vCPU·minutes.
-struct member_exchange {
-  double consumed = 0; ///< used by our users on that member's cloud
-  double donated = 0;  ///< used by its users on our cloud
-  /// consumed − donated: what we owe it (negative: it owes us).
-  double balance() const { return consumed - donated; }
-  friend bool operator==(const member_exchange&,
-                         const member_exchange&) = default;
-};
-
-/// Member id → exchange; members without any usage are absent.
-using exchange_table = std::map<std::string, member_exchange, std::less<>>;
+// member_exchange and exchange_table: federation/member_policies.hpp.
 
 /// Sums `usage` per other member, seen from member `self`: rows requested
 /// by `self` and provided by m count as consumed from m, rows provided by

@@ -82,7 +82,7 @@ TEST_CASE("fairness capacity: no cap before the first period") {
 TEST_CASE("fairness capacity, pairwise: a free-rider's cap shrinks, a "
           "collaborator keeps the whole cloud") {
   auto c = controller("pairwise");
-  balance_table t{{"free@x", {0, 50}}, {"fair@x", {120, 50}}};
+  exchange_table t{{"free@x", {0, 50}}, {"fair@x", {120, 50}}};
   for (int i = 0; i < 3; ++i)
     c.update(t, 10);
   CHECK(c.max_donated("free@x") == 8);  // 10, then 9, 8
@@ -92,7 +92,7 @@ TEST_CASE("fairness capacity, pairwise: a free-rider's cap shrinks, a "
 
 TEST_CASE("fairness capacity, global: one cap for everyone from the totals") {
   auto c = controller("global");
-  balance_table t{{"free@x", {0, 100}}, {"fair@x", {20, 20}}};
+  exchange_table t{{"free@x", {0, 100}}, {"fair@x", {20, 20}}};
   for (int i = 0; i < 3; ++i)
     c.update(t, 10); // total fairness 20/120 < 0.8: shrinks
   CHECK(c.max_donated("free@x") == 8);
@@ -102,7 +102,7 @@ TEST_CASE("fairness capacity, global: one cap for everyone from the totals") {
 
 TEST_CASE("fairness capacity, two-fold: pairwise once known, global before") {
   auto c = controller("two-fold");
-  balance_table t{
+  exchange_table t{
     {"free@x", {0, 100}}, {"fair@x", {200, 100}}, {"new@x", {5, 0}}};
   for (int i = 0; i < 3; ++i)
     c.update(t, 10);

@@ -429,7 +429,7 @@ struct preemption_fixture : federation_fixture {
     driver_state().max_instances = 3;
     start({}, {}, f);
     set_members({"site-b@x", "site-c@x"});
-    self->send(aut, atom::balances_v, fed::balance_table{},
+    self->send(aut, atom::balances_v, fed::exchange_table{},
                fed::debt_table{{"site-b@x", 100.0}, {"site-c@x", 0.0}});
     run();
     c_old = serve(served_order("c1", "site-c@x")).id;
@@ -513,7 +513,7 @@ TEST_CASE_FIXTURE(federation_fixture,
   driver_state().max_instances = 1;
   start({}, {}, federation());
   set_members({"site-b@x", "site-c@x"});
-  self->send(aut, atom::balances_v, fed::balance_table{},
+  self->send(aut, atom::balances_v, fed::exchange_table{},
              fed::debt_table{{"site-b@x", 100.0}});
   run();
   serve(served_order("c1", "site-c@x"));

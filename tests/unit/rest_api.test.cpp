@@ -183,7 +183,7 @@ fake_scheduler(order_scheduler_actor::pointer, std::shared_ptr<fake_db> db) {
        const std::string&) { return false; },
     [](atom::monitor) {},
     [](atom::probe_tick) {},
-    [](atom::balances, const fed::balance_table&, const fed::debt_table&) {},
+    [](atom::balances, const fed::exchange_table&, const fed::debt_table&) {},
   };
 }
 
