@@ -1077,7 +1077,8 @@ order_scheduler(self_ptr self, store_actor store, cloud_driver_actor driver,
     },
     [self](atom::monitor) { monitor_remote(self); },
     [self](atom::probe_tick) { probe_requesters(self); },
-    [self](atom::balances, fed::exchange_table balances, fed::debt_table debts) {
+    [self](atom::balances, fed::exchange_table balances,
+           fed::debt_table debts) {
       on_balances(self, std::move(balances), std::move(debts));
     },
   };
