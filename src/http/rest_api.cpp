@@ -1,12 +1,11 @@
 #include "http/rest_api.hpp"
 
 #include "actors/errors.hpp"
-#include "http/http_common.hpp"
+#include "http/http_server.hpp"
 #include "http/json_codec.hpp"
 #include "util/log_safe.hpp"
 
 #include <caf/all.hpp>
-#include <httplib.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
@@ -28,7 +27,6 @@ namespace fogbow {
 namespace {
 
 using json = nlohmann::json;
-using handler_response = httplib::Server::HandlerResponse;
 
 enum class resource {
   status,
@@ -91,12 +89,12 @@ std::optional<route> match_route(std::string_view path) {
   return std::nullopt;
 }
 
-void reply(httplib::Response& res, int status, const json& body) {
+void reply(http_response& res, int status, const json& body) {
   res.status = status;
   res.set_content(dump_json(body), "application/json");
 }
 
-void reply_error(httplib::Response& res, const api_error& e) {
+void reply_error(http_response& res, const api_error& e) {
   reply(res, e.http_status, error_to_json(e));
 }
 
@@ -125,8 +123,8 @@ std::shared_ptr<spdlog::logger> http_logger() {
   }
 }
 
-// Bodies of the status codes httplib answers by itself (malformed request,
-// 413 from set_payload_max_length, ...), so that every answer is JSON.
+// Bodies of the status codes the server answers by itself (malformed
+// request, body over the limit, ...), so that every answer is JSON.
 api_error error_for_status(int status, size_t max_body_bytes) {
   switch (status) {
   case 400:
@@ -139,6 +137,11 @@ api_error error_for_status(int status, size_t max_body_bytes) {
               + " bytes"};
   case 414:
     return {414, "uri_too_long", "request target is too long"};
+  case 415:
+    return {415, "unsupported_media_type",
+            "Content-Encoding must be identity (no compression)"};
+  case 500:
+    return {500, "internal", "internal error"};
   default:
     return {status, "http_" + std::to_string(status),
             "request failed with HTTP status " + std::to_string(status)};
@@ -149,14 +152,14 @@ api_error error_for_status(int status, size_t max_body_bytes) {
 
 // One routed, authenticated request.
 struct call {
-  const httplib::Request& req;
+  const http_request& req;
   std::string_view body;
   route target;
   user caller; ///< empty on routes open to anyone
 };
 
-struct rest_api::impl {
-  using handler = void (impl::*)(const call&, httplib::Response&);
+struct rest_api::impl : http_handler {
+  using handler = void (impl::*)(const call&, http_response&);
 
   struct endpoint {
     resource res;
@@ -168,6 +171,13 @@ struct rest_api::impl {
 
   static const std::array<endpoint, 19> endpoints;
 
+  /// What admit() found, for serve().
+  struct admitted {
+    const endpoint* ep;
+    route target;
+    user caller;
+  };
+
   caf::actor_system& sys;
   order_scheduler_actor scheduler;
   std::shared_ptr<const identity_plugin> identity;
@@ -175,10 +185,10 @@ struct rest_api::impl {
   rest_api_config cfg;
   order_limits limits;
   std::shared_ptr<spdlog::logger> log = http_logger();
-  httplib::Server server;
   std::mutex lifecycle; ///< serialises start() and stop()
-  listen_thread listening;
   bool started = false;
+  bool running = false;
+  http_server server; ///< last: stopped before the rest goes
 
   impl(caf::actor_system& sys, order_scheduler_actor scheduler,
        std::shared_ptr<const identity_plugin> identity,
@@ -186,119 +196,100 @@ struct rest_api::impl {
        rest_api_config cfg)
       : sys(sys), scheduler(std::move(scheduler)),
         identity(std::move(identity)), authorization(std::move(authorization)),
-        cfg(std::move(cfg)) {
+        cfg(std::move(cfg)), server(server_config(this->cfg), *this) {
     limits.max_count = this->cfg.max_count;
-    install();
   }
 
-  void install() {
-    configure_server(server, cfg.threads, cfg.max_body_bytes);
-    server.set_tcp_nodelay(true);
-    server.set_pre_routing_handler(
-      [this](const httplib::Request& req, httplib::Response& res) {
-        return pre_route(req, res);
-      });
-    // Requests with a body arrive here; the rest were answered in pre_route.
-    // The catch-all pattern is safe for std::regex's recursive matcher
-    // because httplib refuses targets over 8 KiB before routing.
-    auto with_body = [this](const httplib::Request& req, httplib::Response& res,
-                            const httplib::ContentReader& read) {
-      read_and_dispatch(req, res, read);
-    };
-    server.Post(".*", with_body);
-    server.Put(".*", with_body);
-    server.Patch(".*", with_body);
-    server.Delete(".*", with_body);
-    server.set_error_handler(httplib::Server::HandlerWithResponse(
-      [this](const httplib::Request&, httplib::Response& res) {
-        if (!res.body.empty())
-          return handler_response::Unhandled; // already ours, already JSON
-        reply_error(res, error_for_status(res.status, cfg.max_body_bytes));
-        return handler_response::Handled;
-      }));
-    server.set_logger(
-      [this](const httplib::Request& req, const httplib::Response& res) {
-        // The arguments are escaped before spdlog looks at the level:
-        // spare that work on every request when nobody reads it.
-        if (!log->should_log(spdlog::level::debug))
-          return;
-        log->debug("{} {} {} -> {} ({} bytes)", req.remote_addr,
-                   log_safe(req.method), log_safe(req.target), res.status,
-                   res.body.size());
-      });
+  ~impl() override { server.stop(); }
+
+  impl(const impl&) = delete;
+  impl& operator=(const impl&) = delete;
+
+  static http_server_config server_config(const rest_api_config& cfg) {
+    http_server_config out;
+    out.bind_address = cfg.bind_address;
+    out.port = cfg.port;
+    out.listen_backlog = cfg.listen_backlog;
+    out.threads = cfg.threads;
+    out.max_body_bytes = cfg.max_body_bytes;
+    out.transport = cfg.transport;
+    out.name = "REST API";
+    return out;
   }
 
-  // Runs before httplib reads a body. Answers every request that has none:
-  // httplib 0.11 would wait for the peer to close on a POST without
-  // Content-Length, and would read a GET's body as the next request.
-  handler_response pre_route(const httplib::Request& req,
-                             httplib::Response& res) {
-    bool chunked = req.has_header("Transfer-Encoding");
-    bool has_length = req.has_header("Content-Length");
-    bool has_body =
-      chunked || (has_length && req.get_header_value("Content-Length") != "0");
-    // Checked before reading, which also keeps httplib's form and
-    // multipart parsers away from the body.
-    if (has_body && req.has_header("Content-Type")
-        && !is_json_content_type(req.get_header_value("Content-Type"))) {
-      res.set_header("Connection", "close"); // the body stays unread
+  // --- http_handler ---------------------------------------------------------
+
+  // Before the body: its Content-Type, the route, the method, the token.
+  std::optional<http_response> admit(http_request& req) override {
+    http_response res;
+    if (req.has_body && req.has_header("Content-Type")
+        && !is_json_content_type(req.header("Content-Type"))) {
       reply_error(res, {415, "unsupported_media_type",
                         "Content-Type must be application/json"});
-      return handler_response::Handled;
+      return res;
     }
-    bool body_is_read = req.method == "POST" || req.method == "PUT"
-                        || req.method == "PATCH" || req.method == "DELETE";
-    if ((chunked || has_length) && body_is_read)
-      return handler_response::Unhandled;
-    if (has_body)
-      res.set_header("Connection", "close");
-    dispatch(req, {}, res);
-    return handler_response::Handled;
+    if (!guarded(req, res, [&] { return admit_route(req, res); }))
+      return res;
+    return std::nullopt;
   }
 
-  // httplib bounds only a Content-Length (set_payload_max_length); chunked
-  // bodies and inflated gzip would grow without limit, so the body is read
-  // through this receiver, which stops at max_body_bytes.
-  void read_and_dispatch(const httplib::Request& req, httplib::Response& res,
-                         const httplib::ContentReader& read) {
-    std::string body;
-    bool too_large = false;
-    bool ok = read([&](const char* data, size_t n) {
-      too_large = body.size() + n > cfg.max_body_bytes;
-      if (!too_large)
-        body.append(data, n);
-      return !too_large;
+  http_response serve(http_request& req) override {
+    http_response res;
+    guarded(req, res, [&] {
+      auto& a = std::any_cast<admitted&>(req.context);
+      call c{req, req.body, std::move(a.target), std::move(a.caller)};
+      (this->*a.ep->fn)(c, res);
+      return true;
     });
-    if (!ok) {
-      res.set_header("Connection", "close"); // the rest of the body is unread
-      // httplib leaves its verdict (400, 413, 415) in res.status.
-      int status = too_large ? 413 : std::max(res.status, 400);
-      return reply_error(res, error_for_status(status, cfg.max_body_bytes));
-    }
-    dispatch(req, body, res);
+    return res;
   }
 
-  // Never throws: whatever escapes becomes a JSON 500 with a generic message.
-  void dispatch(const httplib::Request& req, std::string_view body,
-                httplib::Response& res) noexcept {
+  http_response error_response(int status) override {
+    http_response res;
+    reply_error(res, error_for_status(status, cfg.max_body_bytes));
+    return res;
+  }
+
+  void completed(const http_request& req, int status,
+                 std::size_t bytes) noexcept override {
+    // The arguments are escaped before spdlog looks at the level: spare
+    // that work on every request when nobody reads it.
+    if (!log->should_log(spdlog::level::debug))
+      return;
     try {
-      route_request(req, body, res);
+      log->debug("{} {} {} -> {} ({} bytes)", req.remote_address,
+                 log_safe(req.method), log_safe(req.path), status, bytes);
+    } catch (...) {
+    }
+  }
+
+  // Runs `step`; whatever escapes becomes a JSON 500 with a generic
+  // message (and false).
+  template <class Step>
+  bool guarded(const http_request& req, http_response& res,
+               Step step) noexcept {
+    try {
+      return step();
     } catch (const std::exception& e) {
       log->error("{} {}: unexpected exception: {}", log_safe(req.method),
-                 log_safe(req.target), log_safe(e.what()));
-      reply_error(res, {500, "internal", "internal error"});
+                 log_safe(req.path), log_safe(e.what()));
     } catch (...) {
       log->error("{} {}: unexpected exception", log_safe(req.method),
-                 log_safe(req.target));
-      reply_error(res, {500, "internal", "internal error"});
+                 log_safe(req.path));
     }
+    res = {};
+    reply_error(res, {500, "internal", "internal error"});
+    return false;
   }
 
-  void route_request(const httplib::Request& req, std::string_view body,
-                     httplib::Response& res) {
+  // Finds the endpoint and the caller; false with the answer in `res`
+  // (404, 405, 401, 403) when there is none.
+  bool admit_route(http_request& req, http_response& res) {
     auto r = match_route(req.path);
-    if (!r)
-      return reply_error(res, {404, "not_found", "no such resource"});
+    if (!r) {
+      reply_error(res, {404, "not_found", "no such resource"});
+      return false;
+    }
     std::string_view method = req.method;
     if (method == "HEAD")
       method = "GET";
@@ -316,35 +307,39 @@ struct rest_api::impl {
     }
     if (!ep) {
       res.set_header("Allow", allow);
-      return reply_error(
-        res, {405, "method_not_allowed",
-              req.method + " is not allowed here; allowed: " + allow});
+      reply_error(res,
+                  {405, "method_not_allowed",
+                   req.method + " is not allowed here; allowed: " + allow});
+      return false;
     }
-    call c{req, body, std::move(*r), {}};
+    admitted a{ep, std::move(*r), {}};
     if (!ep->action.empty()) {
       auto u = authenticate(req, res);
       if (!u)
-        return;
-      if (!authorization->is_authorized(*u, ep->action))
-        return reply_error(
+        return false;
+      if (!authorization->is_authorized(*u, ep->action)) {
+        reply_error(
           res, {403, "forbidden",
                 "user '" + u->id + "' may not " + std::string{ep->action}});
-      c.caller = std::move(*u);
+        return false;
+      }
+      a.caller = std::move(*u);
     }
-    (this->*ep->fn)(c, res);
+    req.context = std::move(a);
+    return true;
   }
 
   // Answers 401 itself when there is no valid token.
-  std::optional<user> authenticate(const httplib::Request& req,
-                                   httplib::Response& res) {
-    auto n = req.get_header_value_count("X-Auth-Token");
+  std::optional<user> authenticate(const http_request& req,
+                                   http_response& res) {
+    auto n = req.header_count("X-Auth-Token");
     if (n != 1) {
       reply_error(res, {401, "unauthorized",
                         n == 0 ? "missing X-Auth-Token header"
                                : "more than one X-Auth-Token header"});
       return std::nullopt;
     }
-    auto u = identity->authenticate(req.get_header_value("X-Auth-Token"));
+    auto u = identity->authenticate(req.header("X-Auth-Token"));
     if (!u)
       reply_error(res, {401, "unauthorized", "invalid token"});
     return u;
@@ -392,7 +387,7 @@ struct rest_api::impl {
   // One blocking request to the scheduler; `on_reply` gets the reply, an
   // error becomes the matching JSON error answer.
   template <class OnReply, class... Ts>
-  void ask(httplib::Response& res, OnReply on_reply, Ts&&... xs) {
+  void ask(http_response& res, OnReply on_reply, Ts&&... xs) {
     caf::scoped_actor self{sys};
     self->request(scheduler, cfg.actor_timeout, std::forward<Ts>(xs)...)
       .receive(on_reply,
@@ -407,7 +402,7 @@ struct rest_api::impl {
     return out;
   }
 
-  void get_status(const call&, httplib::Response& res) {
+  void get_status(const call&, http_response& res) {
     ask(
       res,
       [&](const status_report& s) {
@@ -417,7 +412,7 @@ struct rest_api::impl {
       atom::status_v);
   }
 
-  void create_orders(const call& c, httplib::Response& res) {
+  void create_orders(const call& c, http_response& res) {
     if (!c.req.has_header("Content-Length")
         && !c.req.has_header("Transfer-Encoding"))
       return reply_error(res,
@@ -437,7 +432,7 @@ struct rest_api::impl {
       atom::create_v, std::move(request.prototype), request.count);
   }
 
-  void list_orders(const call& c, httplib::Response& res) {
+  void list_orders(const call& c, http_response& res) {
     ask(
       res,
       [&](const std::vector<order>& os) {
@@ -446,13 +441,13 @@ struct rest_api::impl {
       atom::list_v, c.caller.id);
   }
 
-  void get_order(const call& c, httplib::Response& res) {
+  void get_order(const call& c, http_response& res) {
     ask(
       res, [&](const order& o) { reply(res, 200, order_to_json(o)); },
       atom::get_v, c.caller.id, c.target.id);
   }
 
-  void delete_order(const call& c, httplib::Response& res) {
+  void delete_order(const call& c, http_response& res) {
     ask(
       res, [&](const order& o) { reply(res, 200, order_to_json(o)); },
       atom::erase_v, c.caller.id, c.target.id);
@@ -509,7 +504,7 @@ struct rest_api::impl {
     return "instances";
   }
 
-  void list_instances(const call& c, httplib::Response& res) {
+  void list_instances(const call& c, http_response& res) {
     auto kind = c.target.kind;
     ask(
       res,
@@ -522,7 +517,7 @@ struct rest_api::impl {
 
   // The scheduler finds an instance of any kind; under another kind's
   // path it does not exist.
-  std::optional<instance> find_instance(const call& c, httplib::Response& res) {
+  std::optional<instance> find_instance(const call& c, http_response& res) {
     std::optional<instance> found;
     ask(
       res,
@@ -538,12 +533,12 @@ struct rest_api::impl {
     return found;
   }
 
-  void get_instance(const call& c, httplib::Response& res) {
+  void get_instance(const call& c, http_response& res) {
     if (auto x = find_instance(c, res))
       reply(res, 200, instances_to_json(x->kind, {*x})[0]);
   }
 
-  void delete_instance(const call& c, httplib::Response& res) {
+  void delete_instance(const call& c, http_response& res) {
     if (!find_instance(c, res))
       return;
     ask(
@@ -551,7 +546,7 @@ struct rest_api::impl {
       c.caller.id, c.target.id);
   }
 
-  void list_members(const call&, httplib::Response& res) {
+  void list_members(const call&, http_response& res) {
     auto on_reply = [&](const std::vector<member_info>& ms) {
       reply(res, 200, json{{"members", array_of(ms, member_to_json)}});
     };
@@ -566,7 +561,7 @@ struct rest_api::impl {
       });
   }
 
-  void get_quota(const call& c, httplib::Response& res) {
+  void get_quota(const call& c, http_response& res) {
     ask(
       res, [&](const quota_report& q) { reply(res, 200, quota_to_json(q)); },
       atom::quota_v, c.caller.id, c.target.id);
@@ -623,24 +618,22 @@ int rest_api::start() {
   std::lock_guard guard{impl_->lifecycle};
   if (impl_->started)
     throw std::logic_error("rest_api::start called twice");
-  auto& cfg = impl_->cfg;
-  auto& listening = impl_->listening;
-  int port = listening.start(impl_->server, cfg.bind_address, cfg.port,
-                             cfg.listen_backlog, "");
   impl_->started = true;
-  if (listening.returned()) {
-    listening.join();
-    throw std::runtime_error("cannot serve on " + cfg.bind_address + ":"
-                             + std::to_string(port));
-  }
-  impl_->log->info("REST API listening on {}:{}", cfg.bind_address, port);
+  int port = impl_->server.start();
+  impl_->running = true;
+  impl_->log->info("REST API listening on {}:{}{}", impl_->cfg.bind_address,
+                   port,
+                   impl_->cfg.transport.tls_cert_pem.empty() ? ""
+                                                             : " (HTTPS)");
   return port;
 }
 
 void rest_api::stop() {
   std::lock_guard guard{impl_->lifecycle};
-  if (!impl_->listening.stop(impl_->server))
+  if (!impl_->running)
     return;
+  impl_->server.stop();
+  impl_->running = false;
   impl_->log->info("REST API stopped");
 }
 

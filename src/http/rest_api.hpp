@@ -1,12 +1,13 @@
 // The REST API of a manager (`/v1/...`, JSON, `X-Auth-Token`). Each request
 // becomes one typed request to the order scheduler with a timeout; the
-// server holds no state of its own. httplib and CAF's blocking API stay in
-// rest_api.cpp.
+// server holds no state of its own. CAF's blocking API stays in
+// rest_api.cpp; the transport is http_server.
 #pragma once
 
 #include "actors/actors.hpp"
 #include "auth/authorization.hpp"
 #include "auth/identity.hpp"
+#include "http/http_server.hpp"
 
 #include <caf/fwd.hpp>
 
@@ -27,6 +28,8 @@ struct rest_api_config {
   size_t max_body_bytes = 1 << 20;
   int threads = 8;                ///< concurrent requests
   int listen_backlog = 1024;      ///< connections queued before accept
+  /// Deadlines, connection limits and TLS.
+  http_transport_config transport;
   std::vector<std::string> roles; ///< shown by GET /v1/status
   /// When set, GET /v1/computes adds `ssh_public_address` and
   /// `extra_ports` read from the tunnel (null/{} when it has none).

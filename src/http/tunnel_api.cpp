@@ -1,12 +1,11 @@
 #include "http/tunnel_api.hpp"
 
 #include "actors/errors.hpp"
-#include "http/http_common.hpp"
+#include "http/http_server.hpp"
 #include "util/encoding.hpp"
 #include "util/log_safe.hpp"
 
 #include <caf/all.hpp>
-#include <httplib.h>
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
@@ -20,9 +19,24 @@ namespace {
 
 using json = nlohmann::json;
 
-void text(httplib::Response& res, int status, const std::string& body) {
+void text(http_response& res, int status, const std::string& body) {
   res.status = status;
   res.set_content(body, "text/plain");
+}
+
+std::string_view status_text(int status) {
+  switch (status) {
+  case 413:
+    return "Request body too large";
+  case 414:
+    return "Request target too long";
+  case 415:
+    return "Content-Encoding must be identity";
+  case 500:
+    return "Internal error";
+  default:
+    return "Bad request";
+  }
 }
 
 std::vector<std::string> segments(const std::string& path) {
@@ -40,48 +54,76 @@ std::vector<std::string> segments(const std::string& path) {
 
 } // namespace
 
-struct tunnel_api::impl {
+struct tunnel_api::impl : http_handler {
   caf::actor_system& sys;
   tunnel_allocator_actor allocator;
   tunnel_api_config cfg;
-  httplib::Server server;
-  listen_thread listening;
   std::mutex lifecycle;
+  http_server server; ///< last: stopped before the rest goes
+
+  enum class who { nobody, manager, instance };
 
   impl(caf::actor_system& sys, tunnel_allocator_actor allocator,
        tunnel_api_config cfg)
-      : sys(sys), allocator(std::move(allocator)), cfg(std::move(cfg)) {
-    configure_server(server, this->cfg.threads, std::size_t{64} * 1024);
-    auto handler = [this](const httplib::Request& req, httplib::Response& res) {
-      try {
-        route(req, res);
-      } catch (const std::exception& e) {
-        spdlog::error("tunnel api: {} {}: {}", log_safe(req.method),
-                      log_safe(req.path), log_safe(e.what()));
-        text(res, 500, "Internal error");
-      }
-    };
-    // httplib 0.11 waits for the peer to close on a POST without
-    // Content-Length (what `curl -X POST` sends): answer those at once.
-    server.set_pre_routing_handler(
-      [handler](const httplib::Request& req, httplib::Response& res) {
-        if (req.has_header("Content-Length")
-            || req.has_header("Transfer-Encoding"))
-          return httplib::Server::HandlerResponse::Unhandled;
-        handler(req, res);
-        return httplib::Server::HandlerResponse::Handled;
-      });
-    server.Get(".*", handler);
-    server.Post(".*", handler);
-    server.Delete(".*", handler);
-    server.Put(".*", handler);
+      : sys(sys), allocator(std::move(allocator)), cfg(std::move(cfg)),
+        server(server_config(this->cfg), *this) {}
+
+  ~impl() override { server.stop(); }
+
+  impl(const impl&) = delete;
+  impl& operator=(const impl&) = delete;
+
+  static http_server_config server_config(const tunnel_api_config& cfg) {
+    http_server_config out;
+    out.bind_address = cfg.bind_address;
+    out.port = cfg.port;
+    out.listen_backlog = cfg.listen_backlog;
+    out.threads = cfg.threads;
+    out.max_body_bytes = std::size_t{64} * 1024;
+    out.transport = cfg.transport;
+    out.name = "tunnel API";
+    return out;
+  }
+
+  // Routes and authenticates before the body; the caller goes to serve().
+  std::optional<http_response> admit(http_request& req) override {
+    http_response res;
+    try {
+      auto caller = admit_route(req, res);
+      if (!caller)
+        return res;
+      req.context = *caller;
+      return std::nullopt;
+    } catch (const std::exception& e) {
+      spdlog::error("tunnel api: {} {}: {}", log_safe(req.method),
+                    log_safe(req.path), log_safe(e.what()));
+      return error_response(500);
+    }
+  }
+
+  http_response serve(http_request& req) override {
+    http_response res;
+    try {
+      route(req, std::any_cast<who>(req.context), res);
+    } catch (const std::exception& e) {
+      spdlog::error("tunnel api: {} {}: {}", log_safe(req.method),
+                    log_safe(req.path), log_safe(e.what()));
+      return error_response(500);
+    }
+    return res;
+  }
+
+  http_response error_response(int status) override {
+    http_response res;
+    text(res, status, std::string{status_text(status)});
+    return res;
   }
 
   /// The secret the request carries (X-Auth-Token or Basic password).
-  std::optional<std::string> credential(const httplib::Request& req) {
+  std::optional<std::string> credential(const http_request& req) {
     if (req.has_header("X-Auth-Token"))
-      return req.get_header_value("X-Auth-Token");
-    auto auth = req.get_header_value("Authorization");
+      return req.header("X-Auth-Token");
+    auto auth = req.header("Authorization");
     if (auth.rfind("Basic ", 0) == 0) {
       auto decoded = base64_decode(auth.substr(6));
       auto colon = decoded.find(':');
@@ -92,7 +134,7 @@ struct tunnel_api::impl {
   }
 
   template <class T, class... Ts>
-  std::optional<T> ask(httplib::Response& res, caf::error* err, Ts&&... xs) {
+  std::optional<T> ask(http_response& res, caf::error* err, Ts&&... xs) {
     std::optional<T> out;
     caf::scoped_actor self{sys};
     self->request(allocator, cfg.actor_timeout, std::forward<Ts>(xs)...)
@@ -106,7 +148,7 @@ struct tunnel_api::impl {
     return out;
   }
 
-  void fail(httplib::Response& res, const caf::error& e) {
+  void fail(http_response& res, const caf::error& e) {
     switch (code_of(e)) {
     case errc::not_found:
       return text(res, 404, message_of(e));
@@ -129,10 +171,8 @@ struct tunnel_api::impl {
     text(res, 503, "tunnel allocator unavailable: " + message_of(e));
   }
 
-  enum class who { nobody, manager, instance };
-
   /// Manager, the instance of `token`'s family, or nobody (401/403 sent).
-  who authorize(const httplib::Request& req, httplib::Response& res,
+  who authorize(const http_request& req, http_response& res,
                 const std::string& token) {
     auto secret = credential(req);
     if (!secret || secret->empty()) {
@@ -163,7 +203,31 @@ struct tunnel_api::impl {
     return std::to_string(port) + ":" + std::to_string(cfg.ssh_port);
   }
 
-  void route(const httplib::Request& req, httplib::Response& res) {
+  /// Who asks, once the path is known: nullopt with the answer in `res`
+  /// (404, 400, 401, 403) when the request goes no further.
+  std::optional<who> admit_route(const http_request& req, http_response& res) {
+    auto seg = segments(req.path);
+    if (seg.size() == 1 && seg[0] == "hostkey" && req.method == "GET")
+      return who::nobody; // open to anyone
+    if (seg.size() == 1 && seg[0] == "informations" && req.method == "GET") {
+      auto caller = authorize(req, res, {});
+      if (caller == who::nobody)
+        return std::nullopt;
+      return caller;
+    }
+    if (seg.size() < 2 || seg.size() > 3 || seg[0] != "token" || seg[1].empty()) {
+      text(res, seg.size() >= 1 && seg[0] == "token" ? 400 : 404,
+           seg.size() >= 1 && seg[0] == "token" ? "token id missing"
+                                                : "no such resource");
+      return std::nullopt;
+    }
+    auto caller = authorize(req, res, seg[1]);
+    if (caller == who::nobody)
+      return std::nullopt;
+    return caller;
+  }
+
+  void route(const http_request& req, who caller, http_response& res) {
     auto seg = segments(req.path);
     const auto& m = req.method;
     if (seg.size() == 1 && seg[0] == "hostkey" && m == "GET") {
@@ -173,8 +237,8 @@ struct tunnel_api::impl {
                                           : cfg.host_key.substr(sp + 1));
     }
     if (seg.size() == 1 && seg[0] == "informations" && m == "GET") {
-      if (authorize(req, res, {}) != who::manager)
-        return;
+      if (caller != who::manager)
+        return text(res, 403, "only the manager may do this");
       auto list =
         ask<std::vector<tunnel_token_info>>(res, nullptr, atom::list_v);
       if (!list)
@@ -188,14 +252,9 @@ struct tunnel_api::impl {
       res.status = 200;
       return res.set_content(out.dump(), "application/json");
     }
-    if (seg.size() < 2 || seg.size() > 3 || seg[0] != "token" || seg[1].empty())
-      return text(res, seg.size() >= 1 && seg[0] == "token" ? 400 : 404,
-                  seg.size() >= 1 && seg[0] == "token" ? "token id missing"
-                                                       : "no such resource");
+    if (seg.size() < 2 || seg[0] != "token")
+      return text(res, 405, "");
     const auto& id = seg[1];
-    auto caller = authorize(req, res, id);
-    if (caller == who::nobody)
-      return;
     if (seg.size() == 2 && m == "POST") {
       std::string secret;
       if (caller == who::manager && !req.body.empty()) {
@@ -281,14 +340,12 @@ tunnel_api::~tunnel_api() {
 
 int tunnel_api::start() {
   std::lock_guard guard{impl_->lifecycle};
-  auto& cfg = impl_->cfg;
-  return impl_->listening.start(impl_->server, cfg.bind_address, cfg.port,
-                                cfg.listen_backlog, "tunnel API ");
+  return impl_->server.start();
 }
 
 void tunnel_api::stop() {
   std::lock_guard guard{impl_->lifecycle};
-  impl_->listening.stop(impl_->server);
+  impl_->server.stop();
 }
 
 } // namespace fogbow

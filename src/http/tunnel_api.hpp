@@ -21,6 +21,7 @@
 #pragma once
 
 #include "actors/actors.hpp"
+#include "http/http_server.hpp"
 
 #include <caf/fwd.hpp>
 
@@ -43,6 +44,8 @@ struct tunnel_api_config {
   std::chrono::milliseconds actor_timeout{5000};
   int threads = 8;
   int listen_backlog = 1024; ///< connections queued before accept
+  /// Deadlines, connection limits and TLS.
+  http_transport_config transport;
 };
 
 class tunnel_api {
