@@ -105,8 +105,10 @@ int run_with_xmpp(caf::actor_system& sys, const fogbow::fogbow_config& config,
         manager->enable_federation(manager_bridge->handle());
       }
       int port = manager->start();
-      spdlog::info("manager {} listening on http://{}:{}",
-                   config.manager.member_id, config.http.bind, port);
+      spdlog::info("manager {} listening on {}://{}:{}",
+                   config.manager.member_id,
+                   config.http.tls_cert.empty() ? "http" : "https",
+                   config.http.bind, port);
     }
     std::atomic<int> got_signal = 0;
     std::thread waiter([&] {
@@ -283,8 +285,10 @@ int main(int argc, char** argv) {
       if (roles.count("manager")) {
         manager.emplace(sys, config, data_dir, role_list);
         int port = manager->start();
-        spdlog::info("manager {} listening on http://{}:{}",
-                     config.manager.member_id, config.http.bind, port);
+        spdlog::info("manager {} listening on {}://{}:{}",
+                     config.manager.member_id,
+                     config.http.tls_cert.empty() ? "http" : "https",
+                     config.http.bind, port);
       }
       int sig = 0;
       sigwait(&stop_signals, &sig);

@@ -39,6 +39,7 @@ struct global_options {
   std::string token;
   bool json_output = false;
   int timeout_s = 10;
+  std::string cacert; ///< PEM CAs for an https:// manager; "": the system's
 };
 
 /// Ids go into the path; anything outside the unreserved set is escaped so
@@ -65,7 +66,11 @@ std::string transport_error_message(const http_result& r,
            + " s (see --timeout).";
   case transport_failure::tls:
     return "error: TLS with the manager at " + g.url + " failed ("
-           + r.transport_error + ").";
+           + r.transport_error + "): its certificate is not signed by "
+           + (g.cacert.empty() ? std::string{"a CA this system trusts"}
+                               : "the CA in " + g.cacert)
+           + ", or the host name does not match it. Set --cacert or "
+             "FOGBOW_CACERT to the CA that signed it.";
   default:
     return "error: request to the manager at " + g.url + " failed ("
            + r.transport_error + ").";
@@ -76,8 +81,8 @@ std::string transport_error_message(const http_result& r,
 /// body). Prints the reason and throws command_failed on any failure.
 json call(const global_options& g, std::string_view method,
           const std::string& path, const json* body = nullptr) {
-  auto client =
-    http_client::to(g.url, {std::chrono::seconds{g.timeout_s}, true, {}});
+  auto client = http_client::to(
+    g.url, {std::chrono::seconds{g.timeout_s}, true, {}, g.cacert});
   if (!client) {
     std::cerr << "error: invalid --url '" << g.url
               << "': expected http://HOST[:PORT] or https://HOST[:PORT]\n";
@@ -381,6 +386,11 @@ int run_client(int argc, char** argv) {
     ->capture_default_str();
   app.add_option("--token", g.token, "Authentication token")
     ->envname("FOGBOW_TOKEN");
+  app.add_option("--cacert", g.cacert,
+                 "PEM file of the CA that signed an https:// manager's "
+                 "certificate (default: the system's CAs)")
+    ->envname("FOGBOW_CACERT")
+    ->check(CLI::ExistingFile);
   app.add_flag("--json", g.json_output, "Print the server's JSON");
   app.add_option("--timeout", g.timeout_s, "Seconds to wait for the manager")
     ->check(CLI::Range(1, 3600))

@@ -55,6 +55,8 @@ http_result http_client::request(std::string_view method,
   cli.set_read_timeout(options_.timeout);
   cli.set_write_timeout(options_.timeout);
   cli.enable_server_certificate_verification(options_.verify_tls);
+  if (!options_.ca_cert_file.empty())
+    cli.set_ca_cert_path(options_.ca_cert_file.c_str());
   httplib::Headers hs{{"Accept", "application/json"}};
   for (auto& [k, v] : options_.default_headers)
     hs.emplace(k, v);

@@ -23,6 +23,9 @@ struct http_options {
   std::chrono::milliseconds timeout{30000};
   bool verify_tls = true;
   http_headers default_headers; ///< sent with every request
+  /// PEM file of the CAs that https:// servers are checked against;
+  /// empty: the system's CAs.
+  std::string ca_cert_file;
 };
 
 /// Why a request got no answer at all.

@@ -41,9 +41,6 @@ const string_rule keystone_url{
   is_http_url, "must be an http:// or https:// URL (Keystone v3, e.g. "
                "http://127.0.0.1:5000/v3)"};
 const string_rule http_or_https_url{is_http_url, "must be an http(s) URL"};
-const string_rule plain_http_url{
-  [](const std::string& s) { return s.starts_with("http://"); },
-  "must be an http:// URL"};
 const string_rule full_jid{is_full_jid, "must be a full JID like "
                                         "\"user@xmpp.example/fogbow\""};
 /// A bare JID "user@domain": one '@' with text on both sides, no resource.
@@ -380,7 +377,7 @@ const section_spec<manager_tunnel_settings> manager_tunnel_spec{
     0,
     0,
     {},
-    &plain_http_url,
+    &http_or_https_url,
     nullptr,
     "\"http://127.0.0.1:2223\""},
    {"secret",
@@ -585,7 +582,41 @@ const section_spec<http_settings> http_spec{
     "Connections the kernel queues before they are accepted (listen "
     "backlog), for this API and the tunnel's HTTP API; capped by "
     "net.core.somaxconn.",
-    1, 65535}}};
+    1, 65535},
+   {"header_timeout_s", &http_settings::header_timeout_s,
+    "Time a client has to send a request's headers (from connecting, or "
+    "from the previous answer on a kept-alive connection); then the "
+    "connection is closed. For this API and the tunnel's HTTP API.",
+    1, 3600},
+   {"idle_timeout_s", &http_settings::idle_timeout_s,
+    "A connection with no traffic for this long is closed (both APIs).", 1,
+    86400},
+   {"max_connections", &http_settings::max_connections,
+    "Most open connections (each API); more are closed when accepted.", 1,
+    1000000},
+   {"max_connections_per_address", &http_settings::max_connections_per_address,
+    "Most open connections from one IP address (each API); 0 = no limit.",
+    0, 1000000},
+   {"tls_cert",
+    &http_settings::tls_cert,
+    "PEM certificate (chain) of the REST API: with tls_key it serves HTTPS "
+    "only. Both or neither; read at start. docs/deployment.md shows how to "
+    "make one.",
+    0,
+    0,
+    {},
+    nullptr,
+    nullptr,
+    "\"/etc/fogbow/tls/manager.crt\""},
+   {"tls_key",
+    &http_settings::tls_key,
+    "PEM private key of tls_cert (unencrypted, readable by fogbow only).",
+    0,
+    0,
+    {},
+    nullptr,
+    nullptr,
+    "\"/etc/fogbow/tls/manager.key\""}}};
 
 const section_spec<identity_settings> identity_spec{
   "identity",
@@ -716,9 +747,29 @@ const section_spec<tunnel_settings> tunnel_spec{
     "Address of the HTTP API (managers register tokens, agents ask for "
     "ports)."},
    {"http_port", &tunnel_settings::http_port,
-    "Its port; 0 picks a free one. Its listen backlog is [http] "
-    "listen_backlog.",
+    "Its port; 0 picks a free one. Its listen backlog, deadlines and "
+    "connection limits are those of [http].",
     0, 65535},
+   {"http_tls_cert",
+    &tunnel_settings::http_tls_cert,
+    "PEM certificate of the HTTP API: with http_tls_key it serves HTTPS "
+    "only (the managers' [manager.tunnel] url must then be https:// and "
+    "the instances' agents must trust it). Both or neither.",
+    0,
+    0,
+    {},
+    nullptr,
+    nullptr,
+    "\"/etc/fogbow/tls/tunnel.crt\""},
+   {"http_tls_key",
+    &tunnel_settings::http_tls_key,
+    "PEM private key of http_tls_cert.",
+    0,
+    0,
+    {},
+    nullptr,
+    nullptr,
+    "\"/etc/fogbow/tls/tunnel.key\""},
    {"host_key",
     &tunnel_settings::host_key,
     "The SSH host key (ed25519), created when missing.",
@@ -1074,7 +1125,10 @@ fogbow_config read_config(const toml::table& root, error_list& errors) {
   if (auto m = sub_table(root, "manager", "", errors))
     read_manager(*m, c.manager, errors);
   if (auto h = sub_table(root, "http", "", errors))
-    read_section(*h, c.http, http_spec, errors);
+    if (read_section(*h, c.http, http_spec, errors)
+        && c.http.tls_cert.empty() != c.http.tls_key.empty())
+      errors.add("'http.tls_cert' and 'http.tls_key' go together: set both "
+                 "(HTTPS) or neither (HTTP)");
   if (auto id = sub_table(root, "identity", "", errors))
     read_identity(*id, c.identity, errors);
   if (auto a = sub_table(root, "authorization", "", errors))
@@ -1086,6 +1140,10 @@ fogbow_config read_config(const toml::table& root, error_list& errors) {
   if (errors.size() == before && c.tunnel.configured
       && c.tunnel.port_high < c.tunnel.port_low)
     errors.add("'tunnel.port_high' must be >= 'tunnel.port_low'");
+  if (c.tunnel.configured
+      && c.tunnel.http_tls_cert.empty() != c.tunnel.http_tls_key.empty())
+    errors.add("'tunnel.http_tls_cert' and 'tunnel.http_tls_key' go "
+               "together: set both (HTTPS) or neither (HTTP)");
   read_optional(root, "xmpp", c.xmpp, xmpp_spec, "", errors);
   read_rendezvous(root, c.rendezvous, errors);
   if ((c.manager.federation.configured || c.rendezvous.configured)

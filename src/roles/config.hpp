@@ -168,6 +168,12 @@ struct http_settings {
   std::int64_t max_body_bytes = 1 << 20;
   std::int64_t timeout_ms = 5000;
   int listen_backlog = 1024;
+  int header_timeout_s = 10;
+  int idle_timeout_s = 60;
+  int max_connections = 4096;
+  int max_connections_per_address = 256;
+  std::string tls_cert; ///< PEM file; with tls_key, HTTPS only
+  std::string tls_key;
 };
 
 /// [identity]: who a token belongs to.
@@ -201,6 +207,8 @@ struct tunnel_settings {
   int port_high = 30000;
   std::string http_bind = "127.0.0.1";
   int http_port = 2223;
+  std::string http_tls_cert; ///< PEM file; with http_tls_key, HTTPS only
+  std::string http_tls_key;
   std::string host_key; ///< default: <data-dir>/tunnel_host_ed25519
   std::string manager_secret;
   std::int64_t idle_token_timeout_s = 86400;

@@ -21,6 +21,7 @@
 #include "federation/fairness.hpp"
 #include "federation/manager_protocol.hpp"
 #include "http/rest_api.hpp"
+#include "roles/http_transport.hpp"
 #include "roles/startup.hpp"
 #include "roles/test_faults.hpp"
 
@@ -195,6 +196,8 @@ int manager_role::start() {
   hc.max_body_bytes = static_cast<size_t>(config_.http.max_body_bytes);
   hc.threads = config_.http.threads;
   hc.listen_backlog = config_.http.listen_backlog;
+  hc.transport = http_transport(config_.http, config_.http.tls_cert,
+                                config_.http.tls_key, "http.tls");
   hc.roles = roles_;
   hc.tunnel = tunnel_;
   if (registry_)

@@ -4,6 +4,7 @@
 #include "actors/supervisor.hpp"
 #include "actors/tunnel_allocator.hpp"
 #include "http/tunnel_api.hpp"
+#include "roles/http_transport.hpp"
 #include "roles/startup.hpp"
 #include "tunnel/ssh_server.hpp"
 #include "util/log_safe.hpp"
@@ -147,11 +148,15 @@ void tunnel_role::start() {
   hc.host_key = server_->host_key();
   hc.parse_key = tunnel::parse_public_key;
   hc.listen_backlog = c.http.listen_backlog;
+  hc.transport = http_transport(c.http, c.tunnel.http_tls_cert,
+                                c.tunnel.http_tls_key, "tunnel.http_tls");
   api_ = std::make_unique<tunnel_api>(sys_, allocator_, hc);
   http_port_ = api_->start();
-  spdlog::info("tunnel: SSH on {}:{}, HTTP API on http://{}:{}, public ports "
+  spdlog::info("tunnel: SSH on {}:{}, HTTP API on {}://{}:{}, public ports "
                "{}..{} on {}",
-               c.tunnel.ssh_bind, ssh_port_, c.tunnel.http_bind, http_port_,
+               c.tunnel.ssh_bind, ssh_port_,
+               c.tunnel.http_tls_cert.empty() ? "http" : "https",
+               c.tunnel.http_bind, http_port_,
                c.tunnel.port_low, c.tunnel.port_high, c.tunnel.public_bind);
 }
 
@@ -181,7 +186,7 @@ void use_local_tunnel(fogbow_config& config, const tunnel_role& tunnel) {
                                                       : config.tunnel.ssh_bind;
   config.manager.tunnel.configured = true;
   config.manager.tunnel.url =
-    "http://" + host + ":" + std::to_string(tunnel.http_port());
+    (config.tunnel.http_tls_cert.empty() ? "http://" : "https://") + host + ":" + std::to_string(tunnel.http_port());
   config.manager.tunnel.secret = config.tunnel.manager_secret;
   config.manager.tunnel.ssh_host = ssh_host;
   config.manager.tunnel.public_host = config.tunnel.public_bind == "0.0.0.0"
