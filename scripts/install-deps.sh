@@ -10,9 +10,10 @@ packages=(
   clang-format clang-tidy
   # libraries
   libcaf-dev nlohmann-json3-dev libcpp-httplib-dev libsqlite3-dev
+  libmicrohttpd-dev
   libcli11-dev libspdlog-dev libtomlplusplus-dev doctest-dev
   # tests, demo and benchmarks (integration tests are Python 3 stdlib only)
-  python3 procps curl
+  python3 procps curl openssl
   # local driver: the instance sandbox (setpriv and prlimit come with
   # util-linux)
   bubblewrap util-linux

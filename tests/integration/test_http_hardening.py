@@ -17,6 +17,7 @@ import time
 import unittest
 
 from fogbow_harness import fogbow, start_manager, wait_until
+from tunnel_harness import free_port_range, start_tunnel, tunnel_section
 
 TOKEN = "alice-secret"
 
@@ -89,14 +90,14 @@ def read_answer(sock):
     return out
 
 
-def chunked_post(port, headers, chunks, timeout=10):
-    """Sends POST /v1/orders with a chunked body made of `chunks` (an
+def chunked_post(port, headers, chunks, timeout=10, path="/v1/orders"):
+    """Sends POST `path` with a chunked body made of `chunks` (an
     iterable of bytes) and returns (bytes of body sent, answer bytes). Stops
     sending as soon as the server stops reading (error or send timeout)."""
     sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
     sent = 0
     try:
-        head = "POST /v1/orders HTTP/1.1\r\nHost: x\r\n" \
+        head = f"POST {path} HTTP/1.1\r\nHost: x\r\n" \
                "Content-Type: application/json\r\n" \
                "Transfer-Encoding: chunked\r\n"
         for k, v in headers.items():
@@ -229,6 +230,29 @@ class SlowClients(unittest.TestCase):
             except OSError:  # the server has not seen the closes yet
                 return False
         wait_until(served_again, timeout=10, message="127.0.0.1 served again")
+
+
+class TunnelApi(unittest.TestCase):
+    """The tunnel's HTTP API is served the same way."""
+
+    def test_bodies_are_refused_before_authentication_and_bounded(self):
+        low, high = free_port_range(4)
+        t = start_tunnel(self, tunnel_section(low, high))
+        port = int(t.url.rsplit(":", 1)[1])
+        before = rss_kib(t.process.pid)
+        mib = b"x" * (1 << 20)
+        sent, answer = chunked_post(port, {}, (mib for _ in range(300)),
+                                    path="/token/order-a")
+        self.assertLess(sent, 100 << 20, "the server read the body")
+        if answer:
+            self.assertTrue(answer.startswith(b"HTTP/1.1 401"), answer[:200])
+        self.assertLess(rss_kib(t.process.pid) - before, 100 * 1024)
+        # The manager is served, and an instance's body is held to 64 KiB.
+        t.register("order-a", "secret-of-order-a-0123")
+        sent, answer = chunked_post(
+            port, {"X-Auth-Token": "secret-of-order-a-0123"},
+            [b"ssh-ed25519 " + b"A" * 10_000] * 10, path="/token/order-a/key")
+        self.assertTrue(answer.startswith(b"HTTP/1.1 413"), answer[:200])
 
 
 @unittest.skipUnless(shutil.which("openssl"), "needs openssl")
