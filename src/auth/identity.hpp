@@ -27,6 +27,10 @@ public:
 
   /// Short name for logs and `GET /v1/status`.
   virtual std::string_view name() const = 0;
+
+  /// False when authenticate() only computes (no I/O, no waiting), so
+  /// that the HTTP server may call it on a polling thread.
+  virtual bool may_block() const { return true; }
 };
 
 /// One configured credential of static_tokens_identity: the token, or
@@ -57,6 +61,7 @@ public:
   std::optional<user> authenticate(std::string_view token) const override;
 
   std::string_view name() const override { return "static-tokens"; }
+  bool may_block() const override { return false; }
 
 private:
   struct entry {

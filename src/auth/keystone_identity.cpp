@@ -35,7 +35,7 @@ keystone_identity::authenticate(std::string_view token) const {
   auto r = http_call(
     cfg_.auth_url + "/auth/tokens", "GET",
     {{"X-Auth-Token", t}, {"X-Subject-Token", t}}, {},
-    {std::chrono::milliseconds{cfg_.timeout_ms}, cfg_.verify_tls, {}});
+    {std::chrono::milliseconds{cfg_.timeout_ms}, cfg_.verify_tls, {}, {}});
   if (r.status == 401 || r.status == 403 || r.status == 404)
     return std::nullopt;
   if (r.status != 200) {

@@ -394,10 +394,25 @@ struct http_server::impl {
       x.at = phase::body; // no body: serve() at the final call
       return MHD_YES;
     }
+    if (!handler.admit_may_block(x.req)) {
+      admit_job(x);
+      return after_admit(c, x);
+    }
     return run_on_worker(c, x, phase::admitting,
                          [this](exchange& e) { admit_job(e); })
              ? MHD_YES
              : MHD_NO;
+  }
+
+  // Still at the headers: refuse, or take the body.
+  MHD_Result after_admit(MHD_Connection* c, exchange& x) {
+    if (x.answer) {
+      auto r = std::move(*x.answer);
+      x.answer.reset();
+      return refuse(c, x, std::move(r));
+    }
+    x.at = phase::body;
+    return MHD_YES;
   }
 
   MHD_Result on_body(exchange& x, const char* data, std::size_t* size) {
@@ -431,13 +446,7 @@ struct http_server::impl {
     }
     switch (x->at) {
     case phase::admitted: // called again at the headers, after admit()
-      if (x->answer) {
-        auto r = std::move(*x->answer);
-        x->answer.reset();
-        return refuse(c, *x, std::move(r));
-      }
-      x->at = phase::body;
-      return MHD_YES;
+      return after_admit(c, *x);
     case phase::body:
     case phase::discarding:
       if (*size > 0)

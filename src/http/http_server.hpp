@@ -72,8 +72,9 @@ struct http_response {
 };
 
 /// What a server does with requests. admit() and serve() run on the
-/// server's worker threads and may block; error_response() and completed()
-/// may run on its polling threads and must not.
+/// server's worker threads and may block (admit() unless admit_may_block()
+/// says it does not); error_response() and completed() run on its polling
+/// threads and must not.
 class http_handler {
 public:
   virtual ~http_handler() = default;
@@ -83,6 +84,11 @@ public:
   /// then discarded unstored, or the connection closed. nullopt accepts
   /// it, and serve() follows with the body. An exception is a 500.
   virtual std::optional<http_response> admit(http_request& req) = 0;
+
+  /// False when admit(req) for a request with a body neither blocks nor
+  /// takes long: it then runs on the polling thread, which spares a hand
+  /// over to a worker and back before the body.
+  virtual bool admit_may_block(const http_request&) const { return true; }
 
   /// Answers a request admit() accepted, its body complete. An exception
   /// is a 500.

@@ -233,6 +233,12 @@ struct rest_api::impl : http_handler {
     return std::nullopt;
   }
 
+  // Routing and the authorization plugins only compute; the identity
+  // plugin says whether it waits (Keystone may).
+  bool admit_may_block(const http_request&) const override {
+    return identity->may_block();
+  }
+
   http_response serve(http_request& req) override {
     http_response res;
     guarded(req, res, [&] {

@@ -27,7 +27,7 @@ std::shared_ptr<spdlog::logger> log() {
 
 http_options http_options_of(const openstack_endpoint_config& cfg) {
   return {
-    std::chrono::milliseconds{cfg.request_timeout_ms}, cfg.verify_tls, {}};
+    std::chrono::milliseconds{cfg.request_timeout_ms}, cfg.verify_tls, {}, {}};
 }
 
 bool contains_ci(std::string_view haystack, std::string_view needle) {

@@ -34,7 +34,8 @@ http_result tunnel_call(const tunnel_client_config& c, std::string_view method,
                         const std::string& path, const std::string& body = {}) {
   http_options options{std::chrono::milliseconds{c.timeout_ms},
                        true,
-                       {{"X-Auth-Token", c.secret}}};
+                       {{"X-Auth-Token", c.secret}},
+                       {}};
   auto client = http_client::to(c.url, std::move(options));
   if (!client) {
     http_result bad;
