@@ -386,9 +386,10 @@ int run_client(int argc, char** argv) {
     ->capture_default_str();
   app.add_option("--token", g.token, "Authentication token")
     ->envname("FOGBOW_TOKEN");
-  app.add_option("--cacert", g.cacert,
-                 "PEM file of the CA that signed an https:// manager's "
-                 "certificate (default: the system's CAs)")
+  app
+    .add_option("--cacert", g.cacert,
+                "PEM file of the CA that signed an https:// manager's "
+                "certificate (default: the system's CAs)")
     ->envname("FOGBOW_CACERT")
     ->check(CLI::ExistingFile);
   app.add_flag("--json", g.json_output, "Print the server's JSON");

@@ -103,12 +103,12 @@ struct connection_watch {
 /// never touch an exchange at the same time: the connection is suspended
 /// while the job runs.
 enum class phase {
-  admitting, ///< admit() runs on a worker
-  admitted,  ///< admit() has returned; next call decides
-  body,      ///< receiving an accepted body
+  admitting,  ///< admit() runs on a worker
+  admitted,   ///< admit() has returned; next call decides
+  body,       ///< receiving an accepted body
   discarding, ///< receiving a refused body, answer in `answer`
-  serving,   ///< serve() runs on a worker
-  answering, ///< `answer` is ready to be queued
+  serving,    ///< serve() runs on a worker
+  answering,  ///< `answer` is ready to be queued
 };
 
 struct exchange {
@@ -128,9 +128,8 @@ std::string address_of(const sockaddr* sa) {
     ::inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(sa)->sin_addr,
                 buf, sizeof(buf));
   else if (sa->sa_family == AF_INET6)
-    ::inet_ntop(AF_INET6,
-                &reinterpret_cast<const sockaddr_in6*>(sa)->sin6_addr, buf,
-                sizeof(buf));
+    ::inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(sa)->sin6_addr,
+                buf, sizeof(buf));
   else
     return "?";
   return buf;
@@ -167,8 +166,8 @@ int listen_socket(const http_server_config& cfg) {
   std::unique_ptr<addrinfo, void (*)(addrinfo*)> guard{found, ::freeaddrinfo};
   std::string why = "no address";
   for (auto* ai = found; ai; ai = ai->ai_next) {
-    int fd = ::socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
-                      ai->ai_protocol);
+    int fd =
+      ::socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
     if (fd < 0) {
       why = std::strerror(errno);
       continue;
@@ -265,8 +264,8 @@ struct http_server::impl {
   // --- answers --------------------------------------------------------------
 
   MHD_Result queue(MHD_Connection* c, exchange& x, http_response r) {
-    auto* res = MHD_create_response_from_buffer(
-      r.body.size(), r.body.data(), MHD_RESPMEM_MUST_COPY);
+    auto* res = MHD_create_response_from_buffer(r.body.size(), r.body.data(),
+                                                MHD_RESPMEM_MUST_COPY);
     if (!res)
       return MHD_NO;
     for (auto& [k, v] : r.headers)
@@ -285,10 +284,10 @@ struct http_server::impl {
   MHD_Result refuse(MHD_Connection* c, exchange& x, http_response r) {
     r.close = true;
     auto length = x.req.header("Content-Length");
-    bool short_body = !x.req.has_body
-                      || (!length.empty()
-                          && std::strtoull(length.c_str(), nullptr, 10)
-                               <= discard_max);
+    bool short_body =
+      !x.req.has_body
+      || (!length.empty()
+          && std::strtoull(length.c_str(), nullptr, 10) <= discard_max);
     if (!short_body)
       return queue(c, x, std::move(r)); // now: MHD discards and closes
     x.answer = std::move(r);
@@ -357,7 +356,8 @@ struct http_server::impl {
     auto length = x->req.header("Content-Length");
     x->req.has_body =
       x->req.has_header("Transfer-Encoding")
-      || (!length.empty() && length.find_first_not_of('0') != std::string::npos);
+      || (!length.empty()
+          && length.find_first_not_of('0') != std::string::npos);
     return x;
   }
 
@@ -489,7 +489,8 @@ struct http_server::impl {
   void on_connection(MHD_Connection* c, void** socket_ctx,
                      MHD_ConnectionNotificationCode what) {
     if (what == MHD_CONNECTION_NOTIFY_STARTED) {
-      auto* info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+      auto* info =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
       auto* w = new connection_watch{info ? info->connect_fd : -1, now_ms()};
       std::lock_guard guard{watch_mtx};
       watched.insert(w);
@@ -534,12 +535,13 @@ struct http_server::impl {
     if (tls)
       flags |= MHD_USE_TLS;
     auto idle = static_cast<unsigned>(std::max<std::int64_t>(
-      1, std::chrono::duration_cast<std::chrono::seconds>(cfg.transport.idle_timeout)
+      1, std::chrono::duration_cast<std::chrono::seconds>(
+           cfg.transport.idle_timeout)
            .count()));
     // Request line and headers live in the connection's memory pool; room
     // for a target of max_target_bytes and ordinary headers.
-    auto pool = std::max<std::size_t>(32 * 1024, 2 * cfg.max_target_bytes
-                                                   + 16 * 1024);
+    auto pool =
+      std::max<std::size_t>(32 * 1024, 2 * cfg.max_target_bytes + 16 * 1024);
     auto access = +[](void* cls, MHD_Connection* c, const char* url,
                       const char* method, const char*, const char* data,
                       size_t* size, void** ctx) {
@@ -557,7 +559,8 @@ struct http_server::impl {
       {MHD_OPTION_LISTEN_SOCKET, fd, nullptr},
       {MHD_OPTION_THREAD_POOL_SIZE, std::max(1, cfg.io_threads), nullptr},
       {MHD_OPTION_CONNECTION_TIMEOUT, idle, nullptr},
-      {MHD_OPTION_CONNECTION_LIMIT, std::max(1, cfg.transport.max_connections), nullptr},
+      {MHD_OPTION_CONNECTION_LIMIT, std::max(1, cfg.transport.max_connections),
+       nullptr},
       {MHD_OPTION_PER_IP_CONNECTION_LIMIT,
        std::max(0, cfg.transport.max_connections_per_address), nullptr},
       {MHD_OPTION_CONNECTION_MEMORY_LIMIT, static_cast<intptr_t>(pool),
@@ -567,8 +570,10 @@ struct http_server::impl {
       {MHD_OPTION_NOTIFY_CONNECTION, reinterpret_cast<intptr_t>(notify), this},
     };
     if (tls) {
-      opts.push_back({MHD_OPTION_HTTPS_MEM_CERT, 0, cfg.transport.tls_cert_pem.data()});
-      opts.push_back({MHD_OPTION_HTTPS_MEM_KEY, 0, cfg.transport.tls_key_pem.data()});
+      opts.push_back(
+        {MHD_OPTION_HTTPS_MEM_CERT, 0, cfg.transport.tls_cert_pem.data()});
+      opts.push_back(
+        {MHD_OPTION_HTTPS_MEM_KEY, 0, cfg.transport.tls_key_pem.data()});
     }
     opts.push_back({MHD_OPTION_END, 0, nullptr});
     return MHD_start_daemon(flags, 0, nullptr, nullptr, access, this,

@@ -629,8 +629,7 @@ int rest_api::start() {
   impl_->running = true;
   impl_->log->info("REST API listening on {}:{}{}", impl_->cfg.bind_address,
                    port,
-                   impl_->cfg.transport.tls_cert_pem.empty() ? ""
-                                                             : " (HTTPS)");
+                   impl_->cfg.transport.tls_cert_pem.empty() ? "" : " (HTTPS)");
   return port;
 }
 

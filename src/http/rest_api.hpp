@@ -26,8 +26,8 @@ struct rest_api_config {
   /// How long a request waits for the scheduler before answering 504.
   std::chrono::milliseconds actor_timeout{5000};
   size_t max_body_bytes = 1 << 20;
-  int threads = 8;                ///< concurrent requests
-  int listen_backlog = 1024;      ///< connections queued before accept
+  int threads = 8;           ///< concurrent requests
+  int listen_backlog = 1024; ///< connections queued before accept
   /// Deadlines, connection limits and TLS.
   http_transport_config transport;
   std::vector<std::string> roles; ///< shown by GET /v1/status

@@ -215,7 +215,8 @@ struct tunnel_api::impl : http_handler {
         return std::nullopt;
       return caller;
     }
-    if (seg.size() < 2 || seg.size() > 3 || seg[0] != "token" || seg[1].empty()) {
+    if (seg.size() < 2 || seg.size() > 3 || seg[0] != "token"
+        || seg[1].empty()) {
       text(res, seg.size() >= 1 && seg[0] == "token" ? 400 : 404,
            seg.size() >= 1 && seg[0] == "token" ? "token id missing"
                                                 : "no such resource");

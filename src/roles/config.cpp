@@ -595,8 +595,8 @@ const section_spec<http_settings> http_spec{
     "Most open connections (each API); more are closed when accepted.", 1,
     1000000},
    {"max_connections_per_address", &http_settings::max_connections_per_address,
-    "Most open connections from one IP address (each API); 0 = no limit.",
-    0, 1000000},
+    "Most open connections from one IP address (each API); 0 = no limit.", 0,
+    1000000},
    {"tls_cert",
     &http_settings::tls_cert,
     "PEM certificate (chain) of the REST API: with tls_key it serves HTTPS "

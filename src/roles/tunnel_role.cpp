@@ -156,8 +156,8 @@ void tunnel_role::start() {
                "{}..{} on {}",
                c.tunnel.ssh_bind, ssh_port_,
                c.tunnel.http_tls_cert.empty() ? "http" : "https",
-               c.tunnel.http_bind, http_port_,
-               c.tunnel.port_low, c.tunnel.port_high, c.tunnel.public_bind);
+               c.tunnel.http_bind, http_port_, c.tunnel.port_low,
+               c.tunnel.port_high, c.tunnel.public_bind);
 }
 
 void tunnel_role::stop() {
@@ -186,7 +186,8 @@ void use_local_tunnel(fogbow_config& config, const tunnel_role& tunnel) {
                                                       : config.tunnel.ssh_bind;
   config.manager.tunnel.configured = true;
   config.manager.tunnel.url =
-    (config.tunnel.http_tls_cert.empty() ? "http://" : "https://") + host + ":" + std::to_string(tunnel.http_port());
+    (config.tunnel.http_tls_cert.empty() ? "http://" : "https://") + host + ":"
+    + std::to_string(tunnel.http_port());
   config.manager.tunnel.secret = config.tunnel.manager_secret;
   config.manager.tunnel.ssh_host = ssh_host;
   config.manager.tunnel.public_host = config.tunnel.public_bind == "0.0.0.0"

@@ -163,3 +163,21 @@ TEST_CASE("the local driver's sandbox is bwrap unless set to none") {
   CHECK(load_config(dir + "all-in-one.toml").config_file
         == dir + "all-in-one.toml");
 }
+
+TEST_CASE("HTTP limits and TLS keys") {
+  auto c = parse_config("", "empty.toml");
+  CHECK(c.http.header_timeout_s == 10);
+  CHECK(c.http.max_connections_per_address == 256);
+  CHECK(c.http.tls_cert.empty());
+  auto prod = load_config(FOGBOW_SOURCE_DIR "/config/manager.toml");
+  CHECK_FALSE(prod.http.tls_cert.empty());
+  CHECK_FALSE(prod.http.tls_key.empty());
+  CHECK(mentions(error_of("[http]\ntls_cert = \"a.crt\"\n"),
+                 "'http.tls_cert' and 'http.tls_key' go together"));
+  CHECK(mentions(error_of("[http]\ntls_key = \"a.key\"\n"), "go together"));
+  CHECK(mentions(error_of("[tunnel]\nmanager_secret = \"0123456789abcdef\"\n"
+                          "http_tls_key = \"a.key\"\n"),
+                 "'tunnel.http_tls_cert' and 'tunnel.http_tls_key'"));
+  CHECK(mentions(error_of("[http]\nheader_timeout_s = 0\n"),
+                 "http.header_timeout_s"));
+}

@@ -645,8 +645,8 @@ TEST_CASE_FIXTURE(api_fixture,
   REQUIRE(r);
   CHECK(r->status == 201);
   // Chunked, over the limit: every byte counts, whatever the framing.
-  std::string big = R"({"kind":"compute","image":")" + std::string(6000, 'x')
-                    + "\"}";
+  std::string big =
+    R"({"kind":"compute","image":")" + std::string(6000, 'x') + "\"}";
   r = c.Post(
     "/v1/orders", alice,
     [&](size_t, httplib::DataSink& sink) {
