@@ -224,7 +224,8 @@ void http_response::set_content(std::string content, std::string type) {
 }
 
 std::size_t discard_limit(std::size_t max_body_bytes) {
-  return std::max<std::size_t>(64 * 1024, 4 * max_body_bytes);
+  constexpr std::size_t at_least = 64 * std::size_t{1024};
+  return std::max(at_least, 4 * max_body_bytes);
 }
 
 std::string read_pem_file(const std::string& path, const std::string& what) {
@@ -540,8 +541,8 @@ struct http_server::impl {
            .count()));
     // Request line and headers live in the connection's memory pool; room
     // for a target of max_target_bytes and ordinary headers.
-    auto pool =
-      std::max<std::size_t>(32 * 1024, 2 * cfg.max_target_bytes + 16 * 1024);
+    constexpr std::size_t kib = 1024;
+    auto pool = std::max(32 * kib, 2 * cfg.max_target_bytes + 16 * kib);
     auto access = +[](void* cls, MHD_Connection* c, const char* url,
                       const char* method, const char*, const char* data,
                       size_t* size, void** ctx) {
