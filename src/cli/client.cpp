@@ -1,6 +1,7 @@
 #include "cli/client.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <cerrno>
 #include <chrono>
@@ -199,6 +200,11 @@ std::string format_cell(const json& value, std::string_view key) {
   }
   if (value.is_boolean())
     return value.get<bool>() ? "yes" : "no";
+  if (value.is_number_float()) {
+    std::array<char, 32> text{};
+    std::snprintf(text.data(), text.size(), "%.2f", value.get<double>());
+    return text.data();
+  }
   // The manager keeps times as milliseconds; 0 means "never".
   if (value.is_number_integer() && is_timestamp_key(key)) {
     auto t = value.get<millis>();
@@ -264,8 +270,40 @@ std::string format_instances_table(std::string_view kind,
 }
 
 std::string format_members_table(const json& members) {
-  return format_table({"ID", "ALIVE", "LAST-SEEN", "SELF"},
-                      rows_of(members, {"id", "alive", "last_seen", "self"}));
+  bool accounts = std::any_of(members.begin(), members.end(),
+                              [](const json& m) { return m.contains("debt"); });
+  if (!accounts)
+    return format_table({"ID", "ALIVE", "LAST-SEEN", "SELF"},
+                        rows_of(members, {"id", "alive", "last_seen", "self"}));
+  return format_table(
+    {"ID", "ALIVE", "LAST-SEEN", "SELF", "CONSUMED", "DONATED", "DEBT"},
+    rows_of(members,
+            {"id", "alive", "last_seen", "self", "consumed_vcpu_minutes",
+             "donated_vcpu_minutes", "debt"}));
+}
+
+std::string format_usage_table(const json& usage) {
+  std::vector<std::vector<std::string>> rows;
+  auto add = [&](const std::string& member, const char* direction,
+                 const json& amount) {
+    auto& row = rows.emplace_back(std::vector<std::string>{member, direction});
+    for (const char* key :
+         {"vcpu_minutes", "memory_mb_minutes", "volume_gb_minutes"})
+      row.push_back(format_cell(amount.value(key, json{}), key));
+  };
+  add("(this member)", "local", usage.value("local", json::object()));
+  for (const auto& m : usage.value("members", json::array())) {
+    auto id = m.value("id", std::string{"?"});
+    add(id, "consumed", m.value("consumed", json::object()));
+    add(id, "donated", m.value("donated", json::object()));
+  }
+  auto user = usage.value("user", json{});
+  return "member: " + format_cell(usage.value("member_id", json{}), "member_id")
+         + "  user: "
+         + (user.is_null() ? "(every user)" : format_cell(user, "")) + "\n"
+         + format_table({"MEMBER", "DIRECTION", "VCPU-MIN", "MEMORY-MB-MIN",
+                         "VOLUME-GB-MIN"},
+                        rows);
 }
 
 std::string format_quota_table(const json& quota) {
@@ -554,6 +592,25 @@ int run_client(int argc, char** argv) {
   member_quota
     ->add_option("member-id", id, "Member id, e.g. site-b@xmpp.example.org")
     ->required();
+
+  std::string usage_user;
+  auto* member_usage =
+    verb(member, "usage",
+         "Show what was used: yours on every member's cloud, or only with one "
+         "member; an accounting admin may ask for another user (--user ID) or "
+         "everyone (--user '*'), and then sees what other members used here",
+         [&] {
+           auto path = id.empty()
+                         ? std::string{"/v1/usage"}
+                         : "/v1/members/" + encode_segment(id) + "/usage";
+           if (!usage_user.empty())
+             path += "?user=" + encode_segment(usage_user);
+           print(g, call(g, "GET", path), format_usage_table);
+         });
+  member_usage->add_option("member-id", id,
+                           "Only the use with this member (default: all)");
+  member_usage->add_option("--user", usage_user,
+                           "Whose usage (admins only; '*': everyone)");
 
   auto* quota = noun("quota", "Capacity of a member");
   std::string member_id;

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <array>
+#include <map>
 #include <optional>
 #include <set>
 
@@ -530,6 +531,47 @@ nlohmann::json quota_to_json(const quota_report& q) {
     {"instances",
      part(q.cloud.instances_total, q.cloud.instances_used, q.user_instances)},
   };
+}
+
+nlohmann::json usage_amount_to_json(const usage_amount& a) {
+  return json{{"vcpu_minutes", a.vcpu_minutes},
+              {"memory_mb_minutes", a.memory_mb_minutes},
+              {"volume_gb_minutes", a.volume_gb_minutes}};
+}
+
+nlohmann::json usage_to_json(const std::vector<usage_record>& rows,
+                             std::string_view self, std::string_view user,
+                             const std::string* only) {
+  struct both {
+    usage_amount consumed, donated;
+  };
+  usage_amount local;
+  std::map<std::string, both, std::less<>> members;
+  if (only && *only != self)
+    members[*only];
+  json records = json::array();
+  for (auto& r : rows) {
+    if (r.requesting == self && r.providing == self)
+      local += r.amount;
+    else if (r.requesting == self)
+      members[r.providing].consumed += r.amount;
+    else if (r.providing == self)
+      members[r.requesting].donated += r.amount;
+    records.push_back(json{{"user", r.user},
+                           {"requesting_member", r.requesting},
+                           {"providing_member", r.providing},
+                           {"usage", usage_amount_to_json(r.amount)}});
+  }
+  json by_member = json::array();
+  for (auto& [id, x] : members)
+    by_member.push_back(json{{"id", id},
+                             {"consumed", usage_amount_to_json(x.consumed)},
+                             {"donated", usage_amount_to_json(x.donated)}});
+  return json{{"member_id", self},
+              {"user", user == "*" ? json(nullptr) : json(user)},
+              {"local", usage_amount_to_json(local)},
+              {"members", std::move(by_member)},
+              {"records", std::move(records)}};
 }
 
 nlohmann::json status_to_json(const status_report& s, std::string_view version,

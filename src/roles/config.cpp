@@ -125,7 +125,7 @@ const section_spec<manager_settings> manager_spec{
     "before the scheduler gives up on it: a create that timed out is "
     "retried like any failed one and never doubles an instance.",
     100, 3600000}},
-  {"driver", "tunnel", "federation"}};
+  {"driver", "tunnel", "federation", "accounting"}};
 
 const section_spec<driver_settings> driver_spec{
   "manager.driver",
@@ -461,10 +461,12 @@ const section_spec<federation_settings> federation_spec{
    {"member_picker",
     &federation_settings::member_picker,
     "Which member an order that does not fit here is forwarded to: "
-    "\"round-robin\" takes the members in id order, one after the other.",
+    "\"round-robin\" takes the members in id order, one after the other; "
+    "\"nof\" (Network of Favors) the member that owes this one most by "
+    "the accounting (ties in turn).",
     0,
     0,
-    {"round-robin"}},
+    {"round-robin", "nof"}},
    {"member_validator",
     &federation_settings::member_validator,
     "\"accept-any\": serve and forward to every member. \"whitelist\": "
@@ -553,6 +555,11 @@ const section_spec<federation_settings> federation_spec{
    {"nof_prioritize_local", &federation_settings::nof_prioritize_local,
     "nof: a local order comes before every served one (it may preempt any "
     "served instance); false: it preempts none."},
+   {"nof_trustworthy", &federation_settings::nof_trustworthy,
+    "nof: take members at their word. false (the default): a member's "
+    "debt never goes below zero (a free-rider is no worse off than a "
+    "newcomer, as ids are cheap) and gets the square root of what we "
+    "donated to it on top; true: debt = consumed - donated."},
    {"monitor_interval_ms", &federation_settings::monitor_interval_ms,
     "How often the state of instances other members serve for this one is "
     "refreshed (getinstance).",
@@ -565,6 +572,27 @@ const section_spec<federation_settings> federation_spec{
     "Instances served for a member that has been unreachable this long are "
     "removed.",
     1, 604800}}};
+
+const section_spec<accounting_settings> accounting_spec{
+  "manager.accounting",
+  "What every instance uses (vCPU, memory and volume minutes), per user "
+  "and per requesting and providing member, kept in accounting.db beside "
+  "manager.db; GET /v1/usage and the Network of Favors read it.",
+  false,
+  false,
+  {{"period_s", &accounting_settings::period_s,
+    "How often the use of running instances is added to the stored totals "
+    "(a kill -9 loses at most one period) and the debts are recomputed.",
+    1, 86400},
+   {"admins",
+    &accounting_settings::admins,
+    "User ids that may see every user's usage (GET /v1/usage?user=...).",
+    0,
+    0,
+    {},
+    nullptr,
+    nullptr,
+    "[\"alice\"]"}}};
 
 const section_spec<http_settings> http_spec{
   "http",
@@ -1020,6 +1048,8 @@ void read_manager(const toml::table& t, manager_settings& m,
   read_optional(t, "federation", m.federation, federation_spec, prefix, errors);
   if (errors.size() == before && m.federation.configured)
     check_federation(t, m, errors);
+  if (auto a = sub_table(t, "accounting", prefix, errors))
+    read_section(*a, m.accounting, accounting_spec, errors);
 }
 
 void check_users(identity_settings& id, error_list& errors) {
@@ -1153,6 +1183,7 @@ std::vector<config_section_doc> config_sections() {
           describe(mapper_spec, openstack_mapper_settings{}),
           describe(manager_tunnel_spec, manager_tunnel_settings{}),
           describe(federation_spec, federation_settings{}),
+          describe(accounting_spec, accounting_settings{}),
           describe(http_spec, http_settings{}),
           describe(identity_spec, identity_settings{}),
           describe(user_spec, user_entry{}),

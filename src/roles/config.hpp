@@ -109,7 +109,7 @@ struct federation_settings {
   /// 1..3600: a member that has not answered an order in this time is
   /// skipped
   std::int64_t forward_timeout_s = 20;
-  std::string member_picker = "round-robin";   ///< round-robin
+  std::string member_picker = "round-robin";   ///< round-robin | nof
   std::string member_validator = "accept-any"; ///< accept-any | whitelist
   /// whitelist: members whose orders this site serves (bare JIDs)
   std::vector<std::string> donate_to;
@@ -134,6 +134,8 @@ struct federation_settings {
   std::string local_prioritization = "fcfs";
   /// nof: local orders come before every served one
   bool nof_prioritize_local = true;
+  /// nof: a member's debt may go below zero and gets no √donated bonus
+  bool nof_trustworthy = false;
   /// 100..3600000: refresh of remote instances' state
   std::int64_t monitor_interval_ms = 5000;
   /// 1..86400: provider asks requesters instancebeingused
@@ -141,6 +143,14 @@ struct federation_settings {
   /// 1..604800: reclaim a requester's instances after it was unreachable
   /// this long
   std::int64_t requester_grace_s = 300;
+};
+
+/// [manager.accounting]: the usage counted per user and member.
+struct accounting_settings {
+  /// 1..86400: how often running instances' use is added to the totals
+  std::int64_t period_s = 60;
+  /// user ids that may see every user's usage
+  std::vector<std::string> admins;
 };
 
 /// [manager]
@@ -158,6 +168,7 @@ struct manager_settings {
   driver_settings driver;
   manager_tunnel_settings tunnel;
   federation_settings federation;
+  accounting_settings accounting;
 };
 
 /// [http]: the manager's REST API.

@@ -1,5 +1,6 @@
 #include "roles/manager_role.hpp"
 
+#include "actors/accounting.hpp"
 #include "actors/errors.hpp"
 #include "actors/federation_server.hpp"
 #include "actors/member_proxy.hpp"
@@ -105,6 +106,10 @@ make_prioritizer(const federation_settings& f) {
     fed::make_prioritizer(f.prioritization, f.nof_prioritize_local));
 }
 
+fed::nof_settings nof_settings_of(const federation_settings& f) {
+  return {f.nof_trustworthy, f.nof_prioritize_local};
+}
+
 /// "user@domain/resource" → "resource".
 std::string jid_resource(const std::string& jid) {
   auto slash = jid.find('/');
@@ -126,6 +131,7 @@ int manager_role::start() {
   namespace fs = std::filesystem;
   create_data_dir(data_dir_);
   store_ = sys_.spawn(store, (fs::path{data_dir_} / "manager.db").string());
+  start_accounting();
   if (config_.manager.tunnel.configured) {
     // Every compute order gets a tunnel token and an agent in its user
     // data; GET /v1/computes shows the instance's public addresses.
@@ -162,8 +168,12 @@ int manager_role::start() {
   // a restart points at the new scheduler.
   scheduler_front_ = sys_.spawn(forwarder, std::string{"order scheduler"},
                                 caf::actor_cast<caf::actor>(scheduler));
-  if (bridge_)
+  if (bridge_) {
     start_federation();
+    // Debts for the prioritizer, and what the fairness controller learns.
+    caf::anon_send(accounting_, atom::subscribe_v,
+                   caf::actor_cast<balances_listener_actor>(scheduler_front_));
+  }
 
   std::shared_ptr<const identity_plugin> identity;
   if (config_.identity.plugin == "keystone-v3") {
@@ -196,9 +206,13 @@ int manager_role::start() {
   hc.threads = config_.http.threads;
   hc.listen_backlog = config_.http.listen_backlog;
   hc.roles = roles_;
+  hc.member_id = config_.manager.member_id;
   hc.tunnel = tunnel_;
   if (registry_)
     hc.members = registry_;
+  hc.accounting = accounting_;
+  hc.usage_admins = config_.manager.accounting.admins;
+  hc.nof = nof_settings_of(config_.manager.federation);
   supervisor_ = sys_.spawn<caf::detached>(
     supervisor, supervision(std::move(drivers), scheduler));
   if (test_faults_enabled())
@@ -226,6 +240,10 @@ manager_role::supervision(std::vector<caf::actor> drivers,
   // The only database connection: nothing can go on without it.
   add("store", failure_policy::exit_process,
       {caf::actor_cast<caf::actor>(store_)});
+  // Its own SQLite file: a failure ends the process, and a restart resumes
+  // from its last commit.
+  add("accounting", failure_policy::exit_process,
+      {caf::actor_cast<caf::actor>(accounting_)});
   if (tunnel_)
     add("tunnel client", failure_policy::exit_process,
         {caf::actor_cast<caf::actor>(tunnel_)});
@@ -354,7 +372,10 @@ federation_scheduling manager_role::scheduler_federation() const {
   auto& f = config_.manager.federation;
   federation_scheduling fs;
   fs.proxy = proxy_;
-  fs.picker = fed::make_round_robin_picker();
+  if (f.member_picker == "nof")
+    fs.picker = fed::make_nof_picker(exchanges_);
+  else
+    fs.picker = fed::make_round_robin_picker();
   fs.validator = make_validator(f);
   fs.prioritizer = make_prioritizer(f);
   fs.capacity = capacity_;
@@ -363,6 +384,25 @@ federation_scheduling manager_role::scheduler_federation() const {
   fs.probe_interval = std::chrono::seconds{f.probe_interval_s};
   fs.requester_grace = std::chrono::seconds{f.requester_grace_s};
   return fs;
+}
+
+void manager_role::start_accounting() {
+  namespace fs = std::filesystem;
+  // Loaded before the accounting subscribes, and nothing writes the store
+  // before the scheduler exists: no change falls between the two.
+  auto orders = startup_ask<std::vector<order>>(
+    sys_, store_, startup_timeout, "cannot open the store", atom::load_v);
+  exchanges_ = std::make_shared<fed::exchange_board>();
+  accounting_config ac;
+  ac.self_id = config_.manager.member_id;
+  ac.period = std::chrono::seconds{config_.manager.accounting.period_s};
+  ac.board = exchanges_;
+  ac.nof = nof_settings_of(config_.manager.federation);
+  accounting_ =
+    sys_.spawn(accounting, (fs::path{data_dir_} / "accounting.db").string(),
+               std::move(ac), orders);
+  caf::anon_send(store_, atom::subscribe_v,
+                 caf::actor_cast<order_listener_actor>(accounting_));
 }
 
 void manager_role::start_federation() {
@@ -462,7 +502,8 @@ void manager_role::stop() {
         [] { spdlog::warn("the supervisor did not stop in time"); });
   } else {
     // start() failed before the supervisor existed.
-    for (auto& hdl : {caf::actor_cast<caf::actor>(registry_),
+    for (auto& hdl : {caf::actor_cast<caf::actor>(accounting_),
+                      caf::actor_cast<caf::actor>(registry_),
                       caf::actor_cast<caf::actor>(proxy_),
                       caf::actor_cast<caf::actor>(fed_server_),
                       caf::actor_cast<caf::actor>(router_), scheduler_front_,
@@ -478,6 +519,7 @@ void manager_role::stop() {
   scheduler_front_ = nullptr;
   router_ = nullptr;
   tunnel_ = nullptr;
+  accounting_ = nullptr;
   store_ = nullptr;
 }
 
