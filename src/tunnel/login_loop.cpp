@@ -108,11 +108,13 @@ void login_loop::take_arrivals() {
 }
 
 void login_loop::admit(arrival a) {
-  auto decision = table_.admit(a.address);
-  if (!decision.admitted)
-    return; // the socket closes: like a full OpenSSH MaxStartups
-  if (decision.evict)
-    evict_one(*decision.evict);
+  auto admission = table_.admit(a.address);
+  if (admission == preauth_table::admission::needs_room) {
+    make_room();
+    admission = table_.admit(a.address);
+  }
+  if (admission != preauth_table::admission::admitted)
+    return; // the socket closes, like a full OpenSSH MaxStartups
   auto session = hooks_.make(std::move(a.socket));
   if (!session || !session->begin_login()
       || ssh_event_add_session(event_.get(), session->ssh()) != SSH_OK) {
@@ -125,14 +127,18 @@ void login_loop::admit(arrival a) {
     {std::move(session), std::move(a.address), clock_type::now() + grace_});
 }
 
-/// Closes the oldest waiting connection from `address`, whose count the
-/// table has already lowered.
-void login_loop::evict_one(const std::string& address) {
-  auto it = std::find_if(pending_.begin(), pending_.end(),
-                         [&](const pending& p) { return p.address == address; });
+/// Closes the oldest waiting connection among those of the busiest
+/// addresses: the longer a connection has waited, the less likely it is a
+/// client about to log in.
+void login_loop::make_room() {
+  auto top = table_.busiest_count();
+  auto it = std::find_if(
+    pending_.begin(), pending_.end(),
+    [&](const pending& p) { return table_.count(p.address) == top; });
   if (it == pending_.end())
     return;
   ssh_event_remove_session(event_.get(), it->session->ssh());
+  table_.release(it->address);
   it->session->abandon();
   pending_.erase(it);
 }

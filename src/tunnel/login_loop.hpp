@@ -66,7 +66,7 @@ private:
   void loop();
   void take_arrivals();
   void admit(arrival a);
-  void evict_one(const std::string& address);
+  void make_room();
   void sweep(bool stopping);
   int wait_ms() const;
   static int on_wake(int fd, int revents, void* ud);

@@ -14,32 +14,24 @@ std::size_t preauth_table::count(const std::string& address) const {
   return it == counts_.end() ? 0 : it->second;
 }
 
-std::map<std::string, std::size_t>::iterator preauth_table::busiest() {
-  return std::max_element(
-    counts_.begin(), counts_.end(),
-    [](const auto& a, const auto& b) { return a.second < b.second; });
+std::size_t preauth_table::busiest_count() const {
+  std::size_t top = 0;
+  for (const auto& [address, n] : counts_)
+    top = std::max(top, n);
+  return top;
 }
 
-preauth_table::decision preauth_table::admit(const std::string& address) {
+preauth_table::admission preauth_table::admit(const std::string& address) {
   auto mine = count(address);
   if (mine >= per_address_)
-    return {};
-  decision d;
-  if (total_ >= global_) {
-    auto top = busiest();
-    // Evicting from an address no busier than the newcomer's would only
-    // trade one stranger for another.
-    if (top == counts_.end() || top->second <= mine + 1)
-      return {};
-    d.evict = top->first;
-    if (--top->second == 0)
-      counts_.erase(top);
-    --total_;
-  }
+    return admission::refused;
+  if (total_ >= global_)
+    // Making room at an address no busier than the newcomer's would only
+    // trade one stranger for another of the same standing.
+    return busiest_count() > mine ? admission::needs_room : admission::refused;
   ++counts_[address];
   ++total_;
-  d.admitted = true;
-  return d;
+  return admission::admitted;
 }
 
 void preauth_table::release(const std::string& address) {

@@ -8,70 +8,80 @@
 
 using fogbow::tunnel::preauth_table;
 
+using admission = preauth_table::admission;
+
 TEST_CASE("preauth_table: admits up to the per-address limit") {
   preauth_table t{100, 3};
   for (int i = 0; i < 3; ++i)
-    CHECK(t.admit("10.0.0.1").admitted);
-  auto d = t.admit("10.0.0.1");
-  CHECK_FALSE(d.admitted);
-  CHECK_FALSE(d.evict);
+    CHECK(t.admit("10.0.0.1") == admission::admitted);
+  CHECK(t.admit("10.0.0.1") == admission::refused);
   CHECK(t.count("10.0.0.1") == 3);
-  CHECK(t.admit("10.0.0.2").admitted); // other addresses are not affected
+  // other addresses are not affected
+  CHECK(t.admit("10.0.0.2") == admission::admitted);
   CHECK(t.total() == 4);
+  CHECK(t.busiest_count() == 3);
 }
 
 TEST_CASE("preauth_table: a release frees a slot of its address") {
   preauth_table t{100, 2};
-  CHECK(t.admit("a").admitted);
-  CHECK(t.admit("a").admitted);
-  CHECK_FALSE(t.admit("a").admitted);
+  CHECK(t.admit("a") == admission::admitted);
+  CHECK(t.admit("a") == admission::admitted);
+  CHECK(t.admit("a") == admission::refused);
   t.release("a");
   CHECK(t.count("a") == 1);
-  CHECK(t.admit("a").admitted);
+  CHECK(t.admit("a") == admission::admitted);
   t.release("a");
   t.release("a");
   CHECK(t.total() == 0);
   t.release("a"); // unknown: no underflow
   CHECK(t.total() == 0);
   CHECK(t.count("a") == 0);
+  CHECK(t.busiest_count() == 0);
 }
 
-TEST_CASE("preauth_table: a full table evicts from the busiest address") {
+TEST_CASE("preauth_table: a full table makes room at a busier address") {
   preauth_table t{4, 10};
-  for (int i = 0; i < 4; ++i)
-    CHECK(t.admit("flood").admitted);
-  auto d = t.admit("newcomer");
-  CHECK(d.admitted);
-  REQUIRE(d.evict);
-  CHECK(*d.evict == "flood");
-  CHECK(t.count("flood") == 3);
-  CHECK(t.count("newcomer") == 1);
+  for (int i = 0; i < 3; ++i)
+    CHECK(t.admit("flood") == admission::admitted);
+  CHECK(t.admit("other") == admission::admitted);
+  // Full: nothing is counted until room is made.
+  CHECK(t.admit("newcomer") == admission::needs_room);
   CHECK(t.total() == 4);
+  CHECK(t.count("newcomer") == 0);
+  CHECK(t.busiest_count() == 3);
+  t.release("flood");
+  CHECK(t.admit("newcomer") == admission::admitted);
+  CHECK(t.count("flood") == 2);
+  CHECK(t.total() == 4);
+  // Addresses holding one each still make room for an address holding none.
+  preauth_table u{2, 10};
+  CHECK(u.admit("a") == admission::admitted);
+  CHECK(u.admit("b") == admission::admitted);
+  CHECK(u.admit("c") == admission::needs_room);
 }
 
-TEST_CASE("preauth_table: no eviction that would not make things fairer") {
-  preauth_table t{4, 10};
-  for (auto a : {"a", "b", "c", "d"})
-    CHECK(t.admit(a).admitted);
-  // Everybody holds one: a fifth address would only replace one of them.
-  auto d = t.admit("e");
-  CHECK_FALSE(d.admitted);
-  CHECK(t.total() == 4);
-  // The busiest address itself cannot push others out either.
-  preauth_table u{3, 10};
-  CHECK(u.admit("x").admitted);
-  CHECK(u.admit("x").admitted);
-  CHECK(u.admit("y").admitted);
-  CHECK_FALSE(u.admit("x").admitted);
-  CHECK(u.count("y") == 1);
+TEST_CASE("preauth_table: no room made at an address no busier") {
+  preauth_table t{3, 10};
+  CHECK(t.admit("x") == admission::admitted);
+  CHECK(t.admit("x") == admission::admitted);
+  CHECK(t.admit("y") == admission::admitted);
+  // The busiest address cannot push others out, nor itself.
+  CHECK(t.admit("x") == admission::refused);
+  // One holding as many as the busiest neither.
+  preauth_table u{4, 10};
+  for (auto a : {"a", "a", "b", "b"})
+    CHECK(u.admit(a) == admission::admitted);
+  CHECK(u.admit("a") == admission::refused);
+  CHECK(u.admit("c") == admission::needs_room);
+  CHECK(u.count("a") == 2);
 }
 
 TEST_CASE("preauth_table: limits below one count as one") {
   preauth_table t{0, 0};
   CHECK(t.global_limit() == 1);
   CHECK(t.per_address_limit() == 1);
-  CHECK(t.admit("a").admitted);
-  CHECK_FALSE(t.admit("a").admitted);
+  CHECK(t.admit("a") == admission::admitted);
+  CHECK(t.admit("a") == admission::refused);
 }
 
 // src/tunnel/open_files.*: connection limits within the descriptor table.
