@@ -208,7 +208,7 @@ struct tunnel_settings {
   int login_timeout_s = 30;
   int max_sessions = 10000;
   int max_unauthenticated = 1000;
-  int max_unauthenticated_per_address = 10;
+  int max_unauthenticated_per_address = 64;
   int max_named_tokens_per_token = 16;
   int max_forwards_per_session = 32;
 };

@@ -49,7 +49,7 @@ struct ssh_server_config {
   /// newcomer from an address holding fewer pushes out the oldest of the
   /// busiest address; otherwise it is closed at once.
   int max_unauthenticated = 1000;
-  int max_unauthenticated_per_address = 10;
+  int max_unauthenticated_per_address = 64;
   int max_auth_attempts = 6;
   /// Most ports one session forwards at a time; a `tcpip-forward` beyond
   /// it is refused before the policy is asked.
