@@ -134,8 +134,7 @@ void tunnel_role::start() {
   sc.idle_timeout_s = c.tunnel.client_timeout_s;
   sc.max_sessions = c.tunnel.max_sessions;
   sc.max_unauthenticated = c.tunnel.max_unauthenticated;
-  sc.max_unauthenticated_per_address =
-    c.tunnel.max_unauthenticated_per_address;
+  sc.max_unauthenticated_per_address = c.tunnel.max_unauthenticated_per_address;
   sc.max_forwards_per_session = c.tunnel.max_forwards_per_session;
   server_ = std::make_shared<tunnel::ssh_server>(
     sc, std::make_shared<allocator_policy>(sys_, allocator_));

@@ -93,8 +93,7 @@ int login_loop::wait_ms() const {
   auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
                 pending_.front().deadline - clock_type::now())
                 .count();
-  return static_cast<int>(
-    std::clamp<std::int64_t>(left + 1, 0, max_wait_ms));
+  return static_cast<int>(std::clamp<std::int64_t>(left + 1, 0, max_wait_ms));
 }
 
 void login_loop::take_arrivals() {
@@ -132,9 +131,10 @@ void login_loop::admit(arrival a) {
 /// client about to log in.
 void login_loop::make_room() {
   auto top = table_.busiest_count();
-  auto it = std::find_if(
-    pending_.begin(), pending_.end(),
-    [&](const pending& p) { return table_.count(p.address) == top; });
+  auto it =
+    std::find_if(pending_.begin(), pending_.end(), [&](const pending& p) {
+      return table_.count(p.address) == top;
+    });
   if (it == pending_.end())
     return;
   ssh_event_remove_session(event_.get(), it->session->ssh());

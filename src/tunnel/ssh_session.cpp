@@ -104,8 +104,8 @@ bool tunnel_session::begin_login() {
 login_progress tunnel_session::progress() const {
   if (authenticated_)
     return login_progress::authenticated;
-  if (closing_ || auth_attempts_ >= ctx_.config.max_auth_attempts
-      || is_closed() || ssh_get_error_code(session_.get()) == SSH_FATAL)
+  if (closing_ || auth_attempts_ >= ctx_.config.max_auth_attempts || is_closed()
+      || ssh_get_error_code(session_.get()) == SSH_FATAL)
     return login_progress::failed;
   return login_progress::pending;
 }
