@@ -67,23 +67,28 @@ class Idle:
     def read_all(self, timeout):
         """Reads what each socket received until the server closed it or
         `timeout` passed; returns [(bytes, closed)] in opening order."""
-        got = {s: b"" for s in self.sockets}
-        open_ = set(self.sockets)
+        got = {s.fileno(): b"" for s in self.sockets}
+        poller = select.poll()  # no FD_SETSIZE limit, unlike select()
+        for s in self.sockets:
+            poller.register(s, select.POLLIN)
+        by_fd = {s.fileno(): s for s in self.sockets}
+        open_ = set(by_fd)
         deadline = time.monotonic() + timeout
         while open_ and time.monotonic() < deadline:
-            ready, _, _ = select.select(list(open_)[:500], [], [], 0.2)
-            for s in ready:
+            for fd, _ in poller.poll(200):
                 try:
-                    data = s.recv(4096)
-                except (ConnectionResetError, BlockingIOError):
-                    data = b"" if s not in got else None
-                    if data is None:
-                        continue
+                    data = by_fd[fd].recv(4096)
+                except BlockingIOError:
+                    continue
+                except ConnectionResetError:
+                    data = b""
                 if data:
-                    got[s] += data
+                    got[fd] += data
                 else:
-                    open_.discard(s)
-        return [(got[s], s not in open_) for s in self.sockets]
+                    open_.discard(fd)
+                    poller.unregister(fd)
+        return [(got[s.fileno()], s.fileno() not in open_)
+                for s in self.sockets]
 
     def close(self):
         for s in self.sockets:
