@@ -775,7 +775,19 @@ const section_spec<tunnel_settings> tunnel_spec{
    {"login_timeout_s", &tunnel_settings::login_timeout_s,
     "Time a client has to authenticate.", 1, 3600},
    {"max_sessions", &tunnel_settings::max_sessions,
-    "Most SSH sessions at the same time.", 1, 1000000},
+    "Most logged-in SSH sessions at the same time (lowered to fit the "
+    "open-file limit).",
+    1, 1000000},
+   {"max_unauthenticated", &tunnel_settings::max_unauthenticated,
+    "Most SSH connections still logging in at the same time (lowered to a "
+    "quarter of the open-file limit). When all are taken, a newcomer from "
+    "a less busy address replaces the oldest of the busiest one.",
+    1, 1000000},
+   {"max_unauthenticated_per_address",
+    &tunnel_settings::max_unauthenticated_per_address,
+    "Most SSH connections still logging in from one IPv4 address; one more "
+    "is closed at once.",
+    1, 1000000},
    {"max_named_tokens_per_token", &tunnel_settings::max_named_tokens_per_token,
     "Most named extra ports (tokens <token>-<name>) one token may have; one "
     "more is refused with 429.",

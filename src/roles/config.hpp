@@ -218,6 +218,8 @@ struct tunnel_settings {
   int client_timeout_s = 90;
   int login_timeout_s = 30;
   int max_sessions = 10000;
+  int max_unauthenticated = 1000;
+  int max_unauthenticated_per_address = 64;
   int max_named_tokens_per_token = 16;
   int max_forwards_per_session = 32;
 };
