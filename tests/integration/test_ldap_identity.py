@@ -20,7 +20,7 @@ import tempfile
 import time
 import unittest
 
-from fogbow_harness import Manager, closed_port, wait_until
+from fogbow_harness import Manager, binary, closed_port, wait_until
 
 SLAPD = shutil.which("slapd") or (
     "/usr/sbin/slapd" if os.path.exists("/usr/sbin/slapd") else None)
@@ -288,6 +288,28 @@ class LdapIdentityTest(unittest.TestCase):
         m = self.start_manager(SEARCH)
         self.check_logins(m)
         self.check_refusals(m)
+
+    def test_cli_login(self):
+        m = self.start_manager(BIND_DN)
+        env = {k: v for k, v in os.environ.items()
+               if k not in ("FOGBOW_URL", "FOGBOW_TOKEN")}
+
+        def cli(*args, stdin=""):
+            return subprocess.run([binary(), *args, "--url", m.url],
+                                  input=stdin, capture_output=True,
+                                  text=True, env=env, timeout=60)
+
+        r = cli("login", "--user", "alice", stdin=ALICE_PW + "\n")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        token = r.stdout.strip()
+        self.tokens.append(token)
+        self.assertTrue(token.startswith("fbt_"), r.stdout)
+        r = cli("order", "list", "--token", token)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        r = cli("login", "--user", "alice", stdin=WRONG_PW + "\n")
+        self.assertNotEqual(r.returncode, 0)
+        self.assertEqual(r.stdout, "")
+        self.assertIn("wrong user name or password", r.stderr)
 
     def test_bad_requests(self):
         m = self.start_manager(BIND_DN)
