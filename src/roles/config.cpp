@@ -1152,13 +1152,14 @@ void read_identity(const toml::table& t, identity_settings& id,
   } else if (!id.auth_url.empty()) {
     errors.add("'identity.auth_url' is for the keystone-v3 plugin");
   }
+  // Like auth_url: a directory given to another plugin is a mistake, the
+  // other ldap keys at their defaults are not (`config defaults`).
   if (id.plugin == "ldap")
     check_ldap(t, id, errors);
-  else
-    for (auto& [key, value] : t)
-      if (key.str().starts_with("ldap_"))
-        errors.add("'identity." + std::string{key.str()}
-                   + "' is for the ldap plugin");
+  else if (!id.ldap_url.empty() || !id.ldap_bind_dn.empty()
+           || !id.ldap_search_base.empty())
+    errors.add("'identity.ldap_url', 'ldap_bind_dn' and 'ldap_search_base' "
+               "are for the ldap plugin");
   check_users(id, errors);
 }
 
