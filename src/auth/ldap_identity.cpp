@@ -162,8 +162,8 @@ public:
     std::array<char*, 2> attrs{const_cast<char*>(LDAP_NO_ATTRS), nullptr};
     auto tv = to_timeval(cfg_.timeout_ms);
     int rc = ldap_search_ext_s(ld_.get(), cfg_.search_base.c_str(),
-                               LDAP_SCOPE_SUBTREE, filter.c_str(),
-                               attrs.data(), 0, nullptr, nullptr, &tv, 2, &raw);
+                               LDAP_SCOPE_SUBTREE, filter.c_str(), attrs.data(),
+                               0, nullptr, nullptr, &tv, 2, &raw);
     message_ptr res{raw};
     if (rc == LDAP_SIZELIMIT_EXCEEDED)
       return LDAP_INVALID_CREDENTIALS;
@@ -171,7 +171,8 @@ public:
       return rc;
     if (ldap_count_entries(ld_.get(), res.get()) != 1)
       return LDAP_INVALID_CREDENTIALS;
-    char* found = ldap_get_dn(ld_.get(), ldap_first_entry(ld_.get(), res.get()));
+    char* found =
+      ldap_get_dn(ld_.get(), ldap_first_entry(ld_.get(), res.get()));
     if (!found)
       return LDAP_INVALID_CREDENTIALS;
     dn = found;
@@ -223,17 +224,16 @@ void log_unavailable(const char* step, int rc, const connection& c) {
 } // namespace
 
 ldap_identity::ldap_identity(ldap_identity_config cfg)
-    : cfg_(std::move(cfg)),
-      sessions_(std::make_unique<session_tokens>(cfg_.token_ttl_s * 1000,
-                                                 cfg_.max_sessions)),
+    : cfg_(std::move(cfg)), sessions_(std::make_unique<session_tokens>(
+                              cfg_.token_ttl_s * 1000, cfg_.max_sessions)),
       throttle_(std::make_unique<login_throttle>(cfg_.throttle)) {
   if (!cfg_.url.starts_with("ldap://") && !cfg_.url.starts_with("ldaps://"))
     throw std::invalid_argument("ldap: the URL must be ldap:// or ldaps://");
   if (cfg_.bind_dn_template.empty() == cfg_.search_base.empty())
     throw std::invalid_argument(
       "ldap: needs exactly one of a bind DN template and a search base");
-  auto& pattern = cfg_.search_base.empty() ? cfg_.bind_dn_template
-                                           : cfg_.search_filter;
+  auto& pattern =
+    cfg_.search_base.empty() ? cfg_.bind_dn_template : cfg_.search_filter;
   if (pattern.find("{user}") == std::string::npos)
     throw std::invalid_argument("ldap: " + pattern + " has no {user}");
 }
@@ -263,7 +263,8 @@ ldap_identity::verdict ldap_identity::check_password(std::string_view name,
         return verdict::unavailable;
       }
     }
-    auto filter = ldap_expand(cfg_.search_filter, ldap_escape_filter_value(name));
+    auto filter =
+      ldap_expand(cfg_.search_filter, ldap_escape_filter_value(name));
     if (int rc = c.find_dn(filter, dn); rc != LDAP_SUCCESS) {
       if (verdict_of(rc) == verdict::unavailable)
         log_unavailable("the search for the user", rc, c);

@@ -12,8 +12,7 @@
 namespace fogbow {
 
 session_tokens::session_tokens(std::int64_t ttl_ms, std::size_t max_sessions)
-    : ttl_ms_(ttl_ms), max_sessions_(std::max<std::size_t>(max_sessions, 1)) {
-}
+    : ttl_ms_(ttl_ms), max_sessions_(std::max<std::size_t>(max_sessions, 1)) {}
 
 std::string session_tokens::issue(const user& who, std::int64_t now_ms,
                                   std::int64_t& expires_ms) {
@@ -91,17 +90,16 @@ std::int64_t login_throttle::wait_s(std::string_view name,
                                     std::string_view address,
                                     std::int64_t now_ms) const {
   std::lock_guard lock{mtx_};
-  return std::max(
-    wait_for(throttle_name_key(name), limits_.per_name, now_ms),
-    wait_for(address_key(address), limits_.per_address, now_ms));
+  return std::max(wait_for(throttle_name_key(name), limits_.per_name, now_ms),
+                  wait_for(address_key(address), limits_.per_address, now_ms));
 }
 
 void login_throttle::count(const std::string& key, std::int64_t now_ms) {
   auto i = windows_.find(key);
   if (i == windows_.end()) {
     if (windows_.size() >= limits_.max_keys)
-      std::erase_if(windows_,
-                    [&](const auto& kv) { return kv.second.ends_ms <= now_ms; });
+      std::erase_if(
+        windows_, [&](const auto& kv) { return kv.second.ends_ms <= now_ms; });
     if (windows_.size() >= limits_.max_keys) {
       // Still full of live windows: forget the one closest to its end
       // rather than refuse to count.

@@ -457,8 +457,8 @@ struct rest_api::impl {
                         {"expires_at", format_iso8601(r.expires_ms)},
                         {"user", {{"id", r.who.id}, {"name", r.who.name}}}});
     case outcome::refused:
-      return reply_error(
-        res, {401, "unauthorized", "wrong user name or password"});
+      return reply_error(res,
+                         {401, "unauthorized", "wrong user name or password"});
     case outcome::throttled:
       res.set_header("Retry-After", std::to_string(r.retry_after_s));
       return reply_error(res, {429, "too_many_requests",
@@ -466,7 +466,8 @@ struct rest_api::impl {
                                  + std::to_string(r.retry_after_s) + " s"});
     case outcome::unavailable:
       return reply_error(res, {503, "unavailable",
-                               "the identity service (" + std::string{identity->name()}
+                               "the identity service ("
+                                 + std::string{identity->name()}
                                  + ") cannot be reached; retry later"});
     case outcome::unsupported:
       break;

@@ -40,11 +40,11 @@ bool is_full_jid(const std::string& jid) {
 const string_rule keystone_url{
   is_http_url, "must be an http:// or https:// URL (Keystone v3, e.g. "
                "http://127.0.0.1:5000/v3)"};
-const string_rule ldap_url_rule{
-  [](const std::string& s) {
-    return s.empty() || s.starts_with("ldap://") || s.starts_with("ldaps://");
-  },
-  "must be an ldap:// or ldaps:// URL"};
+const string_rule ldap_url_rule{[](const std::string& s) {
+                                  return s.empty() || s.starts_with("ldap://")
+                                         || s.starts_with("ldaps://");
+                                },
+                                "must be an ldap:// or ldaps:// URL"};
 const string_rule http_or_https_url{is_http_url, "must be an http(s) URL"};
 const string_rule plain_http_url{
   [](const std::string& s) { return s.starts_with("http://"); },
@@ -681,7 +681,7 @@ const section_spec<identity_settings> identity_spec{
    {"ldap_name_attribute", &identity_settings::ldap_name_attribute,
     "ldap: the attribute that is the user's display name."},
    {"token_ttl_s", &identity_settings::token_ttl_s,
-    "ldap: how long a token from POST /v1/tokens is valid.", 60, 30 * 86400},
+    "ldap: how long a token from POST /v1/tokens is valid.", 60, 2592000},
    {"max_failures", &identity_settings::max_failures,
     "ldap: failed logins of one user name within lockout_s after which its "
     "logins are refused (429) until lockout_s has passed.",

@@ -19,8 +19,7 @@ TEST_CASE("ldap: DN values are escaped as RFC 4514 says") {
   CHECK(ldap_escape_dn_value("alice") == "alice");
   CHECK(ldap_escape_dn_value("a,ou=admins") == "a\\,ou\\=admins");
   CHECK(ldap_escape_dn_value("x+cn=y") == "x\\+cn\\=y");
-  CHECK(ldap_escape_dn_value("\"q\"<a>;b\\c")
-        == "\\\"q\\\"\\<a\\>\\;b\\\\c");
+  CHECK(ldap_escape_dn_value("\"q\"<a>;b\\c") == "\\\"q\\\"\\<a\\>\\;b\\\\c");
   CHECK(ldap_escape_dn_value("#lead") == "\\#lead");
   CHECK(ldap_escape_dn_value("mid#dle") == "mid#dle");
   CHECK(ldap_escape_dn_value(" both ") == "\\ both\\ ");
