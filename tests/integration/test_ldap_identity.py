@@ -8,8 +8,11 @@ directory) and injection attempts give 401; guessing is throttled (429);
 a directory that is down gives 503 and no crash; users see only their own
 orders; no password or token reaches the manager's log.
 
-Skipped, saying so, only when slapd or ldapadd is not installed
-(scripts/install-deps.sh installs them)."""
+LdapTlsTest does the same over ldaps:// and StartTLS with a throw-away CA:
+trusted with ldap_ca_file, refused (503) without.
+
+Skipped, saying so, only when slapd or ldapadd (or, for TLS, openssl) is
+not installed (scripts/install-deps.sh installs them)."""
 
 import os
 import shutil
@@ -102,31 +105,66 @@ def free_port():
         return s.getsockname()[1]
 
 
-class Slapd:
-    """One slapd on a loopback port, with its config and data in `dir`."""
+def make_ca_and_server_cert(directory):
+    """A throw-away CA and a certificate it signed for 127.0.0.1."""
+    def openssl(*args):
+        subprocess.run(["openssl", *args], cwd=directory, check=True,
+                       capture_output=True, timeout=60)
+    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+            "-subj", "/CN=fogbow test CA", "-keyout", "ca.key",
+            "-out", "ca.pem")
+    openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1",
+            "-keyout", "server.key", "-out", "server.csr")
+    with open(os.path.join(directory, "ext.cnf"), "w") as f:
+        f.write("subjectAltName = IP:127.0.0.1\n")
+    openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem",
+            "-CAkey", "ca.key", "-CAcreateserial", "-days", "2",
+            "-extfile", "ext.cnf", "-out", "server.pem")
+    return os.path.join(directory, "ca.pem")
 
-    def __init__(self):
+
+class Slapd:
+    """One slapd on a loopback port, with its config and data in `dir`;
+    with `tls`, also ldaps:// on a second port and StartTLS, with a
+    certificate of a throw-away CA (`self.ca_file`)."""
+
+    def __init__(self, tls=False):
         self.dir = tempfile.mkdtemp(prefix="fogbow-slapd-")
         os.makedirs(os.path.join(self.dir, "db"))
         self.conf = os.path.join(self.dir, "slapd.conf")
+        conf = SLAPD_CONF.format(schema=SCHEMA_DIR, modules=MODULE_DIR,
+                                 dir=self.dir, suffix=SUFFIX, admin=ADMIN_DN,
+                                 admin_pw=ADMIN_PW)
+        self.ca_file = None
+        if tls:
+            self.ca_file = make_ca_and_server_cert(self.dir)
+            conf = (f"TLSCACertificateFile {self.ca_file}\n"
+                    f"TLSCertificateFile {self.dir}/server.pem\n"
+                    f"TLSCertificateKeyFile {self.dir}/server.key\n") + conf
         with open(self.conf, "w") as f:
-            f.write(SLAPD_CONF.format(schema=SCHEMA_DIR, modules=MODULE_DIR,
-                                      dir=self.dir, suffix=SUFFIX,
-                                      admin=ADMIN_DN, admin_pw=ADMIN_PW))
+            f.write(conf)
         self.port = None
+        self.tls_port = free_port() if tls else None
         self.pid = None
 
     @property
     def url(self):
         return f"ldap://127.0.0.1:{self.port}"
 
+    @property
+    def ldaps_url(self):
+        return f"ldaps://127.0.0.1:{self.tls_port}"
+
     def start(self):
         """Starts slapd; again on the same port after stop()."""
         self.port = self.port or free_port()
         # -d 0: stays in the foreground, so its PID is the Popen's.
+        urls = self.url + "/"
+        if self.tls_port:
+            urls += " " + self.ldaps_url + "/"
         with open(os.path.join(self.dir, "slapd.log"), "a") as log:
             self.process = subprocess.Popen(
-                [SLAPD, "-f", self.conf, "-h", self.url + "/", "-d", "0"],
+                [SLAPD, "-f", self.conf, "-h", urls, "-d", "0"],
                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                 stderr=log)
         self.pid = self.process.pid
@@ -358,6 +396,54 @@ class LdapIdentityTest(unittest.TestCase):
                                  {"user": "alice", "password": ALICE_PW})
         self.assertEqual(status, 503, body)
         self.assertNotIn(ALICE_PW, m.log())
+
+
+@unittest.skipUnless(SLAPD and LDAPADD and os.path.isdir(MODULE_DIR)
+                     and shutil.which("openssl"),
+                     "LDAP TLS tests skipped: slapd, ldap-utils or openssl "
+                     "is not installed")
+class LdapTlsTest(unittest.TestCase):
+    """ldaps:// and StartTLS, the server's certificate checked against
+    ldap_ca_file; without it the throw-away CA is not trusted."""
+
+    def setUp(self):
+        self.slapd = Slapd(tls=True)
+        self.addCleanup(self.slapd.cleanup)
+        self.slapd.start()
+        self.slapd.add(ENTRIES.format(suffix=SUFFIX, alice=ALICE_PW,
+                                      bob=BOB_PW, carol=CAROL_PW))
+
+    def login(self, url, extra):
+        m = Manager(roles="manager")
+        self.addCleanup(m.cleanup)
+        m.start(manager_config(url, BIND_DN + "\n" + extra))
+        status, body = m.request("POST", "/v1/tokens",
+                                 {"user": "alice", "password": ALICE_PW})
+        log = m.log()
+        self.assertNotIn(ALICE_PW, log)
+        return status, body, log
+
+    def test_ldaps_with_the_ca(self):
+        ca = f'ldap_ca_file = "{self.slapd.ca_file}"'
+        status, body, _ = self.login(self.slapd.ldaps_url, ca)
+        self.assertEqual(status, 201, body)
+
+    def test_start_tls_with_the_ca(self):
+        extra = f'ldap_ca_file = "{self.slapd.ca_file}"\nldap_start_tls = true'
+        status, body, _ = self.login(self.slapd.url, extra)
+        self.assertEqual(status, 201, body)
+
+    def test_an_untrusted_certificate_is_refused(self):
+        for url, extra in [(self.slapd.ldaps_url, ""),
+                           (self.slapd.url, "ldap_start_tls = true")]:
+            with self.subTest(url=url):
+                status, body, log = self.login(url, extra)
+                self.assertEqual(status, 503, body)
+                self.assertIn("ldap: ", log)
+        # Only verify_tls = false takes it (test servers only).
+        status, body, _ = self.login(self.slapd.ldaps_url,
+                                     "verify_tls = false")
+        self.assertEqual(status, 201, body)
 
 
 class StaticTokensTakeNoPasswords(unittest.TestCase):
