@@ -12,6 +12,8 @@
 #include <utility>
 
 #include <CLI/CLI.hpp>
+#include <termios.h>
+#include <unistd.h>
 
 #include "domain/order.hpp"
 #include "net/http_client.hpp"
@@ -138,6 +140,30 @@ void print(const global_options& g, const json& answer,
     std::cout << human(answer);
 }
 
+/// The password for `login`: the first line of stdin, read with echo off
+/// when stdin is a terminal. Never an argument: those show in `ps`.
+std::string read_password() {
+  bool tty = isatty(STDIN_FILENO) == 1;
+  termios saved{};
+  if (tty && tcgetattr(STDIN_FILENO, &saved) == 0) {
+    std::cerr << "Password: " << std::flush;
+    auto quiet = saved;
+    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+    tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+  } else {
+    tty = false;
+  }
+  std::string password;
+  std::getline(std::cin, password);
+  if (tty) {
+    tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved);
+    std::cerr << '\n';
+  }
+  if (!password.empty() && password.back() == '\r')
+    password.pop_back();
+  return password;
+}
+
 bool is_timestamp_key(std::string_view key) {
   return key.ends_with("_at") || key == "valid_from" || key == "valid_until"
          || key == "last_seen";
@@ -161,7 +187,8 @@ rows_of(const json& items, const std::vector<std::string>& keys) {
 bool is_client_command(std::string_view first_arg) {
   return first_arg == "order" || first_arg == "compute" || first_arg == "volume"
          || first_arg == "network" || first_arg == "attachment"
-         || first_arg == "member" || first_arg == "quota";
+         || first_arg == "member" || first_arg == "quota"
+         || first_arg == "login";
 }
 
 json build_order_body(const order_create_options& opts) {
@@ -441,6 +468,20 @@ int run_client(int argc, char** argv) {
   auto add_id = [&](CLI::App* sub) {
     sub->add_option("id", id, "Id")->required();
   };
+
+  std::string login_user;
+  verb(&app, "login",
+       "Exchange a user name and password (the first line of stdin) for a "
+       "token, printed alone; for managers whose identity plugin takes "
+       "passwords (ldap)",
+       [&] {
+         json body{{"user", login_user}, {"password", read_password()}};
+         print(g, call(g, "POST", "/v1/tokens", &body), [](const json& a) {
+           return a.at("token").get<std::string>() + "\n";
+         });
+       })
+    ->add_option("--user", login_user, "User name in the directory")
+    ->required();
 
   auto* order = noun("order", "Create, list, show and delete orders");
   order_create_options create;

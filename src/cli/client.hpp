@@ -13,7 +13,8 @@
 namespace fogbow::cli {
 
 /// True when `first_arg` names a client command (order, compute, member,
-/// quota), so main() hands argv to run_client instead of starting roles.
+/// quota, login), so main() hands argv to run_client instead of starting
+/// roles.
 bool is_client_command(std::string_view first_arg);
 
 /// Runs one client command; argv[0] is the program, argv[1] the noun.

@@ -291,6 +291,31 @@ json str(std::string_view s) {
 
 } // namespace
 
+std::variant<login_request, api_error>
+parse_login_request(std::string_view body) {
+  auto parsed = parse_body(body);
+  if (auto e = std::get_if<api_error>(&parsed)) {
+    // A parse error's message quotes what was read last, which may be
+    // the password.
+    if (e->code == "invalid_json")
+      e->message = "request body must be a JSON object "
+                   "{\"user\": \"...\", \"password\": \"...\"}";
+    return *e;
+  }
+  auto& doc = std::get<json>(parsed);
+  login_request r;
+  for (auto& [key, value] : doc.items()) {
+    if (key != "user" && key != "password")
+      return invalid(field(key) + " is not a field of a login");
+    if (!value.is_string())
+      return invalid(field(key) + " must be a string");
+    (key == "user" ? r.user : r.password) = value.get<std::string>();
+  }
+  if (!doc.contains("user") || !doc.contains("password"))
+    return invalid("a login needs 'user' and 'password'");
+  return r;
+}
+
 std::variant<order_request, api_error>
 parse_order_request(std::string_view body, const order_limits& limits) {
   auto parsed = parse_body(body);

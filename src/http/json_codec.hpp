@@ -51,6 +51,15 @@ struct api_error {
 std::variant<order_request, api_error>
 parse_order_request(std::string_view body, const order_limits& limits);
 
+/// A `POST /v1/tokens` body: `{"user": "...", "password": "..."}`, both
+/// strings, nothing else. Error messages never repeat the password.
+struct login_request {
+  std::string user;
+  std::string password;
+};
+std::variant<login_request, api_error>
+parse_login_request(std::string_view body);
+
 nlohmann::json order_to_json(const order& o);
 
 /// An instance as `GET /v1/computes` shows it; `x.id` is the global id.

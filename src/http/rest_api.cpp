@@ -40,6 +40,7 @@ enum class resource {
   quota,
   usage,
   member_usage,
+  tokens, ///< POST /v1/tokens: a password for a token
 };
 
 // Collections of instances, one per order kind: (path segment, kind).
@@ -86,6 +87,8 @@ std::optional<route> match_route(std::string_view path) {
     if (seg[0] == name && seg.size() <= 2)
       return route{seg.size() == 1 ? resource::instances : resource::instance,
                    id, kind};
+  if (seg.size() == 1 && seg[0] == "tokens")
+    return route{resource::tokens, {}};
   if (seg.size() == 1 && seg[0] == "members")
     return route{resource::members, {}};
   if (seg.size() == 3 && seg[0] == "members" && seg[2] == "quota")
@@ -172,7 +175,7 @@ struct rest_api::impl {
     resource_kind kind = resource_kind::compute; ///< instance routes only
   };
 
-  static const std::array<endpoint, 21> endpoints;
+  static const std::array<endpoint, 22> endpoints;
 
   caf::actor_system& sys;
   order_scheduler_actor scheduler;
@@ -443,6 +446,43 @@ struct rest_api::impl {
       atom::create_v, std::move(request.prototype), request.count);
   }
 
+  // Open to anyone: the plugin checks the password, throttles guessing,
+  // and never logs either the password or the token; neither does this.
+  void create_token(const call& c, httplib::Response& res) {
+    auto parsed = parse_login_request(c.body);
+    if (auto e = std::get_if<api_error>(&parsed))
+      return reply_error(res, *e);
+    auto& creds = std::get<login_request>(parsed);
+    auto r = identity->login(creds.user, creds.password, c.req.remote_addr);
+    using outcome = login_result::outcome;
+    switch (r.result) {
+    case outcome::ok:
+      res.set_header("Cache-Control", "no-store");
+      return reply(res, 201,
+                   json{{"token", r.token},
+                        {"expires_at", format_iso8601(r.expires_ms)},
+                        {"user", {{"id", r.who.id}, {"name", r.who.name}}}});
+    case outcome::refused:
+      return reply_error(res,
+                         {401, "unauthorized", "wrong user name or password"});
+    case outcome::throttled:
+      res.set_header("Retry-After", std::to_string(r.retry_after_s));
+      return reply_error(res, {429, "too_many_requests",
+                               "too many failed logins; retry in "
+                                 + std::to_string(r.retry_after_s) + " s"});
+    case outcome::unavailable:
+      return reply_error(res, {503, "unavailable",
+                               "the identity service ("
+                                 + std::string{identity->name()}
+                                 + ") cannot be reached; retry later"});
+    case outcome::unsupported:
+      break;
+    }
+    reply_error(res, {501, "not_implemented",
+                      "the identity plugin " + std::string{identity->name()}
+                        + " takes tokens, not passwords"});
+  }
+
   void list_orders(const call& c, httplib::Response& res) {
     ask(
       res,
@@ -649,7 +689,7 @@ struct rest_api::impl {
   }
 };
 
-const std::array<rest_api::impl::endpoint, 21> rest_api::impl::endpoints{{
+const std::array<rest_api::impl::endpoint, 22> rest_api::impl::endpoints{{
   {resource::status, "GET", {}, &impl::get_status},
   {resource::orders, "GET", action::order_read, &impl::list_orders},
   {resource::orders, "POST", action::order_create, &impl::create_orders},
@@ -683,6 +723,7 @@ const std::array<rest_api::impl::endpoint, 21> rest_api::impl::endpoints{{
   {resource::quota, "GET", action::quota_read, &impl::get_quota},
   {resource::usage, "GET", action::usage_read, &impl::get_usage},
   {resource::member_usage, "GET", action::usage_read, &impl::get_usage},
+  {resource::tokens, "POST", {}, &impl::create_token},
 }};
 
 rest_api::rest_api(caf::actor_system& sys, order_scheduler_actor scheduler,

@@ -40,6 +40,11 @@ bool is_full_jid(const std::string& jid) {
 const string_rule keystone_url{
   is_http_url, "must be an http:// or https:// URL (Keystone v3, e.g. "
                "http://127.0.0.1:5000/v3)"};
+const string_rule ldap_url_rule{[](const std::string& s) {
+                                  return s.empty() || s.starts_with("ldap://")
+                                         || s.starts_with("ldaps://");
+                                },
+                                "must be an ldap:// or ldaps:// URL"};
 const string_rule http_or_https_url{is_http_url, "must be an http(s) URL"};
 const string_rule plain_http_url{
   [](const std::string& s) { return s.starts_with("http://"); },
@@ -624,10 +629,12 @@ const section_spec<identity_settings> identity_spec{
     &identity_settings::plugin,
     "\"static-tokens\": users and tokens from [[identity.users]]. "
     "\"keystone-v3\": the token is a Keystone token, validated with GET "
-    "{auth_url}/auth/tokens.",
+    "{auth_url}/auth/tokens. \"ldap\": users log in with their directory "
+    "name and password (POST /v1/tokens, checked by a simple bind) and get "
+    "a token that expires.",
     0,
     0,
-    {"static-tokens", "keystone-v3"}},
+    {"static-tokens", "keystone-v3", "ldap"}},
    {"auth_url",
     &identity_settings::auth_url,
     "keystone-v3: the Keystone v3 URL (required for it).",
@@ -642,9 +649,75 @@ const section_spec<identity_settings> identity_spec{
     "0 = no cache).",
     0, 86400},
    {"timeout_ms", &identity_settings::timeout_ms,
-    "keystone-v3: timeout of one request to Keystone.", 100, 600000},
+    "keystone-v3, ldap: timeout of one request to Keystone or the directory.",
+    100, 600000},
    {"verify_tls", &identity_settings::verify_tls,
-    "keystone-v3: check Keystone's TLS certificate."}},
+    "keystone-v3, ldap: check the server's TLS certificate."},
+   {"ldap_url",
+    &identity_settings::ldap_url,
+    "ldap: the directory, ldap://host:port or ldaps://host:port (required "
+    "for it).",
+    0,
+    0,
+    {},
+    &ldap_url_rule,
+    nullptr,
+    "\"ldaps://ldap.example.org\""},
+   {"ldap_start_tls", &identity_settings::ldap_start_tls,
+    "ldap: upgrade an ldap:// connection with StartTLS (fails rather than "
+    "go on in clear)."},
+   {"ldap_ca_file",
+    &identity_settings::ldap_ca_file,
+    "ldap: PEM file of the CA(s) the directory's certificate is checked "
+    "against.",
+    0,
+    0,
+    {},
+    nullptr,
+    "the system's CAs",
+    "\"/etc/fogbow/ldap-ca.pem\""},
+   {"ldap_bind_dn",
+    &identity_settings::ldap_bind_dn,
+    "ldap: the user's DN, {user} standing for the name (escaped as RFC 4514 "
+    "says). Exactly one of this and ldap_search_base.",
+    0,
+    0,
+    {},
+    nullptr,
+    nullptr,
+    "\"uid={user},ou=people,dc=example,dc=org\""},
+   {"ldap_search_base",
+    &identity_settings::ldap_search_base,
+    "ldap: instead of ldap_bind_dn, find the user's DN by searching this "
+    "subtree for ldap_search_filter, then bind with it.",
+    0,
+    0,
+    {},
+    nullptr,
+    nullptr,
+    "\"ou=people,dc=example,dc=org\""},
+   {"ldap_search_filter", &identity_settings::ldap_search_filter,
+    "ldap: the search's filter, {user} standing for the name (escaped as RFC "
+    "4515 says); exactly one entry must match."},
+   {"ldap_service_dn", &identity_settings::ldap_service_dn,
+    "ldap: the account the search binds as; empty: anonymous search."},
+   {"ldap_service_password", &identity_settings::ldap_service_password,
+    "ldap: its password."},
+   {"ldap_user_attribute", &identity_settings::ldap_user_attribute,
+    "ldap: the attribute of the user's entry that is the user's id (the "
+    "owner of their orders); the name as typed when it cannot be read."},
+   {"ldap_name_attribute", &identity_settings::ldap_name_attribute,
+    "ldap: the attribute that is the user's display name."},
+   {"token_ttl_s", &identity_settings::token_ttl_s,
+    "ldap: how long a token from POST /v1/tokens is valid.", 60, 2592000},
+   {"max_failures", &identity_settings::max_failures,
+    "ldap: failed logins of one user name within lockout_s after which its "
+    "logins are refused (429) until lockout_s has passed.",
+    1, 1000},
+   {"max_failures_per_address", &identity_settings::max_failures_per_address,
+    "ldap: the same, for failed logins from one client address.", 1, 100000},
+   {"lockout_s", &identity_settings::lockout_s,
+    "ldap: the window failed logins are counted in.", 1, 86400}},
   {"users"}};
 
 const section_spec<user_entry> user_spec{
@@ -1080,6 +1153,30 @@ void check_users(identity_settings& id, error_list& errors) {
   }
 }
 
+void check_ldap(const toml::table& t, const identity_settings& id,
+                error_list& errors) {
+  if (id.ldap_url.empty())
+    errors.add("identity plugin ldap needs 'identity.ldap_url' (ldap:// or "
+               "ldaps://)");
+  if (id.ldap_bind_dn.empty() == id.ldap_search_base.empty())
+    errors.add("identity plugin ldap needs exactly one of "
+               "'identity.ldap_bind_dn' and 'identity.ldap_search_base'");
+  else if (!id.ldap_bind_dn.empty()
+           && id.ldap_bind_dn.find("{user}") == std::string::npos)
+    errors.add("'identity.ldap_bind_dn' must contain {user}");
+  else if (!id.ldap_search_base.empty()
+           && id.ldap_search_filter.find("{user}") == std::string::npos)
+    errors.add("'identity.ldap_search_filter' must contain {user}");
+  if (id.ldap_start_tls && id.ldap_url.starts_with("ldaps://"))
+    errors.add("'identity.ldap_start_tls' is for ldap:// URLs (ldaps:// is "
+               "TLS already)");
+  if (id.ldap_service_dn.empty() != id.ldap_service_password.empty())
+    errors.add("'identity.ldap_service_dn' and 'identity.ldap_service_password'"
+               " go together");
+  if (t.get("users"))
+    errors.add("'identity.users' is for the static-tokens plugin");
+}
+
 void read_identity(const toml::table& t, identity_settings& id,
                    error_list& errors) {
   auto before = errors.size();
@@ -1097,6 +1194,14 @@ void read_identity(const toml::table& t, identity_settings& id,
   } else if (!id.auth_url.empty()) {
     errors.add("'identity.auth_url' is for the keystone-v3 plugin");
   }
+  // Like auth_url: a directory given to another plugin is a mistake, the
+  // other ldap keys at their defaults are not (`config defaults`).
+  if (id.plugin == "ldap")
+    check_ldap(t, id, errors);
+  else if (!id.ldap_url.empty() || !id.ldap_bind_dn.empty()
+           || !id.ldap_search_base.empty())
+    errors.add("'identity.ldap_url', 'ldap_bind_dn' and 'ldap_search_base' "
+               "are for the ldap plugin");
   check_users(id, errors);
 }
 

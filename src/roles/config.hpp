@@ -183,12 +183,27 @@ struct http_settings {
 
 /// [identity]: who a token belongs to.
 struct identity_settings {
-  std::string plugin = "static-tokens"; ///< static-tokens | keystone-v3
+  std::string plugin = "static-tokens"; ///< static-tokens | keystone-v3 | ldap
   std::vector<user_entry> users;        ///< static-tokens
   std::string auth_url;                 ///< keystone-v3
   std::int64_t cache_s = 60;
-  std::int64_t timeout_ms = 10000;
-  bool verify_tls = true;
+  std::int64_t timeout_ms = 10000; ///< keystone-v3, ldap
+  bool verify_tls = true;          ///< keystone-v3, ldap
+  // ldap: see ldap_identity_config
+  std::string ldap_url;
+  bool ldap_start_tls = false;
+  std::string ldap_ca_file;
+  std::string ldap_bind_dn;
+  std::string ldap_search_base;
+  std::string ldap_search_filter = "(uid={user})";
+  std::string ldap_service_dn;
+  std::string ldap_service_password;
+  std::string ldap_user_attribute = "uid";
+  std::string ldap_name_attribute = "cn";
+  std::int64_t token_ttl_s = 3600;
+  int max_failures = 5;
+  int max_failures_per_address = 20;
+  std::int64_t lockout_s = 300;
 };
 
 /// [authorization]: what an authenticated user may do.

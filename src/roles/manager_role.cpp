@@ -11,6 +11,7 @@
 #include "auth/authorization.hpp"
 #include "auth/identity.hpp"
 #include "auth/keystone_identity.hpp"
+#include "auth/ldap_identity.hpp"
 #include "domain/mapper.hpp"
 #include "drivers/instant/instant_driver.hpp"
 #include "drivers/local/local_driver.hpp"
@@ -116,6 +117,27 @@ std::string jid_resource(const std::string& jid) {
   return slash == std::string::npos ? std::string{} : jid.substr(slash + 1);
 }
 
+ldap_identity_config ldap_config(const identity_settings& id) {
+  ldap_identity_config c;
+  c.url = id.ldap_url;
+  c.start_tls = id.ldap_start_tls;
+  c.ca_file = id.ldap_ca_file;
+  c.verify_tls = id.verify_tls;
+  c.bind_dn_template = id.ldap_bind_dn;
+  c.search_base = id.ldap_search_base;
+  c.search_filter = id.ldap_search_filter;
+  c.service_dn = id.ldap_service_dn;
+  c.service_password = id.ldap_service_password;
+  c.user_attribute = id.ldap_user_attribute;
+  c.name_attribute = id.ldap_name_attribute;
+  c.timeout_ms = id.timeout_ms;
+  c.token_ttl_s = id.token_ttl_s;
+  c.throttle.per_name = id.max_failures;
+  c.throttle.per_address = id.max_failures_per_address;
+  c.throttle.window_ms = id.lockout_s * 1000;
+  return c;
+}
+
 } // namespace
 
 manager_role::manager_role(caf::actor_system& sys, fogbow_config config,
@@ -183,6 +205,8 @@ int manager_role::start() {
     kc.timeout_ms = config_.identity.timeout_ms;
     kc.verify_tls = config_.identity.verify_tls;
     identity = std::make_shared<keystone_identity>(std::move(kc));
+  } else if (config_.identity.plugin == "ldap") {
+    identity = std::make_shared<ldap_identity>(ldap_config(config_.identity));
   } else {
     std::vector<static_token> tokens;
     for (auto& u : config_.identity.users)

@@ -238,7 +238,7 @@ TEST_CASE("HTTP errors name the message, the code and the status") {
 }
 
 TEST_CASE("client commands are recognised by their noun") {
-  for (const char* noun : {"order", "compute", "member", "quota"})
+  for (const char* noun : {"order", "compute", "member", "quota", "login"})
     CHECK(is_client_command(noun));
   CHECK_FALSE(is_client_command("--role=manager"));
   CHECK_FALSE(is_client_command("orders"));
