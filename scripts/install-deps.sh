@@ -22,6 +22,9 @@ packages=(
   libssh-dev libssl-dev openssh-client openssh-server iperf3
   # federation: XMPP bridge (Qt5 + QXmpp 1.4), Prosody for tests
   qtbase5-dev libqxmpp-dev prosody lua-unbound
+  # the ldap identity plugin (libldap); slapd, ldapadd and openssl (a
+  # throw-away CA) for its test
+  libldap-dev slapd ldap-utils openssl
 )
 
 missing=()

@@ -2,7 +2,7 @@
 // command-line client.
 //   fogbow --role=ROLES [--config FILE] [--data-dir DIR] [--http-port N] ...
 //   fogbow <noun> <verb> ...        (order, compute, volume, network,
-//                                    attachment, member, quota)
+//                                    attachment, member, quota, login)
 //   fogbow config check FILE | defaults
 
 #include "cli/client.hpp"
@@ -157,7 +157,8 @@ int main(int argc, char** argv) {
   CLI::App app{
     "Fogbow: federated private IaaS clouds. Runs the roles of a "
     "site (--role), or acts as the user's client "
-    "(fogbow order|compute|volume|network|attachment|member|quota --help). "
+    "(fogbow order|compute|volume|network|attachment|member|quota|login "
+    "--help). "
     "`fogbow config check FILE` checks a configuration file, "
     "`fogbow config defaults` prints every key with its "
     "default."};

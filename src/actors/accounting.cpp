@@ -168,6 +168,19 @@ std::vector<usage_record> usage_now(self_ptr self, const std::string& user) {
   return out;
 }
 
+/// What passed between this member and each other one up to now, and the
+/// debts the Network of Favors draws from it, to the listener if any.
+void send_balances(self_ptr self) {
+  auto& st = self->state;
+  if (!st.listener)
+    return;
+  auto table = fed::exchanges_of(usage_now(self, {}), st.config.self_id);
+  fed::debt_table debts;
+  for (auto& [member, x] : table)
+    debts.emplace(member, fed::nof_debt(x, st.config.nof));
+  self->send(st.listener, atom::balances_v, std::move(table), std::move(debts));
+}
+
 /// At start: every stored order as a change, and instances whose order has
 /// left the store closed where they were last counted.
 void reconcile(self_ptr self, const std::vector<order>& stored) {
@@ -222,12 +235,17 @@ accounting(accounting_actor::stateful_pointer<accounting_state> self,
     [=](atom::exchanges) {
       return fed::exchanges_of(usage_now(self, {}), self->state.config.self_id);
     },
+    [=](atom::subscribe, balances_listener_actor listener) {
+      self->state.listener = std::move(listener);
+      send_balances(self);
+    },
     [=](atom::account) {
       auto now = self->state.config.clock();
       plan p;
       for (auto& [id, x] : self->state.counted)
         p.count(x, now);
       apply(self, p);
+      send_balances(self);
       self->delayed_send(self, self->state.config.period, atom::account_v);
     },
   };

@@ -41,6 +41,8 @@ struct accounting_config {
   /// When set, gets the exchange table after every commit (for the
   /// policies that run in other actors, e.g. the nof member picker).
   std::shared_ptr<fed::exchange_board> board;
+  /// How the debts sent to a balances listener are computed.
+  fed::nof_settings nof;
 };
 
 struct accounting_state {
@@ -51,6 +53,7 @@ struct accounting_state {
   std::optional<usage_store> db;
   std::map<key, usage_amount> totals;                ///< committed
   std::map<std::string, accounted_instance> counted; ///< by order id
+  balances_listener_actor listener; ///< null until one subscribes
 };
 
 /// Opens the usage store at `path`, then reconciles it with `stored` (every

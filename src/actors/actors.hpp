@@ -55,6 +55,12 @@ using order_listener_actor = caf::typed_actor<
   /// The order with this id was removed.
   caf::reacts_to<atom::erase, std::string>>;
 
+/// The BALANCES LISTENER interface: told, every accounting period, what
+/// passed between this member and each other one and what we owe each
+/// (the Network of Favors debts of federation/nof.hpp).
+using balances_listener_actor = caf::typed_actor<
+  caf::reacts_to<atom::balances, fed::exchange_table, fed::debt_table>>;
+
 /// The ACCOUNTING interface (actors/accounting.hpp): counts what each
 /// instance uses, per (user, requesting member, providing member), from the
 /// stored orders it is told about: an order counts while it is `fulfilled`
@@ -72,6 +78,9 @@ using accounting_actor = order_listener_actor::extend<
   /// What this member exchanged with each other member (every user), up to
   /// now: the input of fed::member_credit.
   caf::replies_to<atom::exchanges>::with<fed::exchange_table>,
+  /// Sends `listener` the balances now and after every period (one
+  /// listener; a later one replaces it).
+  caf::reacts_to<atom::subscribe, balances_listener_actor>,
   /// Internal: the periodic update.
   caf::reacts_to<atom::account>>;
 

@@ -456,6 +456,7 @@ void place(self_ptr self, order& o) {
 
 void pump(self_ptr self) {
   auto& st = self->state;
+  preemption_candidates candidates;
   while (st.in_flight < st.config.max_in_flight && !st.ready.empty()) {
     auto id = st.ready.begin()->second;
     st.ready.erase(st.ready.begin());
@@ -472,7 +473,8 @@ void pump(self_ptr self) {
       continue; // its valid_from event puts it back
     // With a prioritizer, a full cloud is tried anyway: its "no room"
     // is what lets the order preempt (never on a stale guess).
-    bool full = st.blocked.count(o.kind) > 0 && !may_preempt(self, o);
+    bool full =
+      st.blocked.count(o.kind) > 0 && !may_preempt(self, o, candidates);
     if (is_served(self, o) && full) {
       served_failed(self, id,
                     make_error(errc::no_capacity, "no room for it here now"));

@@ -127,8 +127,13 @@ void delete_order_now(self_ptr self, order& o,
 
 // -- prioritization (order_scheduler_preempt.cpp) --------------------------
 
-/// The prioritizer would have `o` take a running instance's place.
-bool may_preempt(self_ptr self, const order& o);
+/// The running instances a new order could take the place of, computed
+/// once per pump (the set does not change while the pump runs).
+using preemption_candidates = std::optional<std::vector<fed::running_order>>;
+/// The prioritizer would have `o` take a running instance's place; fills
+/// `candidates` on first use.
+bool may_preempt(self_ptr self, const order& o,
+                 preemption_candidates& candidates);
 /// The cloud has no room for `o`: removes the running instance the
 /// prioritizer names, if any. True when one is going for `o`, which then
 /// waits open for the capacity it frees; false when `o` already preempted

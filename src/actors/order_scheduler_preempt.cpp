@@ -77,25 +77,29 @@ std::string requester_of(self_ptr self, const order& o) {
   return is_served(self, o) ? o.requesting_member : std::string{};
 }
 
-std::optional<std::string> victim_for(self_ptr self, const order& o) {
+std::optional<std::string> victim_for(self_ptr self, const order& o,
+                                      preemption_candidates& candidates) {
   auto& st = self->state;
   auto& prioritizer = st.config.federation.prioritizer;
   if (!prioritizer || o.kind != resource_kind::compute
       || st.preempting.count(o.id) > 0)
     return std::nullopt;
-  return prioritizer->take_from(requester_of(self, o), preemptible(self),
-                                st.debts);
+  if (!candidates)
+    candidates = preemptible(self);
+  return prioritizer->take_from(requester_of(self, o), *candidates, st.debts);
 }
 
 } // namespace
 
-bool may_preempt(self_ptr self, const order& o) {
-  return victim_for(self, o).has_value();
+bool may_preempt(self_ptr self, const order& o,
+                 preemption_candidates& candidates) {
+  return victim_for(self, o, candidates).has_value();
 }
 
 bool preempt_for(self_ptr self, order& o) {
   auto& st = self->state;
-  auto victim_id = victim_for(self, o);
+  preemption_candidates candidates;
+  auto victim_id = victim_for(self, o, candidates);
   if (!victim_id)
     return false;
   auto requester = requester_of(self, o);

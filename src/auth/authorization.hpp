@@ -26,6 +26,7 @@ inline constexpr std::string_view attachment_read = "attachment.read";
 inline constexpr std::string_view attachment_delete = "attachment.delete";
 inline constexpr std::string_view member_read = "member.read";
 inline constexpr std::string_view quota_read = "quota.read";
+inline constexpr std::string_view usage_read = "usage.read";
 } // namespace action
 
 class authorization_plugin {

@@ -1,8 +1,10 @@
 // Identity plugins: who is calling the REST API. A plugin turns the
-// `X-Auth-Token` of a request into a user; later plugins (Keystone, LDAP)
-// implement the same interface.
+// `X-Auth-Token` of a request into a user. Plugins whose users hold a
+// password rather than a token (LDAP) also exchange name and password for
+// a token of their own making (`login`, POST /v1/tokens).
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -17,6 +19,22 @@ struct user {
   friend bool operator==(const user&, const user&) = default;
 };
 
+/// What `identity_plugin::login` made of a name and a password.
+struct login_result {
+  enum class outcome {
+    ok,          ///< `token` is valid until `expires_ms`
+    refused,     ///< wrong name or password (which one is not said)
+    throttled,   ///< too many failures: retry after `retry_after_s`
+    unavailable, ///< the directory cannot be asked now
+    unsupported, ///< this plugin takes no passwords
+  };
+  outcome result = outcome::unsupported;
+  user who;                       ///< ok only
+  std::string token;              ///< ok only; never log it
+  std::int64_t expires_ms = 0;    ///< ok only: Unix time in ms
+  std::int64_t retry_after_s = 0; ///< throttled only
+};
+
 class identity_plugin {
 public:
   virtual ~identity_plugin() = default;
@@ -24,6 +42,17 @@ public:
   /// The user this token belongs to, or nullopt. Called concurrently from
   /// the HTTP threads, hence const and thread-safe.
   virtual std::optional<user> authenticate(std::string_view token) const = 0;
+
+  /// Checks a user's name and password and, when they hold, issues a
+  /// token that `authenticate` accepts until it expires. `peer` is the
+  /// caller's address, for throttling. Called concurrently from the HTTP
+  /// threads; may block on the network. Implementations never store or
+  /// log the password or the token. The default takes no passwords.
+  virtual login_result login(std::string_view /*name*/,
+                             std::string_view /*password*/,
+                             std::string_view /*peer*/) const {
+    return {};
+  }
 
   /// Short name for logs and `GET /v1/status`.
   virtual std::string_view name() const = 0;

@@ -1,6 +1,7 @@
 #include "cli/client.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <cerrno>
 #include <chrono>
@@ -11,6 +12,8 @@
 #include <utility>
 
 #include <CLI/CLI.hpp>
+#include <termios.h>
+#include <unistd.h>
 
 #include "domain/order.hpp"
 #include "net/http_client.hpp"
@@ -142,6 +145,30 @@ void print(const global_options& g, const json& answer,
     std::cout << human(answer);
 }
 
+/// The password for `login`: the first line of stdin, read with echo off
+/// when stdin is a terminal. Never an argument: those show in `ps`.
+std::string read_password() {
+  bool tty = isatty(STDIN_FILENO) == 1;
+  termios saved{};
+  if (tty && tcgetattr(STDIN_FILENO, &saved) == 0) {
+    std::cerr << "Password: " << std::flush;
+    auto quiet = saved;
+    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+    tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+  } else {
+    tty = false;
+  }
+  std::string password;
+  std::getline(std::cin, password);
+  if (tty) {
+    tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved);
+    std::cerr << '\n';
+  }
+  if (!password.empty() && password.back() == '\r')
+    password.pop_back();
+  return password;
+}
+
 bool is_timestamp_key(std::string_view key) {
   return key.ends_with("_at") || key == "valid_from" || key == "valid_until"
          || key == "last_seen";
@@ -165,7 +192,8 @@ rows_of(const json& items, const std::vector<std::string>& keys) {
 bool is_client_command(std::string_view first_arg) {
   return first_arg == "order" || first_arg == "compute" || first_arg == "volume"
          || first_arg == "network" || first_arg == "attachment"
-         || first_arg == "member" || first_arg == "quota";
+         || first_arg == "member" || first_arg == "quota"
+         || first_arg == "login";
 }
 
 json build_order_body(const order_create_options& opts) {
@@ -204,6 +232,11 @@ std::string format_cell(const json& value, std::string_view key) {
   }
   if (value.is_boolean())
     return value.get<bool>() ? "yes" : "no";
+  if (value.is_number_float()) {
+    std::array<char, 32> text{};
+    std::snprintf(text.data(), text.size(), "%.2f", value.get<double>());
+    return text.data();
+  }
   // The manager keeps times as milliseconds; 0 means "never".
   if (value.is_number_integer() && is_timestamp_key(key)) {
     auto t = value.get<millis>();
@@ -269,8 +302,40 @@ std::string format_instances_table(std::string_view kind,
 }
 
 std::string format_members_table(const json& members) {
-  return format_table({"ID", "ALIVE", "LAST-SEEN", "SELF"},
-                      rows_of(members, {"id", "alive", "last_seen", "self"}));
+  bool accounts = std::any_of(members.begin(), members.end(),
+                              [](const json& m) { return m.contains("debt"); });
+  if (!accounts)
+    return format_table({"ID", "ALIVE", "LAST-SEEN", "SELF"},
+                        rows_of(members, {"id", "alive", "last_seen", "self"}));
+  return format_table(
+    {"ID", "ALIVE", "LAST-SEEN", "SELF", "CONSUMED", "DONATED", "DEBT"},
+    rows_of(members,
+            {"id", "alive", "last_seen", "self", "consumed_vcpu_minutes",
+             "donated_vcpu_minutes", "debt"}));
+}
+
+std::string format_usage_table(const json& usage) {
+  std::vector<std::vector<std::string>> rows;
+  auto add = [&](const std::string& member, const char* direction,
+                 const json& amount) {
+    auto& row = rows.emplace_back(std::vector<std::string>{member, direction});
+    for (const char* key :
+         {"vcpu_minutes", "memory_mb_minutes", "volume_gb_minutes"})
+      row.push_back(format_cell(amount.value(key, json{}), key));
+  };
+  add("(this member)", "local", usage.value("local", json::object()));
+  for (const auto& m : usage.value("members", json::array())) {
+    auto id = m.value("id", std::string{"?"});
+    add(id, "consumed", m.value("consumed", json::object()));
+    add(id, "donated", m.value("donated", json::object()));
+  }
+  auto user = usage.value("user", json{});
+  return "member: " + format_cell(usage.value("member_id", json{}), "member_id")
+         + "  user: "
+         + (user.is_null() ? "(every user)" : format_cell(user, "")) + "\n"
+         + format_table({"MEMBER", "DIRECTION", "VCPU-MIN", "MEMORY-MB-MIN",
+                         "VOLUME-GB-MIN"},
+                        rows);
 }
 
 std::string format_quota_table(const json& quota) {
@@ -414,6 +479,20 @@ int run_client(int argc, char** argv) {
   auto add_id = [&](CLI::App* sub) {
     sub->add_option("id", id, "Id")->required();
   };
+
+  std::string login_user;
+  verb(&app, "login",
+       "Exchange a user name and password (the first line of stdin) for a "
+       "token, printed alone; for managers whose identity plugin takes "
+       "passwords (ldap)",
+       [&] {
+         json body{{"user", login_user}, {"password", read_password()}};
+         print(g, call(g, "POST", "/v1/tokens", &body), [](const json& a) {
+           return a.at("token").get<std::string>() + "\n";
+         });
+       })
+    ->add_option("--user", login_user, "User name in the directory")
+    ->required();
 
   auto* order = noun("order", "Create, list, show and delete orders");
   order_create_options create;
@@ -565,6 +644,25 @@ int run_client(int argc, char** argv) {
   member_quota
     ->add_option("member-id", id, "Member id, e.g. site-b@xmpp.example.org")
     ->required();
+
+  std::string usage_user;
+  auto* member_usage =
+    verb(member, "usage",
+         "Show what was used: yours on every member's cloud, or only with one "
+         "member; an accounting admin may ask for another user (--user ID) or "
+         "everyone (--user '*'), and then sees what other members used here",
+         [&] {
+           auto path = id.empty()
+                         ? std::string{"/v1/usage"}
+                         : "/v1/members/" + encode_segment(id) + "/usage";
+           if (!usage_user.empty())
+             path += "?user=" + encode_segment(usage_user);
+           print(g, call(g, "GET", path), format_usage_table);
+         });
+  member_usage->add_option("member-id", id,
+                           "Only the use with this member (default: all)");
+  member_usage->add_option("--user", usage_user,
+                           "Whose usage (admins only; '*': everyone)");
 
   auto* quota = noun("quota", "Capacity of a member");
   std::string member_id;

@@ -13,7 +13,8 @@
 namespace fogbow::cli {
 
 /// True when `first_arg` names a client command (order, compute, member,
-/// quota), so main() hands argv to run_client instead of starting roles.
+/// quota, login), so main() hands argv to run_client instead of starting
+/// roles.
 bool is_client_command(std::string_view first_arg);
 
 /// Runs one client command; argv[0] is the program, argv[1] the noun.
@@ -65,8 +66,14 @@ std::string format_computes_table(const nlohmann::json& computes);
 std::string format_instances_table(std::string_view kind,
                                    const nlohmann::json& instances);
 
-/// Columns ID ALIVE LAST-SEEN SELF for an array of members.
+/// Columns ID ALIVE LAST-SEEN SELF for an array of members, then
+/// CONSUMED DONATED (vCPU·minutes) DEBT when the manager keeps accounts.
 std::string format_members_table(const nlohmann::json& members);
+
+/// `fogbow member usage`: a line naming the member and whose usage, then
+/// MEMBER DIRECTION VCPU-MIN MEMORY-MB-MIN VOLUME-GB-MIN with the local use
+/// first, then what was consumed from and donated to each other member.
+std::string format_usage_table(const nlohmann::json& usage);
 
 /// RESOURCE TOTAL IN-USE YOURS for one quota report, under a line naming
 /// the member.

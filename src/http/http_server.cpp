@@ -209,6 +209,14 @@ std::size_t http_request::header_count(std::string_view name) const {
                   [&](auto& h) { return same_name(h.first, name); }));
 }
 
+std::optional<std::string>
+http_request::query_value(std::string_view name) const {
+  for (auto& [k, v] : query)
+    if (k == name)
+      return v;
+  return std::nullopt;
+}
+
 void http_response::set_header(std::string name, std::string value) {
   for (auto& [k, v] : headers)
     if (same_name(k, name)) {

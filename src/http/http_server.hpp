@@ -56,6 +56,8 @@ struct http_request {
   bool has_header(std::string_view name) const {
     return header_count(name) > 0;
   }
+  /// The first query argument named `name` (exact case), if any.
+  std::optional<std::string> query_value(std::string_view name) const;
 };
 
 struct http_response {

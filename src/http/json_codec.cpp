@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <array>
+#include <map>
 #include <optional>
 #include <set>
 
@@ -290,6 +291,31 @@ json str(std::string_view s) {
 
 } // namespace
 
+std::variant<login_request, api_error>
+parse_login_request(std::string_view body) {
+  auto parsed = parse_body(body);
+  if (auto e = std::get_if<api_error>(&parsed)) {
+    // A parse error's message quotes what was read last, which may be
+    // the password.
+    if (e->code == "invalid_json")
+      e->message = "request body must be a JSON object "
+                   "{\"user\": \"...\", \"password\": \"...\"}";
+    return *e;
+  }
+  auto& doc = std::get<json>(parsed);
+  login_request r;
+  for (auto& [key, value] : doc.items()) {
+    if (key != "user" && key != "password")
+      return invalid(field(key) + " is not a field of a login");
+    if (!value.is_string())
+      return invalid(field(key) + " must be a string");
+    (key == "user" ? r.user : r.password) = value.get<std::string>();
+  }
+  if (!doc.contains("user") || !doc.contains("password"))
+    return invalid("a login needs 'user' and 'password'");
+  return r;
+}
+
 std::variant<order_request, api_error>
 parse_order_request(std::string_view body, const order_limits& limits) {
   auto parsed = parse_body(body);
@@ -530,6 +556,47 @@ nlohmann::json quota_to_json(const quota_report& q) {
     {"instances",
      part(q.cloud.instances_total, q.cloud.instances_used, q.user_instances)},
   };
+}
+
+nlohmann::json usage_amount_to_json(const usage_amount& a) {
+  return json{{"vcpu_minutes", a.vcpu_minutes},
+              {"memory_mb_minutes", a.memory_mb_minutes},
+              {"volume_gb_minutes", a.volume_gb_minutes}};
+}
+
+nlohmann::json usage_to_json(const std::vector<usage_record>& rows,
+                             std::string_view self, std::string_view user,
+                             const std::string* only) {
+  struct both {
+    usage_amount consumed, donated;
+  };
+  usage_amount local;
+  std::map<std::string, both, std::less<>> members;
+  if (only && *only != self)
+    members[*only];
+  json records = json::array();
+  for (auto& r : rows) {
+    if (r.requesting == self && r.providing == self)
+      local += r.amount;
+    else if (r.requesting == self)
+      members[r.providing].consumed += r.amount;
+    else if (r.providing == self)
+      members[r.requesting].donated += r.amount;
+    records.push_back(json{{"user", r.user},
+                           {"requesting_member", r.requesting},
+                           {"providing_member", r.providing},
+                           {"usage", usage_amount_to_json(r.amount)}});
+  }
+  json by_member = json::array();
+  for (auto& [id, x] : members)
+    by_member.push_back(json{{"id", id},
+                             {"consumed", usage_amount_to_json(x.consumed)},
+                             {"donated", usage_amount_to_json(x.donated)}});
+  return json{{"member_id", self},
+              {"user", user == "*" ? json(nullptr) : json(user)},
+              {"local", usage_amount_to_json(local)},
+              {"members", std::move(by_member)},
+              {"records", std::move(records)}};
 }
 
 nlohmann::json status_to_json(const status_report& s, std::string_view version,

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "domain/order.hpp"
+#include "domain/usage.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -50,6 +51,15 @@ struct api_error {
 std::variant<order_request, api_error>
 parse_order_request(std::string_view body, const order_limits& limits);
 
+/// A `POST /v1/tokens` body: `{"user": "...", "password": "..."}`, both
+/// strings, nothing else. Error messages never repeat the password.
+struct login_request {
+  std::string user;
+  std::string password;
+};
+std::variant<login_request, api_error>
+parse_login_request(std::string_view body);
+
 nlohmann::json order_to_json(const order& o);
 
 /// An instance as `GET /v1/computes` shows it; `x.id` is the global id.
@@ -58,6 +68,19 @@ nlohmann::json instance_to_json(const instance& x);
 nlohmann::json member_to_json(const member_info& m);
 
 nlohmann::json quota_to_json(const quota_report& q);
+
+/// `{"vcpu_minutes":…,"memory_mb_minutes":…,"volume_gb_minutes":…}`.
+nlohmann::json usage_amount_to_json(const usage_amount& a);
+
+/// `GET /v1/usage` of member `self`: `rows` (already restricted to what the
+/// caller may see) summed as `local` (requested and provided here) and,
+/// per other member, `consumed` (our users on its cloud) and `donated` (its
+/// users on ours), plus the rows themselves. `user`: whose usage ("*":
+/// everyone's). `members` lists `only` (even without any use) when given,
+/// else every member in `rows`.
+nlohmann::json usage_to_json(const std::vector<usage_record>& rows,
+                             std::string_view self, std::string_view user,
+                             const std::string* only = nullptr);
 
 /// `GET /v1/status`; uptime is measured from `s.started_at` to `now`.
 nlohmann::json status_to_json(const status_report& s, std::string_view version,

@@ -36,6 +36,9 @@ enum class resource {
   instance,  ///< ... /{id}
   members,
   quota,
+  usage,
+  member_usage,
+  tokens, ///< POST /v1/tokens: a password for a token
 };
 
 // Collections of instances, one per order kind: (path segment, kind).
@@ -82,10 +85,16 @@ std::optional<route> match_route(std::string_view path) {
     if (seg[0] == name && seg.size() <= 2)
       return route{seg.size() == 1 ? resource::instances : resource::instance,
                    id, kind};
+  if (seg.size() == 1 && seg[0] == "tokens")
+    return route{resource::tokens, {}};
   if (seg.size() == 1 && seg[0] == "members")
     return route{resource::members, {}};
   if (seg.size() == 3 && seg[0] == "members" && seg[2] == "quota")
     return route{resource::quota, id};
+  if (seg.size() == 1 && seg[0] == "usage")
+    return route{resource::usage, {}};
+  if (seg.size() == 3 && seg[0] == "members" && seg[2] == "usage")
+    return route{resource::member_usage, id};
   return std::nullopt;
 }
 
@@ -169,7 +178,7 @@ struct rest_api::impl : http_handler {
     resource_kind kind = resource_kind::compute; ///< instance routes only
   };
 
-  static const std::array<endpoint, 19> endpoints;
+  static const std::array<endpoint, 22> endpoints;
 
   /// What admit() found, for serve().
   struct admitted {
@@ -438,6 +447,43 @@ struct rest_api::impl : http_handler {
       atom::create_v, std::move(request.prototype), request.count);
   }
 
+  // Open to anyone: the plugin checks the password, throttles guessing,
+  // and never logs either the password or the token; neither does this.
+  void create_token(const call& c, http_response& res) {
+    auto parsed = parse_login_request(c.body);
+    if (auto e = std::get_if<api_error>(&parsed))
+      return reply_error(res, *e);
+    auto& creds = std::get<login_request>(parsed);
+    auto r = identity->login(creds.user, creds.password, c.req.remote_address);
+    using outcome = login_result::outcome;
+    switch (r.result) {
+    case outcome::ok:
+      res.set_header("Cache-Control", "no-store");
+      return reply(res, 201,
+                   json{{"token", r.token},
+                        {"expires_at", format_iso8601(r.expires_ms)},
+                        {"user", {{"id", r.who.id}, {"name", r.who.name}}}});
+    case outcome::refused:
+      return reply_error(res,
+                         {401, "unauthorized", "wrong user name or password"});
+    case outcome::throttled:
+      res.set_header("Retry-After", std::to_string(r.retry_after_s));
+      return reply_error(res, {429, "too_many_requests",
+                               "too many failed logins; retry in "
+                                 + std::to_string(r.retry_after_s) + " s"});
+    case outcome::unavailable:
+      return reply_error(res, {503, "unavailable",
+                               "the identity service ("
+                                 + std::string{identity->name()}
+                                 + ") cannot be reached; retry later"});
+    case outcome::unsupported:
+      break;
+    }
+    reply_error(res, {501, "not_implemented",
+                      "the identity plugin " + std::string{identity->name()}
+                        + " takes tokens, not passwords"});
+  }
+
   void list_orders(const call& c, http_response& res) {
     ask(
       res,
@@ -552,19 +598,88 @@ struct rest_api::impl : http_handler {
       c.caller.id, c.target.id);
   }
 
+  // One blocking request to another actor than the scheduler; `who`
+  // names it in errors.
+  template <class Handle, class OnReply, class... Ts>
+  void ask_other(const Handle& hdl, std::string_view who,
+                 http_response& res, OnReply on_reply, Ts&&... xs) {
+    caf::scoped_actor self{sys};
+    self->request(hdl, cfg.actor_timeout, std::forward<Ts>(xs)...)
+      .receive(on_reply, [&](const caf::error& e) {
+        reply_error(res, to_api_error(e, who));
+      });
+  }
+
   void list_members(const call&, http_response& res) {
     auto on_reply = [&](const std::vector<member_info>& ms) {
-      reply(res, 200, json{{"members", array_of(ms, member_to_json)}});
+      auto out = array_of(ms, member_to_json);
+      if (cfg.accounting && !add_exchanges(out, res))
+        return;
+      reply(res, 200, json{{"members", std::move(out)}});
     };
-    if (!cfg.members) {
+    if (!cfg.members)
       ask(res, on_reply, atom::members_v);
-      return;
+    else
+      ask_other(cfg.members, "the member registry", res, on_reply,
+                atom::members_v);
+  }
+
+  // What passed between us and each listed member (vCPU·minutes, every
+  // user) and our Network of Favors debt to it; false when the accounting
+  // did not answer (the error is the reply).
+  bool add_exchanges(json& members, http_response& res) {
+    std::optional<fed::exchange_table> table;
+    ask_other(
+      cfg.accounting, "the accounting", res,
+      [&](fed::exchange_table& t) { table = std::move(t); }, atom::exchanges_v);
+    if (!table)
+      return false;
+    for (auto& m : members) {
+      if (m["self"].get<bool>())
+        continue;
+      auto it = table->find(m["id"].get<std::string>());
+      auto x = it == table->end() ? fed::member_exchange{} : it->second;
+      m["consumed_vcpu_minutes"] = x.consumed;
+      m["donated_vcpu_minutes"] = x.donated;
+      m["debt"] = fed::nof_debt(x, cfg.nof);
     }
-    caf::scoped_actor self{sys};
-    self->request(cfg.members, cfg.actor_timeout, atom::members_v)
-      .receive(on_reply, [&](const caf::error& e) {
-        reply_error(res, to_api_error(e, "the member registry"));
+    return true;
+  }
+
+  // GET /v1/usage and /v1/members/{id}/usage: the caller's own use of
+  // every cloud; an admin may name a user (`?user=ID`) or everyone
+  // (`?user=*`), and then sees what other members' users used here too.
+  void get_usage(const call& c, http_response& res) {
+    if (!cfg.accounting)
+      return reply_error(res, {501, "not_implemented", "no accounting"});
+    auto who = c.req.query_value("user").value_or(c.caller.id);
+    if (who.empty())
+      return reply_error(
+        res, {400, "invalid_argument", "user must be a user id or *"});
+    bool admin =
+      std::find(cfg.usage_admins.begin(), cfg.usage_admins.end(), c.caller.id)
+      != cfg.usage_admins.end();
+    if (who != c.caller.id && !admin)
+      return reply_error(res, {403, "forbidden",
+                               "only an accounting admin may see the usage "
+                               "of other users"});
+    const auto& self_id = cfg.member_id;
+    const auto& member = c.target.id;
+    auto involves_member = [&](const usage_record& r) {
+      if (member == self_id)
+        return r.requesting == self_id && r.providing == self_id;
+      return member.empty() || r.requesting == member || r.providing == member;
+    };
+    auto on_rows = [&](std::vector<usage_record>& rows) {
+      std::erase_if(rows, [&](const usage_record& r) {
+        return !(admin || r.requesting == self_id) || !involves_member(r);
       });
+      reply(res, 200,
+            usage_to_json(rows, self_id, who,
+                          c.target.id.empty() ? nullptr : &c.target.id));
+    };
+    ask_other(cfg.accounting, "the accounting", res, on_rows, atom::usage_v,
+              who == "*" ? std::string{} : who);
   }
 
   void get_quota(const call& c, http_response& res) {
@@ -574,7 +689,7 @@ struct rest_api::impl : http_handler {
   }
 };
 
-const std::array<rest_api::impl::endpoint, 19> rest_api::impl::endpoints{{
+const std::array<rest_api::impl::endpoint, 22> rest_api::impl::endpoints{{
   {resource::status, "GET", {}, &impl::get_status},
   {resource::orders, "GET", action::order_read, &impl::list_orders},
   {resource::orders, "POST", action::order_create, &impl::create_orders},
@@ -606,6 +721,9 @@ const std::array<rest_api::impl::endpoint, 19> rest_api::impl::endpoints{{
    &impl::delete_instance, resource_kind::attachment},
   {resource::members, "GET", action::member_read, &impl::list_members},
   {resource::quota, "GET", action::quota_read, &impl::get_quota},
+  {resource::usage, "GET", action::usage_read, &impl::get_usage},
+  {resource::member_usage, "GET", action::usage_read, &impl::get_usage},
+  {resource::tokens, "POST", {}, &impl::create_token},
 }};
 
 rest_api::rest_api(caf::actor_system& sys, order_scheduler_actor scheduler,

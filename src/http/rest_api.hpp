@@ -31,12 +31,18 @@ struct rest_api_config {
   /// Deadlines, connection limits and TLS.
   http_transport_config transport;
   std::vector<std::string> roles; ///< shown by GET /v1/status
+  std::string member_id;          ///< this manager's (GET /v1/usage)
   /// When set, GET /v1/computes adds `ssh_public_address` and
   /// `extra_ports` read from the tunnel (null/{} when it has none).
   tunnel_client_actor tunnel;
   /// When set (federation configured), GET /v1/members asks this actor
   /// instead of the order scheduler.
   member_registry_actor members;
+  /// When set, GET /v1/usage answers and GET /v1/members adds what passed
+  /// between this member and each other one, with the NoF debt (`nof`).
+  accounting_actor accounting;
+  std::vector<std::string> usage_admins; ///< may see every user's usage
+  fed::nof_settings nof;
 };
 
 class rest_api {

@@ -40,6 +40,11 @@ bool is_full_jid(const std::string& jid) {
 const string_rule keystone_url{
   is_http_url, "must be an http:// or https:// URL (Keystone v3, e.g. "
                "http://127.0.0.1:5000/v3)"};
+const string_rule ldap_url_rule{[](const std::string& s) {
+                                  return s.empty() || s.starts_with("ldap://")
+                                         || s.starts_with("ldaps://");
+                                },
+                                "must be an ldap:// or ldaps:// URL"};
 const string_rule http_or_https_url{is_http_url, "must be an http(s) URL"};
 const string_rule full_jid{is_full_jid, "must be a full JID like "
                                         "\"user@xmpp.example/fogbow\""};
@@ -122,7 +127,7 @@ const section_spec<manager_settings> manager_spec{
     "before the scheduler gives up on it: a create that timed out is "
     "retried like any failed one and never doubles an instance.",
     100, 3600000}},
-  {"driver", "tunnel", "federation"}};
+  {"driver", "tunnel", "federation", "accounting"}};
 
 const section_spec<driver_settings> driver_spec{
   "manager.driver",
@@ -458,10 +463,12 @@ const section_spec<federation_settings> federation_spec{
    {"member_picker",
     &federation_settings::member_picker,
     "Which member an order that does not fit here is forwarded to: "
-    "\"round-robin\" takes the members in id order, one after the other.",
+    "\"round-robin\" takes the members in id order, one after the other; "
+    "\"nof\" (Network of Favors) the member that owes this one most by "
+    "the accounting (ties in turn).",
     0,
     0,
-    {"round-robin"}},
+    {"round-robin", "nof"}},
    {"member_validator",
     &federation_settings::member_validator,
     "\"accept-any\": serve and forward to every member. \"whitelist\": "
@@ -550,6 +557,11 @@ const section_spec<federation_settings> federation_spec{
    {"nof_prioritize_local", &federation_settings::nof_prioritize_local,
     "nof: a local order comes before every served one (it may preempt any "
     "served instance); false: it preempts none."},
+   {"nof_trustworthy", &federation_settings::nof_trustworthy,
+    "nof: take members at their word. false (the default): a member's "
+    "debt never goes below zero (a free-rider is no worse off than a "
+    "newcomer, as ids are cheap) and gets the square root of what we "
+    "donated to it on top; true: debt = consumed - donated."},
    {"monitor_interval_ms", &federation_settings::monitor_interval_ms,
     "How often the state of instances other members serve for this one is "
     "refreshed (getinstance).",
@@ -562,6 +574,27 @@ const section_spec<federation_settings> federation_spec{
     "Instances served for a member that has been unreachable this long are "
     "removed.",
     1, 604800}}};
+
+const section_spec<accounting_settings> accounting_spec{
+  "manager.accounting",
+  "What every instance uses (vCPU, memory and volume minutes), per user "
+  "and per requesting and providing member, kept in accounting.db beside "
+  "manager.db; GET /v1/usage and the Network of Favors read it.",
+  false,
+  false,
+  {{"period_s", &accounting_settings::period_s,
+    "How often the use of running instances is added to the stored totals "
+    "(a kill -9 loses at most one period) and the debts are recomputed.",
+    1, 86400},
+   {"admins",
+    &accounting_settings::admins,
+    "User ids that may see every user's usage (GET /v1/usage?user=...).",
+    0,
+    0,
+    {},
+    nullptr,
+    nullptr,
+    "[\"alice\"]"}}};
 
 const section_spec<http_settings> http_spec{
   "http",
@@ -627,10 +660,12 @@ const section_spec<identity_settings> identity_spec{
     &identity_settings::plugin,
     "\"static-tokens\": users and tokens from [[identity.users]]. "
     "\"keystone-v3\": the token is a Keystone token, validated with GET "
-    "{auth_url}/auth/tokens.",
+    "{auth_url}/auth/tokens. \"ldap\": users log in with their directory "
+    "name and password (POST /v1/tokens, checked by a simple bind) and get "
+    "a token that expires.",
     0,
     0,
-    {"static-tokens", "keystone-v3"}},
+    {"static-tokens", "keystone-v3", "ldap"}},
    {"auth_url",
     &identity_settings::auth_url,
     "keystone-v3: the Keystone v3 URL (required for it).",
@@ -645,9 +680,75 @@ const section_spec<identity_settings> identity_spec{
     "0 = no cache).",
     0, 86400},
    {"timeout_ms", &identity_settings::timeout_ms,
-    "keystone-v3: timeout of one request to Keystone.", 100, 600000},
+    "keystone-v3, ldap: timeout of one request to Keystone or the directory.",
+    100, 600000},
    {"verify_tls", &identity_settings::verify_tls,
-    "keystone-v3: check Keystone's TLS certificate."}},
+    "keystone-v3, ldap: check the server's TLS certificate."},
+   {"ldap_url",
+    &identity_settings::ldap_url,
+    "ldap: the directory, ldap://host:port or ldaps://host:port (required "
+    "for it).",
+    0,
+    0,
+    {},
+    &ldap_url_rule,
+    nullptr,
+    "\"ldaps://ldap.example.org\""},
+   {"ldap_start_tls", &identity_settings::ldap_start_tls,
+    "ldap: upgrade an ldap:// connection with StartTLS (fails rather than "
+    "go on in clear)."},
+   {"ldap_ca_file",
+    &identity_settings::ldap_ca_file,
+    "ldap: PEM file of the CA(s) the directory's certificate is checked "
+    "against.",
+    0,
+    0,
+    {},
+    nullptr,
+    "the system's CAs",
+    "\"/etc/fogbow/ldap-ca.pem\""},
+   {"ldap_bind_dn",
+    &identity_settings::ldap_bind_dn,
+    "ldap: the user's DN, {user} standing for the name (escaped as RFC 4514 "
+    "says). Exactly one of this and ldap_search_base.",
+    0,
+    0,
+    {},
+    nullptr,
+    nullptr,
+    "\"uid={user},ou=people,dc=example,dc=org\""},
+   {"ldap_search_base",
+    &identity_settings::ldap_search_base,
+    "ldap: instead of ldap_bind_dn, find the user's DN by searching this "
+    "subtree for ldap_search_filter, then bind with it.",
+    0,
+    0,
+    {},
+    nullptr,
+    nullptr,
+    "\"ou=people,dc=example,dc=org\""},
+   {"ldap_search_filter", &identity_settings::ldap_search_filter,
+    "ldap: the search's filter, {user} standing for the name (escaped as RFC "
+    "4515 says); exactly one entry must match."},
+   {"ldap_service_dn", &identity_settings::ldap_service_dn,
+    "ldap: the account the search binds as; empty: anonymous search."},
+   {"ldap_service_password", &identity_settings::ldap_service_password,
+    "ldap: its password."},
+   {"ldap_user_attribute", &identity_settings::ldap_user_attribute,
+    "ldap: the attribute of the user's entry that is the user's id (the "
+    "owner of their orders); the name as typed when it cannot be read."},
+   {"ldap_name_attribute", &identity_settings::ldap_name_attribute,
+    "ldap: the attribute that is the user's display name."},
+   {"token_ttl_s", &identity_settings::token_ttl_s,
+    "ldap: how long a token from POST /v1/tokens is valid.", 60, 2592000},
+   {"max_failures", &identity_settings::max_failures,
+    "ldap: failed logins of one user name within lockout_s after which its "
+    "logins are refused (429) until lockout_s has passed.",
+    1, 1000},
+   {"max_failures_per_address", &identity_settings::max_failures_per_address,
+    "ldap: the same, for failed logins from one client address.", 1, 100000},
+   {"lockout_s", &identity_settings::lockout_s,
+    "ldap: the window failed logins are counted in.", 1, 86400}},
   {"users"}};
 
 const section_spec<user_entry> user_spec{
@@ -798,7 +899,19 @@ const section_spec<tunnel_settings> tunnel_spec{
    {"login_timeout_s", &tunnel_settings::login_timeout_s,
     "Time a client has to authenticate.", 1, 3600},
    {"max_sessions", &tunnel_settings::max_sessions,
-    "Most SSH sessions at the same time.", 1, 1000000},
+    "Most logged-in SSH sessions at the same time (lowered to fit the "
+    "open-file limit).",
+    1, 1000000},
+   {"max_unauthenticated", &tunnel_settings::max_unauthenticated,
+    "Most SSH connections still logging in at the same time (lowered to a "
+    "quarter of the open-file limit). When all are taken, a newcomer from "
+    "a less busy address replaces the oldest of the busiest one.",
+    1, 1000000},
+   {"max_unauthenticated_per_address",
+    &tunnel_settings::max_unauthenticated_per_address,
+    "Most SSH connections still logging in from one IPv4 address; one more "
+    "is closed at once.",
+    1, 1000000},
    {"max_named_tokens_per_token", &tunnel_settings::max_named_tokens_per_token,
     "Most named extra ports (tokens <token>-<name>) one token may have; one "
     "more is refused with 429.",
@@ -1071,6 +1184,8 @@ void read_manager(const toml::table& t, manager_settings& m,
   read_optional(t, "federation", m.federation, federation_spec, prefix, errors);
   if (errors.size() == before && m.federation.configured)
     check_federation(t, m, errors);
+  if (auto a = sub_table(t, "accounting", prefix, errors))
+    read_section(*a, m.accounting, accounting_spec, errors);
 }
 
 void check_users(identity_settings& id, error_list& errors) {
@@ -1087,6 +1202,30 @@ void check_users(identity_settings& id, error_list& errors) {
     if (u.name.empty())
       u.name = u.id;
   }
+}
+
+void check_ldap(const toml::table& t, const identity_settings& id,
+                error_list& errors) {
+  if (id.ldap_url.empty())
+    errors.add("identity plugin ldap needs 'identity.ldap_url' (ldap:// or "
+               "ldaps://)");
+  if (id.ldap_bind_dn.empty() == id.ldap_search_base.empty())
+    errors.add("identity plugin ldap needs exactly one of "
+               "'identity.ldap_bind_dn' and 'identity.ldap_search_base'");
+  else if (!id.ldap_bind_dn.empty()
+           && id.ldap_bind_dn.find("{user}") == std::string::npos)
+    errors.add("'identity.ldap_bind_dn' must contain {user}");
+  else if (!id.ldap_search_base.empty()
+           && id.ldap_search_filter.find("{user}") == std::string::npos)
+    errors.add("'identity.ldap_search_filter' must contain {user}");
+  if (id.ldap_start_tls && id.ldap_url.starts_with("ldaps://"))
+    errors.add("'identity.ldap_start_tls' is for ldap:// URLs (ldaps:// is "
+               "TLS already)");
+  if (id.ldap_service_dn.empty() != id.ldap_service_password.empty())
+    errors.add("'identity.ldap_service_dn' and 'identity.ldap_service_password'"
+               " go together");
+  if (t.get("users"))
+    errors.add("'identity.users' is for the static-tokens plugin");
 }
 
 void read_identity(const toml::table& t, identity_settings& id,
@@ -1106,6 +1245,14 @@ void read_identity(const toml::table& t, identity_settings& id,
   } else if (!id.auth_url.empty()) {
     errors.add("'identity.auth_url' is for the keystone-v3 plugin");
   }
+  // Like auth_url: a directory given to another plugin is a mistake, the
+  // other ldap keys at their defaults are not (`config defaults`).
+  if (id.plugin == "ldap")
+    check_ldap(t, id, errors);
+  else if (!id.ldap_url.empty() || !id.ldap_bind_dn.empty()
+           || !id.ldap_search_base.empty())
+    errors.add("'identity.ldap_url', 'ldap_bind_dn' and 'ldap_search_base' "
+               "are for the ldap plugin");
   check_users(id, errors);
 }
 
@@ -1211,6 +1358,7 @@ std::vector<config_section_doc> config_sections() {
           describe(mapper_spec, openstack_mapper_settings{}),
           describe(manager_tunnel_spec, manager_tunnel_settings{}),
           describe(federation_spec, federation_settings{}),
+          describe(accounting_spec, accounting_settings{}),
           describe(http_spec, http_settings{}),
           describe(identity_spec, identity_settings{}),
           describe(user_spec, user_entry{}),

@@ -109,7 +109,7 @@ struct federation_settings {
   /// 1..3600: a member that has not answered an order in this time is
   /// skipped
   std::int64_t forward_timeout_s = 20;
-  std::string member_picker = "round-robin";   ///< round-robin
+  std::string member_picker = "round-robin";   ///< round-robin | nof
   std::string member_validator = "accept-any"; ///< accept-any | whitelist
   /// whitelist: members whose orders this site serves (bare JIDs)
   std::vector<std::string> donate_to;
@@ -134,6 +134,8 @@ struct federation_settings {
   std::string local_prioritization = "fcfs";
   /// nof: local orders come before every served one
   bool nof_prioritize_local = true;
+  /// nof: a member's debt may go below zero and gets no √donated bonus
+  bool nof_trustworthy = false;
   /// 100..3600000: refresh of remote instances' state
   std::int64_t monitor_interval_ms = 5000;
   /// 1..86400: provider asks requesters instancebeingused
@@ -141,6 +143,14 @@ struct federation_settings {
   /// 1..604800: reclaim a requester's instances after it was unreachable
   /// this long
   std::int64_t requester_grace_s = 300;
+};
+
+/// [manager.accounting]: the usage counted per user and member.
+struct accounting_settings {
+  /// 1..86400: how often running instances' use is added to the totals
+  std::int64_t period_s = 60;
+  /// user ids that may see every user's usage
+  std::vector<std::string> admins;
 };
 
 /// [manager]
@@ -158,6 +168,7 @@ struct manager_settings {
   driver_settings driver;
   manager_tunnel_settings tunnel;
   federation_settings federation;
+  accounting_settings accounting;
 };
 
 /// [http]: the manager's REST API.
@@ -178,12 +189,27 @@ struct http_settings {
 
 /// [identity]: who a token belongs to.
 struct identity_settings {
-  std::string plugin = "static-tokens"; ///< static-tokens | keystone-v3
+  std::string plugin = "static-tokens"; ///< static-tokens | keystone-v3 | ldap
   std::vector<user_entry> users;        ///< static-tokens
   std::string auth_url;                 ///< keystone-v3
   std::int64_t cache_s = 60;
-  std::int64_t timeout_ms = 10000;
-  bool verify_tls = true;
+  std::int64_t timeout_ms = 10000; ///< keystone-v3, ldap
+  bool verify_tls = true;          ///< keystone-v3, ldap
+  // ldap: see ldap_identity_config
+  std::string ldap_url;
+  bool ldap_start_tls = false;
+  std::string ldap_ca_file;
+  std::string ldap_bind_dn;
+  std::string ldap_search_base;
+  std::string ldap_search_filter = "(uid={user})";
+  std::string ldap_service_dn;
+  std::string ldap_service_password;
+  std::string ldap_user_attribute = "uid";
+  std::string ldap_name_attribute = "cn";
+  std::int64_t token_ttl_s = 3600;
+  int max_failures = 5;
+  int max_failures_per_address = 20;
+  std::int64_t lockout_s = 300;
 };
 
 /// [authorization]: what an authenticated user may do.
@@ -215,6 +241,8 @@ struct tunnel_settings {
   int client_timeout_s = 90;
   int login_timeout_s = 30;
   int max_sessions = 10000;
+  int max_unauthenticated = 1000;
+  int max_unauthenticated_per_address = 64;
   int max_named_tokens_per_token = 16;
   int max_forwards_per_session = 32;
 };

@@ -1,5 +1,6 @@
 #include "roles/manager_role.hpp"
 
+#include "actors/accounting.hpp"
 #include "actors/errors.hpp"
 #include "actors/federation_server.hpp"
 #include "actors/member_proxy.hpp"
@@ -10,6 +11,7 @@
 #include "auth/authorization.hpp"
 #include "auth/identity.hpp"
 #include "auth/keystone_identity.hpp"
+#include "auth/ldap_identity.hpp"
 #include "domain/mapper.hpp"
 #include "drivers/instant/instant_driver.hpp"
 #include "drivers/local/local_driver.hpp"
@@ -106,10 +108,35 @@ make_prioritizer(const federation_settings& f) {
     fed::make_prioritizer(f.prioritization, f.nof_prioritize_local));
 }
 
+fed::nof_settings nof_settings_of(const federation_settings& f) {
+  return {f.nof_trustworthy, f.nof_prioritize_local};
+}
+
 /// "user@domain/resource" → "resource".
 std::string jid_resource(const std::string& jid) {
   auto slash = jid.find('/');
   return slash == std::string::npos ? std::string{} : jid.substr(slash + 1);
+}
+
+ldap_identity_config ldap_config(const identity_settings& id) {
+  ldap_identity_config c;
+  c.url = id.ldap_url;
+  c.start_tls = id.ldap_start_tls;
+  c.ca_file = id.ldap_ca_file;
+  c.verify_tls = id.verify_tls;
+  c.bind_dn_template = id.ldap_bind_dn;
+  c.search_base = id.ldap_search_base;
+  c.search_filter = id.ldap_search_filter;
+  c.service_dn = id.ldap_service_dn;
+  c.service_password = id.ldap_service_password;
+  c.user_attribute = id.ldap_user_attribute;
+  c.name_attribute = id.ldap_name_attribute;
+  c.timeout_ms = id.timeout_ms;
+  c.token_ttl_s = id.token_ttl_s;
+  c.throttle.per_name = id.max_failures;
+  c.throttle.per_address = id.max_failures_per_address;
+  c.throttle.window_ms = id.lockout_s * 1000;
+  return c;
 }
 
 } // namespace
@@ -127,6 +154,7 @@ int manager_role::start() {
   namespace fs = std::filesystem;
   create_data_dir(data_dir_);
   store_ = sys_.spawn(store, (fs::path{data_dir_} / "manager.db").string());
+  start_accounting();
   if (config_.manager.tunnel.configured) {
     // Every compute order gets a tunnel token and an agent in its user
     // data; GET /v1/computes shows the instance's public addresses.
@@ -163,8 +191,12 @@ int manager_role::start() {
   // a restart points at the new scheduler.
   scheduler_front_ = sys_.spawn(forwarder, std::string{"order scheduler"},
                                 caf::actor_cast<caf::actor>(scheduler));
-  if (bridge_)
+  if (bridge_) {
     start_federation();
+    // Debts for the prioritizer, and what the fairness controller learns.
+    caf::anon_send(accounting_, atom::subscribe_v,
+                   caf::actor_cast<balances_listener_actor>(scheduler_front_));
+  }
 
   std::shared_ptr<const identity_plugin> identity;
   if (config_.identity.plugin == "keystone-v3") {
@@ -174,6 +206,8 @@ int manager_role::start() {
     kc.timeout_ms = config_.identity.timeout_ms;
     kc.verify_tls = config_.identity.verify_tls;
     identity = std::make_shared<keystone_identity>(std::move(kc));
+  } else if (config_.identity.plugin == "ldap") {
+    identity = std::make_shared<ldap_identity>(ldap_config(config_.identity));
   } else {
     std::vector<static_token> tokens;
     for (auto& u : config_.identity.users)
@@ -199,9 +233,13 @@ int manager_role::start() {
   hc.transport = http_transport(config_.http, config_.http.tls_cert,
                                 config_.http.tls_key, "http.tls");
   hc.roles = roles_;
+  hc.member_id = config_.manager.member_id;
   hc.tunnel = tunnel_;
   if (registry_)
     hc.members = registry_;
+  hc.accounting = accounting_;
+  hc.usage_admins = config_.manager.accounting.admins;
+  hc.nof = nof_settings_of(config_.manager.federation);
   supervisor_ = sys_.spawn<caf::detached>(
     supervisor, supervision(std::move(drivers), scheduler));
   if (test_faults_enabled())
@@ -229,6 +267,10 @@ manager_role::supervision(std::vector<caf::actor> drivers,
   // The only database connection: nothing can go on without it.
   add("store", failure_policy::exit_process,
       {caf::actor_cast<caf::actor>(store_)});
+  // Its own SQLite file: a failure ends the process, and a restart resumes
+  // from its last commit.
+  add("accounting", failure_policy::exit_process,
+      {caf::actor_cast<caf::actor>(accounting_)});
   if (tunnel_)
     add("tunnel client", failure_policy::exit_process,
         {caf::actor_cast<caf::actor>(tunnel_)});
@@ -357,7 +399,10 @@ federation_scheduling manager_role::scheduler_federation() const {
   auto& f = config_.manager.federation;
   federation_scheduling fs;
   fs.proxy = proxy_;
-  fs.picker = fed::make_round_robin_picker();
+  if (f.member_picker == "nof")
+    fs.picker = fed::make_nof_picker(exchanges_);
+  else
+    fs.picker = fed::make_round_robin_picker();
   fs.validator = make_validator(f);
   fs.prioritizer = make_prioritizer(f);
   fs.capacity = capacity_;
@@ -366,6 +411,25 @@ federation_scheduling manager_role::scheduler_federation() const {
   fs.probe_interval = std::chrono::seconds{f.probe_interval_s};
   fs.requester_grace = std::chrono::seconds{f.requester_grace_s};
   return fs;
+}
+
+void manager_role::start_accounting() {
+  namespace fs = std::filesystem;
+  // Loaded before the accounting subscribes, and nothing writes the store
+  // before the scheduler exists: no change falls between the two.
+  auto orders = startup_ask<std::vector<order>>(
+    sys_, store_, startup_timeout, "cannot open the store", atom::load_v);
+  exchanges_ = std::make_shared<fed::exchange_board>();
+  accounting_config ac;
+  ac.self_id = config_.manager.member_id;
+  ac.period = std::chrono::seconds{config_.manager.accounting.period_s};
+  ac.board = exchanges_;
+  ac.nof = nof_settings_of(config_.manager.federation);
+  accounting_ =
+    sys_.spawn(accounting, (fs::path{data_dir_} / "accounting.db").string(),
+               std::move(ac), orders);
+  caf::anon_send(store_, atom::subscribe_v,
+                 caf::actor_cast<order_listener_actor>(accounting_));
 }
 
 void manager_role::start_federation() {
@@ -465,7 +529,8 @@ void manager_role::stop() {
         [] { spdlog::warn("the supervisor did not stop in time"); });
   } else {
     // start() failed before the supervisor existed.
-    for (auto& hdl : {caf::actor_cast<caf::actor>(registry_),
+    for (auto& hdl : {caf::actor_cast<caf::actor>(accounting_),
+                      caf::actor_cast<caf::actor>(registry_),
                       caf::actor_cast<caf::actor>(proxy_),
                       caf::actor_cast<caf::actor>(fed_server_),
                       caf::actor_cast<caf::actor>(router_), scheduler_front_,
@@ -481,6 +546,7 @@ void manager_role::stop() {
   scheduler_front_ = nullptr;
   router_ = nullptr;
   tunnel_ = nullptr;
+  accounting_ = nullptr;
   store_ = nullptr;
 }
 

@@ -47,6 +47,8 @@ private:
   /// Loads the orders and lists the cloud's instances, as at start-up, and
   /// spawns a scheduler on them. Also how a restart rebuilds it.
   order_scheduler_actor spawn_scheduler();
+  /// The accounting, on the orders stored now; told every later change.
+  void start_accounting();
   /// Registry, member proxy and federation server (with a bridge).
   void start_federation();
   federation_scheduling scheduler_federation() const;
@@ -59,6 +61,9 @@ private:
   std::string data_dir_;
   std::vector<std::string> roles_;
   store_actor store_;
+  accounting_actor accounting_;
+  /// The accounting's latest exchange table, read by the nof member picker.
+  std::shared_ptr<fed::exchange_board> exchanges_;
   /// What the scheduler talks to. Written by start() and then only by the
   /// supervisor's restarts (one thread at a time).
   cloud_driver_actor router_;

@@ -134,6 +134,8 @@ void tunnel_role::start() {
   sc.login_timeout_s = c.tunnel.login_timeout_s;
   sc.idle_timeout_s = c.tunnel.client_timeout_s;
   sc.max_sessions = c.tunnel.max_sessions;
+  sc.max_unauthenticated = c.tunnel.max_unauthenticated;
+  sc.max_unauthenticated_per_address = c.tunnel.max_unauthenticated_per_address;
   sc.max_forwards_per_session = c.tunnel.max_forwards_per_session;
   server_ = std::make_shared<tunnel::ssh_server>(
     sc, std::make_shared<allocator_policy>(sys_, allocator_));
@@ -158,6 +160,11 @@ void tunnel_role::start() {
                c.tunnel.http_tls_cert.empty() ? "http" : "https",
                c.tunnel.http_bind, http_port_, c.tunnel.port_low,
                c.tunnel.port_high, c.tunnel.public_bind);
+  auto lim = server_->limits();
+  spdlog::info("tunnel: {} open files; at most {} connections logging in "
+               "({} per address, {} s each), {} sessions",
+               lim.open_files, lim.unauthenticated, lim.per_address,
+               c.tunnel.login_timeout_s, lim.sessions);
 }
 
 void tunnel_role::stop() {

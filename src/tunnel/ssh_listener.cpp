@@ -201,12 +201,18 @@ void ssh_listener::tune(int fd) const {
 
 accept_status ssh_listener::accept_all() {
   for (;;) {
-    // Blocking (no SOCK_NONBLOCK): libssh switches it when it needs to.
-    unique_fd fd{accept4(socket_.get(), nullptr, nullptr, SOCK_CLOEXEC)};
+    // Non-blocking: one login thread serves every connection until it has
+    // logged in, so no write may wait for a peer.
+    sockaddr_in sa{};
+    socklen_t len = sizeof(sa);
+    unique_fd fd{accept4(socket_.get(), reinterpret_cast<sockaddr*>(&sa), &len,
+                         SOCK_NONBLOCK | SOCK_CLOEXEC)};
     if (!fd)
       return accept_failure(errno);
     tune(fd.get());
-    on_connection_(std::move(fd));
+    char ip[INET_ADDRSTRLEN] = "?";
+    inet_ntop(AF_INET, &sa.sin_addr, ip, sizeof(ip));
+    on_connection_(std::move(fd), ip);
   }
 }
 

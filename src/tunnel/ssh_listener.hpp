@@ -72,11 +72,14 @@ private:
   std::map<std::uint64_t, int> resting_; ///< backed off until the next turn
 };
 
-/// The SSH port. Every connection accepted gets the socket options of a
-/// long-lived tunnel and is handed to `on_connection`.
+/// The SSH port. Every connection accepted (non-blocking) gets the socket
+/// options of a long-lived tunnel and is handed to `on_connection` with
+/// its source address. It has an accept_thread of its own: the public
+/// ports keep accepting visitors whatever happens here.
 class ssh_listener {
 public:
-  using connection_handler = std::function<void(unique_fd socket)>;
+  using connection_handler =
+    std::function<void(unique_fd socket, std::string address)>;
 
   ssh_listener(const ssh_server_config& cfg, connection_handler on_connection);
 

@@ -1,11 +1,15 @@
 #include "tunnel/ssh_server.hpp"
 
+#include "tunnel/login_loop.hpp"
+#include "tunnel/open_files.hpp"
 #include "tunnel/public_ports.hpp"
 #include "tunnel/ssh_handles.hpp"
 #include "tunnel/ssh_listener.hpp"
 #include "tunnel/ssh_session.hpp"
 
+#include <algorithm>
 #include <cctype>
+#include <chrono>
 #include <condition_variable>
 #include <filesystem>
 #include <map>
@@ -95,8 +99,8 @@ std::optional<std::string> parse_public_key(const std::string& line) {
 struct ssh_server::impl {
   impl(ssh_server_config config, std::shared_ptr<ssh_policy> p)
       : cfg(std::move(config)), policy(std::move(p)), ports(cfg.public_bind),
-        listener(cfg, [this](unique_fd socket) {
-          on_connection(std::move(socket));
+        listener(cfg, [this](unique_fd socket, std::string address) {
+          login->offer(std::move(socket), std::move(address));
         }) {}
 
   ssh_server_config cfg;
@@ -104,7 +108,10 @@ struct ssh_server::impl {
   bind_ptr bind;
   std::string host_key_text;
   public_ports ports;
+  std::unique_ptr<login_loop> login; ///< sized at start()
   ssh_listener listener;
+  std::size_t max_sessions = 0; ///< cfg.max_sessions within the open files
+  ssh_server::limits_in_force limits;
   bool started = false;
   bool stopped = false;
 
@@ -112,10 +119,14 @@ struct ssh_server::impl {
   std::map<std::uint64_t, std::shared_ptr<tunnel_session>> sessions;
   std::uint64_t next_id = 1;
   std::size_t live_threads = 0;
+  bool stopped_accepting = false;
   std::condition_variable all_done;
 
   void set_up_bind();
-  void on_connection(unique_fd socket);
+  void set_up_login(long open_files);
+  std::shared_ptr<tunnel_session> make_session(unique_fd socket);
+  bool register_session(const std::shared_ptr<tunnel_session>& session);
+  void hand_over(std::shared_ptr<tunnel_session> session);
   bool spawn_thread(std::shared_ptr<tunnel_session> session);
   void session_ended(std::uint64_t id);
   void close_all_sessions();
@@ -134,25 +145,59 @@ void ssh_server::impl::set_up_bind() {
   static_cast<void>(key.release()); // IMPORT_KEY hands the key to the bind
 }
 
-void ssh_server::impl::on_connection(unique_fd socket) {
+void ssh_server::impl::set_up_login(long open_files) {
+  auto budget = fit_to_open_files(
+    open_files, static_cast<std::size_t>(std::max(1, cfg.max_unauthenticated)),
+    static_cast<std::size_t>(std::max(1, cfg.max_sessions)));
+  max_sessions = budget.sessions;
+  preauth_table table{
+    budget.unauthenticated,
+    static_cast<std::size_t>(std::max(1, cfg.max_unauthenticated_per_address))};
+  limits = {open_files, table.global_limit(), table.per_address_limit(),
+            max_sessions};
+  login = std::make_unique<login_loop>(
+    std::move(table), std::chrono::seconds(cfg.login_timeout_s),
+    login_loop::hooks{
+      [this](unique_fd socket) { return make_session(std::move(socket)); },
+      [this](std::shared_ptr<tunnel_session> session) {
+        hand_over(std::move(session));
+      }});
+}
+
+std::shared_ptr<tunnel_session>
+ssh_server::impl::make_session(unique_fd socket) {
   std::uint64_t id = 0;
   {
     std::lock_guard guard{mtx};
-    if (sessions.size() >= static_cast<std::size_t>(cfg.max_sessions))
-      return; // the connection closes with `socket`
     id = next_id++;
   }
-  auto session = tunnel_session::accept(bind.get(), std::move(socket), id,
-                                        {cfg, *policy, ports});
-  if (!session)
-    return;
-  {
-    std::lock_guard guard{mtx};
-    sessions[id] = session;
-    ++live_threads;
-  }
-  if (!spawn_thread(std::move(session)))
+  return tunnel_session::accept(
+    bind.get(), std::move(socket), id,
+    {cfg, *policy, ports,
+     [this](const std::shared_ptr<tunnel_session>& session) {
+       return register_session(session);
+     }});
+}
+
+/// On the login thread, as the login succeeds: from now on the session
+/// can claim ports, and stop() waits for it.
+bool ssh_server::impl::register_session(
+  const std::shared_ptr<tunnel_session>& session) {
+  std::lock_guard guard{mtx};
+  if (stopped_accepting || sessions.size() >= max_sessions)
+    return false;
+  sessions[session->id()] = session;
+  ++live_threads;
+  return true;
+}
+
+void ssh_server::impl::hand_over(std::shared_ptr<tunnel_session> session) {
+  auto id = session->id();
+  if (!spawn_thread(session)) {
+    session->abandon();
+    session.reset();
     session_ended(id);
+  }
 }
 
 bool ssh_server::impl::spawn_thread(std::shared_ptr<tunnel_session> session) {
@@ -167,7 +212,7 @@ bool ssh_server::impl::spawn_thread(std::shared_ptr<tunnel_session> session) {
     &tid, &attributes.attr,
     [](void* p) -> void* {
       std::unique_ptr<start> s{static_cast<start*>(p)};
-      s->session->run();
+      s->session->serve();
       auto id = s->session->id();
       s->session.reset();
       s->server->session_ended(id);
@@ -211,7 +256,9 @@ int ssh_server::start() {
     throw std::logic_error("ssh_server::start called twice");
   std::call_once(libssh_initialised, [] { ssh_init(); });
   d.set_up_bind();
+  d.set_up_login(raise_open_file_limit());
   d.ports.start();
+  d.login->start();
   d.started = true;
   return d.listener.start();
 }
@@ -220,9 +267,18 @@ void ssh_server::stop() {
   auto& d = *impl_;
   if (!d.started || std::exchange(d.stopped, true))
     return;
-  d.listener.stop(); // no new sessions
-  d.ports.stop();    // no new visitors, no public port open
+  d.listener.stop(); // no new connections
+  {
+    std::lock_guard guard{d.mtx};
+    d.stopped_accepting = true; // no new sessions
+  }
+  d.login->stop(); // the connections still logging in closed
+  d.ports.stop();  // no new visitors, no public port open
   d.close_all_sessions();
+}
+
+ssh_server::limits_in_force ssh_server::limits() const {
+  return impl_->limits;
 }
 
 std::string ssh_server::host_key() const {

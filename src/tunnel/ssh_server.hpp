@@ -8,8 +8,11 @@
 // tunnel_allocator actor.
 //
 // Threads: one accepts SSH connections (ssh_listener), one accepts
-// visitors on every forwarded public port (public_ports), and one serves
-// each SSH session (tunnel_session). A session thread runs an ssh_event
+// visitors on every forwarded public port (public_ports), one drives the
+// key exchange and login of every connection that has not logged in yet
+// (login_loop, with caps on such connections globally and per source
+// address, and a deadline), and one serves each logged-in SSH session
+// (tunnel_session). A session thread runs an ssh_event
 // loop over its session socket, a wake-up eventfd and an epoll set with the
 // session's visitor sockets (port_forwarding); every visitor socket is
 // non-blocking and flow control follows the SSH windows, so a slow or
@@ -25,6 +28,7 @@
 // beyond max_forwards_per_session.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -39,7 +43,13 @@ struct ssh_server_config {
   std::string host_key_path;            ///< ed25519 key, created if missing
   int login_timeout_s = 30; ///< key exchange + authentication deadline
   int idle_timeout_s = 90;  ///< closed when the client is silent so long
-  int max_sessions = 10000;
+  int max_sessions = 10000; ///< logged in; lowered to fit the open files
+  /// Connections still logging in, in all and from one IPv4 address; the
+  /// global one is lowered to fit the open files. When all are taken, a
+  /// newcomer from an address holding fewer pushes out the oldest of the
+  /// busiest address; otherwise it is closed at once.
+  int max_unauthenticated = 1000;
+  int max_unauthenticated_per_address = 64;
   int max_auth_attempts = 6;
   /// Most ports one session forwards at a time; a `tcpip-forward` beyond
   /// it is refused before the policy is asked.
@@ -82,12 +92,23 @@ public:
   ssh_server(const ssh_server&) = delete;
   ssh_server& operator=(const ssh_server&) = delete;
 
-  /// Loads or creates the host key, binds and starts accepting. Returns the
-  /// SSH port. Throws std::runtime_error with a reason.
+  /// Loads or creates the host key, raises the open-file limit (see
+  /// raise_open_file_limit), binds and starts accepting. Returns the SSH
+  /// port. Throws std::runtime_error with a reason.
   int start();
 
   /// Closes every session and joins every thread. Idempotent.
   void stop();
+
+  /// The limits in force once started: the configured ones lowered to fit
+  /// the open-file limit.
+  struct limits_in_force {
+    long open_files = 0;
+    std::size_t unauthenticated = 0;
+    std::size_t per_address = 0;
+    std::size_t sessions = 0;
+  };
+  limits_in_force limits() const;
 
   /// The host public key as OpenSSH writes it: "ssh-ed25519 AAAA...".
   std::string host_key() const;

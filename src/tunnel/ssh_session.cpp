@@ -16,9 +16,6 @@ namespace {
 
 using clock_type = std::chrono::steady_clock;
 
-/// How often the login loop looks at its deadline and close().
-constexpr int login_poll_ms = 200;
-
 ssh_channel refuse_session_channel(ssh_session, void*) {
   return nullptr; // no shells, no exec, no subsystems
 }
@@ -33,8 +30,7 @@ std::shared_ptr<tunnel_session>
 tunnel_session::accept(ssh_bind bind, unique_fd socket, std::uint64_t id,
                        session_context context) {
   session_ptr session{ssh_new()};
-  unique_fd wake{eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)};
-  if (!session || !wake)
+  if (!session)
     return nullptr;
   if (ssh_bind_accept_fd(bind, session.get(), socket.get()) != SSH_OK) {
     // Once libssh has taken the socket, ssh_free closes it.
@@ -43,26 +39,25 @@ tunnel_session::accept(ssh_bind bind, unique_fd socket, std::uint64_t id,
     return nullptr;
   }
   socket.release(); // the session's now
-  std::shared_ptr<tunnel_session> s{
-    new tunnel_session(id, context, std::move(session), std::move(wake))};
-  if (!s->forwarding_.usable())
-    return nullptr;
-  return s;
+  return std::shared_ptr<tunnel_session>{
+    new tunnel_session(id, std::move(context), std::move(session))};
 }
 
 tunnel_session::tunnel_session(std::uint64_t id, session_context context,
-                               session_ptr session, unique_fd wake)
-    : id_(id), ctx_(context), session_(std::move(session)),
-      wake_(std::move(wake)), forwarding_(session_.get()) {}
+                               session_ptr session)
+    : id_(id), ctx_(std::move(context)), session_(std::move(session)) {}
 
-void tunnel_session::run() {
-  if (handshake() && log_in())
+void tunnel_session::serve() {
+  event_.reset(ssh_event_new());
+  if (event_ && ssh_event_add_session(event_.get(), session_.get()) == SSH_OK)
     forward_until_closed();
   tear_down();
 }
 
 void tunnel_session::close() {
   closing_ = true;
+  if (!wake_)
+    return; // not logged in: the login loop sees closing_
   std::uint64_t one = 1;
   [[maybe_unused]] auto n = write(wake_.get(), &one, sizeof(one));
 }
@@ -82,11 +77,9 @@ bool tunnel_session::is_closed() const {
 }
 
 // ---------------------------------------------------------------------------
-// key exchange and login
+// key exchange and login, driven by the login loop
 
-bool tunnel_session::handshake() {
-  long timeout = ctx_.config.login_timeout_s;
-  ssh_options_set(session_.get(), SSH_OPTIONS_TIMEOUT, &timeout);
+bool tunnel_session::begin_login() {
   ssh_callbacks_init(&server_callbacks_);
   server_callbacks_.userdata = this;
   server_callbacks_.auth_pubkey_function = on_auth_pubkey;
@@ -101,30 +94,35 @@ bool tunnel_session::handshake() {
   ssh_set_message_callback(session_.get(), refuse_other_messages, this);
   ssh_set_auth_methods(session_.get(),
                        SSH_AUTH_METHOD_PUBLICKEY | SSH_AUTH_METHOD_PASSWORD);
-  if (ssh_handle_key_exchange(session_.get()) != SSH_OK)
+  // Non-blocking: this sends the banner and returns; the rest of the
+  // exchange and the login happen in the callbacks of the login loop's
+  // ssh_event.
+  ssh_set_blocking(session_.get(), 0);
+  return ssh_handle_key_exchange(session_.get()) != SSH_ERROR;
+}
+
+login_progress tunnel_session::progress() const {
+  if (authenticated_)
+    return login_progress::authenticated;
+  if (closing_ || auth_attempts_ >= ctx_.config.max_auth_attempts || is_closed()
+      || ssh_get_error_code(session_.get()) == SSH_FATAL)
+    return login_progress::failed;
+  return login_progress::pending;
+}
+
+bool tunnel_session::record_login(const std::string& base) {
+  // What a session needs beyond its socket, only now that it is somebody.
+  wake_.reset(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
+  forwarding_ = std::make_unique<port_forwarding>(session_.get());
+  if (!wake_ || !forwarding_->usable())
     return false;
-  event_.reset(ssh_event_new());
-  return event_
-         && ssh_event_add_session(event_.get(), session_.get()) == SSH_OK;
-}
-
-bool tunnel_session::log_in() {
-  auto deadline =
-    clock_type::now() + std::chrono::seconds(ctx_.config.login_timeout_s);
-  while (!authenticated_) {
-    if (closing_ || auth_attempts_ >= ctx_.config.max_auth_attempts
-        || clock_type::now() > deadline)
-      return false;
-    if (ssh_event_dopoll(event_.get(), login_poll_ms) == SSH_ERROR
-        || is_closed())
-      return false;
-  }
-  return true;
-}
-
-void tunnel_session::record_login(const std::string& base) {
   base_ = base;
   authenticated_ = true;
+  if (ctx_.logged_in(shared_from_this()))
+    return true;
+  authenticated_ = false;
+  closing_ = true; // refused: the login loop closes it
+  return false;
 }
 
 int tunnel_session::on_auth_pubkey(ssh_session, const char* user, ssh_key key,
@@ -141,8 +139,7 @@ int tunnel_session::on_auth_pubkey(ssh_session, const char* user, ssh_key key,
   }
   if (signature_state == SSH_PUBLICKEY_STATE_NONE)
     return SSH_AUTH_SUCCESS; // "this key would do": the client signs next
-  s.record_login(*base);
-  return SSH_AUTH_SUCCESS;
+  return s.record_login(*base) ? SSH_AUTH_SUCCESS : SSH_AUTH_DENIED;
 }
 
 int tunnel_session::on_auth_password(ssh_session, const char* user,
@@ -153,17 +150,15 @@ int tunnel_session::on_auth_password(ssh_session, const char* user,
     ++s.auth_attempts_;
     return SSH_AUTH_DENIED;
   }
-  s.record_login(*base);
-  return SSH_AUTH_SUCCESS;
+  return s.record_login(*base) ? SSH_AUTH_SUCCESS : SSH_AUTH_DENIED;
 }
 
 // ---------------------------------------------------------------------------
 // forwarding
 
 void tunnel_session::forward_until_closed() {
-  ssh_set_blocking(session_.get(), 0);
   ssh_event_add_fd(event_.get(), wake_.get(), POLLIN, on_wake, this);
-  ssh_event_add_fd(event_.get(), forwarding_.events_fd(), POLLIN,
+  ssh_event_add_fd(event_.get(), forwarding_->events_fd(), POLLIN,
                    on_visitor_events, this);
   // A session that forwards nothing is useless: it must ask for its port
   // within the login timeout.
@@ -180,7 +175,7 @@ void tunnel_session::forward_until_closed() {
     if (ssh_event_dopoll(event_.get(), tick_ms) == SSH_ERROR || is_closed())
       break;
     accept_visitors();
-    tick_ms = forwarding_.service();
+    tick_ms = forwarding_->service();
     auto now = clock_type::now();
     if (forwarded_.empty() && now > forward_deadline)
       break;
@@ -203,7 +198,7 @@ void tunnel_session::accept_visitors() {
   for (auto& v : fresh) {
     auto it = forwarded_.find(v.port);
     auto address = it != forwarded_.end() ? it->second : std::string{};
-    forwarding_.open(std::move(v), address);
+    forwarding_->open(std::move(v), address);
   }
 }
 
@@ -215,7 +210,7 @@ int tunnel_session::on_wake(int fd, int, void* ud) {
 }
 
 int tunnel_session::on_visitor_events(int, int, void* ud) {
-  static_cast<tunnel_session*>(ud)->forwarding_.on_socket_events();
+  static_cast<tunnel_session*>(ud)->forwarding_->on_socket_events();
   return 0;
 }
 
@@ -265,7 +260,8 @@ bool tunnel_session::grant_forward(const char* address, int port) {
 
 void tunnel_session::tear_down() {
   closing_ = true; // from now on no port is claimed for this session
-  forwarding_.close_all();
+  if (forwarding_)
+    forwarding_->close_all();
   // Also a port claimed for a grant whose answer came too late.
   ctx_.ports.release_all(this);
   forwarded_.clear();

@@ -20,6 +20,7 @@ started (local instances) and removes the workspace.
 import json
 import os
 import re
+import resource
 import shutil
 import signal
 import socket
@@ -98,12 +99,17 @@ def fogbow(*args, env=None, timeout=60):
 
 
 def spawn_fogbow(workspace, roles, config_text, data_dir, log_path,
-                 extra_args=(), env=None):
+                 extra_args=(), env=None, open_files=None):
     """Writes `config_text` to WORKSPACE/config.toml and starts
     `fogbow --role=ROLES --config … --data-dir DATA_DIR EXTRA_ARGS…` in
     `workspace`, in a process group of its own (so that its leftovers can be
     killed together), its output going to `log_path`, with `env` added to
-    this process's environment. Returns the Popen."""
+    this process's environment; with `open_files`, under that open-file
+    limit (soft and hard, so the process cannot raise it). Returns the
+    Popen."""
+    def limit():
+        resource.setrlimit(resource.RLIMIT_NOFILE, (open_files, open_files))
+
     config_path = os.path.join(workspace, "config.toml")
     with open(config_path, "w") as f:
         f.write(config_text)
@@ -113,6 +119,7 @@ def spawn_fogbow(workspace, roles, config_text, data_dir, log_path,
              "--data-dir", data_dir, *map(str, extra_args)],
             stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
             cwd=workspace, start_new_session=True,
+            preexec_fn=limit if open_files else None,
             env={**os.environ, **(env or {})})
 
 

@@ -30,6 +30,9 @@ name = "large"
 vcpu = 2
 memory_mb = 2048
 disk_gb = 20
+[manager.accounting]
+period_s = 1
+admins = ["bob"]
 [identity]
 plugin = "static-tokens"
 [[identity.users]]
@@ -153,6 +156,47 @@ class OrdersOnTheLocalDriver(unittest.TestCase):
             self.assertEqual(status, 404, (method, path, res))
         self.assertEqual(self.m.request("GET", "/v1/orders", token=BOB)[1]["orders"], [])
         self.assertEqual(self.state_of(o["id"])["state"], "fulfilled")
+
+    def usage(self, path="/v1/usage", token=ALICE, expect=200):
+        status, res = self.m.request("GET", path, token=token)
+        self.assertEqual(status, expect, res)
+        return res
+
+    def test_usage_is_per_user_and_admins_see_everyone(self):
+        [o] = self.order(vcpu=2)
+        self.wait_state(o["id"], "fulfilled")
+        mine = wait_until(
+            lambda: (u := self.usage())["local"]["vcpu_minutes"] > 0 and u,
+            message="alice's instance to be counted")
+        self.assertEqual(mine["user"], "alice")
+        self.assertEqual(mine["member_id"], "site-a.test")
+        self.assertEqual(mine["members"], [])
+        self.assertEqual({(r["user"], r["providing_member"])
+                          for r in mine["records"]},
+                         {("alice", "site-a.test")})
+        # Alice is no admin: her own usage only.
+        for who in ("bob", "*"):
+            self.usage(f"/v1/usage?user={who}", expect=403)
+        self.usage("/v1/usage?user=", expect=400)
+        # Bob is: his own (none), alice's, everyone's.
+        bobs = self.usage(token=BOB)
+        self.assertEqual((bobs["user"], bobs["records"]), ("bob", []))
+        self.assertEqual(bobs["local"]["vcpu_minutes"], 0)
+        alices = self.usage("/v1/usage?user=alice", token=BOB)
+        self.assertGreater(alices["local"]["vcpu_minutes"], 0)
+        everyone = self.usage("/v1/usage?user=%2A", token=BOB)
+        self.assertIsNone(everyone["user"])
+        self.assertEqual([r["user"] for r in everyone["records"]], ["alice"])
+        # With one member: this one (local use) or another (none yet).
+        here = self.usage("/v1/members/site-a.test/usage")
+        self.assertGreater(here["local"]["vcpu_minutes"], 0)
+        there = self.usage("/v1/members/site-b.test/usage")
+        self.assertEqual([m["id"] for m in there["members"]], ["site-b.test"])
+        self.assertEqual(there["records"], [])
+        self.assertEqual(there["local"]["vcpu_minutes"], 0)
+        self.usage(token=None, expect=401)
+        status, _ = self.m.request("POST", "/v1/usage", {}, token=ALICE)
+        self.assertEqual(status, 405)
 
     def test_authentication(self):
         for token in (None, "", "alice-secreT", "alice-secret-", "bob"):

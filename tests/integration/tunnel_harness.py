@@ -104,12 +104,13 @@ class Tunnel:
         self.log_path = None
         self.starts = 0
 
-    def start(self, config_text, timeout=30):
+    def start(self, config_text, timeout=30, open_files=None):
         self.starts += 1
         self.log_path = os.path.join(self.workspace, f"tunnel-{self.starts}.log")
         self.process = spawn_fogbow(self.workspace, self.roles, config_text,
                                     self.data_dir, self.log_path,
-                                    ("--http-port", "0"))
+                                    ("--http-port", "0"),
+                                    open_files=open_files)
         try:
             m = wait_for_log(self.process, self.log, STARTED.search, timeout)
         except TimeoutError:
@@ -170,10 +171,10 @@ class Tunnel:
         return int(text.split(":")[0])
 
 
-def start_tunnel(test, config_text, roles="tunnel"):
+def start_tunnel(test, config_text, roles="tunnel", open_files=None):
     t = Tunnel(roles)
     test.addCleanup(t.cleanup)
-    return t.start(config_text)
+    return t.start(config_text, open_files=open_files)
 
 
 class SshForward:

@@ -9,12 +9,14 @@
 #include "support/deterministic_fixture.hpp"
 #include "support/temp_dir.hpp"
 
+#include <caf/after.hpp>
 #include <caf/exit_reason.hpp>
 #include <doctest/doctest.h>
 
 #include <chrono>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 using namespace fogbow;
@@ -154,4 +156,43 @@ TEST_CASE_FIXTURE(accounting_fixture, "accounting: erase ends counting now") {
   now += 3 * minute;
   CHECK(usage() == std::vector<usage_record>{{"u", "b@x", "a@x", {3, 0, 0}}});
   CHECK(board->snapshot().at("b@x") == fed::member_exchange{0, 3});
+}
+
+TEST_CASE_FIXTURE(accounting_fixture,
+                  "accounting: a balances listener gets the NoF debts at once "
+                  "and after every period") {
+  start();
+  // A's user runs 4 vCPUs on b; c's user 1 vCPU here.
+  update({fulfilled("r", "u", "a@x", "b@x", 4, 0),
+          fulfilled("s@c@x", "rc", "c@x", "a@x", 1, 0)});
+  auto next = [&] {
+    std::pair<fed::exchange_table, fed::debt_table> got;
+    bool received = false;
+    self->receive(
+      [&](atom::balances, fed::exchange_table& t, fed::debt_table& d) {
+        got = {std::move(t), std::move(d)};
+        received = true;
+      },
+      caf::after(0s) >> [] {});
+    REQUIRE(received);
+    return got;
+  };
+  self->send(aut, atom::subscribe_v,
+             caf::actor_cast<balances_listener_actor>(self));
+  run();
+  auto [t_now, d_now] = next(); // at t0 nothing has been used yet
+  CHECK(t_now == fed::exchange_table{{"b@x", {0, 0}}, {"c@x", {0, 0}}});
+  CHECK(d_now == fed::debt_table{{"b@x", 0.0}, {"c@x", 0.0}});
+  now += 4 * minute;
+  advance(1min);
+  auto [table, debts] = next();
+  CHECK(table == fed::exchange_table{{"b@x", {16, 0}}, {"c@x", {0, 4}}});
+  // Untrustworthy (the default): max(0, consumed − donated + √donated).
+  CHECK(debts == fed::debt_table{{"b@x", 16.0}, {"c@x", 0.0}});
+  now += 5 * minute;
+  advance(1min);
+  auto [later, later_debts] = next();
+  CHECK(later.at("c@x") == fed::member_exchange{0, 9});
+  CHECK(later_debts.at("b@x") == doctest::Approx(36.0));
+  CHECK(later_debts.at("c@x") == 0.0); // −9 + √9 floored at 0
 }

@@ -238,8 +238,45 @@ TEST_CASE("HTTP errors name the message, the code and the status") {
 }
 
 TEST_CASE("client commands are recognised by their noun") {
-  for (const char* noun : {"order", "compute", "member", "quota"})
+  for (const char* noun : {"order", "compute", "member", "quota", "login"})
     CHECK(is_client_command(noun));
   CHECK_FALSE(is_client_command("--role=manager"));
   CHECK_FALSE(is_client_command("orders"));
+}
+
+TEST_CASE("member table shows the accounts when the manager keeps them") {
+  json members = json::array(
+    {{{"id", "a.test"}, {"alive", true}, {"last_seen", 0}, {"self", true}},
+     {{"id", "b.test"},
+      {"alive", true},
+      {"last_seen", 0},
+      {"self", false},
+      {"consumed_vcpu_minutes", 12.5},
+      {"donated_vcpu_minutes", 0.25},
+      {"debt", 12.75}}});
+  auto lines = lines_of(format_members_table(members));
+  REQUIRE(lines.size() == 3);
+  CHECK(lines[0] == "ID      ALIVE  LAST-SEEN  SELF  CONSUMED  DONATED  DEBT");
+  CHECK(lines[1] == "a.test  yes    -          yes   -         -        -");
+  CHECK(lines[2] == "b.test  yes    -          no    12.50     0.25     12.75");
+}
+
+TEST_CASE("usage table: local first, then both directions per member") {
+  json amount{{"vcpu_minutes", 1.0},
+              {"memory_mb_minutes", 512.0},
+              {"volume_gb_minutes", 0.0}};
+  json usage{{"member_id", "a.test"},
+             {"user", nullptr},
+             {"local", amount},
+             {"members", json::array({{{"id", "b.test"},
+                                       {"consumed", amount},
+                                       {"donated", amount}}})}};
+  auto lines = lines_of(format_usage_table(usage));
+  REQUIRE(lines.size() == 5);
+  CHECK(lines[0] == "member: a.test  user: (every user)");
+  CHECK(lines[1]
+        == "MEMBER         DIRECTION  VCPU-MIN  MEMORY-MB-MIN  VOLUME-GB-MIN");
+  CHECK(lines[2] == "(this member)  local      1.00      512.00         0.00");
+  CHECK(lines[3] == "b.test         consumed   1.00      512.00         0.00");
+  CHECK(lines[4] == "b.test         donated    1.00      512.00         0.00");
 }

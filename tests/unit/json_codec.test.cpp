@@ -592,3 +592,34 @@ TEST_CASE(
   CHECK(e->http_status == 400);
   CHECK(e->message.find("requirements") != std::string::npos);
 }
+
+TEST_CASE("usage is summed as local, consumed from and donated to members") {
+  std::vector<usage_record> rows{
+    {"alice", "a@x", "a@x", {2, 1024, 0}},
+    {"alice", "a@x", "b@x", {3, 0, 5}},
+    {"bob", "a@x", "b@x", {1, 0, 0}},
+    {"carol", "c@x", "a@x", {4, 512, 0}},
+  };
+  auto j = usage_to_json(rows, "a@x", "*");
+  CHECK(j["member_id"] == "a@x");
+  CHECK(j["user"].is_null());
+  CHECK(j["local"] == usage_amount_to_json({2, 1024, 0}));
+  REQUIRE(j["members"].size() == 2);
+  CHECK(j["members"][0]["id"] == "b@x");
+  CHECK(j["members"][0]["consumed"] == usage_amount_to_json({4, 0, 5}));
+  CHECK(j["members"][0]["donated"] == usage_amount_to_json({}));
+  CHECK(j["members"][1]["id"] == "c@x");
+  CHECK(j["members"][1]["donated"] == usage_amount_to_json({4, 512, 0}));
+  CHECK(j["records"].size() == 4);
+  CHECK(j["records"][3]["requesting_member"] == "c@x");
+
+  // One member asked for by name is listed even without any use.
+  std::string d = "d@x";
+  auto none = usage_to_json({}, "a@x", "alice", &d);
+  CHECK(none["user"] == "alice");
+  REQUIRE(none["members"].size() == 1);
+  CHECK(none["members"][0]["id"] == "d@x");
+  CHECK(none["members"][0]["consumed"]["vcpu_minutes"] == 0.0);
+  std::string self = "a@x";
+  CHECK(usage_to_json({}, "a@x", "alice", &self)["members"].empty());
+}
