@@ -601,8 +601,8 @@ struct rest_api::impl : http_handler {
   // One blocking request to another actor than the scheduler; `who`
   // names it in errors.
   template <class Handle, class OnReply, class... Ts>
-  void ask_other(const Handle& hdl, std::string_view who,
-                 http_response& res, OnReply on_reply, Ts&&... xs) {
+  void ask_other(const Handle& hdl, std::string_view who, http_response& res,
+                 OnReply on_reply, Ts&&... xs) {
     caf::scoped_actor self{sys};
     self->request(hdl, cfg.actor_timeout, std::forward<Ts>(xs)...)
       .receive(on_reply, [&](const caf::error& e) {
