@@ -5,7 +5,9 @@
 # + UBSan (build-sanitize/, or $FOGBOW_SANITIZE_BUILD_DIR) and runs the
 # unit tests and the fast integration tests (labels `unit` and `fast`)
 # there; any sanitizer report fails that test. FOGBOW_SANITIZE_PASS=0 skips
-# that second pass (e.g. for a quick run of one test).
+# that second pass (e.g. for a quick run of one test). Last, it builds the
+# libFuzzer targets (build-fuzz/) and runs each for FOGBOW_FUZZ_SECONDS
+# (default 20; 0 skips this pass): scripts/fuzz.sh, any crash fails.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/scripts/install-deps.sh"
@@ -19,4 +21,9 @@ if [[ "${FOGBOW_SANITIZE_PASS:-1}" != 0 ]]; then
   FOGBOW_BUILD_DIR=$sanitize_build FOGBOW_CMAKE_ARGS="-DFOGBOW_SANITIZE=ON" \
     "$root/scripts/build.sh"
   (cd "$sanitize_build" && ctest -j "$jobs" --output-on-failure -L 'unit|fast')
+fi
+
+fuzz_seconds=${FOGBOW_FUZZ_SECONDS:-20}
+if [[ "$fuzz_seconds" != 0 ]]; then
+  "$root/scripts/fuzz.sh" "$fuzz_seconds"
 fi
