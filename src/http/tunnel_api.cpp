@@ -70,8 +70,8 @@ struct tunnel_api::impl {
     std::optional<std::string> x_auth_token;
     if (req.has_header("X-Auth-Token"))
       x_auth_token = req.get_header_value("X-Auth-Token");
-    return tunnel_request::credential(
-      x_auth_token, req.get_header_value("Authorization"));
+    return tunnel_request::credential(x_auth_token,
+                                      req.get_header_value("Authorization"));
   }
 
   template <class T, class... Ts>
