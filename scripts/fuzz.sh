@@ -5,7 +5,8 @@
 # tests/fuzz/corpus/<target>/. New inputs go to a scratch corpus beside the
 # build, not into the tree; a crash, leak, sanitizer report or timeout
 # leaves its input in the build directory (fuzz/artifacts/) and fails the
-# run. FOGBOW_FUZZ_TARGETS limits the run ("fuzz_xml fuzz_config").
+# run. FOGBOW_FUZZ_TARGETS limits the run ("fuzz_xml fuzz_config");
+# FOGBOW_FUZZ_PARALLEL runs that many targets at once (default 1).
 #   scripts/fuzz.sh [SECONDS]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -20,8 +21,9 @@ targets=${FOGBOW_FUZZ_TARGETS:-$(cd "$root/tests/fuzz" && ls fuzz_*.cpp | sed 's
 mkdir -p "$build/fuzz/artifacts"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
-status=0
-for target in $targets; do
+# Runs one target; prints one line saying how it went; fails on a finding.
+run_target() {
+  local target=$1 seeds scratch log runs
   seeds=$root/tests/fuzz/corpus/${target#fuzz_}
   scratch=$build/fuzz/corpus/${target#fuzz_}
   mkdir -p "$scratch"
@@ -36,7 +38,23 @@ for target in $targets; do
   else
     echo "fuzz: $target: FAILED (see $log):" >&2
     grep -E 'ERROR|SUMMARY|runtime error|Test unit written' "$log" | head -5 >&2
-    status=1
+    return 1
   fi
+}
+
+# FOGBOW_FUZZ_PARALLEL targets at a time (default 1: one core).
+parallel=${FOGBOW_FUZZ_PARALLEL:-1}
+status=0 running=0
+for target in $targets; do
+  if ((running >= parallel)); then
+    wait -n || status=1
+    running=$((running - 1))
+  fi
+  run_target "$target" &
+  running=$((running + 1))
+done
+while ((running > 0)); do
+  wait -n || status=1
+  running=$((running - 1))
 done
 exit "$status"

@@ -7,7 +7,8 @@
 # there; any sanitizer report fails that test. FOGBOW_SANITIZE_PASS=0 skips
 # that second pass (e.g. for a quick run of one test). Last, it builds the
 # libFuzzer targets (build-fuzz/) and runs each for FOGBOW_FUZZ_SECONDS
-# (default 20; 0 skips this pass): scripts/fuzz.sh, any crash fails.
+# (default 20; 0 skips this pass), one per core: scripts/fuzz.sh, any
+# crash fails.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/scripts/install-deps.sh"
@@ -25,5 +26,7 @@ fi
 
 fuzz_seconds=${FOGBOW_FUZZ_SECONDS:-20}
 if [[ "$fuzz_seconds" != 0 ]]; then
-  "$root/scripts/fuzz.sh" "$fuzz_seconds"
+  # Nothing else runs now: one target per core.
+  FOGBOW_FUZZ_PARALLEL=${FOGBOW_FUZZ_PARALLEL:-$(nproc)} \
+    "$root/scripts/fuzz.sh" "$fuzz_seconds"
 fi
