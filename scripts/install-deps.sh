@@ -8,6 +8,8 @@ packages=(
   cmake ninja-build g++ pkg-config
   # scripts/lint.sh (clang 14 on Debian 12)
   clang-format clang-tidy
+  # scripts/fuzz.sh: clang 14 with libFuzzer and the sanitizers' runtimes
+  clang libclang-rt-14-dev
   # libraries
   libcaf-dev nlohmann-json3-dev libcpp-httplib-dev libsqlite3-dev
   libcli11-dev libspdlog-dev libtomlplusplus-dev doctest-dev

@@ -2,6 +2,7 @@
 
 #include "actors/errors.hpp"
 #include "http/http_common.hpp"
+#include "http/tunnel_request.hpp"
 #include "util/encoding.hpp"
 #include "util/log_safe.hpp"
 
@@ -23,19 +24,6 @@ using json = nlohmann::json;
 void text(httplib::Response& res, int status, const std::string& body) {
   res.status = status;
   res.set_content(body, "text/plain");
-}
-
-std::vector<std::string> segments(const std::string& path) {
-  std::vector<std::string> out;
-  size_t start = 1;
-  while (start <= path.size()) {
-    auto slash = path.find('/', start);
-    out.push_back(path.substr(start, slash - start));
-    if (slash == std::string::npos)
-      break;
-    start = slash + 1;
-  }
-  return out;
 }
 
 } // namespace
@@ -79,16 +67,11 @@ struct tunnel_api::impl {
 
   /// The secret the request carries (X-Auth-Token or Basic password).
   std::optional<std::string> credential(const httplib::Request& req) {
+    std::optional<std::string> x_auth_token;
     if (req.has_header("X-Auth-Token"))
-      return req.get_header_value("X-Auth-Token");
-    auto auth = req.get_header_value("Authorization");
-    if (auth.rfind("Basic ", 0) == 0) {
-      auto decoded = base64_decode(auth.substr(6));
-      auto colon = decoded.find(':');
-      if (colon != std::string::npos)
-        return decoded.substr(colon + 1);
-    }
-    return std::nullopt;
+      x_auth_token = req.get_header_value("X-Auth-Token");
+    return tunnel_request::credential(x_auth_token,
+                                      req.get_header_value("Authorization"));
   }
 
   template <class T, class... Ts>
@@ -164,7 +147,7 @@ struct tunnel_api::impl {
   }
 
   void route(const httplib::Request& req, httplib::Response& res) {
-    auto seg = segments(req.path);
+    auto seg = tunnel_request::path_segments(req.path);
     const auto& m = req.method;
     if (seg.size() == 1 && seg[0] == "hostkey" && m == "GET") {
       auto sp = cfg.host_key.find(' ');
@@ -198,16 +181,11 @@ struct tunnel_api::impl {
       return;
     if (seg.size() == 2 && m == "POST") {
       std::string secret;
-      if (caller == who::manager && !req.body.empty()) {
-        auto body = json::parse(req.body, nullptr, false);
-        if (body.is_discarded() || !body.is_object()
-            || (body.contains("secret") && !body["secret"].is_string()))
-          return text(res, 400, "body must be {\"secret\": \"...\"}");
-        for (auto& [k, v] : body.items())
-          if (k != "secret")
-            return text(res, 400, "unknown field '" + k + "'");
-        if (body.contains("secret"))
-          secret = body["secret"].get<std::string>();
+      if (caller == who::manager) {
+        auto body = tunnel_request::register_body(req.body);
+        if (auto* e = std::get_if<tunnel_request::body_error>(&body))
+          return text(res, 400, e->message);
+        secret = std::get<std::string>(body);
       }
       auto port =
         caller == who::manager
@@ -242,18 +220,10 @@ struct tunnel_api::impl {
       return res.set_content(out.dump(), "application/json");
     }
     if (seg.size() == 3 && m == "DELETE") {
-      int port = 0;
-      try {
-        size_t used = 0;
-        port = std::stoi(seg[2], &used);
-        if (used != seg[2].size())
-          port = -1;
-      } catch (...) {
-        port = -1;
-      }
+      auto port = tunnel_request::port_segment(seg[2]);
       caf::error err;
-      if (port > 0
-          && ask<atom::ok>(res, &err, atom::erase_v, id, port).has_value())
+      if (port
+          && ask<atom::ok>(res, &err, atom::erase_v, id, *port).has_value())
         return text(res, 200, "OK");
       if (code_of(err) == errc::storage_failure)
         return fail(res, err);
