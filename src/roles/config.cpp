@@ -795,7 +795,15 @@ const section_spec<log_settings> log_spec{
     "`--log-level` overrides it.",
     0,
     0,
-    {"trace", "debug", "info", "warn", "error", "off"}}}};
+    {"trace", "debug", "info", "warn", "error", "off"}},
+   {"format",
+    &log_settings::format,
+    "text: one readable line per record. json: one JSON object per line "
+    "(time in UTC, level, logger, message) for log shippers. "
+    "`--log-format` overrides it.",
+    0,
+    0,
+    {"text", "json"}}}};
 
 const section_spec<tunnel_settings> tunnel_spec{
   "tunnel",
