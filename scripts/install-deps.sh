@@ -24,6 +24,10 @@ packages=(
   # the ldap identity plugin (libldap); slapd, ldapadd and openssl (a
   # throw-away CA) for its test
   libldap-dev slapd ldap-utils openssl
+  # the Debian package (cpack): the man page from --help, dpkg-shlibdeps
+  # for its dependencies; its test checks it with lintian and the units
+  # with systemd-analyze (package systemd)
+  help2man dpkg-dev lintian systemd
 )
 
 missing=()
