@@ -176,6 +176,10 @@ token = "alice-secret"
         self.assertEqual(manager.request("DELETE", f"/v1/orders/{order}",
                                          token="alice-secret")[0], 200)
         self.assertEqual(self.stop(manager), 0, manager.log_tail())
+        with open(trace, errors="replace") as f:
+            # The instance's sandbox as under the unit (an unprivileged
+            # manager): bwrap in a user namespace of its own.
+            self.assertIn('"--unshare-user"', f.read())
         self.check_trace("manager", settings, trace)
 
     def test_tunnel(self):
