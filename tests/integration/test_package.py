@@ -1,8 +1,9 @@
 """The Debian package: `cpack` in the build directory builds a .deb that
 lintian accepts (no errors), that holds the binary, the man page, the
 configuration files as conffiles and the three systemd units, whose units
-`systemd-analyze verify` accepts, and whose shipped configurations pass
-`fogbow config check`.
+`systemd-analyze verify` accepts, whose shipped configurations pass
+`fogbow config check`, and that installs and purges cleanly (in a
+throw-away overlay of this machine's root, when the test runs as root).
 
 Needs FOGBOW_BUILD_DIR (ctest sets it): the build directory, already
 built (the man page is built with the binary)."""
@@ -105,6 +106,51 @@ class DebianPackage(unittest.TestCase):
             postinst = f.read()
         self.assertIn("adduser --system", postinst)
         self.assertIn("dpkg-statoverride", postinst)
+
+    def test_install_and_purge_in_a_throwaway_overlay(self):
+        """dpkg -i, then -P, in a chroot whose root is an overlay of this
+        machine's / (in a mount namespace of its own, writes go to a
+        temporary directory): the maintainer scripts create the fogbow
+        user and give it the configuration files, purge forgets them."""
+        if os.geteuid() != 0 or not shutil.which("unshare"):
+            self.skipTest("needs root (a mount namespace and chroot)")
+        overlay = os.path.join(self.work, "overlay")
+        for d in ("up", "work", "root"):
+            os.makedirs(os.path.join(overlay, d))
+        script = f"""
+set -e
+mount -t overlay overlay \
+  -o lowerdir=/,upperdir={overlay}/up,workdir={overlay}/work {overlay}/root
+mount --rbind /proc {overlay}/root/proc
+mount --rbind /dev {overlay}/root/dev
+chroot {overlay}/root sh -ec '
+  rm -f /var/lib/man-db/auto-update  # no man-db index rebuild: slow
+  dpkg -i {self.deb} >/dev/null
+  echo "user: $(getent passwd fogbow | cut -d: -f1,7)"
+  stat -c "config: %U:%G %a %n" /etc/fogbow/manager.toml /etc/fogbow/tunnel.toml
+  echo "version: $(fogbow --version)"
+  dpkg -P fogbow >/dev/null
+  echo "overrides after purge: $(dpkg-statoverride --list | grep -c /etc/fogbow/ || true)"
+  echo "etc after purge: $(ls /etc/fogbow 2>/dev/null | wc -l)"
+'
+"""
+        probe = run("unshare", "-m", "--propagation", "private", "sh", "-c",
+                    f"mount -t overlay overlay -o lowerdir=/,upperdir="
+                    f"{overlay}/up,workdir={overlay}/work {overlay}/root",
+                    check=False)
+        if probe.returncode != 0:
+            self.skipTest("cannot mount an overlay of / here: "
+                          + probe.stderr.strip())
+        out = run("unshare", "-m", "--propagation", "private", "sh", "-c",
+                  script).stdout
+        self.assertIn("user: fogbow:/usr/sbin/nologin\n", out)
+        self.assertIn("config: root:fogbow 640 /etc/fogbow/manager.toml\n",
+                      out)
+        self.assertIn("config: root:fogbow 640 /etc/fogbow/tunnel.toml\n",
+                      out)
+        self.assertRegex(out, r"version: fogbow \d+\.\d+\.\d+\n")
+        self.assertIn("overrides after purge: 0\n", out)
+        self.assertIn("etc after purge: 0\n", out)
 
     def test_lintian_finds_no_errors(self):
         result = run("lintian", "--no-tag-display-limit", "--info",
