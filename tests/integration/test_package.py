@@ -200,6 +200,14 @@ chroot {overlay}/root sh -ec '
                          "ProtectSystem=strict", "NoNewPrivileges=yes",
                          "PrivateTmp=yes", "CapabilityBoundingSet=\n"):
                 self.assertIn(line, text, unit)
+            if role == "manager":
+                # Its instances share its uid: the other roles' secrets on
+                # the same host are out of their (and its) sight.
+                for line in ("TemporaryFileSystem=/var/lib/fogbow:ro\n",
+                             "BindPaths=/var/lib/fogbow/manager\n",
+                             "InaccessiblePaths=-/etc/fogbow/tunnel.toml "
+                             "-/etc/fogbow/rendezvous.toml\n"):
+                    self.assertIn(line, text)
 
     def test_systemd_analyze_verifies_the_units(self):
         if not shutil.which("systemd-analyze"):
