@@ -26,6 +26,11 @@ packages=(
   # the ldap identity plugin (libldap); slapd, ldapadd and openssl (a
   # throw-away CA) for its test
   libldap-dev slapd ldap-utils openssl
+  # the Debian package (cpack): the man page from --help, dpkg-shlibdeps
+  # for its dependencies; its tests check it with lintian, the units with
+  # systemd-analyze (package systemd) and the roles' system calls against
+  # the units' filters with strace
+  help2man dpkg-dev lintian systemd strace
 )
 
 missing=()
