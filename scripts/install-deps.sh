@@ -8,6 +8,8 @@ packages=(
   cmake ninja-build g++ pkg-config
   # scripts/lint.sh (clang 14 on Debian 12)
   clang-format clang-tidy
+  # scripts/fuzz.sh: clang 14 with libFuzzer and the sanitizers' runtimes
+  clang libclang-rt-14-dev
   # libraries
   libcaf-dev nlohmann-json3-dev libcpp-httplib-dev libsqlite3-dev
   libmicrohttpd-dev
@@ -25,6 +27,11 @@ packages=(
   # the ldap identity plugin (libldap); slapd, ldapadd and openssl (a
   # throw-away CA) for its test
   libldap-dev slapd ldap-utils openssl
+  # the Debian package (cpack): the man page from --help, dpkg-shlibdeps
+  # for its dependencies; its tests check it with lintian, the units with
+  # systemd-analyze (package systemd) and the roles' system calls against
+  # the units' filters with strace
+  help2man dpkg-dev lintian systemd strace
 )
 
 missing=()

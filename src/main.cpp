@@ -8,6 +8,7 @@
 #include "cli/client.hpp"
 #include "roles/config.hpp"
 #include "roles/config_command.hpp"
+#include "roles/logging.hpp"
 #include "roles/manager_role.hpp"
 #include "roles/rendezvous_role.hpp"
 #include "roles/startup.hpp"
@@ -18,7 +19,6 @@
 #include <CLI/CLI.hpp>
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
-#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <atomic>
@@ -138,14 +138,6 @@ int run_with_xmpp(caf::actor_system& sys, const fogbow::fogbow_config& config,
   return exit_code;
 }
 
-void setup_logging(const std::string& level) {
-  auto logger = spdlog::stderr_color_mt("fogbow");
-  spdlog::set_default_logger(logger);
-  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ [%n] %v");
-  spdlog::set_level(spdlog::level::from_str(level));
-  spdlog::flush_on(spdlog::level::info);
-}
-
 } // namespace
 
 int main(int argc, char** argv) {
@@ -163,7 +155,8 @@ int main(int argc, char** argv) {
     "`fogbow config defaults` prints every key with its "
     "default."};
   app.name("fogbow");
-  std::string role_text, config_path, data_dir = "fogbow-data", log_level;
+  std::string role_text, config_path, data_dir = "fogbow-data", log_level,
+                                      log_format;
   int http_port = -1;
   app
     .add_option("--role", role_text,
@@ -188,6 +181,11 @@ int main(int argc, char** argv) {
                 "trace, debug, info, warn, error or off (overrides [log] "
                 "level)")
     ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
+  app
+    .add_option("--log-format", log_format,
+                "text, or json: one JSON object per line (time, level, "
+                "logger, message) for log shippers (overrides [log] format)")
+    ->check(CLI::IsMember({"text", "json"}));
   app.set_version_flag("--version", std::string{"fogbow " FOGBOW_VERSION});
   CLI11_PARSE(app, argc, argv);
 
@@ -228,7 +226,8 @@ int main(int argc, char** argv) {
   }
   if (http_port >= 0)
     config.http.port = http_port;
-  setup_logging(log_level.empty() ? config.log.level : log_level);
+  fogbow::setup_logging(log_level.empty() ? config.log.level : log_level,
+                        log_format.empty() ? config.log.format : log_format);
   if (all) {
     std::string running;
     for (auto& r : roles)

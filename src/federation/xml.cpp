@@ -340,6 +340,10 @@ private:
       auto [ap, al] = split(k);
       if (!ap.empty() && !scope.count(ap))
         throw parse_error("undeclared namespace prefix '" + ap + "'");
+      // An element keeps attributes by local name only: "p:xmlns" would
+      // come back from to_string as a namespace declaration.
+      if (al == "xmlns")
+        throw parse_error("attribute '" + k + "' uses the reserved name xmlns");
       for (auto& [ek, ev] : e.attrs)
         if (ek == al)
           throw parse_error("duplicate attribute '" + al + "'");

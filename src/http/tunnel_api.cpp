@@ -2,6 +2,7 @@
 
 #include "actors/errors.hpp"
 #include "http/http_server.hpp"
+#include "http/tunnel_request.hpp"
 #include "util/encoding.hpp"
 #include "util/log_safe.hpp"
 
@@ -37,19 +38,6 @@ std::string_view status_text(int status) {
   default:
     return "Bad request";
   }
-}
-
-std::vector<std::string> segments(const std::string& path) {
-  std::vector<std::string> out;
-  size_t start = 1;
-  while (start <= path.size()) {
-    auto slash = path.find('/', start);
-    out.push_back(path.substr(start, slash - start));
-    if (slash == std::string::npos)
-      break;
-    start = slash + 1;
-  }
-  return out;
 }
 
 } // namespace
@@ -121,16 +109,11 @@ struct tunnel_api::impl : http_handler {
 
   /// The secret the request carries (X-Auth-Token or Basic password).
   std::optional<std::string> credential(const http_request& req) {
+    std::optional<std::string> x_auth_token;
     if (req.has_header("X-Auth-Token"))
-      return req.header("X-Auth-Token");
-    auto auth = req.header("Authorization");
-    if (auth.rfind("Basic ", 0) == 0) {
-      auto decoded = base64_decode(auth.substr(6));
-      auto colon = decoded.find(':');
-      if (colon != std::string::npos)
-        return decoded.substr(colon + 1);
-    }
-    return std::nullopt;
+      x_auth_token = req.header("X-Auth-Token");
+    return tunnel_request::credential(x_auth_token,
+                                      req.header("Authorization"));
   }
 
   template <class T, class... Ts>
@@ -206,7 +189,7 @@ struct tunnel_api::impl : http_handler {
   /// Who asks, once the path is known: nullopt with the answer in `res`
   /// (404, 400, 401, 403) when the request goes no further.
   std::optional<who> admit_route(const http_request& req, http_response& res) {
-    auto seg = segments(req.path);
+    auto seg = tunnel_request::path_segments(req.path);
     if (seg.size() == 1 && seg[0] == "hostkey" && req.method == "GET")
       return who::nobody; // open to anyone
     if (seg.size() == 1 && seg[0] == "informations" && req.method == "GET") {
@@ -229,7 +212,7 @@ struct tunnel_api::impl : http_handler {
   }
 
   void route(const http_request& req, who caller, http_response& res) {
-    auto seg = segments(req.path);
+    auto seg = tunnel_request::path_segments(req.path);
     const auto& m = req.method;
     if (seg.size() == 1 && seg[0] == "hostkey" && m == "GET") {
       auto sp = cfg.host_key.find(' ');
@@ -258,16 +241,11 @@ struct tunnel_api::impl : http_handler {
     const auto& id = seg[1];
     if (seg.size() == 2 && m == "POST") {
       std::string secret;
-      if (caller == who::manager && !req.body.empty()) {
-        auto body = json::parse(req.body, nullptr, false);
-        if (body.is_discarded() || !body.is_object()
-            || (body.contains("secret") && !body["secret"].is_string()))
-          return text(res, 400, "body must be {\"secret\": \"...\"}");
-        for (auto& [k, v] : body.items())
-          if (k != "secret")
-            return text(res, 400, "unknown field '" + k + "'");
-        if (body.contains("secret"))
-          secret = body["secret"].get<std::string>();
+      if (caller == who::manager) {
+        auto body = tunnel_request::register_body(req.body);
+        if (auto* e = std::get_if<tunnel_request::body_error>(&body))
+          return text(res, 400, e->message);
+        secret = std::get<std::string>(body);
       }
       auto port =
         caller == who::manager
@@ -302,18 +280,10 @@ struct tunnel_api::impl : http_handler {
       return res.set_content(out.dump(), "application/json");
     }
     if (seg.size() == 3 && m == "DELETE") {
-      int port = 0;
-      try {
-        size_t used = 0;
-        port = std::stoi(seg[2], &used);
-        if (used != seg[2].size())
-          port = -1;
-      } catch (...) {
-        port = -1;
-      }
+      auto port = tunnel_request::port_segment(seg[2]);
       caf::error err;
-      if (port > 0
-          && ask<atom::ok>(res, &err, atom::erase_v, id, port).has_value())
+      if (port
+          && ask<atom::ok>(res, &err, atom::erase_v, id, *port).has_value())
         return text(res, 200, "OK");
       if (code_of(err) == errc::storage_failure)
         return fail(res, err);

@@ -162,7 +162,7 @@ const section_spec<driver_settings> driver_spec{
     {},
     nullptr,
     "<data-dir>/instances",
-    "\"/var/lib/fogbow/instances\""},
+    "\"/var/lib/fogbow/manager/instances\""},
    {"ip", &driver_settings::ip, "Address reported as the instances' ip."},
    {"vcpu", &driver_settings::vcpu,
     "Capacity of this cloud (local and instant drivers), enforced on every "
@@ -826,7 +826,15 @@ const section_spec<log_settings> log_spec{
     "`--log-level` overrides it.",
     0,
     0,
-    {"trace", "debug", "info", "warn", "error", "off"}}}};
+    {"trace", "debug", "info", "warn", "error", "off"}},
+   {"format",
+    &log_settings::format,
+    "text: one readable line per record. json: one JSON object per line "
+    "(time in UTC, level, logger, message) for log shippers. "
+    "`--log-format` overrides it.",
+    0,
+    0,
+    {"text", "json"}}}};
 
 const section_spec<tunnel_settings> tunnel_spec{
   "tunnel",
@@ -879,7 +887,7 @@ const section_spec<tunnel_settings> tunnel_spec{
     {},
     nullptr,
     "<data-dir>/tunnel_host_ed25519",
-    "\"/var/lib/fogbow/tunnel_host_ed25519\""},
+    "\"/var/lib/fogbow/tunnel/tunnel_host_ed25519\""},
    {"manager_secret",
     &tunnel_settings::manager_secret,
     "Shared with the managers (their [manager.tunnel] secret); required, at "

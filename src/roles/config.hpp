@@ -221,6 +221,7 @@ struct authorization_settings {
 /// [log]
 struct log_settings {
   std::string level = "info";
+  std::string format = "text"; ///< text | json
 };
 
 /// [tunnel]: the tunnel role; present = configured.

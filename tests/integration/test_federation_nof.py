@@ -156,34 +156,36 @@ class NetworkOfFavors(unittest.TestCase):
     def test_accounting_survives_kill_9_of_every_site(self):
         fed = Federation(self)
         local_cloud = 'kind = "local"\ninstances = 1\nvcpu = 8\n'
-        a = fed.site("a", driver=local_cloud, extra=ACCOUNTING)
-        b = fed.site("b", driver=local_cloud, extra=ACCOUNTING)
+        a, b, c = (fed.site(name, driver=local_cloud, extra=ACCOUNTING)
+                   for name in ("a", "b", "c"))
         fed.wait_all_see_each_other()
 
+        # A 2-vCPU instance of A's user on each site's cloud.
         [here] = a.post({"kind": "compute", "vcpu": 2})
-        a.wait_fulfilled([here["id"]])
-        [there] = a.post({"kind": "compute", "vcpu": 2})
-        done = a.wait_fulfilled([there["id"]])
-        self.assertEqual(done[there["id"]]["providing_member"], b.id)
+        at = {a.id: here["id"], b.id: pinned(a, b, vcpu=2),
+              c.id: pinned(a, c, vcpu=2)}
+        done = a.wait_fulfilled(list(at.values()))
+        for member, order_id in at.items():
+            self.assertEqual(done[order_id]["providing_member"], member)
         time.sleep(3)
 
-        # Both sites crash; while they are down the instances run on, and
-        # that time counts.
-        a.kill9()
-        b.kill9()
+        # Every site crashes; while they are down the instances run on,
+        # and that time counts.
+        for site in (a, b, c):
+            site.kill9()
         time.sleep(3)
-        b.restart()
-        a.restart()
+        for site in (c, b, a):
+            site.restart()
         fed.wait_all_see_each_other()
         started = {i: epoch_ms(a.order(i)["fulfilled_at"])
-                   for i in (here["id"], there["id"])}
+                   for i in at.values()}
         time.sleep(2)
         sent = time.time() * 1000
         for i in started:
             a.call("DELETE", f"/v1/orders/{i}", expect=200)
         answered = time.time() * 1000
-        wait_until(lambda: a.instances() == 0 and b.instances() == 0,
-                   timeout=60, message="both instances to go")
+        wait_until(lambda: all(s.instances() == 0 for s in (a, b, c)),
+                   timeout=60, message="every instance to go")
 
         def expected(order_id, until):
             return 2 * (until - started[order_id]) / 60000
@@ -197,16 +199,21 @@ class NetworkOfFavors(unittest.TestCase):
                             f"{expected(order_id, sent):.4f}..."
                             f"{expected(order_id, answered):.4f}")
 
-        # A: its local instance and what it consumed from B; B: what it
-        # donated to A. Read after the instances ended, so nothing moves.
+        # A: its local instance and what it consumed from B and C; B and
+        # C: what they donated to A. Read after the instances ended, so
+        # nothing moves any more.
         at_a = usage(a)
-        assert_near(at_a["local"]["vcpu_minutes"], here["id"], "A local")
-        [with_b] = [m for m in at_a["members"] if m["id"] == b.id]
-        assert_near(with_b["consumed"]["vcpu_minutes"], there["id"],
-                    "A consumed from B")
-        [with_a] = [m for m in usage(b)["members"] if m["id"] == a.id]
-        assert_near(with_a["donated"]["vcpu_minutes"], there["id"],
-                    "B donated to A")
+        assert_near(at_a["local"]["vcpu_minutes"], at[a.id], "A local")
+        consumed = {m["id"]: m["consumed"]["vcpu_minutes"]
+                    for m in at_a["members"]}
+        self.assertEqual(set(consumed), {b.id, c.id})
+        for provider in (b, c):
+            assert_near(consumed[provider.id], at[provider.id],
+                        f"A consumed from {provider.id}")
+            [with_a] = [m for m in usage(provider)["members"]
+                        if m["id"] == a.id]
+            assert_near(with_a["donated"]["vcpu_minutes"], at[provider.id],
+                        f"{provider.id} donated to A")
         # The same, one member at a time, and alice's own view.
         only_b = usage(a, member=b.id)
         self.assertEqual([m["id"] for m in only_b["members"]], [b.id])
