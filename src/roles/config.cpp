@@ -618,7 +618,12 @@ const section_spec<http_settings> http_spec{
     "Connections the kernel queues before they are accepted (listen "
     "backlog), for this API and the tunnel's HTTP API; capped by "
     "net.core.somaxconn.",
-    1, 65535}}};
+    1, 65535},
+   {"dashboard_dir", &http_settings::dashboard_dir,
+    "Directory of the web dashboard served at / (index.html, app.js, "
+    "style.css). \"\": the installed one (share/fogbow/dashboard beside "
+    "the binary's bin/), else the source tree's dashboard/; none found: / "
+    "answers 404."}}};
 
 const section_spec<identity_settings> identity_spec{
   "identity",

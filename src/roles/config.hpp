@@ -179,6 +179,7 @@ struct http_settings {
   std::int64_t max_body_bytes = 1 << 20;
   std::int64_t timeout_ms = 5000;
   int listen_backlog = 1024;
+  std::string dashboard_dir; ///< "": found beside the binary or in the sources
 };
 
 /// [identity]: who a token belongs to.
