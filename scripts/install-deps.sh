@@ -26,6 +26,8 @@ packages=(
   # the ldap identity plugin (libldap); slapd, ldapadd and openssl (a
   # throw-away CA) for its test
   libldap-dev slapd ldap-utils openssl
+  # the web dashboard's test: headless Chromium driven through Selenium
+  chromium chromium-driver python3-selenium
 )
 
 missing=()
