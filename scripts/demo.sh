@@ -48,7 +48,7 @@ nohup python3 -m http.server "$port" --bind 127.0.0.1 --directory www >http.log 
 "$HOME/.fogbow-tunnel/connect" http "$port" >>tunnel-http.log 2>&1 &
 SCRIPT
 
-echo "manager running on $FOGBOW_URL (log: $log), user alice"
+echo "manager running on $FOGBOW_URL (log: $log), user alice; web dashboard: $FOGBOW_URL/ (token alice-secret)"
 step "$fogbow" member list
 id=$("$fogbow" order create --kind compute --vcpu 1 --memory-mb 512 \
   --user-data-file "$data/boot.sh" --json | python3 -c \

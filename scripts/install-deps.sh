@@ -32,6 +32,8 @@ packages=(
   # systemd-analyze (package systemd) and the roles' system calls against
   # the units' filters with strace
   help2man dpkg-dev lintian systemd strace
+  # the web dashboard's test: headless Chromium driven through Selenium
+  chromium chromium-driver python3-selenium
 )
 
 missing=()

@@ -3,6 +3,7 @@
 #include "actors/errors.hpp"
 #include "http/http_server.hpp"
 #include "http/json_codec.hpp"
+#include "http/static_files.hpp"
 #include "util/log_safe.hpp"
 
 #include <caf/all.hpp>
@@ -301,6 +302,10 @@ struct rest_api::impl : http_handler {
   // (404, 405, 401, 403) when there is none.
   bool admit_route(http_request& req, http_response& res) {
     auto r = match_route(req.path);
+    if (!r && is_dashboard_path(req.path)) {
+      serve_dashboard(req, res);
+      return false; // answered before any body, like a refusal
+    }
     if (!r) {
       reply_error(res, {404, "not_found", "no such resource"});
       return false;
@@ -342,6 +347,28 @@ struct rest_api::impl : http_handler {
     }
     req.context = std::move(a);
     return true;
+  }
+
+  // The dashboard's static files, open to anyone: they hold no data; the
+  // page asks the API with the user's token like any other client.
+  void serve_dashboard(const http_request& req, http_response& res) {
+    if (req.method != "GET" && req.method != "HEAD") {
+      res.set_header("Allow", "GET, HEAD");
+      return reply_error(res, {405, "method_not_allowed",
+                               req.method
+                                 + " is not allowed here; allowed: "
+                                   "GET, HEAD"});
+    }
+    constexpr size_t max_file_bytes = 4 << 20;
+    auto found = resolve_dashboard_file(cfg.dashboard_dir, req.path);
+    auto body =
+      found ? read_static_file(found->file, max_file_bytes) : std::nullopt;
+    if (!body)
+      return reply_error(res, {404, "not_found", "no such resource"});
+    for (auto& [name, value] : dashboard_security_headers())
+      res.set_header(name, value);
+    res.status = 200;
+    res.set_content(*body, std::string{found->content_type});
   }
 
   // Answers 401 itself when there is no valid token.

@@ -43,6 +43,9 @@ struct rest_api_config {
   accounting_actor accounting;
   std::vector<std::string> usage_admins; ///< may see every user's usage
   fed::nof_settings nof;
+  /// The web dashboard's files, served at / and /dashboard/... without a
+  /// token; empty: those paths answer 404.
+  std::string dashboard_dir;
 };
 
 class rest_api {

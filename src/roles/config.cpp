@@ -649,7 +649,12 @@ const section_spec<http_settings> http_spec{
     {},
     nullptr,
     nullptr,
-    "\"/etc/fogbow/tls/manager.key\""}}};
+    "\"/etc/fogbow/tls/manager.key\""},
+   {"dashboard_dir", &http_settings::dashboard_dir,
+    "Directory of the web dashboard served at / (index.html, app.js, "
+    "style.css). \"\": the installed one (share/fogbow/dashboard beside "
+    "the binary's bin/), else the source tree's dashboard/; none found: / "
+    "answers 404."}}};
 
 const section_spec<identity_settings> identity_spec{
   "identity",

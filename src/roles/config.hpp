@@ -185,6 +185,7 @@ struct http_settings {
   int max_connections_per_address = 256;
   std::string tls_cert; ///< PEM file; with tls_key, HTTPS only
   std::string tls_key;
+  std::string dashboard_dir; ///< "": found beside the binary or in the sources
 };
 
 /// [identity]: who a token belongs to.

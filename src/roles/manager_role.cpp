@@ -24,6 +24,7 @@
 #include "federation/manager_protocol.hpp"
 #include "http/rest_api.hpp"
 #include "roles/http_transport.hpp"
+#include "http/static_files.hpp"
 #include "roles/startup.hpp"
 #include "roles/test_faults.hpp"
 
@@ -52,6 +53,23 @@ constexpr auto startup_timeout = std::chrono::seconds(60);
 
 /// How long stop() waits for the supervisor, which may be in a restart.
 constexpr auto shutdown_timeout = std::chrono::seconds(90);
+
+/// The dashboard directory to serve ("" when there is none). A directory
+/// named in the configuration must exist: a typo should not start a
+/// manager that silently answers 404 at /.
+std::string dashboard_dir(const std::string& configured) {
+  auto dir = find_dashboard_dir(configured);
+  std::error_code ec;
+  if (!configured.empty() && !std::filesystem::is_directory(dir, ec))
+    throw std::runtime_error("[http] dashboard_dir " + configured
+                             + " is not a directory");
+  if (dir.empty())
+    spdlog::warn("no web dashboard found (set [http] dashboard_dir); / "
+                 "answers 404");
+  else
+    spdlog::info("web dashboard served at / from {}", dir.string());
+  return dir.string();
+}
 
 /// What local instances run in: everything of the manager's stays out of
 /// their sight (its data, its configuration, the tunnel's host key and,
@@ -232,6 +250,7 @@ int manager_role::start() {
   hc.listen_backlog = config_.http.listen_backlog;
   hc.transport = http_transport(config_.http, config_.http.tls_cert,
                                 config_.http.tls_key, "http.tls");
+  hc.dashboard_dir = dashboard_dir(config_.http.dashboard_dir);
   hc.roles = roles_;
   hc.member_id = config_.manager.member_id;
   hc.tunnel = tunnel_;
