@@ -305,6 +305,10 @@ period_ms = {self.args.period}
             expired_before = open(self.rdv_log).read().count("expired")
             latencies, counts = [], []
             cpu0, server0 = cpu_seconds(rdv_proc.pid), cpu_seconds(self.server.process.pid)
+            # The load generators' own share: when they are starved (a
+            # loaded machine), the step measures the machine, not the server.
+            sims0 = sum(cpu_seconds(p.pid) for p in self.workers)
+            own0 = time.process_time()
             hb0, w0 = self.beats.value, time.monotonic()
 
             async def observe(o):
@@ -320,6 +324,9 @@ period_ms = {self.args.period}
             wall = time.monotonic() - w0
             rdv_cpu = (cpu_seconds(rdv_proc.pid) - cpu0) / wall * 100
             server_cpu = (cpu_seconds(self.server.process.pid) - server0) / wall * 100
+            sims_cpu = (sum(cpu_seconds(p.pid) for p in self.workers) - sims0) / wall * 100
+            own_cpu = (time.process_time() - own0) / wall * 100
+            load = os.getloadavg()[0]
             expired = open(self.rdv_log).read().count("expired") - expired_before
             p99 = pct(latencies, 99)
             unfinished = counts.count(None)
@@ -333,8 +340,10 @@ period_ms = {self.args.period}
                   f"{full} full listings ({unfinished} unfinished), members listed min {min(counts)} "
                   f"max {max(counts)}; expiry events {expired}; whoisalive page "
                   f"p50 {pct(latencies, 50) * 1000:.1f} ms p99 {p99 * 1000:.1f} ms; "
-                  f"CPU rendezvous {rdv_cpu:.0f}% {self.name} {server_cpu:.0f}% of "
-                  f"one core -> {'PASS' if ok else 'FAIL'}", flush=True)
+                  f"CPU rendezvous {rdv_cpu:.0f}% {self.name} {server_cpu:.0f}% "
+                  f"member simulators {sims_cpu:.0f}% observers {own_cpu:.0f}% of "
+                  f"one core; load average {load:.1f} -> {'PASS' if ok else 'FAIL'}",
+                  flush=True)
             if not ok:
                 break
             best = (n, rdv_cpu, server_cpu, p99)

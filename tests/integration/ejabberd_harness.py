@@ -133,8 +133,11 @@ modules:
         log = open(os.path.join(self.dir, "stdout.log"), "a")
         # `erl` execs the VM (beam.smp) under the same PID: stopping that
         # PID stops ejabberd, whose extauth children then read EOF and exit.
+        # +sbwt none: idle schedulers sleep instead of spinning, which on a
+        # shared 2-core machine would take CPU from the processes under test.
         self.process = subprocess.Popen(
-            ["erl", "-noinput", "-noshell", "+P", "1000000",
+            ["erl", "-noinput", "-noshell", "+P", "1000000", "+sbwt", "none",
+             "+sbwtdcpu", "none", "+sbwtdio", "none",
              "-mnesia", "dir", f'"{self.dir}/spool"', "-s", "ejabberd"],
             stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
             cwd=self.dir, env=env, start_new_session=True)
