@@ -335,8 +335,9 @@ period_ms = {self.args.period}
             counts = counts or [0]
             ok = (min(counts) == n and expired == 0 and p99 < 1.0
                   and not unfinished)
+            rate = (self.beats.value - hb0) / wall
             print(f"N={n:>6}: logins {login_s:5.1f} s; heartbeats "
-                  f"{(self.beats.value - hb0) / wall:7,.0f}/s (errors {self.errs.value}); "
+                  f"{rate:7,.0f}/s (errors {self.errs.value}); "
                   f"{full} full listings ({unfinished} unfinished), members listed min {min(counts)} "
                   f"max {max(counts)}; expiry events {expired}; whoisalive page "
                   f"p50 {pct(latencies, 50) * 1000:.1f} ms p99 {p99 * 1000:.1f} ms; "
@@ -346,7 +347,10 @@ period_ms = {self.args.period}
                   flush=True)
             if not ok:
                 break
-            best = (n, rdv_cpu, server_cpu, p99)
+            # CPU per 1,000 heartbeats/s: what N members cost on a quiet
+            # machine, by proportion (N / period heartbeats per second).
+            per_k = [x / max(rate, 1) * 1000 for x in (rdv_cpu, server_cpu, sims_cpu)]
+            best = (n, rdv_cpu, server_cpu, p99, per_k)
         self.best = best
         if best:
             print(f"largest N with no live member expired and page p99 < 1 s: "
@@ -383,8 +387,11 @@ def main():
           "whoisalive page p99):")
     for name, best in results:
         if best:
+            rdv, server, sims = best[4]
             print(f"  {name:9}: N = {best[0]:,}, page p99 {best[3] * 1000:.1f} ms, "
-                  f"CPU rendezvous {best[1]:.0f}% {name} {best[2]:.0f}%")
+                  f"CPU rendezvous {best[1]:.0f}% {name} {best[2]:.0f}%; per 1,000 "
+                  f"heartbeats/s: rendezvous {rdv:.0f}% {name} {server:.0f}% "
+                  f"member simulators {sims:.0f}% of one core")
         else:
             print(f"  {name:9}: no step passed")
 
