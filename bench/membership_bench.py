@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Membership benchmark: N simulated members heartbeating against one
-rendezvous through a real Prosody (see bench/README.md, "bench/membership").
+rendezvous through a real XMPP server, Prosody and then ejabberd (see
+bench/README.md, "bench/membership").
 
 Every simulated member is a real XMPP account with its own c2s connection
 sending the Java manager's exact heartbeat stanza every period (default
@@ -11,13 +12,16 @@ as managers do. N grows in steps; a step passes when, over a window
 longer than the expiry timeout, every complete listing held all N members,
 the rendezvous expired nobody, and the page p99 stayed under 1 s.
 
-Baseline, same run: Prosody's own IQ round-trip rate (XMPP ping to the
+Baseline, same run: the server's own IQ round-trip rate (XMPP ping to the
 server, 64 connections × 16 in flight), and the same pipelined load as
 iamalive to the rendezvous, so their ratio is the rendezvous' cost over the
 messaging layer.
 
+Each server gets a fresh run (its own rendezvous and accounts); a summary
+at the end gives, per server, the largest N that passed and its page p99.
+
 Usage: membership_bench.py FOGBOW_BINARY [--steps 1000,2500,5000,10000]
-       [--window 12] [--period 3000]
+       [--window 12] [--period 3000] [--servers prosody,ejabberd]
 """
 
 import argparse
@@ -34,7 +38,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "integration"))
-from xmpp_harness import DOMAIN, Prosody  # noqa: E402
+from xmpp_harness import DOMAIN, new_xmpp_server  # noqa: E402
 
 NS_IAMALIVE = "http://fogbowcloud.org/rendezvous/iamalive"
 NS_WHOISALIVE = "http://fogbowcloud.org/rendezvous/whoisalive"
@@ -176,9 +180,13 @@ def member_worker(*args):
 
 
 class Bench:
-    def __init__(self, args):
+    NAMES = {"prosody": "Prosody", "ejabberd": "ejabberd"}
+
+    def __init__(self, args, kind):
         self.args = args
-        self.prosody = Prosody()
+        self.name = self.NAMES[kind]
+        self.server = new_xmpp_server(kind)
+        self.best = None
         self.started = 0
         self.workers = []
         self.beats = multiprocessing.Value("q", 0)
@@ -212,13 +220,13 @@ class Bench:
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
         steps = [int(x) for x in self.args.steps.split(",")]
         for i in range(max(steps)):
-            self.prosody.add_account(f"m{i}", "pw")
-        self.prosody.add_account("rdv", "pw")
+            self.server.add_account(f"m{i}", "pw")
+        self.server.add_account("rdv", "pw")
         for i in range(self.args.observers):
-            self.prosody.add_account(f"obs{i}", "pw")
+            self.server.add_account(f"obs{i}", "pw")
         for i in range(64):
-            self.prosody.add_account(f"p{i}", "pw")
-        self.prosody.start()
+            self.server.add_account(f"p{i}", "pw")
+        self.server.start()
         rdv_proc = await self.start_rendezvous()
         rdv = f"rdv@{DOMAIN}/fogbow"
         try:
@@ -231,15 +239,15 @@ class Bench:
                     proc.kill()
             rdv_proc.terminate()
             await rdv_proc.wait()
-            self.prosody.cleanup()
+            self.server.cleanup()
 
     async def start_rendezvous(self):
-        cfg = os.path.join(self.prosody.dir, "rdv.toml")
-        self.rdv_log = os.path.join(self.prosody.dir, "rdv.log")
+        cfg = os.path.join(self.server.dir, "rdv.toml")
+        self.rdv_log = os.path.join(self.server.dir, "rdv.log")
         with open(cfg, "w") as f:
             f.write(f"""[xmpp]
 host = "127.0.0.1"
-port = {self.prosody.c2s}
+port = {self.server.c2s}
 tls = "disabled"
 [rendezvous]
 jid = "rdv@{DOMAIN}/fogbow"
@@ -257,8 +265,8 @@ period_ms = {self.args.period}
         raise RuntimeError("rendezvous did not connect:\n" + open(self.rdv_log).read())
 
     async def run_steps(self, steps, rdv, rdv_proc):
-        port = self.prosody.c2s
-        # Baseline: Prosody's own IQ round trips (ping to the server), then
+        port = self.server.c2s
+        # Baseline: the server's own IQ round trips (ping to the server), then
         # the same load as iamalive to the rendezvous.
         probes = await asyncio.gather(*(Conn.open(port, f"p{i}", "pw")
                                         for i in range(64)))
@@ -270,7 +278,7 @@ period_ms = {self.args.period}
                               f'xmlns="{NS_IAMALIVE}"/></iq>', 5)
         for c in probes:
             c.writer.close()
-        print(f"baseline: Prosody ping round trips {ping:,.0f}/s; iamalive "
+        print(f"baseline: {self.name} ping round trips {ping:,.0f}/s; iamalive "
               f"to the rendezvous {alive:,.0f}/s (ratio {alive / ping:.2f})",
               flush=True)
         await asyncio.sleep(self.args.period * 3 / 1000 + 1)  # probes expire
@@ -296,7 +304,11 @@ period_ms = {self.args.period}
             await asyncio.sleep(self.args.period / 1000 * 1.5)  # all beat once
             expired_before = open(self.rdv_log).read().count("expired")
             latencies, counts = [], []
-            cpu0, prosody0 = cpu_seconds(rdv_proc.pid), cpu_seconds(self.prosody.process.pid)
+            cpu0, server0 = cpu_seconds(rdv_proc.pid), cpu_seconds(self.server.process.pid)
+            # The load generators' own share: when they are starved (a
+            # loaded machine), the step measures the machine, not the server.
+            sims0 = sum(cpu_seconds(p.pid) for p in self.workers)
+            own0 = time.process_time()
             hb0, w0 = self.beats.value, time.monotonic()
 
             async def observe(o):
@@ -311,7 +323,10 @@ period_ms = {self.args.period}
             await asyncio.gather(*(observe(o) for o in observers))
             wall = time.monotonic() - w0
             rdv_cpu = (cpu_seconds(rdv_proc.pid) - cpu0) / wall * 100
-            prosody_cpu = (cpu_seconds(self.prosody.process.pid) - prosody0) / wall * 100
+            server_cpu = (cpu_seconds(self.server.process.pid) - server0) / wall * 100
+            sims_cpu = (sum(cpu_seconds(p.pid) for p in self.workers) - sims0) / wall * 100
+            own_cpu = (time.process_time() - own0) / wall * 100
+            load = os.getloadavg()[0]
             expired = open(self.rdv_log).read().count("expired") - expired_before
             p99 = pct(latencies, 99)
             unfinished = counts.count(None)
@@ -320,19 +335,26 @@ period_ms = {self.args.period}
             counts = counts or [0]
             ok = (min(counts) == n and expired == 0 and p99 < 1.0
                   and not unfinished)
+            rate = (self.beats.value - hb0) / wall
             print(f"N={n:>6}: logins {login_s:5.1f} s; heartbeats "
-                  f"{(self.beats.value - hb0) / wall:7,.0f}/s (errors {self.errs.value}); "
+                  f"{rate:7,.0f}/s (errors {self.errs.value}); "
                   f"{full} full listings ({unfinished} unfinished), members listed min {min(counts)} "
                   f"max {max(counts)}; expiry events {expired}; whoisalive page "
                   f"p50 {pct(latencies, 50) * 1000:.1f} ms p99 {p99 * 1000:.1f} ms; "
-                  f"CPU rendezvous {rdv_cpu:.0f}% Prosody {prosody_cpu:.0f}% of "
-                  f"one core -> {'PASS' if ok else 'FAIL'}", flush=True)
+                  f"CPU rendezvous {rdv_cpu:.0f}% {self.name} {server_cpu:.0f}% "
+                  f"member simulators {sims_cpu:.0f}% observers {own_cpu:.0f}% of "
+                  f"one core; load average {load:.1f} -> {'PASS' if ok else 'FAIL'}",
+                  flush=True)
             if not ok:
                 break
-            best = (n, rdv_cpu, prosody_cpu)
+            # CPU per 1,000 heartbeats/s: what N members cost on a quiet
+            # machine, by proportion (N / period heartbeats per second).
+            per_k = [x / max(rate, 1) * 1000 for x in (rdv_cpu, server_cpu, sims_cpu)]
+            best = (n, rdv_cpu, server_cpu, p99, per_k)
+        self.best = best
         if best:
             print(f"largest N with no live member expired and page p99 < 1 s: "
-                  f"{best[0]} (rendezvous CPU {best[1]:.0f}%, Prosody "
+                  f"{best[0]} (rendezvous CPU {best[1]:.0f}%, {self.name} "
                   f"{best[2]:.0f}% of one core)")
         else:
             print("no step passed")
@@ -340,7 +362,7 @@ period_ms = {self.args.period}
 
 def main():
     # SIGTERM (e.g. from `timeout`) cleans up like Ctrl-C: workers, the
-    # rendezvous and Prosody are stopped by the finally block.
+    # rendezvous and the XMPP server are stopped by the finally block.
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     ap = argparse.ArgumentParser()
     ap.add_argument("binary")
@@ -352,8 +374,26 @@ def main():
                     help="processes simulating the members (per step)")
     ap.add_argument("--observers", type=int, default=4,
                     help="manager-like pollers: one full listing per period")
+    ap.add_argument("--servers", default="prosody,ejabberd",
+                    help="XMPP servers to run on, one after the other")
     args = ap.parse_args()
-    asyncio.run(Bench(args).main())
+    results = []
+    for kind in args.servers.split(","):
+        print(f"== {Bench.NAMES[kind]} ==", flush=True)
+        bench = Bench(args, kind)
+        asyncio.run(bench.main())
+        results.append((bench.name, bench.best))
+    print("summary (largest N with no member falsely expired, its "
+          "whoisalive page p99):")
+    for name, best in results:
+        if best:
+            rdv, server, sims = best[4]
+            print(f"  {name:9}: N = {best[0]:,}, page p99 {best[3] * 1000:.1f} ms, "
+                  f"CPU rendezvous {best[1]:.0f}% {name} {best[2]:.0f}%; per 1,000 "
+                  f"heartbeats/s: rendezvous {rdv:.0f}% {name} {server:.0f}% "
+                  f"member simulators {sims:.0f}% of one core")
+        else:
+            print(f"  {name:9}: no step passed")
 
 
 if __name__ == "__main__":

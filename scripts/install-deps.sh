@@ -22,8 +22,10 @@ packages=(
   # tunnel: libssh server, OpenSSH clients in tests and agents,
   # sshd and iperf3 for bench/tunnel
   libssh-dev libssl-dev openssh-client openssh-server iperf3
-  # federation: XMPP bridge (Qt5 + QXmpp 1.4), Prosody for tests
-  qtbase5-dev libqxmpp-dev prosody lua-unbound
+  # federation: XMPP bridge (Qt5 + QXmpp 1.4), Prosody and ejabberd for
+  # tests and bench/membership (the tests start their own instances; the
+  # packages' system services are not needed)
+  qtbase5-dev libqxmpp-dev prosody lua-unbound ejabberd
   # the ldap identity plugin (libldap); slapd, ldapadd and openssl (a
   # throw-away CA) for its test
   libldap-dev slapd ldap-utils openssl
@@ -52,5 +54,17 @@ if [[ $(id -u) -ne 0 ]]; then
 fi
 echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
+# No package's own service may start (ejabberd would start epmd and hold
+# 5222/5269 on every address, which the s2s tests bind on loopback); the
+# tests start their own servers.
+policy=/usr/sbin/policy-rc.d
+if [[ ! -e $policy ]]; then
+  printf '#!/bin/sh\nexit 101\n' | "${sudo[@]}" tee "$policy" >/dev/null
+  "${sudo[@]}" chmod +x "$policy"
+  trap '"${sudo[@]}" rm -f "$policy"' EXIT
+fi
 "${sudo[@]}" apt-get update
 "${sudo[@]}" apt-get install -y --no-install-recommends "${missing[@]}"
+if [[ " ${missing[*]} " == *" ejabberd "* ]] && command -v systemctl >/dev/null; then
+  "${sudo[@]}" systemctl disable ejabberd >/dev/null 2>&1 || true
+fi

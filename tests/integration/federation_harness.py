@@ -30,8 +30,8 @@ served orders are not visible to the provider's local users.
 import time
 
 from fogbow_harness import Manager, wait_until
-from xmpp_harness import (DOMAIN, alive_ids, members, start_prosody,
-                          start_rendezvous)
+from xmpp_harness import (DOMAIN, alive_ids, members, start_rendezvous,
+                          start_xmpp_server)
 
 TOKEN = "alice-secret"
 
@@ -185,16 +185,17 @@ class Site(Manager):
 
 class Federation:
     """XMPP server(s) + rendezvous + sites, all stopped by the test's
-    cleanup. Without `xmpp`, one Prosody serving `localhost`; with an
+    cleanup. Without `xmpp`, one server serving `localhost` (Prosody, or
+    ejabberd for a test case whose `xmpp_server` says so); with an
     s2s_harness.Domains, a rendezvous `rdv@<domain>` per domain, each with
     the others as neighbours. `self.prosody`/`self.rdv` are the first
-    domain's."""
+    domain's (`prosody` whichever server it is)."""
 
     def __init__(self, test, rendezvous_extra=RENDEZVOUS_EXTRA, xmpp=None,
                  rendezvous_domains=None):
         self.test = test
         if xmpp is None:
-            self.servers = {DOMAIN: start_prosody(test)}
+            self.servers = {DOMAIN: start_xmpp_server(test)}
         else:
             self.servers = {server.domain: server for server in xmpp}
         domains = rendezvous_domains or list(self.servers)

@@ -1,7 +1,8 @@
-"""A throw-away Prosody per test, and fogbow processes federated through it
-(standard library only; recipe in stack-notes §4).
+"""A throw-away XMPP server per test, Prosody or ejabberd, and fogbow
+processes federated through it (standard library only; Prosody's recipe
+in stack-notes §4, ejabberd's in ejabberd_harness.py).
 
-    prosody = start_prosody(self)                  # stopped by addCleanup
+    prosody = start_xmpp_server(self)              # stopped by addCleanup
     prosody.add_account("rdv", "secret")           # instant, no prosodyctl
     rdv = start_rendezvous(self, prosody, "rdv")
     m1 = start_federated_manager(self, prosody, "m1", rdv.jid)
@@ -10,6 +11,11 @@ Prosody runs on free loopback ports with a temporary config and data dir,
 as `nobody` when the tests run as root, and is stopped by PID. Accounts are
 written straight into its data dir (internal_plain storage), which Prosody
 reads at login, so thousands of accounts cost nothing.
+
+Which server: the test case's `xmpp_server` attribute ("prosody" or
+"ejabberd"; test classes set it to run on ejabberd), else the environment
+variable FOGBOW_XMPP_SERVER, else Prosody. Both classes have the same
+interface (domain, address, c2s, add_account, start, stop, log, cleanup).
 """
 
 import os
@@ -21,6 +27,7 @@ import subprocess
 import tempfile
 import time
 
+from ejabberd_harness import Ejabberd
 from fogbow_harness import Manager, closed_port, wait_for_log, wait_until
 
 DOMAIN = "localhost"
@@ -89,19 +96,26 @@ VirtualHost "{domain}"
 """)
         self._chown()
 
-    def _chown(self):
-        if self._runas:
+    def _chown(self, *paths):
+        """Gives `paths` (default: the whole dir) to Prosody's user."""
+        if not self._runas:
+            return
+        if not paths:
             subprocess.run(["chown", "-R", "nobody:nogroup", self.dir], check=True)
+        for path in paths:
+            shutil.chown(path, "nobody", "nogroup")
 
     def add_account(self, user, password):
         """Creates user@domain (works while Prosody runs, too)."""
-        accounts = os.path.join(self.dir, "data", _encode(self.domain),
-                                "accounts")
+        host = os.path.join(self.dir, "data", _encode(self.domain))
+        accounts = os.path.join(host, "accounts")
         os.makedirs(accounts, exist_ok=True)
         path = os.path.join(accounts, _encode(user) + ".dat")
         with open(path, "w") as f:
             f.write('return {\n\t["password"] = "%s";\n};\n' % password)
-        self._chown()
+        # Only what this call created: a whole-tree chown per account made
+        # bench/membership's 10,000 accounts quadratic.
+        self._chown(host, accounts, path)
         return f"{user}@{self.domain}"
 
     def listening(self):
@@ -151,13 +165,38 @@ VirtualHost "{domain}"
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def start_prosody(test):
-    prosody = Prosody()
+SERVERS = {"prosody": Prosody, "ejabberd": Ejabberd}
+
+
+def xmpp_server_kind(test=None):
+    """"prosody" or "ejabberd" for `test` (a test case or its class)."""
+    kind = getattr(test, "xmpp_server", None) or os.environ.get(
+        "FOGBOW_XMPP_SERVER", "prosody")
+    if kind not in SERVERS:
+        raise ValueError(f"unknown XMPP server {kind!r}: prosody or ejabberd")
+    return kind
+
+
+def new_xmpp_server(kind=None, **options):
+    """A server of `kind` (default: FOGBOW_XMPP_SERVER, else Prosody), not
+    started yet."""
+    return SERVERS[kind or xmpp_server_kind()](**options)
+
+
+def start_xmpp_server(test):
+    """The test's server (see xmpp_server_kind), started, and stopped by
+    the test's (or the class's) cleanup."""
+    server = new_xmpp_server(xmpp_server_kind(test))
     if isinstance(test, type):
-        test.addClassCleanup(prosody.cleanup)
+        test.addClassCleanup(server.cleanup)
     else:
-        test.addCleanup(prosody.cleanup)
-    return prosody.start()
+        test.addCleanup(server.cleanup)
+    return server.start()
+
+
+# The tests were written for Prosody; they run on whichever server the test
+# case selects.
+start_prosody = start_xmpp_server
 
 
 def xmpp_section(prosody):
