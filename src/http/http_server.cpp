@@ -28,6 +28,37 @@ namespace fogbow {
 
 namespace {
 
+int hex_value(char c) {
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  if (c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F')
+    return c - 'A' + 10;
+  return -1;
+}
+
+/// Percent-decodes `s` in place, as libmicrohttpd's own decoder does,
+/// except "%00": a NUL would end the C string early, so that
+/// "/dashboard/app.js%00.css" named app.js. It stays three characters,
+/// which name nothing. Returns the new length.
+std::size_t unescape_keeping_nul(void*, MHD_Connection*, char* s) {
+  char* out = s;
+  for (const char* in = s; *in != '\0'; ++in) {
+    if (in[0] == '%' && hex_value(in[1]) >= 0 && hex_value(in[2]) >= 0) {
+      int v = hex_value(in[1]) * 16 + hex_value(in[2]);
+      if (v != 0) {
+        *out++ = static_cast<char>(v);
+        in += 2;
+        continue;
+      }
+    }
+    *out++ = *in;
+  }
+  *out = '\0';
+  return static_cast<std::size_t>(out - s);
+}
+
 bool same_name(std::string_view a, std::string_view b) {
   return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
 }
@@ -568,6 +599,8 @@ struct http_server::impl {
       {MHD_OPTION_LISTEN_SOCKET, fd, nullptr},
       {MHD_OPTION_THREAD_POOL_SIZE, std::max(1, cfg.io_threads), nullptr},
       {MHD_OPTION_CONNECTION_TIMEOUT, idle, nullptr},
+      {MHD_OPTION_UNESCAPE_CALLBACK,
+       reinterpret_cast<intptr_t>(&unescape_keeping_nul), nullptr},
       {MHD_OPTION_CONNECTION_LIMIT, std::max(1, cfg.transport.max_connections),
        nullptr},
       {MHD_OPTION_PER_IP_CONNECTION_LIMIT,
