@@ -23,8 +23,8 @@
 #include "federation/fairness.hpp"
 #include "federation/manager_protocol.hpp"
 #include "http/rest_api.hpp"
-#include "roles/http_transport.hpp"
 #include "http/static_files.hpp"
+#include "roles/http_transport.hpp"
 #include "roles/startup.hpp"
 #include "roles/test_faults.hpp"
 
