@@ -3,6 +3,8 @@
 #include "actors/errors.hpp"
 #include "http/http_common.hpp"
 #include "http/json_codec.hpp"
+#include "http/openapi_document.hpp"
+#include "http/paging_params.hpp"
 #include "util/log_safe.hpp"
 
 #include <caf/all.hpp>
@@ -40,7 +42,8 @@ enum class resource {
   quota,
   usage,
   member_usage,
-  tokens, ///< POST /v1/tokens: a password for a token
+  tokens,  ///< POST /v1/tokens: a password for a token
+  openapi, ///< GET /v1/openapi.json: this API described (docs/openapi.yaml)
 };
 
 // Collections of instances, one per order kind: (path segment, kind).
@@ -89,6 +92,8 @@ std::optional<route> match_route(std::string_view path) {
                    id, kind};
   if (seg.size() == 1 && seg[0] == "tokens")
     return route{resource::tokens, {}};
+  if (seg.size() == 1 && seg[0] == "openapi.json")
+    return route{resource::openapi, {}};
   if (seg.size() == 1 && seg[0] == "members")
     return route{resource::members, {}};
   if (seg.size() == 3 && seg[0] == "members" && seg[2] == "quota")
@@ -98,6 +103,19 @@ std::optional<route> match_route(std::string_view path) {
   if (seg.size() == 3 && seg[0] == "members" && seg[2] == "usage")
     return route{resource::member_usage, id};
   return std::nullopt;
+}
+
+// Every query parameter the API reads goes through here.
+std::optional<std::string> query_param(const httplib::Request& req,
+                                       std::string_view name) {
+  std::string key{name};
+  if (!req.has_param(key))
+    return std::nullopt;
+  return req.get_param_value(key);
+}
+
+query_lookup query_of(const httplib::Request& req) {
+  return [&req](std::string_view name) { return query_param(req, name); };
 }
 
 void reply(httplib::Response& res, int status, const json& body) {
@@ -175,7 +193,7 @@ struct rest_api::impl {
     resource_kind kind = resource_kind::compute; ///< instance routes only
   };
 
-  static const std::array<endpoint, 22> endpoints;
+  static const std::array<endpoint, 23> endpoints;
 
   caf::actor_system& sys;
   order_scheduler_actor scheduler;
@@ -483,13 +501,36 @@ struct rest_api::impl {
                         + " takes tokens, not passwords"});
   }
 
+  void get_openapi(const call&, httplib::Response& res) {
+    res.status = 200;
+    res.set_content(std::string{openapi_json()}, "application/json");
+  }
+
+  // The page a list request asks for, or false with the 400 sent.
+  bool read_page_query(const call& c, list_filters filters, page_query& q,
+                       httplib::Response& res) {
+    auto parsed = parse_page_query(query_of(c.req), filters, cfg.max_page_size);
+    if (auto e = std::get_if<api_error>(&parsed)) {
+      reply_error(res, *e);
+      return false;
+    }
+    q = std::get<page_query>(std::move(parsed));
+    return true;
+  }
+
   void list_orders(const call& c, httplib::Response& res) {
+    page_query q;
+    if (!read_page_query(c, list_filters::orders, q, res))
+      return;
     ask(
       res,
-      [&](const std::vector<order>& os) {
-        reply(res, 200, json{{"orders", array_of(os, order_to_json)}});
+      [&](const page<order>& p) {
+        auto last = p.items.empty() ? std::string{} : p.items.back().id;
+        reply(res, 200,
+              json{{"orders", array_of(p.items, order_to_json)},
+                   {"links", page_links("/v1/orders", q, p.more, last)}});
       },
-      atom::list_v, c.caller.id);
+      atom::list_v, c.caller.id, q);
   }
 
   void get_order(const call& c, httplib::Response& res) {
@@ -557,13 +598,19 @@ struct rest_api::impl {
 
   void list_instances(const call& c, httplib::Response& res) {
     auto kind = c.target.kind;
+    page_query q;
+    if (!read_page_query(c, list_filters::instances, q, res))
+      return;
+    auto path = "/v1/" + std::string{collection_name(kind)};
     ask(
       res,
-      [&](const std::vector<instance>& xs) {
+      [&](const page<instance>& p) {
+        auto last = p.items.empty() ? std::string{} : p.items.back().id;
         reply(res, 200,
-              json{{collection_name(kind), instances_to_json(kind, xs)}});
+              json{{collection_name(kind), instances_to_json(kind, p.items)},
+                   {"links", page_links(path, q, p.more, last)}});
       },
-      atom::instances_v, c.caller.id, kind);
+      atom::instances_v, c.caller.id, kind, q);
   }
 
   // The scheduler finds an instance of any kind; under another kind's
@@ -609,12 +656,31 @@ struct rest_api::impl {
       });
   }
 
-  void list_members(const call&, httplib::Response& res) {
+  // The member list is the federation's, not a user's, and holds at most
+  // a few thousand entries: it is paged here, by id, not in the actors.
+  void list_members(const call& c, httplib::Response& res) {
+    page_query q;
+    if (!read_page_query(c, list_filters::none, q, res))
+      return;
     auto on_reply = [&](const std::vector<member_info>& ms) {
-      auto out = array_of(ms, member_to_json);
+      std::vector<const member_info*> all;
+      for (auto& m : ms)
+        all.push_back(&m);
+      std::sort(all.begin(), all.end(),
+                [](auto* a, auto* b) { return a->id < b->id; });
+      auto p = take_page(
+        all, q, [](const member_info&) { return true; },
+        [](const member_info& m) { return m.id; });
+      if (!p)
+        return reply_error(res, {400, "invalid_argument",
+                                 "marker " + q.marker + " is not a member"});
+      auto out = array_of(p->items, member_to_json);
       if (cfg.accounting && !add_exchanges(out, res))
         return;
-      reply(res, 200, json{{"members", std::move(out)}});
+      auto last = p->items.empty() ? std::string{} : p->items.back().id;
+      reply(res, 200,
+            json{{"members", std::move(out)},
+                 {"links", page_links("/v1/members", q, p->more, last)}});
     };
     if (!cfg.members)
       ask(res, on_reply, atom::members_v);
@@ -651,8 +717,7 @@ struct rest_api::impl {
   void get_usage(const call& c, httplib::Response& res) {
     if (!cfg.accounting)
       return reply_error(res, {501, "not_implemented", "no accounting"});
-    auto who =
-      c.req.has_param("user") ? c.req.get_param_value("user") : c.caller.id;
+    auto who = query_param(c.req, "user").value_or(c.caller.id);
     if (who.empty())
       return reply_error(
         res, {400, "invalid_argument", "user must be a user id or *"});
@@ -689,7 +754,7 @@ struct rest_api::impl {
   }
 };
 
-const std::array<rest_api::impl::endpoint, 22> rest_api::impl::endpoints{{
+const std::array<rest_api::impl::endpoint, 23> rest_api::impl::endpoints{{
   {resource::status, "GET", {}, &impl::get_status},
   {resource::orders, "GET", action::order_read, &impl::list_orders},
   {resource::orders, "POST", action::order_create, &impl::create_orders},
@@ -724,6 +789,7 @@ const std::array<rest_api::impl::endpoint, 22> rest_api::impl::endpoints{{
   {resource::usage, "GET", action::usage_read, &impl::get_usage},
   {resource::member_usage, "GET", action::usage_read, &impl::get_usage},
   {resource::tokens, "POST", {}, &impl::create_token},
+  {resource::openapi, "GET", {}, &impl::get_openapi},
 }};
 
 rest_api::rest_api(caf::actor_system& sys, order_scheduler_actor scheduler,

@@ -618,7 +618,11 @@ const section_spec<http_settings> http_spec{
     "Connections the kernel queues before they are accepted (listen "
     "backlog), for this API and the tunnel's HTTP API; capped by "
     "net.core.somaxconn.",
-    1, 65535}}};
+    1, 65535},
+   {"max_page_size", &http_settings::max_page_size,
+    "Largest `limit` a list request (GET /v1/orders, /v1/computes, ...) may "
+    "ask for; also its default when below 1000.",
+    1, 1000000}}};
 
 const section_spec<identity_settings> identity_spec{
   "identity",

@@ -179,6 +179,7 @@ struct http_settings {
   std::int64_t max_body_bytes = 1 << 20;
   std::int64_t timeout_ms = 5000;
   int listen_backlog = 1024;
+  int max_page_size = 1000; ///< largest `limit` of a list request
 };
 
 /// [identity]: who a token belongs to.

@@ -229,6 +229,7 @@ int manager_role::start() {
   hc.max_body_bytes = static_cast<size_t>(config_.http.max_body_bytes);
   hc.threads = config_.http.threads;
   hc.listen_backlog = config_.http.listen_backlog;
+  hc.max_page_size = config_.http.max_page_size;
   hc.roles = roles_;
   hc.member_id = config_.manager.member_id;
   hc.tunnel = tunnel_;
