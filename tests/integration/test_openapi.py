@@ -65,7 +65,7 @@ class Api:
         self.port = port
 
     def call(self, method, path, body=None, token=ALICE, headers=None,
-             raw_body=None):
+             raw_body=None, no_length=False):
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
         try:
             hdrs = dict(headers or {})
@@ -75,7 +75,13 @@ class Api:
                 hdrs.setdefault("Content-Type", "application/json")
             if token is not None:
                 hdrs["X-Auth-Token"] = token
-            conn.request(method, path, body=data, headers=hdrs)
+            if no_length:  # http.client adds Content-Length: 0 otherwise
+                conn.putrequest(method, path)
+                for name, value in hdrs.items():
+                    conn.putheader(name, value)
+                conn.endheaders()
+            else:
+                conn.request(method, path, body=data, headers=hdrs)
             res = conn.getresponse()
             text = res.read()
             parsed = json.loads(text) if text else None
@@ -188,7 +194,9 @@ class OpenApiTest(unittest.TestCase):
                                      "method_not_allowed")
 
     def test_paths_the_document_lacks_get_404(self):
-        documented = {path for _, path, _ in self.documented()}
+        templates = [re.compile("^" + re.sub(r"\\\{[^}]+\\\}", "[^/]+",
+                                             re.escape(t)) + "$")
+                     for t in self.doc["paths"]]
         candidates = set()
         for _, path, _ in self.documented():
             candidates |= {path + "/x", path + "/x/y", "/v2" + path[3:],
@@ -196,7 +204,10 @@ class OpenApiTest(unittest.TestCase):
         candidates |= {"/", "/v1", "/v1/", "/v1/instances", "/v1/quota",
                        "/v1/token", "/v1/openapi.yaml", "/v1/members/x/y",
                        "/v1/orders/", "/v1//orders", "/v1/computes/x/y"}
-        for path in sorted(candidates - documented):
+        undocumented = {p for p in candidates
+                        if not any(t.match(p) for t in templates)}
+        self.assertGreater(len(undocumented), 40)
+        for path in sorted(undocumented):
             with self.subTest(path=path):
                 status, _, answer = self.api.call("GET", path)
                 self.assertEqual(status, 404, answer)
@@ -279,7 +290,7 @@ class OpenApiTest(unittest.TestCase):
         self.check("/v1/volumes/{id}", "DELETE", "/v1/volumes/nope@x",
                    expect=404)
         # 411, 413, 415
-        self.check("/v1/orders", "POST", expect=411)
+        self.check("/v1/orders", "POST", expect=411, no_length=True)
         self.check("/v1/orders", "POST", expect=413,
                    raw_body=b"{" + b" " * 2048 + b"}",
                    headers={"Content-Type": "application/json"})
