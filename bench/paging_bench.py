@@ -32,7 +32,9 @@ TOKEN = "alice-secret"
 def config(orders):
     with open(os.path.join(HERE, "..", "config", "benchmark.toml")) as f:
         text = f.read()
-    return text.replace("[http]\n", f"[http]\nmax_page_size = {orders}\n", 1)
+    text = text.replace("[http]\n", f"[http]\nmax_page_size = {orders}\n", 1)
+    # The harness waits for the "listening on" line, logged at info.
+    return text.replace('level = "warn"', 'level = "info"')
 
 
 class Client:
