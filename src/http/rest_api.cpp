@@ -664,6 +664,7 @@ struct rest_api::impl {
       return;
     auto on_reply = [&](const std::vector<member_info>& ms) {
       std::vector<const member_info*> all;
+      all.reserve(ms.size());
       for (auto& m : ms)
         all.push_back(&m);
       std::sort(all.begin(), all.end(),
