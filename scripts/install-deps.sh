@@ -14,8 +14,11 @@ packages=(
   libcaf-dev nlohmann-json3-dev libcpp-httplib-dev libsqlite3-dev
   libmicrohttpd-dev
   libcli11-dev libspdlog-dev libtomlplusplus-dev doctest-dev
-  # tests, demo and benchmarks (integration tests are Python 3 stdlib only)
-  python3 procps curl openssl
+  # tests, demo and benchmarks (integration tests are Python 3 stdlib only,
+  # but for the OpenAPI test's schema validation)
+  python3 procps curl openssl python3-jsonschema
+  # the build converts docs/openapi.yaml to the JSON the manager serves
+  python3-yaml
   # local driver: the instance sandbox (setpriv and prlimit come with
   # util-linux)
   bubblewrap util-linux

@@ -11,6 +11,7 @@
 
 #include "actors/atoms.hpp"
 #include "domain/order.hpp"
+#include "domain/paging.hpp"
 #include "federation/member_policies.hpp"
 #include "federation/nof.hpp"
 #include "federation/prioritization.hpp"
@@ -34,6 +35,9 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(fogbow::order)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<fogbow::order>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(fogbow::instance)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<fogbow::instance>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(fogbow::page_query)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(fogbow::page<fogbow::order>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(fogbow::page<fogbow::instance>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(fogbow::instance_spec)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(fogbow::resource_kind)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(fogbow::cloud_resources)
@@ -178,19 +182,23 @@ using order_scheduler_actor =
     /// and then tries to place each at once.
     caf::replies_to<atom::create, order,
                     std::int32_t>::with<std::vector<order>>,
-    /// The user's orders, oldest first.
-    caf::replies_to<atom::list, std::string>::with<std::vector<order>>,
+    /// One page of the user's orders, oldest first (created_at, then id):
+    /// (user id, query; its state and kind filter). errc::invalid_argument
+    /// when the marker names no order of the user.
+    caf::replies_to<atom::list, std::string, page_query>::with<page<order>>,
     /// One order of the user: (user id, order id).
     caf::replies_to<atom::get, std::string, std::string>::with<order>,
     /// Deletes an order of the user and removes its instance: (user id,
     /// order id). Replies with the order as it is now (state `deleted`).
     /// errc::conflict while a live attachment order uses its instance.
     caf::replies_to<atom::erase, std::string, std::string>::with<order>,
-    /// The user's instances of one kind: (user id, kind). Every id in them
-    /// (`id`, an attachment's server and volume, a volume's server) is a
-    /// global instance id.
-    caf::replies_to<atom::instances, std::string,
-                    resource_kind>::with<std::vector<instance>>,
+    /// One page of the user's instances of one kind, oldest first
+    /// (created_at, then id): (user id, kind, query; its `status` filter).
+    /// Every id in them (`id`, an attachment's server and volume, a
+    /// volume's server) is a global instance id; the marker is one of them.
+    /// errc::invalid_argument when the marker names no such instance.
+    caf::replies_to<atom::instances, std::string, resource_kind,
+                    page_query>::with<page<instance>>,
     /// One instance of the user, of any kind: (user id, global instance id).
     caf::replies_to<atom::instance, std::string, std::string>::with<instance>,
     /// Removes an instance of the user; its order reacts as to a lost

@@ -753,15 +753,31 @@ caf::result<std::vector<order>> create_orders(self_ptr self, order tmpl,
   return rp;
 }
 
-std::vector<order> list_orders(self_ptr self, const std::string& user_id) {
-  std::vector<order> result;
+// Oldest first; the id breaks ties so that pages never overlap.
+template <class T>
+void sort_for_listing(std::vector<const T*>& xs) {
+  std::sort(xs.begin(), xs.end(), [](const T* a, const T* b) {
+    return std::tie(a->created_at, a->id) < std::tie(b->created_at, b->id);
+  });
+}
+
+// Only the page is copied: a user with many orders costs a sort of
+// pointers, not a copy of every order, per page.
+caf::result<page<order>> list_orders(self_ptr self, const std::string& user_id,
+                                     const page_query& q) {
+  std::vector<const order*> all;
   for (auto& [id, o] : self->state.orders)
     if (owned_by(self, o, user_id))
-      result.push_back(o);
-  std::sort(result.begin(), result.end(), [](auto& a, auto& b) {
-    return std::tie(a.created_at, a.id) < std::tie(b.created_at, b.id);
-  });
-  return result;
+      all.push_back(&o);
+  sort_for_listing(all);
+  auto keep = [&q](const order& o) {
+    return (!q.state || o.state == *q.state) && (!q.kind || o.kind == *q.kind);
+  };
+  auto p = take_page(all, q, keep, [](const order& o) { return o.id; });
+  if (!p)
+    return make_error(errc::invalid_argument,
+                      "marker " + q.marker + " is not one of your orders");
+  return std::move(*p);
 }
 
 caf::result<order> get_order(self_ptr self, const std::string& user_id,
@@ -816,19 +832,31 @@ caf::result<order> delete_order(self_ptr self, const std::string& user_id,
   return rp;
 }
 
-std::vector<instance> list_instances(self_ptr self, const std::string& user_id,
-                                     resource_kind kind) {
-  std::vector<instance> result;
+caf::result<page<instance>> list_instances(self_ptr self,
+                                           const std::string& user_id,
+                                           resource_kind kind,
+                                           const page_query& q) {
+  std::vector<instance> views;
   for (auto& [order_id, inst] : self->state.instances) {
     auto it = self->state.orders.find(order_id);
     if (it != self->state.orders.end() && owned_by(self, it->second, user_id)
         && it->second.kind == kind && !it->second.instance_id.empty())
-      result.push_back(user_view(self, it->second, inst));
+      views.push_back(user_view(self, it->second, inst));
   }
-  std::sort(result.begin(), result.end(), [](auto& a, auto& b) {
-    return std::tie(a.created_at, a.id) < std::tie(b.created_at, b.id);
-  });
-  return result;
+  std::vector<const instance*> all;
+  all.reserve(views.size());
+  for (auto& x : views)
+    all.push_back(&x);
+  sort_for_listing(all);
+  auto keep = [&q](const instance& x) {
+    return !q.status || x.state == *q.status;
+  };
+  auto p = take_page(all, q, keep, [](const instance& x) { return x.id; });
+  if (!p)
+    return make_error(errc::invalid_argument,
+                      "marker " + q.marker + " is not one of your "
+                        + std::string{to_string(kind)} + " instances");
+  return std::move(*p);
 }
 
 caf::result<instance> get_instance(self_ptr self, const std::string& user_id,
@@ -1012,8 +1040,8 @@ order_scheduler(self_ptr self, store_actor store, cloud_driver_actor driver,
     [self](atom::create, order tmpl, std::int32_t count) {
       return create_orders(self, std::move(tmpl), count);
     },
-    [self](atom::list, const std::string& user_id) {
-      return list_orders(self, user_id);
+    [self](atom::list, const std::string& user_id, const page_query& q) {
+      return list_orders(self, user_id, q);
     },
     [self](atom::get, const std::string& user_id, const std::string& order_id) {
       return get_order(self, user_id, order_id);
@@ -1022,8 +1050,9 @@ order_scheduler(self_ptr self, store_actor store, cloud_driver_actor driver,
            const std::string& order_id) {
       return delete_order(self, user_id, order_id);
     },
-    [self](atom::instances, const std::string& user_id, resource_kind kind) {
-      return list_instances(self, user_id, kind);
+    [self](atom::instances, const std::string& user_id, resource_kind kind,
+           const page_query& q) {
+      return list_instances(self, user_id, kind, q);
     },
     [self](atom::instance, const std::string& user_id,
            const std::string& global_id) {

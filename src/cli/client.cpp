@@ -137,6 +137,22 @@ std::string read_file(const std::string& path, std::string_view option) {
   return content;
 }
 
+/// Every item of a list, page after page: `{key: [...]}`. `limit` > 0
+/// asks for pages of that size, otherwise the server's default.
+json call_all_pages(const global_options& g, const std::string& path,
+                    const std::string& key, int limit) {
+  std::string next =
+    limit > 0 ? path + "?limit=" + std::to_string(limit) : path;
+  json items = json::array();
+  while (!next.empty()) {
+    auto answer = call(g, "GET", next);
+    for (auto& x : answer.at(key))
+      items.push_back(std::move(x));
+    next = next_page_path(answer, next);
+  }
+  return json{{key, std::move(items)}};
+}
+
 void print(const global_options& g, const json& answer,
            const std::function<std::string(const json&)>& human) {
   if (g.json_output)
@@ -408,6 +424,24 @@ const std::vector<std::string>& compute_fields() {
   return fields;
 }
 
+std::string next_page_path(const json& answer, const std::string& current) {
+  auto links = answer.find("links");
+  if (links == answer.end() || !links->is_array())
+    return {};
+  for (const auto& link : *links) {
+    if (!link.is_object() || link.value("rel", json{}) != "next")
+      continue;
+    auto href = link.value("href", json{});
+    if (!href.is_string())
+      return {};
+    auto path = href.get<std::string>();
+    if (!path.starts_with("/v1/") || path == current)
+      return {};
+    return path;
+  }
+  return {};
+}
+
 std::string format_http_error(int status, std::string_view body) {
   std::string code;
   std::string message;
@@ -557,10 +591,19 @@ int run_client(int argc, char** argv) {
                            "Attachment: the volume's order or instance id");
   order_create->add_option("--device", create.device,
                            "Attachment: device name, e.g. /dev/vdb");
-  verb(order, "list", "List your orders", [&] {
-    print(g, call(g, "GET", "/v1/orders"),
+  // List commands fetch every page; --limit sets the size of each.
+  int page_limit = 0;
+  auto add_limit = [&page_limit](CLI::App* sub) {
+    sub
+      ->add_option("--limit", page_limit,
+                   "Items per request (every page is fetched; default: the "
+                   "manager's page size)")
+      ->check(CLI::Range(1, 1000000));
+  };
+  add_limit(verb(order, "list", "List your orders", [&] {
+    print(g, call_all_pages(g, "/v1/orders", "orders", page_limit),
           [](const json& a) { return format_orders_table(a.at("orders")); });
-  });
+  }));
   auto show_order = [](const json& a) {
     return format_key_values(a, order_fields());
   };
@@ -572,11 +615,11 @@ int run_client(int argc, char** argv) {
   }));
 
   auto* compute = noun("compute", "List, show and delete compute instances");
-  verb(compute, "list", "List your computes", [&] {
-    print(g, call(g, "GET", "/v1/computes"), [](const json& a) {
-      return format_computes_table(a.at("computes"));
-    });
-  });
+  add_limit(verb(compute, "list", "List your computes", [&] {
+    print(
+      g, call_all_pages(g, "/v1/computes", "computes", page_limit),
+      [](const json& a) { return format_computes_table(a.at("computes")); });
+  }));
   add_id(verb(compute, "show", "Show one compute", [&] {
     print(g, call(g, "GET", "/v1/computes/" + encode_segment(id)),
           [](const json& a) { return format_key_values(a, compute_fields()); });
@@ -605,11 +648,12 @@ int run_client(int argc, char** argv) {
                       "List your attachments"}}) {
     auto* sub = noun(r.kind, r.description);
     auto path = std::string{"/v1/"} + r.collection;
-    verb(sub, "list", r.list_description, [&g, r, path] {
-      print(g, call(g, "GET", path), [r](const json& a) {
-        return format_instances_table(r.kind, a.at(r.collection));
-      });
-    });
+    add_limit(verb(sub, "list", r.list_description, [&g, &page_limit, r, path] {
+      print(g, call_all_pages(g, path, r.collection, page_limit),
+            [r](const json& a) {
+              return format_instances_table(r.kind, a.at(r.collection));
+            });
+    }));
     add_id(verb(sub, "show", "Show one", [&g, &id, path] {
       print(g, call(g, "GET", path + "/" + encode_segment(id)),
             [](const json& a) {
@@ -625,12 +669,12 @@ int run_client(int argc, char** argv) {
 
   auto* member = noun("member", "Federation members: who is there and what "
                                 "each can give you");
-  verb(member, "list", "List the members this manager knows (alive or not)",
-       [&] {
-         print(g, call(g, "GET", "/v1/members"), [](const json& a) {
-           return format_members_table(a.at("members"));
-         });
-       });
+  add_limit(verb(
+    member, "list", "List the members this manager knows (alive or not)", [&] {
+      print(
+        g, call_all_pages(g, "/v1/members", "members", page_limit),
+        [](const json& a) { return format_members_table(a.at("members")); });
+    }));
   // A remote member's figures come from that member itself (the manager
   // asks it over XMPP), so this can fail when the member is unreachable.
   auto* member_quota = verb(
@@ -668,7 +712,7 @@ int run_client(int argc, char** argv) {
   std::string member_id;
   verb(quota, "show", "Show a member's capacity and your share of it", [&] {
     if (member_id.empty()) {
-      auto members = call(g, "GET", "/v1/members");
+      auto members = call_all_pages(g, "/v1/members", "members", 0);
       for (const auto& m : members.at("members"))
         if (m.value("self", false))
           member_id = m.at("id").get<std::string>();

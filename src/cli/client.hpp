@@ -88,6 +88,12 @@ std::string format_key_values(const nlohmann::json& object,
 const std::vector<std::string>& order_fields();
 const std::vector<std::string>& compute_fields();
 
+/// The path of the page after `answer`, a page of a list got from
+/// `current`: its `links` entry with rel "next"; empty when there is none,
+/// when it leaves the API (not under /v1/) or when it repeats `current`.
+std::string next_page_path(const nlohmann::json& answer,
+                           const std::string& current);
+
 /// The line printed to stderr for an HTTP error answer (status >= 400).
 std::string format_http_error(int status, std::string_view body);
 

@@ -4,6 +4,8 @@
 #include "http/http_server.hpp"
 #include "http/json_codec.hpp"
 #include "http/static_files.hpp"
+#include "http/openapi_document.hpp"
+#include "http/paging_params.hpp"
 #include "util/log_safe.hpp"
 
 #include <caf/all.hpp>
@@ -39,7 +41,8 @@ enum class resource {
   quota,
   usage,
   member_usage,
-  tokens, ///< POST /v1/tokens: a password for a token
+  tokens,  ///< POST /v1/tokens: a password for a token
+  openapi, ///< GET /v1/openapi.json: this API described (docs/openapi.yaml)
 };
 
 // Collections of instances, one per order kind: (path segment, kind).
@@ -88,6 +91,8 @@ std::optional<route> match_route(std::string_view path) {
                    id, kind};
   if (seg.size() == 1 && seg[0] == "tokens")
     return route{resource::tokens, {}};
+  if (seg.size() == 1 && seg[0] == "openapi.json")
+    return route{resource::openapi, {}};
   if (seg.size() == 1 && seg[0] == "members")
     return route{resource::members, {}};
   if (seg.size() == 3 && seg[0] == "members" && seg[2] == "quota")
@@ -97,6 +102,10 @@ std::optional<route> match_route(std::string_view path) {
   if (seg.size() == 3 && seg[0] == "members" && seg[2] == "usage")
     return route{resource::member_usage, id};
   return std::nullopt;
+}
+
+query_lookup query_of(const http_request& req) {
+  return [&req](std::string_view name) { return req.query_value(name); };
 }
 
 void reply(http_response& res, int status, const json& body) {
@@ -179,7 +188,7 @@ struct rest_api::impl : http_handler {
     resource_kind kind = resource_kind::compute; ///< instance routes only
   };
 
-  static const std::array<endpoint, 22> endpoints;
+  static const std::array<endpoint, 23> endpoints;
 
   /// What admit() found, for serve().
   struct admitted {
@@ -511,13 +520,36 @@ struct rest_api::impl : http_handler {
                         + " takes tokens, not passwords"});
   }
 
+  void get_openapi(const call&, http_response& res) {
+    res.status = 200;
+    res.set_content(std::string{openapi_json()}, "application/json");
+  }
+
+  // The page a list request asks for, or false with the 400 sent.
+  bool read_page_query(const call& c, list_filters filters, page_query& q,
+                       http_response& res) {
+    auto parsed = parse_page_query(query_of(c.req), filters, cfg.max_page_size);
+    if (auto e = std::get_if<api_error>(&parsed)) {
+      reply_error(res, *e);
+      return false;
+    }
+    q = std::get<page_query>(std::move(parsed));
+    return true;
+  }
+
   void list_orders(const call& c, http_response& res) {
+    page_query q;
+    if (!read_page_query(c, list_filters::orders, q, res))
+      return;
     ask(
       res,
-      [&](const std::vector<order>& os) {
-        reply(res, 200, json{{"orders", array_of(os, order_to_json)}});
+      [&](const page<order>& p) {
+        auto last = p.items.empty() ? std::string{} : p.items.back().id;
+        reply(res, 200,
+              json{{"orders", array_of(p.items, order_to_json)},
+                   {"links", page_links("/v1/orders", q, p.more, last)}});
       },
-      atom::list_v, c.caller.id);
+      atom::list_v, c.caller.id, q);
   }
 
   void get_order(const call& c, http_response& res) {
@@ -585,13 +617,19 @@ struct rest_api::impl : http_handler {
 
   void list_instances(const call& c, http_response& res) {
     auto kind = c.target.kind;
+    page_query q;
+    if (!read_page_query(c, list_filters::instances, q, res))
+      return;
+    auto path = "/v1/" + std::string{collection_name(kind)};
     ask(
       res,
-      [&](const std::vector<instance>& xs) {
+      [&](const page<instance>& p) {
+        auto last = p.items.empty() ? std::string{} : p.items.back().id;
         reply(res, 200,
-              json{{collection_name(kind), instances_to_json(kind, xs)}});
+              json{{collection_name(kind), instances_to_json(kind, p.items)},
+                   {"links", page_links(path, q, p.more, last)}});
       },
-      atom::instances_v, c.caller.id, kind);
+      atom::instances_v, c.caller.id, kind, q);
   }
 
   // The scheduler finds an instance of any kind; under another kind's
@@ -637,12 +675,32 @@ struct rest_api::impl : http_handler {
       });
   }
 
-  void list_members(const call&, http_response& res) {
+  // The member list is the federation's, not a user's, and holds at most
+  // a few thousand entries: it is paged here, by id, not in the actors.
+  void list_members(const call& c, http_response& res) {
+    page_query q;
+    if (!read_page_query(c, list_filters::none, q, res))
+      return;
     auto on_reply = [&](const std::vector<member_info>& ms) {
-      auto out = array_of(ms, member_to_json);
+      std::vector<const member_info*> all;
+      all.reserve(ms.size());
+      for (auto& m : ms)
+        all.push_back(&m);
+      std::sort(all.begin(), all.end(),
+                [](auto* a, auto* b) { return a->id < b->id; });
+      auto p = take_page(
+        all, q, [](const member_info&) { return true; },
+        [](const member_info& m) { return m.id; });
+      if (!p)
+        return reply_error(res, {400, "invalid_argument",
+                                 "marker " + q.marker + " is not a member"});
+      auto out = array_of(p->items, member_to_json);
       if (cfg.accounting && !add_exchanges(out, res))
         return;
-      reply(res, 200, json{{"members", std::move(out)}});
+      auto last = p->items.empty() ? std::string{} : p->items.back().id;
+      reply(res, 200,
+            json{{"members", std::move(out)},
+                 {"links", page_links("/v1/members", q, p->more, last)}});
     };
     if (!cfg.members)
       ask(res, on_reply, atom::members_v);
@@ -716,7 +774,7 @@ struct rest_api::impl : http_handler {
   }
 };
 
-const std::array<rest_api::impl::endpoint, 22> rest_api::impl::endpoints{{
+const std::array<rest_api::impl::endpoint, 23> rest_api::impl::endpoints{{
   {resource::status, "GET", {}, &impl::get_status},
   {resource::orders, "GET", action::order_read, &impl::list_orders},
   {resource::orders, "POST", action::order_create, &impl::create_orders},
@@ -751,6 +809,7 @@ const std::array<rest_api::impl::endpoint, 22> rest_api::impl::endpoints{{
   {resource::usage, "GET", action::usage_read, &impl::get_usage},
   {resource::member_usage, "GET", action::usage_read, &impl::get_usage},
   {resource::tokens, "POST", {}, &impl::create_token},
+  {resource::openapi, "GET", {}, &impl::get_openapi},
 }};
 
 rest_api::rest_api(caf::actor_system& sys, order_scheduler_actor scheduler,

@@ -13,6 +13,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -23,6 +24,9 @@ struct rest_api_config {
   std::string bind_address = "127.0.0.1";
   int port = 0;        ///< 0: any free port (start() tells which)
   int max_count = 100; ///< orders per POST
+  /// The largest `limit` a list request may ask for (and its default when
+  /// smaller than default_page_limit).
+  std::int32_t max_page_size = default_page_limit;
   /// How long a request waits for the scheduler before answering 504.
   std::chrono::milliseconds actor_timeout{5000};
   size_t max_body_bytes = 1 << 20;

@@ -654,7 +654,11 @@ const section_spec<http_settings> http_spec{
     "Directory of the web dashboard served at / (index.html, app.js, "
     "style.css). \"\": the installed one (share/fogbow/dashboard beside "
     "the binary's bin/), else the source tree's dashboard/; none found: / "
-    "answers 404."}}};
+    "answers 404."},
+   {"max_page_size", &http_settings::max_page_size,
+    "Largest `limit` a list request (GET /v1/orders, /v1/computes, ...) may "
+    "ask for; also its default when below 1000.",
+    1, 1000000}}};
 
 const section_spec<identity_settings> identity_spec{
   "identity",

@@ -251,6 +251,7 @@ int manager_role::start() {
   hc.transport = http_transport(config_.http, config_.http.tls_cert,
                                 config_.http.tls_key, "http.tls");
   hc.dashboard_dir = dashboard_dir(config_.http.dashboard_dir);
+  hc.max_page_size = config_.http.max_page_size;
   hc.roles = roles_;
   hc.member_id = config_.manager.member_id;
   hc.tunnel = tunnel_;

@@ -295,11 +295,26 @@ class CliAgainstStub(unittest.TestCase):
                            "2025-11-25T10:00:00.000Z"]])
 
     def test_json_prints_the_answer_as_is(self):
-        answer = {"orders": [ORDER], "extra": {"kept": True}}
-        self.stub.answers[("GET", "/v1/orders")] = (200, answer)
-        result = self.cli("order", "list", "--json")
+        answer = dict(ORDER, extra={"kept": True})
+        self.stub.answers[("GET", "/v1/orders/o-1")] = (200, answer)
+        result = self.cli("order", "show", "o-1", "--json")
         self.assertEqual(result.returncode, 0, result.stderr)
         self.assertEqual(json.loads(result.stdout), answer)
+
+    def test_list_follows_next_links_and_prints_every_item(self):
+        second = dict(ORDER, id="o-2")
+        self.stub.answers[("GET", "/v1/orders?limit=1")] = (200, {
+            "orders": [ORDER], "links": [
+                {"rel": "next", "href": "/v1/orders?limit=1&marker=o-1"}]})
+        self.stub.answers[("GET", "/v1/orders?limit=1&marker=o-1")] = (
+            200, {"orders": [second], "links": []})
+        result = self.cli("order", "list", "--limit", "1", "--json")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertEqual(json.loads(result.stdout),
+                         {"orders": [ORDER, second]})
+        self.assertEqual([r["path"] for r in self.stub.requests],
+                         ["/v1/orders?limit=1",
+                          "/v1/orders?limit=1&marker=o-1"])
 
     def test_server_error_prints_message_code_and_status(self):
         self.stub.answers[("POST", "/v1/orders")] = (

@@ -214,7 +214,7 @@ class OrdersOnTheLocalDriver(unittest.TestCase):
         [o] = self.order(kind="volume", size_gb=5)
         self.assertEqual(self.state_of(o["id"])["kind"], "volume")
         status, res = self.m.request("GET", "/v1/volumes", token=ALICE)
-        self.assertEqual((status, res), (200, {"volumes": []}))
+        self.assertEqual((status, res), (200, {"volumes": [], "links": []}))
 
 
 class BadInputChangesNothing(unittest.TestCase):

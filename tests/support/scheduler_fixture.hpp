@@ -10,6 +10,7 @@
 #include <caf/typed_event_based_actor.hpp>
 #include <doctest/doctest.h>
 
+#include <limits>
 #include <map>
 #include <set>
 
@@ -199,12 +200,35 @@ struct scheduler_fixture : test::deterministic_fixture {
     return o;
   }
 
-  std::vector<instance> instances_of(resource_kind kind) {
-    std::vector<instance> result;
-    self->send(aut, atom::instances_v, std::string{"alice"}, kind);
+  /// One page of alice's instances of `kind`, or the error.
+  caf::expected<page<instance>> instances_page(resource_kind kind,
+                                               page_query q) {
+    caf::expected<page<instance>> result{caf::error{}};
+    self->send(aut, atom::instances_v, std::string{"alice"}, kind,
+               std::move(q));
     run();
-    self->receive([&](std::vector<instance>& xs) { result = std::move(xs); },
-                  [&](caf::error& e) { FAIL(message_of(e)); });
+    self->receive([&](page<instance>& p) { result = std::move(p); },
+                  [&](caf::error& e) { result = std::move(e); });
+    return result;
+  }
+
+  std::vector<instance> instances_of(resource_kind kind) {
+    page_query everything;
+    everything.limit = std::numeric_limits<std::int32_t>::max();
+    auto p = instances_page(kind, everything);
+    if (!p)
+      FAIL(message_of(p.error()));
+    return p ? std::move(p->items) : std::vector<instance>{};
+  }
+
+  /// One page of `user`'s orders, or the error.
+  caf::expected<page<order>> orders_page(page_query q,
+                                         std::string user = "alice") {
+    caf::expected<page<order>> result{caf::error{}};
+    self->send(aut, atom::list_v, std::move(user), std::move(q));
+    run();
+    self->receive([&](page<order>& p) { result = std::move(p); },
+                  [&](caf::error& e) { result = std::move(e); });
     return result;
   }
 

@@ -280,3 +280,25 @@ TEST_CASE("usage table: local first, then both directions per member") {
   CHECK(lines[3] == "b.test         consumed   1.00      512.00         0.00");
   CHECK(lines[4] == "b.test         donated    1.00      512.00         0.00");
 }
+
+TEST_CASE("list commands follow a next link only within the API") {
+  auto page = [](json links) {
+    return json{{"orders", json::array()}, {"links", std::move(links)}};
+  };
+  auto next = [](std::string href) {
+    return json::array({{{"rel", "next"}, {"href", std::move(href)}}});
+  };
+  CHECK(next_page_path(page(next("/v1/orders?limit=2&marker=b")), "/v1/orders")
+        == "/v1/orders?limit=2&marker=b");
+  CHECK(next_page_path(page(json::array()), "/v1/orders").empty());
+  CHECK(next_page_path(json{{"orders", json::array()}}, "/v1/orders").empty());
+  CHECK(next_page_path(page(next("http://elsewhere/v1/orders")), "/v1/orders")
+          .empty());
+  // A server repeating the same page would otherwise be followed forever.
+  CHECK(next_page_path(page(next("/v1/orders?marker=b")), "/v1/orders?marker=b")
+          .empty());
+  CHECK(next_page_path(
+          page(json::array({{{"rel", "prev"}, {"href", "/v1/orders"}}})),
+          "/v1/orders?marker=b")
+          .empty());
+}

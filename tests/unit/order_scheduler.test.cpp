@@ -180,9 +180,9 @@ TEST_CASE_FIXTURE(scheduler_fixture,
   start();
   auto id = create(compute_order("alice"))[0].id;
   CHECK(get_error(id, "bob") == errc::not_found);
-  self->send(aut, atom::list_v, std::string{"bob"});
-  run();
-  self->receive([](std::vector<order>& xs) { CHECK(xs.empty()); });
+  auto bobs = orders_page({}, "bob");
+  REQUIRE(bobs);
+  CHECK(bobs->items.empty());
   self->send(aut, atom::erase_instance_v, std::string{"bob"},
              get(id).instance_id);
   run();

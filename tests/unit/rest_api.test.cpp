@@ -32,6 +32,7 @@ struct fake_db {
   std::map<std::string, order> orders; // by id
   std::vector<instance> instances;     // ids are global
   int create_calls = 0;
+  page_query last_query; // of the last list request
 };
 
 caf::error not_found(const std::string& what) {
@@ -81,13 +82,24 @@ fake_scheduler(order_scheduler_actor::pointer, std::shared_ptr<fake_db> db) {
       }
       return out;
     },
-    [db](atom::list, const std::string& user) {
+    [db](atom::list, const std::string& user,
+         const page_query& q) -> caf::result<page<order>> {
       std::lock_guard guard{db->mtx};
-      std::vector<order> out;
+      db->last_query = q;
+      std::vector<const order*> all;
       for (auto& [id, o] : db->orders)
         if (o.user_id == user)
-          out.push_back(o);
-      return out;
+          all.push_back(&o);
+      auto p = take_page(
+        all, q,
+        [&](const order& o) {
+          return (!q.state || o.state == *q.state)
+                 && (!q.kind || o.kind == *q.kind);
+        },
+        [](const order& o) { return o.id; });
+      if (!p)
+        return make_error(errc::invalid_argument, "no marker " + q.marker);
+      return std::move(*p);
     },
     [db, owned_order](atom::get, const std::string& user,
                       const std::string& id) -> caf::result<order> {
@@ -107,16 +119,24 @@ fake_scheduler(order_scheduler_actor::pointer, std::shared_ptr<fake_db> db) {
       o->state = order_state::deleted;
       return *o;
     },
-    [db](atom::instances, const std::string& user, resource_kind kind) {
+    [db](atom::instances, const std::string& user, resource_kind kind,
+         const page_query& q) -> caf::result<page<instance>> {
       std::lock_guard guard{db->mtx};
-      std::vector<instance> out;
+      db->last_query = q;
+      std::vector<const instance*> all;
       for (auto& x : db->instances) {
         auto o = db->orders.find(x.order_id);
         if (o != db->orders.end() && o->second.user_id == user
             && x.kind == kind)
-          out.push_back(x);
+          all.push_back(&x);
       }
-      return out;
+      auto p = take_page(
+        all, q,
+        [&](const instance& x) { return !q.status || x.state == *q.status; },
+        [](const instance& x) { return x.id; });
+      if (!p)
+        return make_error(errc::invalid_argument, "no marker " + q.marker);
+      return std::move(*p);
     },
     [db, owned_instance](atom::instance, const std::string& user,
                          const std::string& id) -> caf::result<instance> {
@@ -1015,4 +1035,58 @@ TEST_CASE_FIXTURE(api_fixture, "fuzzed bodies never cause a 5xx") {
   auto r = client().Get("/v1/status");
   REQUIRE(r);
   CHECK(r->status == 200);
+}
+
+TEST_CASE_FIXTURE(api_fixture,
+                  "list parameters reach the scheduler and pages link on") {
+  rest_api_config cfg;
+  cfg.max_page_size = 2;
+  start(cfg);
+  auto c = client();
+  auto r = c.Post("/v1/orders", alice, R"({"kind":"compute","count":3})",
+                  "application/json");
+  REQUIRE(r);
+  REQUIRE(r->status == 201);
+  r = c.Get("/v1/orders?limit=2&state=open&kind=compute", alice);
+  REQUIRE(r);
+  CHECK(r->status == 200);
+  {
+    std::lock_guard guard{db->mtx};
+    CHECK(db->last_query.limit == 2);
+    CHECK(db->last_query.state == order_state::open);
+    CHECK(db->last_query.kind == resource_kind::compute);
+  }
+  auto first = body_of(r);
+  REQUIRE(first["orders"].size() == 2);
+  auto href = first["links"][0]["href"].get<std::string>();
+  CHECK(href
+        == "/v1/orders?limit=2&marker="
+             + first["orders"][1]["id"].get<std::string>()
+             + "&state=open&kind=compute");
+  r = c.Get(href, alice);
+  REQUIRE(r);
+  CHECK(body_of(r)["orders"].size() == 1);
+  CHECK(body_of(r)["links"] == json::array());
+  // The default page is the configured maximum when that is smaller.
+  r = c.Get("/v1/orders", alice);
+  REQUIRE(r);
+  CHECK(body_of(r)["orders"].size() == 2);
+  for (auto bad : {"/v1/orders?limit=3", "/v1/orders?marker=nope",
+                   "/v1/computes?state=open", "/v1/members?limit=0"}) {
+    CAPTURE(bad);
+    r = c.Get(bad, alice);
+    REQUIRE(r);
+    CHECK(r->status == 400);
+    CHECK(error_code(r) == "invalid_argument");
+  }
+}
+
+TEST_CASE_FIXTURE(api_fixture, "the OpenAPI document is served to anyone") {
+  start();
+  auto r = client().Get("/v1/openapi.json");
+  REQUIRE(r);
+  CHECK(r->status == 200);
+  auto doc = json::parse(r->body);
+  CHECK(doc["openapi"] == "3.1.0");
+  CHECK(doc["paths"].contains("/v1/orders"));
 }
