@@ -3,9 +3,9 @@
 #include "actors/errors.hpp"
 #include "http/http_server.hpp"
 #include "http/json_codec.hpp"
-#include "http/static_files.hpp"
 #include "http/openapi_document.hpp"
 #include "http/paging_params.hpp"
+#include "http/static_files.hpp"
 #include "util/log_safe.hpp"
 
 #include <caf/all.hpp>

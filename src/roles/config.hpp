@@ -186,7 +186,7 @@ struct http_settings {
   std::string tls_cert; ///< PEM file; with tls_key, HTTPS only
   std::string tls_key;
   std::string dashboard_dir; ///< "": found beside the binary or in the sources
-  int max_page_size = 1000; ///< largest `limit` of a list request
+  int max_page_size = 1000;  ///< largest `limit` of a list request
 };
 
 /// [identity]: who a token belongs to.
