@@ -29,6 +29,8 @@ const state = {
   rendered: new Map(), // section -> last JSON shown, to re-render on change
   open: new Set(), // instance ids whose access line is unfolded
   armed: null, // order id whose delete button waits for a confirmation
+  refreshing: false, // a refresh is walking the lists
+  again: false, // another refresh was asked for meanwhile
 };
 
 // One request; resolves to the parsed body, rejects with an ApiError that
@@ -60,6 +62,37 @@ async function api(method, path, body, token = state.token) {
                        err.message || `HTTP ${r.status}`);
   }
   return data;
+}
+
+// Every item of a paged list (GET /v1/orders, /v1/computes, ...,
+// /v1/members): the first page at the server's default size, then each
+// "next" link until there is none, as the CLI does. A marker deleted
+// between two pages makes the server answer 400; the walk then starts
+// over once. A link that leaves /v1/ or repeats stops the walk, so a
+// misbehaving server cannot loop it.
+async function listAll(path, key) {
+  for (let attempt = 0; ; attempt++) {
+    const items = [];
+    const seen = new Set();
+    let next = path;
+    try {
+      while (next) {
+        seen.add(next);
+        const page = await api("GET", next);
+        items.push(...(page[key] || []));
+        next = nextLink(page);
+        if (next && (!next.startsWith("/v1/") || seen.has(next))) next = null;
+      }
+      return items;
+    } catch (e) {
+      if (e.status !== 400 || next === path || attempt > 0) throw e;
+    }
+  }
+}
+
+function nextLink(page) {
+  const link = (page.links || []).find((l) => l && l.rel === "next");
+  return link && typeof link.href === "string" ? link.href : null;
 }
 
 // h("td", {class: "x"}, "text", child): an element; strings become text.
@@ -145,7 +178,26 @@ function update(section, data, draw) {
   draw(data);
 }
 
+// One refresh at a time: walking long lists page by page may take longer
+// than REFRESH_MS, and overlapping walks would only pile up. A refresh
+// asked for meanwhile (after a create or delete) runs once it ends.
 async function refresh() {
+  if (state.refreshing) {
+    state.again = true;
+    return;
+  }
+  state.refreshing = true;
+  try {
+    do {
+      state.again = false;
+      await refreshOnce();
+    } while (state.again);
+  } finally {
+    state.refreshing = false;
+  }
+}
+
+async function refreshOnce() {
   if (!state.token) return;
   const errors = [];
   const guard = (p) => p.catch((e) => {
@@ -162,15 +214,15 @@ async function refresh() {
       }
     }
     const [orders, members, usage, quota, ...instances] = await Promise.all([
-      guard(api("GET", "/v1/orders")),
-      guard(api("GET", "/v1/members")),
+      guard(listAll("/v1/orders", "orders")),
+      guard(listAll("/v1/members", "members")),
       api("GET", "/v1/usage").catch((e) => (e.status === 501 ? { off: true } : guard(Promise.reject(e)))),
       state.memberId ? guard(api("GET", `/v1/members/${encodeURIComponent(state.memberId)}/quota`)) : null,
-      ...KINDS.map(([path]) => guard(api("GET", `/v1/${path}`))),
+      ...KINDS.map(([path]) => guard(listAll(`/v1/${path}`, path))),
     ]);
-    if (orders) update("orders", orders.orders, drawOrders);
+    if (orders) update("orders", orders, drawOrders);
     if (quota) update("quota", quota, drawQuota);
-    if (members) update("members", members.members, drawMembers);
+    if (members) update("members", members, drawMembers);
     if (usage) update("usage", usage, drawUsage);
     if (instances.every(Boolean)) update("instances", instances, drawInstances);
     show($("banner"), errors.length ? `Some views could not be refreshed: ${[...new Set(errors)].join("; ")}` : "");
@@ -220,6 +272,7 @@ function drawOrders(orders) {
     h("td", {}, time(o.created_at)),
     h("td", { class: "error-text" }, dash(o.last_error)),
     h("td", {}, o.state === "deleted" ? "" : deleteButton(o))));
+  $("orders-count").textContent = `(${orders.length})`;
   $("orders-table").replaceChildren(table(
     ["id", "kind", "state", "type", "provider", "instance", "created", "last error", ""],
     rows, "No orders yet."));
@@ -330,7 +383,7 @@ const INSTANCE_COLUMNS = {
 
 function drawInstances(lists) {
   const parts = KINDS.map(([path, kind], i) => {
-    const xs = lists[i][path] || [];
+    const xs = lists[i];
     const [headers, cells] = INSTANCE_COLUMNS[kind];
     const rows = xs.map((x) => h("tr", { "data-instance-id": x.id, "data-order-id": x.order_id },
       h("td", { class: "mono" }, x.id),

@@ -11,7 +11,9 @@ local driver and the reverse tunnel, a wrong token shows an error; signed
 in, an order created in the form becomes fulfilled, its instance's SSH line
 shows `ssh -p PORT fogbow@127.0.0.1` for the tunnel's port, and deleting it
 removes it. It takes a screenshot (FOGBOW_UPDATE_SCREENSHOT=1 writes it to
-docs/dashboard.png). Skipped, saying what is missing, without a browser.
+docs/dashboard.png). DashboardPages: with `[http] max_page_size = 2`, the
+dashboard shows every order and every instance of each kind, not only the
+first page. Skipped, saying what is missing, without a browser.
 """
 
 import http.client
@@ -178,28 +180,17 @@ python3 -m http.server {web} --bind 127.0.0.1 >/dev/null 2>&1 &
 """
 
 
-class DashboardInBrowser(unittest.TestCase):
+class BrowserTest(unittest.TestCase):
+    """Headless Chromium and the helpers the browser tests share; a
+    subclass's setUpClass starts its manager as `cls.m`, then
+    `cls.start_browser()`."""
+
     @classmethod
-    def setUpClass(cls):
+    def start_browser(cls):
         webdriver, why = load_selenium()
         if why:
             raise unittest.SkipTest(f"dashboard browser tests skipped: {why}")
         from selenium.webdriver.chrome.service import Service
-        cls.low, high = free_port_range(4)
-        api_port, svc = closed_port(), closed_port()
-        cls.m = start_manager(cls, f"""
-[manager]
-member_id = "site-a.localhost"
-[manager.driver]
-kind = "local"
-[manager.tunnel]
-url = "http://127.0.0.1:{api_port}"
-secret = "{MANAGER_SECRET}"
-ssh_host = "127.0.0.1"
-public_host = "127.0.0.1"
-local_port = {svc}
-""" + users() + tunnel_section(cls.low, high).replace(
-            "http_port = 0", f"http_port = {api_port}"))
         profile = tempfile.mkdtemp(prefix="fogbow-chromium-")
         cls.addClassCleanup(shutil.rmtree, profile, True)
         options = webdriver.ChromeOptions()
@@ -244,6 +235,27 @@ local_port = {svc}
         return [e["message"] for e in self.driver.get_log("browser")
                 if "Content Security Policy" in e["message"]
                 or "Refused to" in e["message"]]
+
+
+class DashboardInBrowser(BrowserTest):
+    @classmethod
+    def setUpClass(cls):
+        cls.start_browser()
+        cls.low, high = free_port_range(4)
+        api_port, svc = closed_port(), closed_port()
+        cls.m = start_manager(cls, f"""
+[manager]
+member_id = "site-a.localhost"
+[manager.driver]
+kind = "local"
+[manager.tunnel]
+url = "http://127.0.0.1:{api_port}"
+secret = "{MANAGER_SECRET}"
+ssh_host = "127.0.0.1"
+public_host = "127.0.0.1"
+local_port = {svc}
+""" + users() + tunnel_section(cls.low, high).replace(
+            "http_port = 0", f"http_port = {api_port}"))
 
     # -- the test ----------------------------------------------------------
 
@@ -362,6 +374,98 @@ local_port = {svc}
             with open(path, "wb") as f:
                 f.write(png)
             print(f"screenshot written to {path}", file=sys.stderr)
+
+
+PAGE = 2  # [http] max_page_size of DashboardPages: every list has pages
+EACH = 3  # orders of each kind, more than one page
+
+
+class DashboardPages(BrowserTest):
+    """Lists longer than a page: the dashboard shows every order and every
+    instance of each kind, following the REST API's next links."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.start_browser()
+        cls.m = start_manager(cls, f"""
+[manager]
+member_id = "pages.test"
+[manager.driver]
+kind = "instant"
+vcpu = 64
+memory_mb = 65536
+instances = 100
+[http]
+max_page_size = {PAGE}
+dashboard_dir = "{DASHBOARD_DIR}"
+""" + users())
+        computes = cls.create({"kind": "compute", "vcpu": 1, "memory_mb": 64})
+        volumes = cls.create({"kind": "volume", "size_gb": 1})
+        cls.create({"kind": "network", "network_cidr": "10.9.0.0/24"})
+        cls.wait_fulfilled()
+        for compute, volume in zip(computes, volumes):
+            cls.create({"kind": "attachment", "compute": compute,
+                        "volume": volume}, count=1)
+        cls.wait_fulfilled()
+
+    @classmethod
+    def create(cls, body, count=EACH):
+        """Ids of `count` new orders of `body`."""
+        status, created = cls.m.request("POST", "/v1/orders",
+                                        {**body, "count": count}, TOKEN)
+        assert status == 201, created
+        return [o["id"] for o in created["orders"]]
+
+    @classmethod
+    def walk(cls, path, key):
+        """Every item of a list, through the REST API's next links."""
+        items = []
+        for _ in range(100):
+            status, page = cls.m.request("GET", path, token=TOKEN)
+            assert status == 200, page
+            items += page[key]
+            nexts = [l["href"] for l in page["links"] if l["rel"] == "next"]
+            if not nexts:
+                return items
+            path = nexts[0]
+        raise AssertionError(f"{path}: endless pages")
+
+    @classmethod
+    def wait_fulfilled(cls):
+        wait_until(lambda: all(o["state"] == "fulfilled"
+                               for o in cls.walk("/v1/orders", "orders")),
+                   timeout=WAIT_S, message="every order fulfilled")
+
+    def test_every_page_of_every_list_is_shown(self):
+        orders = {o["id"] for o in self.walk("/v1/orders", "orders")}
+        self.assertEqual(len(orders), 4 * EACH)
+        _, first = self.m.request("GET", "/v1/orders", token=TOKEN)
+        self.assertEqual(len(first["orders"]), PAGE)  # the test needs pages
+
+        self.driver.get(self.m.url + "/")
+        self.sign_in(TOKEN)
+        self.wait(self.visible("#app"), "the signed-in view")
+        # The first render comes after the whole walk; what it shows then
+        # is the whole list, or the dashboard stopped at a page.
+        self.wait(lambda d: self.css("#orders-table tr[data-order-id]")
+                  and self.css("#instances-tables tr[data-instance-id]"),
+                  "the first orders and instances")
+        self.assertEqual(
+            {e.get_attribute("data-order-id")
+             for e in self.css("#orders-table tr[data-order-id]")}, orders)
+        self.assertEqual(self.css("#orders-count")[0].text, f"({len(orders)})")
+        for kind in ("computes", "volumes", "networks", "attachments"):
+            with self.subTest(kind=kind):
+                ids = {x["id"] for x in self.walk(f"/v1/{kind}", kind)}
+                self.assertEqual(len(ids), EACH)
+                self.assertEqual(
+                    {e.get_attribute("data-instance-id") for e in
+                     self.css(f"#instances-{kind} tr[data-instance-id]")}, ids)
+        members = {m["id"] for m in self.walk("/v1/members", "members")}
+        self.assertEqual(
+            {e.get_attribute("data-member-id")
+             for e in self.css("#members-table tr[data-member-id]")}, members)
+        self.assertEqual(self.csp_violations(), [])
 
 
 if __name__ == "__main__":
