@@ -161,6 +161,19 @@ chroot {overlay}/root sh -ec '
         # lintian exits 1 on errors, 2 when it could not check at all.
         self.assertNotIn(result.returncode, (2,), result.stderr)
 
+    def test_copyright_names_the_license(self):
+        with open(os.path.join(self.root,
+                               "usr/share/doc/fogbow/copyright")) as f:
+            copyright = f.read()
+        self.assertTrue(copyright.startswith("Format: https://www.debian.org/"
+                                             "doc/packaging-manuals/"
+                                             "copyright-format/1.0/"))
+        self.assertRegex(copyright, r"(?m)^Files: \*\n(.+\n)*License: Apache-2.0$")
+        self.assertIn("/usr/share/common-licenses/Apache-2.0", copyright)
+        with open(os.path.join(SOURCE, "LICENSE")) as f:
+            self.assertIn("Apache License\n                           "
+                          "Version 2.0, January 2004", f.read())
+
     def test_man_page_holds_every_help_text(self):
         with gzip.open(os.path.join(self.root,
                                     "usr/share/man/man1/fogbow.1.gz"),
