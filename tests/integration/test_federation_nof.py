@@ -64,6 +64,20 @@ def epoch_ms(iso):
 
 
 class NetworkOfFavors(unittest.TestCase):
+    def three_sites(self, a_instances, a_federation):
+        """Sites A (`a_instances`, and `a_federation` as its
+        [manager.federation] lines), B and C (10 instances each), with the
+        small and huge flavors and accounting every PERIOD_S, once all see
+        each other."""
+        fed = Federation(self)
+        extra = FLAVORS + ACCOUNTING
+        a = fed.site("a", instances=a_instances, extra=extra,
+                     federation=a_federation)
+        b, c = (fed.site(name, instances=10, extra=extra)
+                for name in ("b", "c"))
+        fed.wait_all_see_each_other()
+        return a, b, c
+
     def wait_closed_preempted(self, site, order_id, by):
         order = wait_until(
             lambda: (lambda o: o if o["state"] != "fulfilled" else None)(
@@ -79,13 +93,7 @@ class NetworkOfFavors(unittest.TestCase):
                              f"{i} at {site.id}")
 
     def test_b_preempts_c_newest_and_a_local_order_preempts_c(self):
-        fed = Federation(self)
-        extra = FLAVORS + ACCOUNTING
-        a = fed.site("a", instances=3, extra=extra,
-                     federation='prioritization = "nof"\n')
-        b = fed.site("b", instances=10, extra=extra)
-        c = fed.site("c", instances=10, extra=extra)
-        fed.wait_all_see_each_other()
+        a, b, c = self.three_sites(3, 'prioritization = "nof"\n')
 
         # B does A a big favour: A's user runs 32 vCPUs on B's cloud.
         favour = pinned(a, b, vcpu=32)
@@ -125,13 +133,7 @@ class NetworkOfFavors(unittest.TestCase):
         self.assertEqual(a.instances(), 3)
 
     def test_nof_picker_forwards_to_the_member_that_owes_most(self):
-        fed = Federation(self)
-        extra = FLAVORS + ACCOUNTING
-        a = fed.site("a", instances=1, extra=extra,
-                     federation='member_picker = "nof"\n')
-        b = fed.site("b", instances=10, extra=extra)
-        c = fed.site("c", instances=10, extra=extra)
-        fed.wait_all_see_each_other()
+        a, b, c = self.three_sites(1, 'member_picker = "nof"\n')
 
         # A serves C a while: C owes A.
         favour = pinned(c, a, vcpu=32)
