@@ -1,5 +1,5 @@
-"""A throw-away ejabberd (Debian 12's 23.01), with the same interface as
-xmpp_harness.Prosody, so that the federation tests and bench/membership
+"""A throw-away ejabberd (Debian 12's 23.01), an
+xmpp_server_base.XmppServer like xmpp_harness.Prosody, so that the federation tests and bench/membership
 run on either server (standard library only).
 
     server = Ejabberd()              # own temp dir, config, Mnesia spool
@@ -20,26 +20,13 @@ config, so the rendezvous is not throttled.
 import glob
 import os
 import shutil
-import signal
-import socket
-import subprocess
 import sys
-import tempfile
 import unittest
 
 from ejabberd_extauth import encode
-from fogbow_harness import closed_port, wait_until
+from xmpp_server_base import DOMAIN, XmppServer
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-DOMAIN = "localhost"
-
-
-def _port_open(port, address="127.0.0.1"):
-    try:
-        with socket.create_connection((address, port), timeout=0.2):
-            return True
-    except OSError:
-        return False
 
 
 def erlang_libs():
@@ -52,21 +39,21 @@ def erlang_libs():
     return os.path.dirname(os.path.dirname(os.path.dirname(found[-1])))
 
 
-class Ejabberd:
+class Ejabberd(XmppServer):
     """One ejabberd serving one domain (`localhost` by default) on one
     loopback address; c2s only (no s2s, no HTTP, no TLS)."""
+
+    NAME = "ejabberd"
+    LOG_FILE = "ejabberd.log"
+    START_TIMEOUT_S = 60  # the Erlang VM and Mnesia
+    STOP_TIMEOUT_S = 20  # the VM's clean shutdown
 
     def __init__(self, domain=DOMAIN, address="127.0.0.1", c2s=None):
         self.libs = erlang_libs()
         if self.libs is None:
             raise unittest.SkipTest("ejabberd tests skipped: ejabberd is not "
                                     "installed (scripts/install-deps.sh)")
-        self.dir = tempfile.mkdtemp(prefix="fogbow-ejabberd-")
-        self.domain = domain
-        self.address = address
-        self.c2s = c2s or closed_port()
-        self.s2s = None
-        self.process = None
+        super().__init__(domain, address, c2s)
         self.accounts = os.path.join(self.dir, "accounts")
         os.makedirs(self.accounts)
         os.makedirs(os.path.join(self.dir, "spool"))
@@ -113,67 +100,28 @@ modules:
   mod_roster: {{}}
 """
 
-    def add_account(self, user, password):
-        """Creates user@domain (works while ejabberd runs, too)."""
+    def _store_password(self, user, password):
         with open(os.path.join(self.accounts, encode(user)), "w",
                   encoding="utf-8") as f:
             f.write(password)
-        return f"{user}@{self.domain}"
 
-    def listening(self):
-        return _port_open(self.c2s, self.address)
+    def _env(self):
+        return dict(os.environ,
+                    EJABBERD_CONFIG_PATH=self.config,
+                    EJABBERD_LOG_PATH=os.path.join(self.dir, "ejabberd.log"),
+                    ERL_LIBS=self.libs,
+                    ERL_CRASH_DUMP_BYTES="0",
+                    HOME=self.dir)
 
-    def start(self, timeout=60.0):
-        env = dict(os.environ,
-                   EJABBERD_CONFIG_PATH=self.config,
-                   EJABBERD_LOG_PATH=os.path.join(self.dir, "ejabberd.log"),
-                   ERL_LIBS=self.libs,
-                   ERL_CRASH_DUMP_BYTES="0",
-                   HOME=self.dir)
-        log = open(os.path.join(self.dir, "stdout.log"), "a")
+    def _cwd(self):
+        return self.dir
+
+    def _command(self):
         # `erl` execs the VM (beam.smp) under the same PID: stopping that
-        # PID stops ejabberd, whose extauth children then read EOF and exit.
+        # PID stops ejabberd (SIGTERM is a clean shutdown), whose extauth
+        # children then read EOF and exit.
         # +sbwt none: idle schedulers sleep instead of spinning, which on a
         # shared 2-core machine would take CPU from the processes under test.
-        self.process = subprocess.Popen(
-            ["erl", "-noinput", "-noshell", "+P", "1000000", "+sbwt", "none",
-             "+sbwtdcpu", "none", "+sbwtdio", "none",
-             "-mnesia", "dir", f'"{self.dir}/spool"', "-s", "ejabberd"],
-            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-            cwd=self.dir, env=env, start_new_session=True)
-        log.close()
-        wait_until(lambda: self.listening() or self.process.poll() is not None,
-                   timeout=timeout, message="ejabberd to listen")
-        if self.process.poll() is not None:
-            raise RuntimeError("ejabberd exited:\n" + self.log())
-        return self
-
-    def stop(self, sig=signal.SIGTERM):
-        """Stops ejabberd by PID (SIGKILL to simulate a crash); the VM
-        handles SIGTERM as a clean shutdown."""
-        if self.process is None:
-            return
-        process, self.process = self.process, None
-        if process.poll() is None:
-            process.send_signal(sig)
-            try:
-                process.wait(20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-        wait_until(lambda: not _port_open(self.c2s, self.address), timeout=10,
-                   message="ejabberd's port to close")
-
-    def log(self):
-        out = []
-        for name in ("stdout.log", "ejabberd.log"):
-            try:
-                with open(os.path.join(self.dir, name), errors="replace") as f:
-                    out.append(f.read())
-            except OSError:
-                pass
-        return "\n".join(out)
-
-    def cleanup(self):
-        self.stop(signal.SIGKILL)
-        shutil.rmtree(self.dir, ignore_errors=True)
+        return ["erl", "-noinput", "-noshell", "+P", "1000000", "+sbwt",
+                "none", "+sbwtdcpu", "none", "+sbwtdio", "none",
+                "-mnesia", "dir", f'"{self.dir}/spool"', "-s", "ejabberd"]

@@ -31,7 +31,7 @@ import time
 
 from fogbow_harness import Manager, wait_until
 from xmpp_harness import (DOMAIN, alive_ids, members, start_rendezvous,
-                          start_xmpp_server)
+                          start_xmpp_server, xmpp_section)
 
 TOKEN = "alice-secret"
 
@@ -49,19 +49,6 @@ SYNC_INTERVAL_MS = 1000
 MANAGER_EXTRA = "retry_initial_ms = 200\nretry_max_ms = 1000\n"
 
 FINAL_STATES = ("failed", "closed", "deleted")
-
-
-def xmpp_section(prosody):
-    # request_timeout_ms above every serve delay the tests inject: the
-    # forward timeout under test is [manager.federation] forward_timeout_s.
-    return f"""
-[xmpp]
-host = "{prosody.address}"
-port = {prosody.c2s}
-tls = "disabled"
-request_timeout_ms = 10000
-reconnect_max_ms = 1000
-"""
 
 
 def instant_driver(instances):
@@ -225,7 +212,10 @@ class Federation:
         domain = domain or self.domain
         prosody = self.servers[domain]
         rendezvous = self.rdvs.get(domain, self.rdv)
-        return xmpp_section(prosody) + f"""
+        # request_timeout_ms above every serve delay the tests inject: the
+        # forward timeout under test is [manager.federation]
+        # forward_timeout_s.
+        return xmpp_section(prosody, request_timeout_ms=10000) + f"""
 [manager]
 {MANAGER_EXTRA}
 {manager}

@@ -14,23 +14,19 @@ reads at login, so thousands of accounts cost nothing.
 
 Which server: the test case's `xmpp_server` attribute ("prosody" or
 "ejabberd"; test classes set it to run on ejabberd), else the environment
-variable FOGBOW_XMPP_SERVER, else Prosody. Both classes have the same
-interface (domain, address, c2s, add_account, start, stop, log, cleanup).
+variable FOGBOW_XMPP_SERVER, else Prosody. Both classes are
+xmpp_server_base.XmppServer (domain, address, c2s, add_account, start,
+stop, log, cleanup).
 """
 
 import os
 import re
 import shutil
-import signal
-import socket
 import subprocess
-import tempfile
-import time
 
 from ejabberd_harness import Ejabberd
-from fogbow_harness import Manager, closed_port, wait_for_log, wait_until
-
-DOMAIN = "localhost"
+from fogbow_harness import Manager, wait_for_log
+from xmpp_server_base import DOMAIN, XmppServer
 
 
 def _encode(part):
@@ -38,29 +34,20 @@ def _encode(part):
     return "".join(c if c.isalnum() else "%%%02x" % ord(c) for c in part)
 
 
-def _port_open(port, address="127.0.0.1"):
-    try:
-        with socket.create_connection((address, port), timeout=0.2):
-            return True
-    except OSError:
-        return False
-
-
-class Prosody:
+class Prosody(XmppServer):
     """One Prosody serving one domain (`localhost` by default) on one
     loopback address. `s2s` is None (no server-to-server), or the global
     config lines that enable and secure it (see s2s_harness.py), which then
     listens on port 5269 of `address`. `modules` are enabled besides the
     usual ones (e.g. "tls")."""
 
+    NAME = "prosody"
+    LOG_FILE = "prosody.log"
+
     def __init__(self, domain=DOMAIN, address="127.0.0.1", s2s=None,
                  c2s=None, modules=()):
-        self.dir = tempfile.mkdtemp(prefix="fogbow-prosody-")
-        self.domain = domain
-        self.address = address
-        self.c2s = c2s or closed_port()
+        super().__init__(domain, address, c2s)
         self.s2s = 5269 if s2s is not None else None
-        self.process = None
         self._runas = []
         if os.geteuid() == 0:
             self._runas = ["setpriv", "--reuid=nobody", "--regid=nogroup",
@@ -105,8 +92,7 @@ VirtualHost "{domain}"
         for path in paths:
             shutil.chown(path, "nobody", "nogroup")
 
-    def add_account(self, user, password):
-        """Creates user@domain (works while Prosody runs, too)."""
+    def _store_password(self, user, password):
         host = os.path.join(self.dir, "data", _encode(self.domain))
         accounts = os.path.join(host, "accounts")
         os.makedirs(accounts, exist_ok=True)
@@ -116,53 +102,9 @@ VirtualHost "{domain}"
         # Only what this call created: a whole-tree chown per account made
         # bench/membership's 10,000 accounts quadratic.
         self._chown(host, accounts, path)
-        return f"{user}@{self.domain}"
 
-    def listening(self):
-        return _port_open(self.c2s, self.address) and (
-            self.s2s is None or _port_open(self.s2s, self.address))
-
-    def start(self, timeout=20.0):
-        log = open(os.path.join(self.dir, "stdout.log"), "a")
-        self.process = subprocess.Popen(
-            [*self._runas, "prosody", "-F", "--config", self.config],
-            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-            start_new_session=True)
-        log.close()
-        wait_until(lambda: self.listening() or self.process.poll() is not None,
-                   timeout=timeout, message="prosody to listen")
-        if self.process.poll() is not None:
-            raise RuntimeError("prosody exited:\n" + self.log())
-        return self
-
-    def stop(self, sig=signal.SIGTERM):
-        """Stops Prosody by PID (SIGKILL to simulate a crash)."""
-        if self.process is None:
-            return
-        process, self.process = self.process, None
-        if process.poll() is None:
-            process.send_signal(sig)
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-        wait_until(lambda: not _port_open(self.c2s, self.address), timeout=10,
-                   message="prosody's port to close")
-
-    def log(self):
-        out = []
-        for name in ("stdout.log", "prosody.log"):
-            try:
-                with open(os.path.join(self.dir, name), errors="replace") as f:
-                    out.append(f.read())
-            except OSError:
-                pass
-        return "\n".join(out)
-
-    def cleanup(self):
-        self.stop(signal.SIGKILL)
-        shutil.rmtree(self.dir, ignore_errors=True)
+    def _command(self):
+        return [*self._runas, "prosody", "-F", "--config", self.config]
 
 
 SERVERS = {"prosody": Prosody, "ejabberd": Ejabberd}
@@ -199,13 +141,14 @@ def start_xmpp_server(test):
 start_prosody = start_xmpp_server
 
 
-def xmpp_section(prosody):
+def xmpp_section(prosody, request_timeout_ms=3000):
+    """The [xmpp] section of a fogbow process using `prosody`."""
     return f"""
 [xmpp]
 host = "{prosody.address}"
 port = {prosody.c2s}
 tls = "disabled"
-request_timeout_ms = 3000
+request_timeout_ms = {request_timeout_ms}
 reconnect_max_ms = 1000
 """
 
