@@ -172,7 +172,8 @@ int manager_role::start() {
   namespace fs = std::filesystem;
   create_data_dir(data_dir_);
   store_ = sys_.spawn(store, (fs::path{data_dir_} / "manager.db").string());
-  start_accounting();
+  auto orders = load_orders();
+  start_accounting(orders);
   if (config_.manager.tunnel.configured) {
     // Every compute order gets a tunnel token and an agent in its user
     // data; GET /v1/computes shows the instance's public addresses.
@@ -204,7 +205,7 @@ int manager_role::start() {
     spdlog::info("federation: member {} via rendezvous {}", mc.self_id,
                  mc.rendezvous_jid);
   }
-  auto scheduler = spawn_scheduler();
+  auto scheduler = spawn_scheduler(std::move(orders));
   // The REST API talks to the scheduler through this stable handle, which
   // a restart points at the new scheduler.
   scheduler_front_ = sys_.spawn(forwarder, std::string{"order scheduler"},
@@ -301,7 +302,7 @@ manager_role::supervision(std::vector<caf::actor> drivers,
                     {caf::actor_cast<caf::actor>(scheduler)});
   sched.depends_on = {"cloud driver"};
   sched.respawn = [this] {
-    auto fresh = spawn_scheduler();
+    auto fresh = spawn_scheduler(load_orders());
     caf::anon_send(scheduler_front_, atom::route_v,
                    caf::actor_cast<caf::actor>(fresh));
     return std::vector<caf::actor>{caf::actor_cast<caf::actor>(fresh)};
@@ -375,9 +376,12 @@ std::vector<caf::actor> manager_role::spawn_drivers() {
   return actors;
 }
 
-order_scheduler_actor manager_role::spawn_scheduler() {
-  auto orders = startup_ask<std::vector<order>>(
-    sys_, store_, startup_timeout, "cannot open the store", atom::load_v);
+std::vector<order> manager_role::load_orders() {
+  return startup_ask<std::vector<order>>(sys_, store_, startup_timeout,
+                                         "cannot open the store", atom::load_v);
+}
+
+order_scheduler_actor manager_role::spawn_scheduler(std::vector<order> orders) {
   std::vector<instance> instances;
   try {
     instances = startup_ask<std::vector<instance>>(
@@ -433,12 +437,10 @@ federation_scheduling manager_role::scheduler_federation() const {
   return fs;
 }
 
-void manager_role::start_accounting() {
+void manager_role::start_accounting(const std::vector<order>& orders) {
   namespace fs = std::filesystem;
   // Loaded before the accounting subscribes, and nothing writes the store
   // before the scheduler exists: no change falls between the two.
-  auto orders = startup_ask<std::vector<order>>(
-    sys_, store_, startup_timeout, "cannot open the store", atom::load_v);
   exchanges_ = std::make_shared<fed::exchange_board>();
   accounting_config ac;
   ac.self_id = config_.manager.member_id;

@@ -44,11 +44,13 @@ private:
   /// The cloud router and every driver under it (router first, then the
   /// compute driver); sets router_. Also how a restart rebuilds them.
   std::vector<caf::actor> spawn_drivers();
-  /// Loads the orders and lists the cloud's instances, as at start-up, and
-  /// spawns a scheduler on them. Also how a restart rebuilds it.
-  order_scheduler_actor spawn_scheduler();
-  /// The accounting, on the orders stored now; told every later change.
-  void start_accounting();
+  /// Every stored order; throws when the store cannot be read.
+  std::vector<order> load_orders();
+  /// Lists the cloud's instances and spawns a scheduler on them and
+  /// `orders` (just loaded). Also how a restart rebuilds it.
+  order_scheduler_actor spawn_scheduler(std::vector<order> orders);
+  /// The accounting, on `orders` (stored now); told every later change.
+  void start_accounting(const std::vector<order>& orders);
   /// Registry, member proxy and federation server (with a bridge).
   void start_federation();
   federation_scheduling scheduler_federation() const;
