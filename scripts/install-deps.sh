@@ -19,6 +19,9 @@ packages=(
   python3 procps curl openssl python3-jsonschema
   # the build converts docs/openapi.yaml to the JSON the manager serves
   python3-yaml
+  # GET /metrics: prometheus-cpp keeps the series; the metrics test parses
+  # them with the Prometheus project's Python parser
+  prometheus-cpp-dev python3-prometheus-client
   # local driver: the instance sandbox (setpriv and prlimit come with
   # util-linux)
   bubblewrap util-linux

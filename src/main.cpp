@@ -8,6 +8,7 @@
 #include "cli/client.hpp"
 #include "roles/config.hpp"
 #include "roles/config_command.hpp"
+#include "roles/http_transport.hpp"
 #include "roles/logging.hpp"
 #include "roles/manager_role.hpp"
 #include "roles/rendezvous_role.hpp"
@@ -266,7 +267,9 @@ int main(int argc, char** argv) {
   caf::actor_system sys{caf_config};
   // The tunnel runs its own threads, beside either way of running the rest.
   fogbow::tunnel_role tunnel{sys, config, data_dir};
+  std::unique_ptr<fogbow::metrics_server> metrics;
   try {
+    metrics = fogbow::start_metrics_server(config);
     if (roles.count("tunnel")) {
       tunnel.start();
       fogbow::use_local_tunnel(config, tunnel);
@@ -301,6 +304,7 @@ int main(int argc, char** argv) {
       manager->stop();
   }
   tunnel.stop();
+  metrics.reset();
   if (fogbow::fatal_exit_requested()) {
     spdlog::error("stopped after a fatal failure (see above)");
     return 1;

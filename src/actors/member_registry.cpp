@@ -2,6 +2,7 @@
 
 #include "actors/errors.hpp"
 #include "federation/rendezvous_protocol.hpp"
+#include "metrics/metrics.hpp"
 #include "util/log_safe.hpp"
 
 #include <caf/event_based_actor.hpp>
@@ -51,6 +52,8 @@ void tell_listeners(self_ptr self) {
   summary.reserve(list.size());
   for (auto& m : list)
     summary.emplace_back(m.id, m.alive);
+  metrics::set_members_alive(static_cast<std::size_t>(
+    std::count_if(list.begin(), list.end(), [](auto& m) { return m.alive; })));
   if (summary == st.last_told)
     return;
   st.last_told = std::move(summary);

@@ -2,6 +2,7 @@
 
 #include "actors/errors.hpp"
 #include "domain/requirements.hpp"
+#include "metrics/metrics.hpp"
 #include "util/log_safe.hpp"
 
 #include <caf/event_based_actor.hpp>
@@ -10,6 +11,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 
 namespace fogbow::scheduler {
@@ -24,6 +26,24 @@ std::shared_ptr<spdlog::logger> log() {
 
 millis now(self_ptr self) {
   return self->state.config.clock();
+}
+
+void observe_placement(self_ptr self, const order& o) {
+  if (o.fulfilled_at < o.created_at)
+    return; // a clock that went back says nothing about this order
+  auto where = is_served(self, o)   ? metrics::place::served
+               : is_remote(self, o) ? metrics::place::remote
+                                    : metrics::place::local;
+  metrics::observe_placement(
+    where, static_cast<double>(o.fulfilled_at - o.created_at) / 1000.0);
+}
+
+void count_driver_error(std::string_view operation, const caf::error& e) {
+  auto code = code_of(e);
+  std::string_view name = code != errc::none               ? to_string(code)
+                          : e == caf::sec::request_timeout ? "timeout"
+                                                           : "internal";
+  metrics::count_driver_error(operation, name);
 }
 
 /// Fire-and-forget write. The store handles writes in arrival order, so
@@ -47,6 +67,7 @@ void discard_instance(self_ptr self, const std::string& local_id) {
               atom::erase_v, local_id)
     .then([](atom::ok) {},
           [local_id](const caf::error& e) {
+            count_driver_error("delete", e);
             log()->warn("could not remove instance {}: {}", local_id,
                         message_of(e));
           });
@@ -213,6 +234,7 @@ void remove_instance(self_ptr self, const order& o, F then) {
               then();
               return;
             }
+            count_driver_error("delete", e);
             log()->warn("could not remove the instance of order {}: {}",
                         order_id, message_of(e));
             self->state.removals.insert(order_id);
@@ -278,6 +300,7 @@ void on_created(self_ptr self, const std::string& order_id, instance inst) {
     drop_failed_instance(self, o, fault);
   } else {
     o.fulfilled_at = now(self);
+    observe_placement(self, o);
     st.backoff_ms = 0;
     release_offers(self, o, "");
     update(self, o, order_state::fulfilled);
@@ -292,6 +315,7 @@ void on_create_failed(self_ptr self, const std::string& order_id,
                       const caf::error& e) {
   auto& st = self->state;
   --st.in_flight;
+  count_driver_error("create", e);
   st.early_failures.erase(order_id);
   auto it = st.orders.find(order_id);
   if (it != st.orders.end()) {
@@ -947,14 +971,26 @@ status_report status_of(self_ptr self) {
   status_report report;
   report.member_id = self->state.config.member_id;
   report.started_at = self->state.started_at;
-  std::map<std::string, int> counts;
-  for (auto s : {order_state::open, order_state::spawning, order_state::pending,
-                 order_state::fulfilled, order_state::failed,
-                 order_state::closed, order_state::deleted})
-    counts[std::string{to_string(s)}] = 0;
+  constexpr std::array states{order_state::open,    order_state::spawning,
+                              order_state::pending, order_state::fulfilled,
+                              order_state::failed,  order_state::closed,
+                              order_state::deleted};
+  constexpr std::array kinds{resource_kind::compute, resource_kind::volume,
+                             resource_kind::network, resource_kind::attachment};
+  std::map<std::pair<resource_kind, order_state>, int> counts;
+  for (auto k : kinds)
+    for (auto s : states)
+      counts[{k, s}] = 0;
   for (auto& [id, o] : self->state.orders)
-    ++counts[std::string{to_string(o.state)}];
-  report.orders_by_state.assign(counts.begin(), counts.end());
+    ++counts[{o.kind, o.state}];
+  std::map<std::string, int> by_state;
+  for (auto& [key, n] : counts) {
+    auto state = std::string{to_string(key.second)};
+    by_state[state] += n;
+    report.orders_by_kind_state.emplace_back(std::string{to_string(key.first)},
+                                             state, n);
+  }
+  report.orders_by_state.assign(by_state.begin(), by_state.end());
   // This member's cloud only: served instances count, remote ones do not.
   for (auto& [order_id, inst] : self->state.instances) {
     auto it = self->state.orders.find(order_id);

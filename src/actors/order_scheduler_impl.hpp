@@ -53,6 +53,10 @@ void forget(self_ptr self, const std::string& order_id);
 void instance_gone(self_ptr self, order& o, const std::string& why);
 /// Attachment orders waiting for an instance try again.
 void wake_awaiting(self_ptr self);
+/// `o` just got its instance (fulfilled_at set): its placement latency.
+void observe_placement(self_ptr self, const order& o);
+/// A driver call for `operation` failed with `e`: the driver error count.
+void count_driver_error(std::string_view operation, const caf::error& e);
 
 // -- requester side (order_scheduler_remote.cpp) ---------------------------
 

@@ -131,6 +131,7 @@ void offer_answered(self_ptr self, const std::string& order_id,
   auto& o = it->second;
   o.instance_id = gid;
   o.fulfilled_at = now(self);
+  observe_placement(self, o);
   st.refused.erase(order_id);
   instance inst;
   inst.id = local_id;

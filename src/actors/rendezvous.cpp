@@ -1,6 +1,7 @@
 #include "actors/rendezvous.hpp"
 
 #include "actors/errors.hpp"
+#include "metrics/metrics.hpp"
 #include "util/log_safe.hpp"
 
 #include <caf/event_based_actor.hpp>
@@ -111,12 +112,15 @@ rendezvous(rendezvous_actor::stateful_pointer<rendezvous_state> self,
           }
           st.directory.heartbeat(id, std::move(cert), now,
                                  st.config.period_ms * st.config.max_lost);
+          metrics::count_heartbeat();
+          metrics::set_rendezvous_members(st.directory.size());
           return rdv::encode_iamalive_reply(st.config.period_ms);
         }
         if (query.ns == rdv::ns_whoisalive) {
           auto req = rdv::decode_whoisalive(query);
           st.directory.expire(now);
           auto p = st.directory.page_at(req, st.config.page_max, now);
+          metrics::count_whoisalive();
           return rdv::encode_whoisalive_reply(p);
         }
         if (query.ns == rdv::ns_sync) {
@@ -144,6 +148,7 @@ rendezvous(rendezvous_actor::stateful_pointer<rendezvous_state> self,
     [self, sweep_every](atom::sweep) {
       auto& st = self->state;
       auto n = st.directory.expire(st.config.clock());
+      metrics::set_rendezvous_members(st.directory.size());
       if (n > 0)
         spdlog::info("rendezvous: {} member(s) expired, {} listed", n,
                      st.directory.size());

@@ -1,6 +1,7 @@
 #include "actors/tunnel_allocator.hpp"
 
 #include "actors/errors.hpp"
+#include "metrics/metrics.hpp"
 #include "store/order_store.hpp"
 #include "util/encoding.hpp"
 #include "util/log_safe.hpp"
@@ -74,6 +75,12 @@ std::optional<int> lowest_free(const tunnel_allocator_state& st) {
   return std::nullopt;
 }
 
+void publish_port_pool(const tunnel_allocator_state& st) {
+  auto size = st.config.port_high - st.config.port_low + 1;
+  metrics::set_port_pool(st.by_port.size(),
+                         static_cast<std::size_t>(std::max(size, 0)));
+}
+
 caf::error storage(const std::exception& e) {
   return make_error(errc::storage_failure, e.what());
 }
@@ -118,6 +125,7 @@ caf::result<int> ensure(self_ptr self, const std::string& id,
   }
   st.by_port[t.port] = id;
   st.tokens[id] = t;
+  publish_port_pool(st);
   spdlog::info("tunnel: token {} gets port {}", log_safe(id), t.port);
   return t.port;
 }
@@ -146,6 +154,7 @@ caf::error drop(self_ptr self, const std::vector<std::string>& ids) {
     int port = it->second.port;
     st.by_port.erase(port);
     st.tokens.erase(it);
+    publish_port_pool(st);
     if (st.config.close_port)
       st.config.close_port(port);
     spdlog::info("tunnel: token {} deleted, port {} free", log_safe(id), port);
@@ -198,6 +207,7 @@ tunnel_allocator(self_ptr self, const std::string& db_path,
     self->quit(make_error(errc::storage_failure, e.what()));
     return tunnel_allocator_actor::behavior_type::make_empty_behavior();
   }
+  publish_port_pool(st);
   spdlog::info("tunnel: {} tokens loaded, ports {}..{}", st.tokens.size(),
                st.config.port_low, st.config.port_high);
   arm_sweep(self);

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <vector>
 
 namespace fogbow {
@@ -219,6 +220,8 @@ struct member_info {
 struct status_report {
   std::string member_id;
   std::vector<std::pair<std::string, int>> orders_by_state;
+  /// Every (kind, state) pair, zeros included: (kind, state, count).
+  std::vector<std::tuple<std::string, std::string, int>> orders_by_kind_state;
   int instances = 0;
   millis started_at = 0;
 };

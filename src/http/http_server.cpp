@@ -1,5 +1,7 @@
 #include "http/http_server.hpp"
 
+#include "metrics/metrics.hpp"
+
 #include <microhttpd.h>
 
 #include <arpa/inet.h>
@@ -513,8 +515,11 @@ struct http_server::impl {
     std::unique_ptr<exchange> x{static_cast<exchange*>(*ctx)};
     *ctx = nullptr;
     set_waiting(c, true);
-    if (x)
-      handler.completed(x->req, x->status, x->answer_bytes);
+    if (!x)
+      return;
+    if (x->status != 0)
+      metrics::count_http_response(cfg.metrics_label, x->status);
+    handler.completed(x->req, x->status, x->answer_bytes);
   }
 
   // --- the header deadline --------------------------------------------------

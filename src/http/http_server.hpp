@@ -130,6 +130,8 @@ struct http_server_config {
   std::size_t max_target_bytes = 8192; ///< longer request targets get 414
   http_transport_config transport;
   std::string name = "HTTP server"; ///< for error messages ("REST API")
+  /// The `server` label of fogbow_http_responses_total ("rest", "tunnel").
+  std::string metrics_label = "http";
 };
 
 /// A refused request whose announced body is at most this long is read and

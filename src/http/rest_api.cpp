@@ -3,9 +3,11 @@
 #include "actors/errors.hpp"
 #include "http/http_server.hpp"
 #include "http/json_codec.hpp"
+#include "http/metrics_endpoint.hpp"
 #include "http/openapi_document.hpp"
 #include "http/paging_params.hpp"
 #include "http/static_files.hpp"
+#include "metrics/metrics.hpp"
 #include "util/log_safe.hpp"
 
 #include <caf/all.hpp>
@@ -43,6 +45,7 @@ enum class resource {
   member_usage,
   tokens,  ///< POST /v1/tokens: a password for a token
   openapi, ///< GET /v1/openapi.json: this API described (docs/openapi.yaml)
+  metrics, ///< GET /metrics: Prometheus series (outside /v1: not the API's)
 };
 
 // Collections of instances, one per order kind: (path segment, kind).
@@ -61,6 +64,8 @@ struct route {
 };
 
 std::optional<route> match_route(std::string_view path) {
+  if (path == metrics_path)
+    return route{resource::metrics, {}};
   constexpr std::string_view prefix = "/v1/";
   if (!path.starts_with(prefix))
     return std::nullopt;
@@ -188,7 +193,7 @@ struct rest_api::impl : http_handler {
     resource_kind kind = resource_kind::compute; ///< instance routes only
   };
 
-  static const std::array<endpoint, 23> endpoints;
+  static const std::array<endpoint, 24> endpoints;
 
   /// What admit() found, for serve().
   struct admitted {
@@ -233,6 +238,7 @@ struct rest_api::impl : http_handler {
     out.max_body_bytes = cfg.max_body_bytes;
     out.transport = cfg.transport;
     out.name = "REST API";
+    out.metrics_label = "rest";
     return out;
   }
 
@@ -311,6 +317,8 @@ struct rest_api::impl : http_handler {
   // (404, 405, 401, 403) when there is none.
   bool admit_route(http_request& req, http_response& res) {
     auto r = match_route(req.path);
+    if (r && r->res == resource::metrics && !cfg.metrics)
+      r.reset();
     if (!r && is_dashboard_path(req.path)) {
       serve_dashboard(req, res);
       return false; // answered before any body, like a refusal
@@ -518,6 +526,27 @@ struct rest_api::impl : http_handler {
     reply_error(res, {501, "not_implemented",
                       "the identity plugin " + std::string{identity->name()}
                         + " takes tokens, not passwords"});
+  }
+
+  // The order gauges are read from the scheduler at each scrape; the rest
+  // is counted as it happens. Without its answer the series go out anyway:
+  // a scrape must work when the manager is in trouble.
+  void get_metrics(const call& c, http_response& res) {
+    caf::scoped_actor self{sys};
+    self->request(scheduler, cfg.actor_timeout, atom::status_v)
+      .receive(
+        [&](const status_report& s) {
+          std::vector<metrics::order_count> counts;
+          for (auto& [kind, state, n] : s.orders_by_kind_state)
+            counts.push_back({kind, state, n});
+          metrics::set_orders(counts);
+          metrics::set_instances(s.instances);
+        },
+        [&](const caf::error& e) {
+          log->warn("GET /metrics without order counts: {}",
+                    log_safe(sys.render(e)));
+        });
+    res = metrics_response(c.req.method);
   }
 
   void get_openapi(const call&, http_response& res) {
@@ -774,7 +803,7 @@ struct rest_api::impl : http_handler {
   }
 };
 
-const std::array<rest_api::impl::endpoint, 23> rest_api::impl::endpoints{{
+const std::array<rest_api::impl::endpoint, 24> rest_api::impl::endpoints{{
   {resource::status, "GET", {}, &impl::get_status},
   {resource::orders, "GET", action::order_read, &impl::list_orders},
   {resource::orders, "POST", action::order_create, &impl::create_orders},
@@ -810,6 +839,7 @@ const std::array<rest_api::impl::endpoint, 23> rest_api::impl::endpoints{{
   {resource::member_usage, "GET", action::usage_read, &impl::get_usage},
   {resource::tokens, "POST", {}, &impl::create_token},
   {resource::openapi, "GET", {}, &impl::get_openapi},
+  {resource::metrics, "GET", {}, &impl::get_metrics},
 }};
 
 rest_api::rest_api(caf::actor_system& sys, order_scheduler_actor scheduler,

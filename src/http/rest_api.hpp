@@ -50,6 +50,7 @@ struct rest_api_config {
   /// The web dashboard's files, served at / and /dashboard/... without a
   /// token; empty: those paths answer 404.
   std::string dashboard_dir;
+  bool metrics = true; ///< GET /metrics; false: 404
 };
 
 class rest_api {

@@ -2,6 +2,7 @@
 
 #include "actors/errors.hpp"
 #include "http/http_server.hpp"
+#include "http/metrics_endpoint.hpp"
 #include "http/tunnel_request.hpp"
 #include "util/encoding.hpp"
 #include "util/log_safe.hpp"
@@ -70,6 +71,7 @@ struct tunnel_api::impl : http_handler {
     out.max_body_bytes = std::size_t{64} * 1024;
     out.transport = cfg.transport;
     out.name = "tunnel API";
+    out.metrics_label = "tunnel";
     return out;
   }
 
@@ -192,6 +194,8 @@ struct tunnel_api::impl : http_handler {
     auto seg = tunnel_request::path_segments(req.path);
     if (seg.size() == 1 && seg[0] == "hostkey" && req.method == "GET")
       return who::nobody; // open to anyone
+    if (cfg.metrics && req.path == metrics_path)
+      return who::nobody; // like the manager's: for the operator's scraper
     if (seg.size() == 1 && seg[0] == "informations" && req.method == "GET") {
       auto caller = authorize(req, res, {});
       if (caller == who::nobody)
@@ -214,6 +218,10 @@ struct tunnel_api::impl : http_handler {
   void route(const http_request& req, who caller, http_response& res) {
     auto seg = tunnel_request::path_segments(req.path);
     const auto& m = req.method;
+    if (cfg.metrics && req.path == metrics_path) {
+      res = metrics_response(m);
+      return;
+    }
     if (seg.size() == 1 && seg[0] == "hostkey" && m == "GET") {
       auto sp = cfg.host_key.find(' ');
       return text(res, 200,

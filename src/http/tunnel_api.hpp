@@ -46,6 +46,7 @@ struct tunnel_api_config {
   int listen_backlog = 1024; ///< connections queued before accept
   /// Deadlines, connection limits and TLS.
   http_transport_config transport;
+  bool metrics = true; ///< GET /metrics, open to anyone; false: 404
 };
 
 class tunnel_api {

@@ -95,8 +95,8 @@ const section_spec<fogbow_config> root_spec{"",
                                             false,
                                             {},
                                             {"manager", "http", "identity",
-                                             "authorization", "log", "tunnel",
-                                             "xmpp", "rendezvous"}};
+                                             "authorization", "log", "metrics",
+                                             "tunnel", "xmpp", "rendezvous"}};
 
 const section_spec<manager_settings> manager_spec{
   "manager",
@@ -845,6 +845,23 @@ const section_spec<log_settings> log_spec{
     0,
     {"text", "json"}}}};
 
+const section_spec<metrics_settings> metrics_spec{
+  "metrics",
+  "Prometheus series (text format) at GET /metrics, without a token: "
+  "what every role of this process counts (docs/metrics.md).",
+  false,
+  false,
+  {{"enabled", &metrics_settings::enabled,
+    "Serve GET /metrics on the manager's REST port and the tunnel's API "
+    "port; false: 404 there."},
+   {"bind", &metrics_settings::bind,
+    "Address of the metrics-only server (see port)."},
+   {"port", &metrics_settings::port,
+    "A metrics-only HTTP server on this port, serving GET /metrics and "
+    "nothing else: how the rendezvous (which has no other HTTP port) is "
+    "scraped, or the other roles on an internal address. 0: none.",
+    0, 65535}}};
+
 const section_spec<tunnel_settings> tunnel_spec{
   "tunnel",
   "The reverse tunnel role: instances behind NAT keep `ssh -N -R` open to "
@@ -1299,6 +1316,8 @@ fogbow_config read_config(const toml::table& root, error_list& errors) {
     read_section(*a, c.authorization, authorization_spec, errors);
   if (auto l = sub_table(root, "log", "", errors))
     read_section(*l, c.log, log_spec, errors);
+  if (auto m = sub_table(root, "metrics", "", errors))
+    read_section(*m, c.metrics, metrics_spec, errors);
   auto before = errors.size();
   read_optional(root, "tunnel", c.tunnel, tunnel_spec, "", errors);
   if (errors.size() == before && c.tunnel.configured
@@ -1381,6 +1400,7 @@ std::vector<config_section_doc> config_sections() {
           describe(user_spec, user_entry{}),
           describe(authorization_spec, authorization_settings{}),
           describe(log_spec, log_settings{}),
+          describe(metrics_spec, metrics_settings{}),
           describe(tunnel_spec, tunnel_settings{}),
           describe(xmpp_spec, xmpp_settings{}),
           describe(rendezvous_spec, rendezvous_settings{})};

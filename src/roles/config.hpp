@@ -226,6 +226,13 @@ struct log_settings {
   std::string format = "text"; ///< text | json
 };
 
+/// [metrics]: Prometheus series at GET /metrics.
+struct metrics_settings {
+  bool enabled = true;            ///< on the REST and tunnel API ports
+  std::string bind = "127.0.0.1"; ///< the metrics-only server
+  int port = 0;                   ///< 0: no metrics-only server
+};
+
 /// [tunnel]: the tunnel role; present = configured.
 struct tunnel_settings {
   bool configured = false;
@@ -284,6 +291,7 @@ struct fogbow_config {
   identity_settings identity;
   authorization_settings authorization;
   log_settings log;
+  metrics_settings metrics;
   tunnel_settings tunnel;
   xmpp_settings xmpp;
   rendezvous_settings rendezvous;

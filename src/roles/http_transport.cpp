@@ -1,5 +1,7 @@
 #include "roles/http_transport.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <stdexcept>
 
 namespace fogbow {
@@ -25,6 +27,16 @@ http_transport_config http_transport(const http_settings& http,
                                + ": no unencrypted PEM private key in it");
   }
   return t;
+}
+
+std::unique_ptr<metrics_server> start_metrics_server(const fogbow_config& c) {
+  if (c.metrics.port == 0)
+    return nullptr;
+  auto server = std::make_unique<metrics_server>(
+    c.metrics.bind, c.metrics.port, http_transport(c.http, "", "", "metrics"));
+  int port = server->start();
+  spdlog::info("metrics on http://{}:{}{}", c.metrics.bind, port, metrics_path);
+  return server;
 }
 
 } // namespace fogbow

@@ -253,6 +253,7 @@ int manager_role::start() {
                                 config_.http.tls_key, "http.tls");
   hc.dashboard_dir = dashboard_dir(config_.http.dashboard_dir);
   hc.max_page_size = config_.http.max_page_size;
+  hc.metrics = config_.metrics.enabled;
   hc.roles = roles_;
   hc.member_id = config_.manager.member_id;
   hc.tunnel = tunnel_;

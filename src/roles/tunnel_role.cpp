@@ -150,6 +150,7 @@ void tunnel_role::start() {
   hc.host_key = server_->host_key();
   hc.parse_key = tunnel::parse_public_key;
   hc.listen_backlog = c.http.listen_backlog;
+  hc.metrics = c.metrics.enabled;
   hc.transport = http_transport(c.http, c.tunnel.http_tls_cert,
                                 c.tunnel.http_tls_key, "tunnel.http_tls");
   api_ = std::make_unique<tunnel_api>(sys_, allocator_, hc);

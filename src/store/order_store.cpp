@@ -1,8 +1,11 @@
 #include "store/order_store.hpp"
 
+#include "metrics/metrics.hpp"
+
 #include <sqlite3.h>
 
 #include <array>
+#include <chrono>
 #include <cstring>
 #include <string_view>
 
@@ -410,6 +413,7 @@ void order_store::step_done(sqlite3_stmt* stmt) const {
 }
 
 void order_store::put(const std::vector<order>& orders) {
+  auto started = std::chrono::steady_clock::now();
   step_done(begin_.get());
   try {
     for (const auto& o : orders) {
@@ -425,6 +429,7 @@ void order_store::put(const std::vector<order>& orders) {
     }
     throw;
   }
+  metrics::observe_commit("orders", metrics::seconds_since(started));
 }
 
 void order_store::erase(const std::string& id) {

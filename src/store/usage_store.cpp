@@ -1,7 +1,10 @@
 #include "store/usage_store.hpp"
 
+#include "metrics/metrics.hpp"
+
 #include <sqlite3.h>
 
+#include <chrono>
 #include <cstring>
 
 namespace fogbow {
@@ -149,6 +152,7 @@ std::vector<accounted_instance> usage_store::counted() const {
 }
 
 void usage_store::commit(const usage_commit& c) {
+  auto started = std::chrono::steady_clock::now();
   auto db = db_.get();
   exec(db, "BEGIN IMMEDIATE");
   try {
@@ -189,6 +193,7 @@ void usage_store::commit(const usage_commit& c) {
       sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
     throw;
   }
+  metrics::observe_commit("usage", metrics::seconds_since(started));
 }
 
 } // namespace fogbow

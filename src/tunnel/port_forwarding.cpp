@@ -1,5 +1,7 @@
 #include "tunnel/port_forwarding.hpp"
 
+#include "metrics/metrics.hpp"
+
 #include <algorithm>
 #include <cerrno>
 
@@ -123,6 +125,7 @@ int port_forwarding::take_channel_data(relay& r, const char* data,
   auto take = std::min<std::size_t>(len - done, out_buffer_cap - r.out.size());
   r.out.append(data + done, take);
   done += take;
+  metrics::add_forwarded_bytes(metrics::direction::from_instance, done);
   r.lib_pending = done < len;
   if (!r.out.empty())
     watch(r, r.events | EPOLLOUT);
@@ -230,6 +233,8 @@ void port_forwarding::on_readable(relay& r) {
         mark_dead(r);
       return;
     }
+    metrics::add_forwarded_bytes(metrics::direction::to_instance,
+                                 static_cast<std::uint64_t>(n));
     int w = ssh_channel_write(r.ch(), b, static_cast<uint32_t>(n));
     if (w < 0) {
       mark_dead(r);
@@ -263,6 +268,8 @@ bool port_forwarding::drain_libssh(relay& r) {
     return false;
   }
   r.out.assign(io_buffer(), static_cast<std::size_t>(n));
+  metrics::add_forwarded_bytes(metrics::direction::from_instance,
+                               static_cast<std::uint64_t>(n));
   return true;
 }
 

@@ -1,5 +1,6 @@
 #include "tunnel/ssh_server.hpp"
 
+#include "metrics/metrics.hpp"
 #include "tunnel/login_loop.hpp"
 #include "tunnel/open_files.hpp"
 #include "tunnel/public_ports.hpp"
@@ -188,6 +189,7 @@ bool ssh_server::impl::register_session(
     return false;
   sessions[session->id()] = session;
   ++live_threads;
+  metrics::add_tunnel_sessions(1);
   return true;
 }
 
@@ -228,6 +230,7 @@ bool ssh_server::impl::spawn_thread(std::shared_ptr<tunnel_session> session) {
 void ssh_server::impl::session_ended(std::uint64_t id) {
   std::lock_guard guard{mtx};
   sessions.erase(id);
+  metrics::add_tunnel_sessions(-1);
   if (--live_threads == 0)
     all_done.notify_all();
 }

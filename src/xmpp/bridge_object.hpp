@@ -17,6 +17,7 @@
 #include <QXmppClientExtension.h>
 #include <QXmppIq.h>
 
+#include <chrono>
 #include <map>
 #include <optional>
 #include <string>
@@ -61,10 +62,13 @@ private:
   struct pending_request {
     caf::typed_response_promise<xml::element> promise;
     std::string to;
+    std::string ns; ///< of the payload, for the round-trip metrics
+    std::chrono::steady_clock::time_point sent;
   };
 
   caf::actor_companion* self();
   void connect_now();
+  void set_connected(bool connected);
   void schedule_reconnect(const QString& why);
   void on_connected();
   void fail_all_pending(const std::string& why);

@@ -1,6 +1,7 @@
 #include "xmpp/bridge_object.hpp"
 
 #include "actors/errors.hpp"
+#include "metrics/metrics.hpp"
 #include "util/log_safe.hpp"
 
 #include <caf/actor_system.hpp>
@@ -219,6 +220,8 @@ bool bridge_object::event(QEvent* e) {
 void bridge_object::connect_now() {
   if (stopping_)
     return;
+  if (!ever_connected_)
+    set_connected(false); // the series exists before the first connection
   QXmppConfiguration cfg;
   cfg.setJid(qs(account_.jid));
   cfg.setPassword(qs(account_.password));
@@ -237,9 +240,15 @@ void bridge_object::connect_now() {
   client_->connectToServer(cfg);
 }
 
+void bridge_object::set_connected(bool connected) {
+  connected_ = connected;
+  auto jid = std::string_view{account_.jid};
+  metrics::set_xmpp_connected(jid.substr(0, jid.find('/')), connected);
+}
+
 void bridge_object::schedule_reconnect(const QString& why) {
   bool was_connected = connected_;
-  connected_ = false;
+  set_connected(false);
   fail_all_pending("XMPP connection lost (" + ss(why) + ")");
   if (stopping_ || reconnect_timer_.isActive())
     return;
@@ -254,7 +263,7 @@ void bridge_object::schedule_reconnect(const QString& why) {
 }
 
 void bridge_object::on_connected() {
-  connected_ = true;
+  set_connected(true);
   // Small request/response stanzas: without TCP_NODELAY, Nagle plus the
   // server's delayed ACK stalls replies by ~40 ms.
   if (auto socket = client_->findChild<QSslSocket*>())
@@ -289,7 +298,8 @@ bridge_object::send_request(const std::string& to, const xml::element& payload,
   if (!client_->sendPacket(iq))
     return make_error(errc::unavailable, "cannot send to the XMPP server");
   auto rp = self()->make_response_promise<xml::element>();
-  pending_.emplace(id, pending_request{rp, to});
+  pending_.emplace(
+    id, pending_request{rp, to, payload.ns, std::chrono::steady_clock::now()});
   QTimer::singleShot(
     static_cast<int>(timeout_ms), this, [this, id, timeout_ms] {
       auto it = pending_.find(id);
@@ -297,6 +307,7 @@ bridge_object::send_request(const std::string& to, const xml::element& payload,
         return;
       auto p = std::move(it->second);
       pending_.erase(it);
+      metrics::count_iq_timeout(p.ns);
       p.promise.deliver(
         make_error(errc::timeout, p.to + " did not answer within "
                                     + std::to_string(timeout_ms) + " ms"));
@@ -315,6 +326,7 @@ bool bridge_object::handle_stanza(const QDomElement& stanza) {
       return false;
     auto p = std::move(it->second);
     pending_.erase(it);
+    metrics::observe_iq_round_trip(p.ns, metrics::seconds_since(p.sent));
     if (type == QLatin1String("error")) {
       p.promise.deliver(error_from_stanza(stanza));
       return true;

@@ -38,6 +38,18 @@ LISTENING = re.compile(r"listening on (https?://[^\s:/]+:(\d+))")
 SANITIZER_REPORT = re.compile(r"runtime error: |ERROR: (Address|Leak)Sanitizer")
 
 
+def reach_debian_package(module):
+    """Lets `import module` find Debian's python3-<module> when this
+    interpreter is not Debian's (pyenv, venv), which skips the system's
+    dist-packages. No effect when the module is already importable."""
+    try:
+        __import__(module)
+    except ImportError:
+        debian = "/usr/lib/python3/dist-packages"
+        if os.path.isdir(os.path.join(debian, module)):
+            sys.path.append(debian)
+
+
 def binary():
     """Path of the fogbow executable under test."""
     path = os.environ.get("FOGBOW_BINARY")

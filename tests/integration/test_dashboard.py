@@ -24,7 +24,8 @@ import sys
 import tempfile
 import unittest
 
-from fogbow_harness import Manager, closed_port, start_manager, wait_until
+from fogbow_harness import (Manager, closed_port, reach_debian_package,
+                            start_manager, wait_until)
 from tunnel_harness import MANAGER_SECRET, free_port_range, tunnel_section
 
 TOKEN = "alice-secret"
@@ -156,14 +157,7 @@ dashboard_dir = "{self.tmp}/nowhere"
 
 def load_selenium():
     """(webdriver module, None) or (None, why the browser tests skip)."""
-    try:
-        import selenium  # noqa: F401
-    except ImportError:
-        # Debian's python3-selenium lives in the system's dist-packages,
-        # which an interpreter that is not Debian's (pyenv, venv) skips.
-        debian = "/usr/lib/python3/dist-packages"
-        if os.path.isdir(os.path.join(debian, "selenium")):
-            sys.path.append(debian)
+    reach_debian_package("selenium")
     try:
         from selenium import webdriver
     except ImportError:

@@ -59,7 +59,8 @@ def load_document():
 
 
 class Api:
-    """Raw requests: (status, headers, parsed JSON body or None)."""
+    """Raw requests: (status, headers, body: parsed JSON, text when not
+    JSON (/metrics), or None)."""
 
     def __init__(self, port):
         self.port = port
@@ -84,7 +85,10 @@ class Api:
                 conn.request(method, path, body=data, headers=hdrs)
             res = conn.getresponse()
             text = res.read()
-            parsed = json.loads(text) if text else None
+            json_body = (res.getheader("Content-Type") or "").startswith(
+                "application/json")
+            parsed = (json.loads(text) if json_body else text.decode()) \
+                if text else None
             return res.status, dict(res.getheaders()), parsed
         finally:
             conn.close()

@@ -1,6 +1,7 @@
 // The order scheduler on CAF's deterministic scheduler, with an in-memory
 // store and a scriptable cloud driver standing in for the real ones.
 
+#include "support/metrics_probe.hpp"
 #include "support/scheduler_fixture.hpp"
 
 #include <caf/typed_event_based_actor.hpp>
@@ -80,6 +81,32 @@ TEST_CASE_FIXTURE(scheduler_fixture,
   tick(600ms);
   CHECK(get(id).state == order_state::fulfilled);
   CHECK(driver_state().creates == creates_before + 1);
+}
+
+TEST_CASE_FIXTURE(scheduler_fixture,
+                  "placement latency and driver errors are counted") {
+  using fogbow::test::series_value;
+  const std::string placed = R"(fogbow_placement_seconds_count{place="local"})";
+  const std::string within_1s =
+    R"(fogbow_placement_seconds_bucket{place="local",le="1"})";
+  const std::string within_2_5s =
+    R"(fogbow_placement_seconds_bucket{place="local",le="2.5"})";
+  const std::string no_room =
+    R"(fogbow_driver_errors_total{error="no_capacity",operation="create"})";
+  auto placed_before = series_value(placed);
+  auto within_1s_before = series_value(within_1s);
+  auto within_2_5s_before = series_value(within_2_5s);
+  auto no_room_before = series_value(no_room);
+  start();
+  driver_state().max_instances = 0;
+  auto id = create(compute_order())[0].id;
+  driver_state().max_instances = 1;
+  tick(1100ms); // the back-off retry, 1.1 s after the order came
+  REQUIRE(get(id).state == order_state::fulfilled);
+  CHECK(series_value(no_room) == no_room_before + 1);
+  CHECK(series_value(placed) == placed_before + 1);
+  CHECK(series_value(within_1s) == within_1s_before);
+  CHECK(series_value(within_2_5s) == within_2_5s_before + 1);
 }
 
 TEST_CASE_FIXTURE(scheduler_fixture, "back-off doubles up to its ceiling") {

@@ -8,6 +8,7 @@
 #include "actors/member_registry.hpp"
 #include "federation/rendezvous_protocol.hpp"
 #include "support/deterministic_fixture.hpp"
+#include "support/metrics_probe.hpp"
 
 #include <caf/typed_event_based_actor.hpp>
 #include <doctest/doctest.h>
@@ -147,6 +148,23 @@ TEST_CASE_FIXTURE(fixture, "rendezvous: heartbeat is answered with the period "
   REQUIRE(p.items.size() == 1);
   CHECK(p.items[0].id == "m1@x");
   CHECK(p.count == 1);
+  caf::anon_send_exit(r, caf::exit_reason::user_shutdown);
+}
+
+TEST_CASE_FIXTURE(fixture, "rendezvous: heartbeats, pages and members are "
+                           "counted for /metrics") {
+  using fogbow::test::series_value;
+  auto heartbeats = series_value("fogbow_rendezvous_heartbeats_total");
+  auto pages = series_value("fogbow_rendezvous_whoisalive_total");
+  auto r = spawn_rendezvous("rdv@x/r", {});
+  auto h = caf::actor_cast<iq_handler_actor>(r);
+  REQUIRE_FALSE(iq(h, "m1@x/r", rdv::encode_iamalive()).second);
+  REQUIRE_FALSE(iq(h, "m2@x/r", rdv::encode_iamalive()).second);
+  REQUIRE_FALSE(iq(h, "m1@x/r", rdv::encode_iamalive()).second);
+  REQUIRE_FALSE(iq(h, "m1@x/r", rdv::encode_whoisalive({})).second);
+  CHECK(series_value("fogbow_rendezvous_heartbeats_total") == heartbeats + 3);
+  CHECK(series_value("fogbow_rendezvous_whoisalive_total") == pages + 1);
+  CHECK(series_value("fogbow_rendezvous_members") == 2);
   caf::anon_send_exit(r, caf::exit_reason::user_shutdown);
 }
 
