@@ -7,6 +7,9 @@ port) beside a federated manager (heartbeats, whoisalive pages, members,
 XMPP connection and IQ round trips, over a real Prosody). Each check is on
 how a series moved when work was done, not on its presence alone."""
 
+import json
+import os
+import re
 import socket
 import unittest
 import urllib.error
@@ -23,6 +26,9 @@ from prometheus_client.parser import \
     text_string_to_metric_families  # noqa: E402 (python3-prometheus-client)
 
 TOKEN = "alice-secret"
+SOURCE_DIR = os.environ.get(
+    "FOGBOW_SOURCE_DIR",
+    os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..")))
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 
@@ -193,6 +199,35 @@ class RendezvousMetrics(unittest.TestCase):
                            "iamalive") in labels]
         self.assertEqual(len(heartbeats), 1, sorted(site))
         self.assertGreaterEqual(heartbeats[0], 1)
+
+
+class MetricsDocumentation(unittest.TestCase):
+    """docs/metrics.md lists exactly the families src/metrics/ registers,
+    and the Grafana dashboard queries only documented ones."""
+
+    def read(self, *path):
+        with open(os.path.join(SOURCE_DIR, *path)) as f:
+            return f.read()
+
+    def test_documented_families_are_the_registered_ones(self):
+        registered = set(re.findall(r'\.Name\("(fogbow_[a-z_]+)"\)',
+                                    self.read("src", "metrics", "metrics.cpp")))
+        self.assertGreater(len(registered), 10)
+        documented = set(re.findall(r"^\| `(fogbow_[a-z_]+)` \|",
+                                    self.read("docs", "metrics.md"), re.M))
+        self.assertEqual(documented, registered)
+
+    def test_grafana_queries_documented_families(self):
+        documented = set(re.findall(r"^\| `(fogbow_[a-z_]+)` \|",
+                                    self.read("docs", "metrics.md"), re.M))
+        dashboard = json.loads(self.read("docs", "grafana", "fogbow.json"))
+        used = set()
+        for panel in dashboard["panels"]:
+            for target in panel["targets"]:
+                for name in re.findall(r"fogbow_[a-z_]+", target["expr"]):
+                    used.add(re.sub(r"_(bucket|count|sum)$", "", name))
+        self.assertGreater(len(used), 10)
+        self.assertLessEqual(used, documented)
 
 
 if __name__ == "__main__":
