@@ -5,7 +5,10 @@ bench/README.md, "bench/membership").
 
 Every simulated member is a real XMPP account with its own c2s connection
 sending the Java manager's exact heartbeat stanza every period (default
-3 s, random phase), so nothing needs an equivalence argument. One observer
+3 s, random phase), so nothing needs an equivalence argument. The members
+are bench/xmpp_members.cpp (epoll; cheap, so that the load generator does
+not take the CPU of what it measures), or with --members python the
+asyncio simulator below. One observer
 pulls the complete whoisalive listing (all pages of 100) and
 times every page; 4 observers each pull one complete listing per period,
 as managers do. N grows in steps; a step passes when, over a window
@@ -22,6 +25,7 @@ at the end gives, per server, the largest N that passed and its page p99.
 
 Usage: membership_bench.py FOGBOW_BINARY [--steps 1000,2500,5000,10000]
        [--window 12] [--period 3000] [--servers prosody,ejabberd]
+       [--members cpp|python]
 """
 
 import argparse
