@@ -5,7 +5,10 @@ bench/README.md, "bench/membership").
 
 Every simulated member is a real XMPP account with its own c2s connection
 sending the Java manager's exact heartbeat stanza every period (default
-3 s, random phase), so nothing needs an equivalence argument. One observer
+3 s, random phase), so nothing needs an equivalence argument. The members
+are bench/xmpp_members.cpp (epoll; cheap, so that the load generator does
+not take the CPU of what it measures), or with --members python the
+asyncio simulator below. One observer
 pulls the complete whoisalive listing (all pages of 100) and
 times every page; 4 observers each pull one complete listing per period,
 as managers do. N grows in steps; a step passes when, over a window
@@ -22,6 +25,7 @@ at the end gives, per server, the largest N that passed and its page p99.
 
 Usage: membership_bench.py FOGBOW_BINARY [--steps 1000,2500,5000,10000]
        [--window 12] [--period 3000] [--servers prosody,ejabberd]
+       [--members cpp|python]
 """
 
 import argparse
@@ -37,6 +41,7 @@ import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+MEMBERS = None  # build/bench/xmpp_members, set in main()
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "integration"))
 from xmpp_harness import DOMAIN, new_xmpp_server  # noqa: E402
 
@@ -193,6 +198,9 @@ class Bench:
         self.errs = multiprocessing.Value("q", 0)
         self.stop_event = multiprocessing.Event()
         self.ready = multiprocessing.Queue()
+        self.cpp_totals = []  # (beats, errors) per C++ simulator
+        self.followers = []
+        self.rtt_max = 0  # slowest heartbeat round trip (C++ members), ms
 
     async def listing(self, obs, rdv, latencies, deadline):
         """One complete whoisalive listing; returns the member count, or
@@ -232,11 +240,7 @@ class Bench:
         try:
             await self.run_steps(steps, rdv, rdv_proc)
         finally:
-            self.stop_event.set()
-            for proc in self.workers:
-                proc.join(5)
-                if proc.is_alive():
-                    proc.kill()
+            await self.stop_members()
             rdv_proc.terminate()
             await rdv_proc.wait()
             self.server.cleanup()
@@ -264,6 +268,63 @@ period_ms = {self.args.period}
             await asyncio.sleep(0.05)
         raise RuntimeError("rendezvous did not connect:\n" + open(self.rdv_log).read())
 
+    async def start_python_members(self, port, rdv, users):
+        workers = self.args.workers
+        for w in range(workers):
+            proc = multiprocessing.Process(
+                target=member_worker,
+                args=(port, rdv, users[w::workers], self.args.period,
+                      self.beats, self.errs, self.stop_event, self.ready),
+                daemon=True)
+            proc.start()
+            self.workers.append(proc)
+        for _ in range(workers):
+            await asyncio.get_running_loop().run_in_executor(None, self.ready.get)
+
+    async def start_cpp_members(self, port, rdv, first, last):
+        """One bench/xmpp_members process for this step's new members; it
+        reports its running totals on stdout."""
+        proc = await asyncio.create_subprocess_exec(
+            MEMBERS, str(port), DOMAIN, rdv, "m", str(first), str(last), "pw",
+            str(self.args.period), stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE)
+        self.workers.append(proc)
+        line = await proc.stdout.readline()
+        if not line.startswith(b"ready"):
+            raise RuntimeError("member simulator failed to log in")
+        slot = len(self.cpp_totals)
+        self.cpp_totals.append((0, 0))
+
+        async def follow():
+            while line := await proc.stdout.readline():
+                f = line.split()
+                beats, errs = int(f[1]), int(f[3])
+                old_beats, old_errs = self.cpp_totals[slot]
+                self.cpp_totals[slot] = (beats, errs)
+                with self.beats.get_lock():
+                    self.beats.value += beats - old_beats
+                with self.errs.get_lock():
+                    self.errs.value += errs - old_errs
+                self.rtt_max = max(self.rtt_max, int(f[5]))
+        self.followers.append(asyncio.create_task(follow()))
+
+    async def stop_members(self):
+        self.stop_event.set()
+        for proc in self.workers:
+            if isinstance(proc, multiprocessing.Process):
+                proc.join(5)
+                if proc.is_alive():
+                    proc.kill()
+            else:
+                proc.stdin.close()
+                try:
+                    await asyncio.wait_for(proc.wait(), 5)
+                except asyncio.TimeoutError:
+                    proc.kill()
+                    await proc.wait()
+        for task in self.followers:
+            task.cancel()
+
     async def run_steps(self, steps, rdv, rdv_proc):
         port = self.server.c2s
         # Baseline: the server's own IQ round trips (ping to the server), then
@@ -288,17 +349,10 @@ period_ms = {self.args.period}
         for n in steps:
             t0 = time.monotonic()
             users = [f"m{i}" for i in range(self.started, n)]
-            workers = self.args.workers
-            for w in range(workers):
-                proc = multiprocessing.Process(
-                    target=member_worker,
-                    args=(port, rdv, users[w::workers], self.args.period,
-                          self.beats, self.errs, self.stop_event, self.ready),
-                    daemon=True)
-                proc.start()
-                self.workers.append(proc)
-            for _ in range(workers):
-                await asyncio.get_running_loop().run_in_executor(None, self.ready.get)
+            if self.args.members == "cpp":
+                await self.start_cpp_members(port, rdv, self.started, n)
+            else:
+                await self.start_python_members(port, rdv, users)
             self.started = n
             login_s = time.monotonic() - t0
             await asyncio.sleep(self.args.period / 1000 * 1.5)  # all beat once
@@ -310,6 +364,7 @@ period_ms = {self.args.period}
             sims0 = sum(cpu_seconds(p.pid) for p in self.workers)
             own0 = time.process_time()
             hb0, w0 = self.beats.value, time.monotonic()
+            self.rtt_max = 0
 
             async def observe(o):
                 # Like a manager: one complete listing per period.
@@ -336,14 +391,17 @@ period_ms = {self.args.period}
             ok = (min(counts) == n and expired == 0 and p99 < 1.0
                   and not unfinished)
             rate = (self.beats.value - hb0) / wall
+            rtt = (f" slowest heartbeat reply {self.rtt_max} ms;"
+                   if self.args.members == "cpp" else "")
             print(f"N={n:>6}: logins {login_s:5.1f} s; heartbeats "
                   f"{rate:7,.0f}/s (errors {self.errs.value}); "
                   f"{full} full listings ({unfinished} unfinished), members listed min {min(counts)} "
                   f"max {max(counts)}; expiry events {expired}; whoisalive page "
                   f"p50 {pct(latencies, 50) * 1000:.1f} ms p99 {p99 * 1000:.1f} ms; "
                   f"CPU rendezvous {rdv_cpu:.0f}% {self.name} {server_cpu:.0f}% "
-                  f"member simulators {sims_cpu:.0f}% observers {own_cpu:.0f}% of "
-                  f"one core; load average {load:.1f} -> {'PASS' if ok else 'FAIL'}",
+                  f"member simulators {sims_cpu:.0f}% ({sims_cpu / max(rate, 1) * 1000:.1f}% "
+                  f"per 1,000 heartbeats/s) observers {own_cpu:.0f}% of "
+                  f"one core;{rtt} load average {load:.1f} -> {'PASS' if ok else 'FAIL'}",
                   flush=True)
             if not ok:
                 break
@@ -370,13 +428,19 @@ def main():
     ap.add_argument("--window", type=float, default=12.0,
                     help="seconds measured per step (> expiry timeout 9 s)")
     ap.add_argument("--period", type=int, default=3000)
+    ap.add_argument("--members", choices=("cpp", "python"), default="cpp",
+                    help="member simulator: bench/xmpp_members.cpp (epoll, "
+                         "one process per step) or the asyncio one")
     ap.add_argument("--workers", type=int, default=2,
-                    help="processes simulating the members (per step)")
+                    help="processes per step of the Python member simulator")
     ap.add_argument("--observers", type=int, default=4,
                     help="manager-like pollers: one full listing per period")
     ap.add_argument("--servers", default="prosody,ejabberd",
                     help="XMPP servers to run on, one after the other")
     args = ap.parse_args()
+    global MEMBERS
+    MEMBERS = os.path.join(os.path.dirname(os.path.abspath(args.binary)),
+                           "bench", "xmpp_members")
     results = []
     for kind in args.servers.split(","):
         print(f"== {Bench.NAMES[kind]} ==", flush=True)

@@ -10,6 +10,7 @@
 #include "federation/xml.hpp"
 
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <optional>
 #include <stdexcept>
@@ -112,7 +113,7 @@ public:
   bool merge(const member_entry& e, std::int64_t now_ms);
 
   /// Drops members whose last heartbeat is older than their timeout;
-  /// returns how many.
+  /// returns how many. Cheap (no scan) while no member can have expired.
   std::size_t expire(std::int64_t now_ms);
 
   /// One page in id order: at most min(req.max, cap) members after
@@ -125,7 +126,12 @@ public:
   const std::map<std::string, entry>& members() const { return members_; }
 
 private:
+  void note_deadline(const entry& e);
+
   std::map<std::string, entry> members_;
+  /// No member expires before this (a lower bound: heartbeats only push
+  /// deadlines later), so that listing pages need not scan every member.
+  std::int64_t earliest_deadline_ = std::numeric_limits<std::int64_t>::max();
 };
 
 } // namespace fogbow::rdv

@@ -5,6 +5,7 @@
 #include "xmpp/xmpp_bridge.hpp"
 
 #include <caf/actor_companion.hpp>
+#include <caf/mixin/requester.hpp>
 #include <caf/scoped_execution_unit.hpp>
 #include <caf/typed_response_promise.hpp>
 
@@ -18,6 +19,7 @@
 #include <QXmppIq.h>
 
 #include <chrono>
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -32,6 +34,18 @@ public:
 
 protected:
   void toXmlElementFromChild(QXmlStreamWriter* writer) const override;
+};
+
+/// The bridge's CAF side: a companion (its messages run on the Qt thread)
+/// that can also request(), so that an incoming IQ goes straight to its
+/// handler and the reply straight back, with no helper actor in between.
+class bridge_companion
+    : public caf::extend<caf::actor_companion,
+                         bridge_companion>::with<caf::mixin::requester> {
+public:
+  using super = caf::extend<caf::actor_companion,
+                            bridge_companion>::with<caf::mixin::requester>;
+  explicit bridge_companion(caf::actor_config& cfg) : super(cfg) {}
 };
 
 class bridge_object;
@@ -66,7 +80,19 @@ private:
     std::chrono::steady_clock::time_point sent;
   };
 
-  caf::actor_companion* self();
+  /// An incoming IQ handed to its handler and not answered yet.
+  struct serving {
+    QString id;
+    QString from;
+    std::chrono::steady_clock::time_point deadline;
+  };
+
+  bridge_companion* self();
+  void serve(const iq_handler_actor& handler, const std::string& id,
+             const std::string& from, xml::element query);
+  void finish_serving(std::uint64_t serial, const xml::element* reply,
+                      const caf::error& err);
+  void expire_serving();
   void connect_now();
   void set_connected(bool connected);
   void schedule_reconnect(const QString& why);
@@ -94,6 +120,10 @@ private:
   bool stopping_ = false;
   std::map<std::string, iq_handler_actor> handlers_;         ///< by namespace
   std::unordered_map<std::string, pending_request> pending_; ///< by IQ id
+  /// By serial number, which is also deadline order (one timeout for all).
+  std::map<std::uint64_t, serving> serving_;
+  std::uint64_t next_serial_ = 0;
+  QTimer serving_timer_;
 };
 
 } // namespace fogbow::xmpp_detail

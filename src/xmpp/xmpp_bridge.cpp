@@ -140,7 +140,9 @@ bridge_object::bridge_object(caf::actor_system& sys, xmpp_account account)
   // handler dereferences null (CAF's own actor_widget forgets this too).
   eu_.system_ptr(&sys_);
   companion_ =
-    caf::actor_cast<caf::strong_actor_ptr>(sys_.spawn<caf::actor_companion>());
+    caf::actor_cast<caf::strong_actor_ptr>(sys_.spawn<bridge_companion>());
+  // serve() requests outside activate(); its sends go through eu_ too.
+  self()->context(&eu_);
   self()->on_enqueue([this](caf::mailbox_element_ptr p) {
     QCoreApplication::postEvent(this, new companion_event(std::move(p)));
   });
@@ -160,12 +162,7 @@ bridge_object::bridge_object(caf::actor_system& sys, xmpp_account account)
     [this](atom::iq_serve, const std::string& ns, iq_handler_actor handler) {
       handlers_[ns] = std::move(handler);
     },
-    [this](atom::xmpp_state) { return connected_; },
-    // Replies of handlers to incoming IQs, sent back by a helper actor.
-    [this](atom::ok, const std::string& id, const std::string& to,
-           const xml::element& reply) { send_result(qs(id), qs(to), reply); },
-    [this](atom::ok, const std::string& id, const std::string& to,
-           const caf::error& err) { send_error(qs(id), qs(to), err); });
+    [this](atom::xmpp_state) { return connected_; });
 
   client_ = new QXmppClient(this);
   extension_ = new iq_extension(this);
@@ -181,6 +178,9 @@ bridge_object::bridge_object(caf::actor_system& sys, xmpp_account account)
                            ? "keep-alive timeout"
                            : "XMPP stream error (e.g. authentication failed)");
     });
+  serving_timer_.setSingleShot(true);
+  QObject::connect(&serving_timer_, &QTimer::timeout, this,
+                   [this] { expire_serving(); });
   reconnect_timer_.setSingleShot(true);
   QObject::connect(&reconnect_timer_, &QTimer::timeout, this,
                    [this] { connect_now(); });
@@ -191,6 +191,7 @@ bridge_object::bridge_object(caf::actor_system& sys, xmpp_account account)
 bridge_object::~bridge_object() {
   stopping_ = true;
   reconnect_timer_.stop();
+  serving_timer_.stop();
   fail_all_pending("the XMPP bridge is shutting down");
   if (client_) {
     client_->disconnect(this);
@@ -200,8 +201,8 @@ bridge_object::~bridge_object() {
     self()->cleanup(caf::error{}, &eu_);
 }
 
-caf::actor_companion* bridge_object::self() {
-  return static_cast<caf::actor_companion*>(
+bridge_companion* bridge_object::self() {
+  return static_cast<bridge_companion*>(
     caf::actor_cast<caf::abstract_actor*>(companion_));
 }
 
@@ -359,26 +360,62 @@ bool bridge_object::handle_stanza(const QDomElement& stanza) {
                           "payload nested too deeply or too large"));
     return true;
   }
-  // The companion cannot request(); a short-lived helper asks the handler
-  // and sends the outcome back to the companion (see become() above).
+  serve(it->second, id, from, std::move(query));
+  return true;
+}
+
+void bridge_object::serve(const iq_handler_actor& handler,
+                          const std::string& id, const std::string& from,
+                          xml::element query) {
   // Handlers answer by their own deadlines (serving an order waits for a
-  // cloud); this is only the backstop that keeps no helper forever.
+  // cloud); the bridge's backstop is expire_serving(), not a CAF request
+  // timeout: one of those per IQ wakes CAF's clock thread every time and
+  // keeps an entry there for the whole timeout.
   auto timeout =
     std::max(std::chrono::milliseconds{account_.request_timeout_ms},
              std::chrono::milliseconds{wrapped_driver_timeout});
-  sys_.spawn(
-    [handler = it->second, back = caf::actor_cast<caf::actor>(companion_), id,
-     from, query = std::move(query), timeout](caf::event_based_actor* helper) {
-      helper->request(handler, timeout, atom::iq_request_v, from, query)
-        .then(
-          [=](const xml::element& reply) {
-            caf::anon_send(back, atom::ok_v, id, from, reply);
-          },
-          [=](const caf::error& err) {
-            caf::anon_send(back, atom::ok_v, id, from, err);
+  auto serial = next_serial_++;
+  serving_.emplace(serial, serving{qs(id), qs(from),
+                                   std::chrono::steady_clock::now() + timeout});
+  if (!serving_timer_.isActive())
+    serving_timer_.start(1000);
+  self()
+    ->request(handler, caf::infinite, atom::iq_request_v, from,
+              std::move(query))
+    .then([this, serial](
+            const xml::element& reply) { finish_serving(serial, &reply, {}); },
+          [this, serial](const caf::error& err) {
+            finish_serving(serial, nullptr, err);
           });
-    });
-  return true;
+}
+
+void bridge_object::finish_serving(std::uint64_t serial,
+                                   const xml::element* reply,
+                                   const caf::error& err) {
+  auto it = serving_.find(serial);
+  if (it == serving_.end())
+    return; // answered with a timeout already
+  auto s = std::move(it->second);
+  serving_.erase(it);
+  if (reply)
+    send_result(s.id, s.from, *reply);
+  else
+    send_error(s.id, s.from, err);
+}
+
+/// Answers IQs whose handler missed the backstop deadline. A handler that
+/// never replies at all (a lost promise) leaves its CAF response handler
+/// behind; handlers that die are answered by CAF with an error.
+void bridge_object::expire_serving() {
+  auto now = std::chrono::steady_clock::now();
+  while (!serving_.empty() && serving_.begin()->second.deadline <= now) {
+    auto s = std::move(serving_.begin()->second);
+    serving_.erase(serving_.begin());
+    send_error(s.id, s.from,
+               make_error(errc::timeout, "the handler did not answer in time"));
+  }
+  if (!serving_.empty())
+    serving_timer_.start(1000);
 }
 
 void bridge_object::send_result(const QString& id, const QString& to,

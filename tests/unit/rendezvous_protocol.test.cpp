@@ -261,6 +261,26 @@ TEST_CASE("directory: heartbeat, expiry after the timeout, not before") {
   CHECK(d.size() == 1);
 }
 
+TEST_CASE("directory: expiry skips scans yet misses no deadline") {
+  member_directory d;
+  d.heartbeat("a@x", std::nullopt, 0, 1000);
+  d.heartbeat("b@x", std::nullopt, 0, 1000);
+  CHECK(d.expire(500) == 0);
+  d.heartbeat("a@x", std::nullopt, 600, 1000); // a's deadline moves to 1600
+  CHECK(d.expire(1001) == 1);                  // b, not a
+  CHECK(d.members().count("a@x") == 1);
+  // A relayed entry with an earlier deadline than any local one.
+  CHECK(d.merge({"c@x", std::nullopt, 1100, 1000}, 1200)); // deadline 1300
+  CHECK(d.expire(1300) == 0);
+  CHECK(d.expire(1301) == 1);
+  CHECK(d.members().count("c@x") == 0);
+  // A shorter timeout on refresh also counts.
+  d.heartbeat("a@x", std::nullopt, 1400, 10);
+  CHECK(d.expire(1411) == 1);
+  CHECK(d.size() == 0);
+  CHECK(d.expire(100000) == 0);
+}
+
 TEST_CASE("directory: RSM paging in id order, caps, item-not-found") {
   member_directory d;
   for (int i = 0; i < 250; ++i) {
