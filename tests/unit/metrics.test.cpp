@@ -94,7 +94,7 @@ TEST_CASE("metrics: GET and HEAD get the text format, others 405") {
   for (auto& [name, value] : res.headers)
     typed = typed || (name == "Content-Type" && value == type);
   CHECK(typed);
-  CHECK(res.body.find("# TYPE fogbow_orders gauge") != std::string::npos);
+  CHECK(res.body.find("# TYPE fogbow_instances gauge") != std::string::npos);
   CHECK(metrics_response("HEAD").status == 200);
   auto post = metrics_response("POST");
   CHECK(post.status == 405);
