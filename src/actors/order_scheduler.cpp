@@ -303,9 +303,13 @@ void on_created(self_ptr self, const std::string& order_id, instance inst) {
     observe_placement(self, o);
     st.backoff_ms = 0;
     release_offers(self, o, "");
-    update(self, o, order_state::fulfilled);
+    // The requester's answer goes out before the write, which nobody
+    // waits for: queued behind it, the answer would wait for a commit
+    // whenever no other worker thread is awake to take it. A restart
+    // adopts the instance of a committed served order either way.
     if (is_served(self, o))
       served_created(self, o, st.instances[order_id]);
+    update(self, o, order_state::fulfilled);
     wake_awaiting(self);
   }
   pump(self);
