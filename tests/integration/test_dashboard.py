@@ -26,7 +26,7 @@ import unittest
 
 from fogbow_harness import (Manager, closed_port, reach_debian_package,
                             start_manager, wait_until)
-from tunnel_harness import MANAGER_SECRET, free_port_range, tunnel_section
+from tunnel_harness import free_port_range, published_through_tunnel
 
 TOKEN = "alice-secret"
 SOURCE_DIR = os.environ.get(
@@ -242,14 +242,7 @@ class DashboardInBrowser(BrowserTest):
 member_id = "site-a.localhost"
 [manager.driver]
 kind = "local"
-[manager.tunnel]
-url = "http://127.0.0.1:{api_port}"
-secret = "{MANAGER_SECRET}"
-ssh_host = "127.0.0.1"
-public_host = "127.0.0.1"
-local_port = {svc}
-""" + users() + tunnel_section(cls.low, high).replace(
-            "http_port = 0", f"http_port = {api_port}"))
+""" + users() + published_through_tunnel(cls.low, high, api_port, svc))
 
     # -- the test ----------------------------------------------------------
 

@@ -10,7 +10,7 @@ import unittest
 
 from fogbow_harness import closed_port
 from federation_harness import Federation, member_of, wait_until
-from tunnel_harness import MANAGER_SECRET, free_port_range, http_get, tunnel_section
+from tunnel_harness import free_port_range, http_get, published_through_tunnel
 
 USER_DATA = """#!/bin/sh
 echo "hello from a remote instance" > hello.txt
@@ -21,19 +21,6 @@ python3 -m http.server {web} --bind 127.0.0.1 >/dev/null 2>&1 &
 """
 
 
-def provider_with_tunnel(low, high, api_port, svc_port):
-    """[manager.tunnel] + [tunnel] of a site that runs its own tunnel."""
-    return f"""
-[manager.tunnel]
-url = "http://127.0.0.1:{api_port}"
-secret = "{MANAGER_SECRET}"
-ssh_host = "127.0.0.1"
-public_host = "127.0.0.1"
-local_port = {svc_port}
-""" + tunnel_section(low, high).replace("http_port = 0",
-                                        f"http_port = {api_port}")
-
-
 class FederationTunnel(unittest.TestCase):
     def test_remote_instance_is_reached_through_the_providers_tunnel(self):
         low, high = free_port_range(6)
@@ -42,7 +29,8 @@ class FederationTunnel(unittest.TestCase):
         a = fed.site("a", instances=0)
         b = fed.site("b", roles="all",
                      driver='kind = "local"\ninstances = 4\n',
-                     extra=provider_with_tunnel(low, high, api_port, svc))
+                     extra=published_through_tunnel(low, high, api_port,
+                                                    svc))
         fed.wait_all_see_each_other()
 
         [order] = a.post({"kind": "compute",

@@ -13,7 +13,8 @@ import unittest
 
 from fogbow_harness import Manager, closed_port, wait_until
 from tunnel_harness import (MANAGER_SECRET, SshForward, free_port_range,
-                            http_get, start_tunnel, tunnel_section)
+                            http_get, published_through_tunnel,
+                            start_tunnel, tunnel_section)
 
 TOKEN = "alice-secret"
 
@@ -24,19 +25,12 @@ def config(low, high, api_port, svc_port):
 member_id = "tunnel.test"
 [manager.driver]
 kind = "local"
-[manager.tunnel]
-url = "http://127.0.0.1:{api_port}"
-secret = "{MANAGER_SECRET}"
-ssh_host = "127.0.0.1"
-public_host = "127.0.0.1"
-local_port = {svc_port}
 [identity]
 plugin = "static-tokens"
 [[identity.users]]
 id = "alice"
 token = "{TOKEN}"
-""" + tunnel_section(low, high).replace("http_port = 0",
-                                        f"http_port = {api_port}")
+""" + published_through_tunnel(low, high, api_port, svc_port)
 
 
 USER_DATA = """#!/bin/sh

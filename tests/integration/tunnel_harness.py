@@ -79,6 +79,21 @@ login_timeout_s = 10
 """
 
 
+def published_through_tunnel(low, high, api_port, svc_port):
+    """A manager's [manager.tunnel], publishing its instances' `svc_port`
+    through the tunnel role of the same process, and that [tunnel] section
+    with its API on `api_port` and public ports `low`..`high`."""
+    return f"""
+[manager.tunnel]
+url = "http://127.0.0.1:{api_port}"
+secret = "{MANAGER_SECRET}"
+ssh_host = "127.0.0.1"
+public_host = "127.0.0.1"
+local_port = {svc_port}
+""" + tunnel_section(low, high).replace("http_port = 0",
+                                        f"http_port = {api_port}")
+
+
 def make_key(directory, name):
     """An ed25519 key pair; returns the private key's path."""
     path = os.path.join(directory, name)
