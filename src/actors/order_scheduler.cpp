@@ -987,14 +987,8 @@ status_report status_of(self_ptr self) {
       counts[{k, s}] = 0;
   for (auto& [id, o] : self->state.orders)
     ++counts[{o.kind, o.state}];
-  std::map<std::string, int> by_state;
-  for (auto& [key, n] : counts) {
-    auto state = std::string{to_string(key.second)};
-    by_state[state] += n;
-    report.orders_by_kind_state.emplace_back(std::string{to_string(key.first)},
-                                             state, n);
-  }
-  report.orders_by_state.assign(by_state.begin(), by_state.end());
+  for (auto& [key, n] : counts)
+    report.orders.push_back({key.first, key.second, n});
   // This member's cloud only: served instances count, remote ones do not.
   for (auto& [order_id, inst] : self->state.instances) {
     auto it = self->state.orders.find(order_id);

@@ -7,7 +7,6 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <tuple>
 #include <vector>
 
 namespace fogbow {
@@ -217,11 +216,17 @@ struct member_info {
 };
 
 /// `GET /v1/status`.
+/// How many orders of one kind are in one state.
+struct order_count {
+  resource_kind kind = resource_kind::compute;
+  order_state state = order_state::open;
+  int count = 0;
+};
+
 struct status_report {
   std::string member_id;
-  std::vector<std::pair<std::string, int>> orders_by_state;
-  /// Every (kind, state) pair, zeros included: (kind, state, count).
-  std::vector<std::tuple<std::string, std::string, int>> orders_by_kind_state;
+  /// Every (kind, state) pair, zeros included.
+  std::vector<order_count> orders;
   int instances = 0;
   millis started_at = 0;
 };

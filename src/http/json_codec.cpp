@@ -603,8 +603,10 @@ nlohmann::json status_to_json(const status_report& s, std::string_view version,
                               const std::vector<std::string>& roles,
                               millis now) {
   json by_state = json::object();
-  for (auto& [state, n] : s.orders_by_state)
-    by_state[state] = n;
+  for (auto& c : s.orders) {
+    std::string state{to_string(c.state)};
+    by_state[state] = by_state.value(state, 0) + c.count;
+  }
   millis uptime_ms =
     s.started_at > 0 && now > s.started_at ? now - s.started_at : 0;
   return json{

@@ -537,8 +537,9 @@ struct rest_api::impl : http_handler {
       .receive(
         [&](const status_report& s) {
           std::vector<metrics::order_count> counts;
-          for (auto& [kind, state, n] : s.orders_by_kind_state)
-            counts.push_back({kind, state, n});
+          for (auto& c : s.orders)
+            counts.push_back({std::string{to_string(c.kind)},
+                              std::string{to_string(c.state)}, c.count});
           metrics::set_orders(counts);
           metrics::set_instances(s.instances);
         },

@@ -543,7 +543,10 @@ TEST_CASE("instance, member, quota, status and error JSON") {
 
   status_report s;
   s.member_id = "site-a";
-  s.orders_by_state = {{"open", 2}, {"fulfilled", 1}};
+  // Per state over every kind.
+  s.orders = {{resource_kind::compute, order_state::open, 1},
+              {resource_kind::volume, order_state::open, 1},
+              {resource_kind::compute, order_state::fulfilled, 1}};
   s.instances = 1;
   s.started_at = 1000;
   auto sj = status_to_json(s, "1.2.3", {"manager", "tunnel"}, 62'500);

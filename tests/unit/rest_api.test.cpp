@@ -174,7 +174,8 @@ fake_scheduler(order_scheduler_actor::pointer, std::shared_ptr<fake_db> db) {
       std::lock_guard guard{db->mtx};
       status_report s;
       s.member_id = "site-a";
-      s.orders_by_state = {{"open", static_cast<int>(db->orders.size())}};
+      s.orders = {{resource_kind::compute, order_state::open,
+                   static_cast<int>(db->orders.size())}};
       s.instances = static_cast<int>(db->instances.size());
       s.started_at = now_millis() - 5000;
       return s;
